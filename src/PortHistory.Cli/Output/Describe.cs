@@ -1,0 +1,44 @@
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Cli.Output;
+
+/// <summary>Short human wording for records and editions, shared by the table renderers.</summary>
+public static class Describe
+{
+    public static string Service(RegistryRecord? record) => record switch
+    {
+        null => "(not listed)",
+        { ServiceName: { } name } when !record.Aliases.IsEmpty => $"{name} (alias {string.Join(", ", record.Aliases)})",
+        { ServiceName: { } name } => name,
+        _ => "-",
+    };
+
+    public static string Status(RegistryRecord? record) => record switch
+    {
+        null => "not listed",
+        { Status: AssignmentStatus.DeAssigned, Deassignment: { } deassignment } => $"de-assigned ({record.Description}; {Deassignment(deassignment)})",
+        _ => record.Status.ToText(),
+    };
+
+    public static string Deassignment(Deassignment deassignment) => (deassignment.On, deassignment.PreviousService) switch
+    {
+        ({ } on, { } previous) => $"on {on}, previously {previous}",
+        ({ } on, null) => $"on {on}",
+        (null, { } previous) => $"previously {previous}",
+        _ => "no details",
+    };
+
+    public static string People(RegistryRecord? record)
+    {
+        if (record is null) return "";
+        var people = record.Assignees.Concat(record.Contacts).DistinctBy(p => p.Key).Select(p => p.ToString()).ToList();
+        return string.Join("; ", people);
+    }
+
+    public static string Edition(EditionRef edition) => $"{edition.Id} ({edition.Date:yyyy-MM-dd})";
+
+    public static string Changes(IEnumerable<Change> changes) => string.Join("; ", changes.Select(c => c.ToString()));
+
+    public static string Ports(PortRange? ports) => ports?.ToString() ?? "(no port)";
+}

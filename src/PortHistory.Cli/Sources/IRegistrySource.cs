@@ -1,0 +1,32 @@
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Cli.Sources;
+
+/// <summary>
+/// Where the CLI's answers come from: edition files read on this machine, or a PortHistory server over gRPC.
+/// Both answer in the Registry library's terms, so every verb renders the same way in both modes.
+/// </summary>
+public interface IRegistrySource : IAsyncDisposable
+{
+    Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, Transport? transport, CancellationToken cancellationToken);
+
+    Task<PortAnswer> GetPortAsync(int port, Transport? transport, DateOnly? asOf, CancellationToken cancellationToken);
+
+    Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken);
+
+    Task<EditionDiff> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<PortAssignment> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus? status, Transport? transport,
+        CancellationToken cancellationToken);
+}
+
+/// <summary>What held a port (per transport) in the edition in effect on the date asked about.</summary>
+public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<PortSnapshot> Snapshots);
+
+public sealed record ServiceAnswer(string Name, IReadOnlyList<ServiceHolding> Holdings, IReadOnlyList<RenameLink> Renames);
+
+/// <summary>A request the user got wrong (unknown edition, bad range): reported as such, exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using PortHistory.Registry.Formats;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Cli.Sources;
+
+/// <summary>Answers from edition files on this machine: every file is parsed and the history built in memory.</summary>
+public sealed class OfflineRegistrySource : IRegistrySource
+{
+    private readonly RegistryHistory _history;
+
+    public OfflineRegistrySource(RegistryHistory history) => _history = history;
+
+    public RegistryHistory History => _history;
+
+    /// <summary>
+    /// Reads every file named and every file in the directories named (PROVENANCE/README files and dot-files are
+    /// skipped). One malformed file fails the whole load: a history silently missing an edition would mislead.
+    /// </summary>
+    public static OfflineRegistrySource Load(IEnumerable<string> directories, IEnumerable<string> files)
+    {
+        var paths = new List<string>();
+        foreach (var directory in directories)
+        {
+            if (!Directory.Exists(directory)) throw new UsageException($"editions directory not found: {directory}");
+            paths.AddRange(Directory.EnumerateFiles(directory).Where(IsEditionFile).Order(StringComparer.Ordinal));
+        }
+
+        foreach (var file in files)
+        {
+            if (!File.Exists(file)) throw new UsageException($"edition file not found: {file}");
+            paths.Add(file);
+        }
+
+        if (paths.Count == 0) throw new UsageException("no edition files found");
+        var editions = new RegistryEdition[paths.Count];
+        Parallel.For(0, paths.Count, i => editions[i] = EditionReader.ReadFile(paths[i]));
+        return new OfflineRegistrySource(RegistryHistory.Build(editions));
+    }
+
+    public static bool IsEditionFile(string path)
+    {
+        var name = Path.GetFileName(path);
+        return !name.StartsWith('.') &&
+               !name.EndsWith(".md", StringComparison.OrdinalIgnoreCase) &&
+               !name.Equals("README", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<EditionSummary>>([.. _history.Editions.Concat(_history.LocalEditions).Select(EditionSummary.Of)]);
+
+    public Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, Transport? transport, CancellationToken cancellationToken) =>
+        Task.FromResult(transport is { } t ? [_history.Timeline(port, t)] : _history.Timelines(port));
+
+    public Task<PortAnswer> GetPortAsync(int port, Transport? transport, DateOnly? asOf, CancellationToken cancellationToken)
+    {
+        var index = asOf is { } date ? _history.EditionIndexAsOf(date) : _history.Editions.Length - 1;
+        if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []));
+        var transports = transport is { } only ? [only] : Transports.All;
+        var snapshots = transports.Select(t => _history.InEdition(port, t, index))
+            .Where(s => transport is not null || s.Transport is Transport.Tcp or Transport.Udp || IsInformative(s))
+            .ToList();
+        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], snapshots));
+    }
+
+    public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult(new ServiceAnswer(name, _history.FindService(name), _history.RenameChain(name)));
+
+    public Task<EditionDiff> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken) =>
+        Task.FromResult(RegistryHistory.Diff(Resolve(from), Resolve(to), ports));
+
+    public async IAsyncEnumerable<PortAssignment> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus? status, Transport? transport,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var assignment in _history.ListPorts(range, asOf, status, transport))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return assignment;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>An edition by id, by date (the edition in effect then), or a file to read on the spot.</summary>
+    private RegistryEdition Resolve(string reference)
+    {
+        if (_history.FindEdition(reference) is { } byId) return byId;
+        if (DateOnly.TryParseExact(reference, "yyyy-MM-dd", out var date))
+        {
+            var index = _history.EditionIndexAsOf(date);
+            if (index >= 0) return _history.Editions[index];
+        }
+
+        if (File.Exists(reference)) return EditionReader.ReadFile(reference);
+        var known = string.Join(", ", _history.Editions.Concat(_history.LocalEditions).Select(e => e.Id));
+        throw new UsageException($"unknown edition \"{reference}\" (known: {known})");
+    }
+
+    /// <summary>sctp and dccp are unassigned almost everywhere; show them only when they say something.</summary>
+    private static bool IsInformative(PortSnapshot snapshot) =>
+        snapshot.Primary is { Status: not AssignmentStatus.Unassigned };
+}

@@ -1,0 +1,159 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Registry.Formats;
+
+/// <summary>
+/// A record while a parser is still collecting it. <see cref="ToRecord"/> is the one place where every format's
+/// raw fields turn into a <see cref="RegistryRecord"/>: status, de-assignment, replacement and alias are derived
+/// here from the same words whatever the format.
+/// </summary>
+internal sealed partial class RecordDraft
+{
+    public required int Line { get; init; }
+    public string? Section { get; init; }
+    public string? ServiceName { get; set; }
+    public List<string> Aliases { get; } = [];
+    public PortRange? Ports { get; set; }
+    public Transport Transport { get; set; }
+    public string Description { get; set; } = "";
+    public List<Person> Assignees { get; } = [];
+    public List<Person> Contacts { get; } = [];
+    public List<string> References { get; } = [];
+    public string? Registered { get; set; }
+    public string? Modified { get; set; }
+    public List<string> Notes { get; } = [];
+    public List<string> UnauthorizedUses { get; } = [];
+    public string? ServiceCode { get; set; }
+    public double? OpenFrequency { get; set; }
+
+    /// <summary>The record states conventional use, not an assignment (RFC 1060 UNIX PORTS, local files).</summary>
+    public bool Conventional { get; init; }
+
+    public void AppendDescription(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0) return;
+        Description = Description.Length == 0 ? text : Description + " " + text;
+    }
+
+    public RegistryRecord ToRecord()
+    {
+        var name = Clean(ServiceName)?.Replace('\u2423', ' ');
+        var description = TextLines.CollapseWhitespace(Description);
+        string? replaces = null;
+        var replacement = ReplacementPattern().Match(description);
+        if (replacement.Success)
+        {
+            replaces = replacement.Groups["old"].Value;
+            description = TextLines.CollapseWhitespace(description.Remove(replacement.Index, replacement.Length));
+        }
+
+        var notes = Notes.Select(TextLines.CollapseWhitespace).Where(n => n.Length > 0).ToImmutableArray();
+        string? aliasOf = null;
+        foreach (var note in notes)
+        {
+            var alias = AliasPattern().Match(note);
+            if (alias.Success) aliasOf = alias.Groups[1].Value;
+        }
+
+        var deassignment = Conventional ? null : FindDeassignment(description, notes);
+        var status = Conventional ? AssignmentStatus.Conventional : DeriveStatus(name, description, deassignment);
+
+        return new RegistryRecord
+        {
+            ServiceName = name,
+            Aliases = [.. Aliases.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)],
+            Ports = Ports,
+            Transport = Transport,
+            Status = status,
+            Description = description,
+            Assignees = [.. Assignees],
+            Contacts = [.. Contacts],
+            References = [.. References.Select(r => r.Trim()).Where(r => r.Length > 0)],
+            Registered = Clean(Registered),
+            Modified = Clean(Modified),
+            Notes = notes,
+            UnauthorizedUses = [.. UnauthorizedUses.Select(TextLines.CollapseWhitespace).Where(u => u.Length > 0)],
+            Deassignment = deassignment,
+            Replaces = replaces,
+            AliasOf = aliasOf,
+            ServiceCode = Clean(ServiceCode),
+            OpenFrequency = OpenFrequency,
+            Section = Section,
+            Line = Line,
+        };
+    }
+
+    private static string? Clean(string? text)
+    {
+        text = text?.Trim();
+        return string.IsNullOrEmpty(text) ? null : text;
+    }
+
+    private static AssignmentStatus DeriveStatus(string? name, string description, Deassignment? deassignment)
+    {
+        if (deassignment is not null || WithdrawnPattern().IsMatch(description)) return AssignmentStatus.DeAssigned;
+        if (name is null)
+        {
+            if (ReservedPattern().IsMatch(description)) return AssignmentStatus.Reserved;
+            if (UnassignedPattern().IsMatch(description)) return AssignmentStatus.Unassigned;
+        }
+
+        return AssignmentStatus.Assigned;
+    }
+
+    private static Deassignment? FindDeassignment(string description, ImmutableArray<string> notes)
+    {
+        string? on = null;
+        string? previous = null;
+        var found = false;
+        foreach (var text in notes.Prepend(description))
+        {
+            var deassigned = DeassignedOnPattern().Match(text);
+            if (deassigned.Success)
+            {
+                found = true;
+                on ??= deassigned.Groups["date"].Value;
+            }
+
+            var was = WasNamePattern().Match(text);
+            if (was.Success)
+            {
+                found = true;
+                previous ??= was.Groups["name"].Value;
+            }
+
+            // "previously X" and "Historic usage was X" name the old service only next to a de-assignment.
+            var previously = PreviousNamePattern().Match(text);
+            if (previously.Success && deassigned.Success) previous ??= previously.Groups["name"].Value.TrimEnd('.', ',');
+        }
+
+        return found ? new Deassignment(on, previous) : null;
+    }
+
+    [GeneratedRegex(@"IANA assigned this well-formed service name as a replacement for\s+""(?<old>[^""]+)""\.?", RegexOptions.IgnoreCase)]
+    private static partial Regex ReplacementPattern();
+
+    [GeneratedRegex(@"This entry is an alias to\s+""([^""]+)""", RegexOptions.IgnoreCase)]
+    private static partial Regex AliasPattern();
+
+    [GeneratedRegex(@"de-?assigned(?:\s+on)?\s+(?<date>\d{4}-\d{2}-\d{2})", RegexOptions.IgnoreCase)]
+    private static partial Regex DeassignedOnPattern();
+
+    [GeneratedRegex(@"\[was\s+(?<name>[^\]\s]+)\]", RegexOptions.IgnoreCase)]
+    private static partial Regex WasNamePattern();
+
+    [GeneratedRegex(@"(?:previously|historic usage was)\s+(?<name>[A-Za-z0-9][\w.+*/-]*)", RegexOptions.IgnoreCase)]
+    private static partial Regex PreviousNamePattern();
+
+    [GeneratedRegex(@"^(?:de-?registered|removed|de-?commissioned|decomissioned|deprecated)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex WithdrawnPattern();
+
+    [GeneratedRegex(@"^(?:IANA\s+)?reserved\b", RegexOptions.IgnoreCase)]
+    private static partial Regex ReservedPattern();
+
+    [GeneratedRegex(@"^\(?unassigned\b", RegexOptions.IgnoreCase)]
+    private static partial Regex UnassignedPattern();
+}

@@ -1,0 +1,75 @@
+namespace PortHistory.Registry.History;
+
+/// <summary>What changed for a (port, transport) from one version (or edition) to the next.</summary>
+public enum ChangeKind : byte
+{
+    /// <summary>The port was not listed before and now is.</summary>
+    Appeared = 1,
+
+    /// <summary>The port was listed before and now is not.</summary>
+    Removed = 2,
+
+    /// <summary>A service now holds a port that was unassigned, reserved, de-assigned or only conventionally used.</summary>
+    Assigned = 3,
+
+    /// <summary>An assignment was withdrawn: the port is now unassigned, reserved or marked de-assigned.</summary>
+    DeAssigned = 4,
+
+    /// <summary>Any other change of status (unassigned → reserved, conventional → reserved, …).</summary>
+    StatusChanged = 5,
+
+    /// <summary>The same assignment under a new name (the new name replaces or aliases the old, or keeps its description or people).</summary>
+    Renamed = 6,
+
+    /// <summary>A different service now holds the port.</summary>
+    Reassigned = 7,
+
+    DescriptionChanged = 8,
+
+    /// <summary>The assignee or contact people changed.</summary>
+    ContactChanged = 9,
+
+    AliasesChanged = 10,
+
+    /// <summary>A further service was listed on the same port and transport.</summary>
+    ServiceAdded = 11,
+
+    /// <summary>One of several services on the same port and transport is no longer listed.</summary>
+    ServiceRemoved = 12,
+
+    /// <summary>Unauthorized-use reports or de-assignment details changed.</summary>
+    DetailsChanged = 13,
+}
+
+public static class ChangeKinds
+{
+    public static string ToText(this ChangeKind kind) => kind switch
+    {
+        ChangeKind.Appeared => "appeared",
+        ChangeKind.Removed => "removed",
+        ChangeKind.Assigned => "assigned",
+        ChangeKind.DeAssigned => "de-assigned",
+        ChangeKind.StatusChanged => "status changed",
+        ChangeKind.Renamed => "renamed",
+        ChangeKind.Reassigned => "reassigned",
+        ChangeKind.DescriptionChanged => "description changed",
+        ChangeKind.ContactChanged => "contact changed",
+        ChangeKind.AliasesChanged => "aliases changed",
+        ChangeKind.ServiceAdded => "service added",
+        ChangeKind.ServiceRemoved => "service removed",
+        ChangeKind.DetailsChanged => "details changed",
+        _ => "changed",
+    };
+}
+
+/// <summary>One change, with the field it concerns and the values before and after (null where none).</summary>
+public sealed record Change(ChangeKind Kind, string? Field, string? Before, string? After)
+{
+    public override string ToString() => (Before, After) switch
+    {
+        (null, null) => Kind.ToText(),
+        (null, _) => $"{Kind.ToText()}: {After}",
+        (_, null) => $"{Kind.ToText()}: {Before}",
+        _ => $"{Kind.ToText()}: {Before} → {After}",
+    };
+}

@@ -1,0 +1,398 @@
+using System.Collections.Immutable;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Registry.History;
+
+/// <summary>
+/// The versioned history of every (port, transport) across a set of registry editions, merged in effective-date
+/// order whatever order they were given in. Local editions (/etc/services, nmap-services) are kept alongside but
+/// stay out of the timelines: they describe a host, not the registry.
+/// </summary>
+public sealed class RegistryHistory
+{
+    private readonly Dictionary<Transport, TransportHistory> _transports;
+    private readonly Dictionary<string, List<ServiceHolding>> _holdingsByName;
+    private readonly ImmutableArray<RenameLink> _renames;
+
+    private RegistryHistory(
+        ImmutableArray<RegistryEdition> editions,
+        ImmutableArray<RegistryEdition> localEditions,
+        Dictionary<Transport, TransportHistory> transports,
+        Dictionary<string, List<ServiceHolding>> holdingsByName,
+        ImmutableArray<RenameLink> renames)
+    {
+        Editions = editions;
+        LocalEditions = localEditions;
+        EditionRefs = [.. editions.Select(EditionRef.Of)];
+        _transports = transports;
+        _holdingsByName = holdingsByName;
+        _renames = renames;
+    }
+
+    public static RegistryHistory Empty { get; } = Build([]);
+
+    /// <summary>Registry editions in history order: effective date, then format, then id.</summary>
+    public ImmutableArray<RegistryEdition> Editions { get; }
+
+    public ImmutableArray<EditionRef> EditionRefs { get; }
+
+    public ImmutableArray<RegistryEdition> LocalEditions { get; }
+
+    /// <summary>
+    /// Builds the history. The same file given twice counts once (by SHA-256); two different files claiming the
+    /// same edition id are an error.
+    /// </summary>
+    public static RegistryHistory Build(IEnumerable<RegistryEdition> editions)
+    {
+        var distinct = new Dictionary<string, RegistryEdition>(StringComparer.Ordinal);
+        foreach (var edition in editions.OrderBy(e => e.Id, StringComparer.Ordinal))
+        {
+            if (distinct.TryGetValue(edition.Id, out var existing))
+            {
+                if (existing.Sha256 != edition.Sha256)
+                {
+                    throw new ArgumentException($"edition id \"{edition.Id}\" is claimed by two different files: {existing.Source} and {edition.Source}");
+                }
+
+                continue;
+            }
+
+            if (distinct.Values.Any(e => e.Sha256 == edition.Sha256)) continue;
+            distinct[edition.Id] = edition;
+        }
+
+        var ordered = distinct.Values.OrderBy(e => e, EditionOrder.Instance).ToList();
+        var registry = ordered.Where(e => !e.IsLocal).ToImmutableArray();
+        var local = ordered.Where(e => e.IsLocal).ToImmutableArray();
+        var refs = registry.Select(EditionRef.Of).ToArray();
+
+        var transports = new Dictionary<Transport, TransportHistory>();
+        foreach (var transport in Transports.All) transports[transport] = TransportHistory.Build(transport, registry, refs);
+
+        var holdings = IndexNames(transports, registry, refs);
+        var renames = CollectRenames(transports, registry, refs);
+        return new RegistryHistory(registry, local, transports, holdings, renames);
+    }
+
+    public RegistryEdition? FindEdition(string id) =>
+        Editions.Concat(LocalEditions).FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Index of the edition in effect on a date (the newest with an effective date on or before it), or -1.</summary>
+    public int EditionIndexAsOf(DateOnly date)
+    {
+        var index = -1;
+        for (var i = 0; i < Editions.Length && Editions[i].EffectiveDate <= date; i++) index = i;
+        return index;
+    }
+
+    public PortTimeline Timeline(int port, Transport transport)
+    {
+        CheckPort(port);
+        if (!_transports.TryGetValue(transport, out var history)) throw new ArgumentOutOfRangeException(nameof(transport), transport, "a transport must be tcp, udp, sctp or dccp");
+        return new PortTimeline(port, transport, history.VersionsOf(port));
+    }
+
+    /// <summary>The timelines of a port on every transport that ever listed it.</summary>
+    public IReadOnlyList<PortTimeline> Timelines(int port) =>
+        [.. Transports.All.Select(t => Timeline(port, t)).Where(t => !t.IsEmpty)];
+
+    /// <summary>What held (port, transport) on a date: null if no edition was in effect yet.</summary>
+    public PortSnapshot? AsOf(int port, Transport transport, DateOnly date)
+    {
+        var index = EditionIndexAsOf(date);
+        return index < 0 ? null : InEdition(port, transport, index);
+    }
+
+    /// <summary>What an edition (by index in <see cref="Editions"/>) listed for (port, transport).</summary>
+    public PortSnapshot InEdition(int port, Transport transport, int editionIndex)
+    {
+        CheckPort(port);
+        var history = _transports[transport];
+        var segment = history.Segments.SegmentOf(port);
+        return new PortSnapshot(port, transport, EditionRefs[editionIndex], [.. history.Segments.States[segment][editionIndex]],
+            history.VersionAt(segment, editionIndex));
+    }
+
+    /// <summary>Every (port range, transport, period) a name held, as the service or as an alias; case-insensitive.</summary>
+    public IReadOnlyList<ServiceHolding> FindService(string name) =>
+        _holdingsByName.TryGetValue(name.Trim().ToLowerInvariant(), out var holdings) ? holdings : [];
+
+    /// <summary>
+    /// The rename chain a name belongs to: every link (old name → new name on the same port and transport) reachable
+    /// from it in either direction, oldest first.
+    /// </summary>
+    public IReadOnlyList<RenameLink> RenameChain(string name)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { name.Trim() };
+        var chain = new List<RenameLink>();
+        var grew = true;
+        while (grew)
+        {
+            grew = false;
+            foreach (var link in _renames)
+            {
+                if (chain.Contains(link) || !(names.Contains(link.From) || names.Contains(link.To))) continue;
+                chain.Add(link);
+                names.Add(link.From);
+                names.Add(link.To);
+                grew = true;
+            }
+        }
+
+        return [.. chain.OrderBy(l => l.Edition.Date).ThenBy(l => l.Ports.First).ThenBy(l => l.Transport)];
+    }
+
+    /// <summary>
+    /// Every (port, transport) in a range and what held it in the edition in effect on <paramref name="asOf"/>
+    /// (or the newest edition), in port order; optionally only one status or one transport.
+    /// </summary>
+    public IEnumerable<PortAssignment> ListPorts(PortRange range, DateOnly? asOf = null, AssignmentStatus? status = null, Transport? transport = null)
+    {
+        var index = asOf is { } date ? EditionIndexAsOf(date) : Editions.Length - 1;
+        if (index < 0) yield break;
+        var transports = transport is { } only and not Transport.Unspecified ? [only] : Transports.All;
+        for (var port = range.First; port <= range.Last; port++)
+        {
+            foreach (var t in transports)
+            {
+                var history = _transports[t];
+                var segment = history.Segments.SegmentOf(port);
+                var records = history.Segments.States[segment][index];
+                if (records.Length == 0 || (status is { } wanted && records[0].Status != wanted)) continue;
+                yield return new PortAssignment(port, t, EditionRefs[index], [.. records], history.VersionAt(segment, index)!.From);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The differences between two editions, per port range and transport, with the changed fields classified as in
+    /// timelines (de-assigned, renamed, …). Works for any two editions, local ones included.
+    /// </summary>
+    public static EditionDiff Diff(RegistryEdition from, RegistryEdition to, PortRange? ports = null)
+    {
+        var range = ports ?? PortRange.All;
+        var editions = new[] { from, to };
+        var entries = ImmutableArray.CreateBuilder<DiffEntry>();
+        foreach (var transport in Transports.All)
+        {
+            var segments = PortSegments.Build(transport, editions);
+            DiffEntry? open = null;
+            string? openKeys = null;
+            foreach (var s in segments.Overlapping(range))
+            {
+                var before = segments.States[s][0];
+                var after = segments.States[s][1];
+                var keyBefore = PortStates.Key(before);
+                var keyAfter = PortStates.Key(after);
+                var segmentRange = segments.RangeOf(s);
+                var clipped = new PortRange(Math.Max(segmentRange.First, range.First), Math.Min(segmentRange.Last, range.Last));
+                if (keyBefore == keyAfter)
+                {
+                    Flush();
+                    continue;
+                }
+
+                var keys = keyBefore + "\u001f" + keyAfter;
+                if (open is not null && openKeys == keys && open.Ports!.Value.Last + 1 == clipped.First)
+                {
+                    open = open with { Ports = new PortRange(open.Ports.Value.First, clipped.Last) };
+                    continue;
+                }
+
+                Flush();
+                var kind = before.Length == 0 ? DiffKind.Added : after.Length == 0 ? DiffKind.Removed : DiffKind.Changed;
+                open = new DiffEntry(transport, clipped, kind, [.. before], [.. after], PortStates.Compare(before, after));
+                openKeys = keys;
+            }
+
+            Flush();
+
+            void Flush()
+            {
+                if (open is not null) entries.Add(open);
+                open = null;
+                openKeys = null;
+            }
+        }
+
+        if (ports is null) entries.AddRange(DiffNameOnly(from, to));
+        return new EditionDiff(EditionRef.Of(from), EditionRef.Of(to), entries.ToImmutable());
+    }
+
+    private static IEnumerable<DiffEntry> DiffNameOnly(RegistryEdition from, RegistryEdition to)
+    {
+        static Dictionary<(string, Transport), RegistryRecord[]> NameOnly(RegistryEdition edition) =>
+            edition.Records.Where(r => r.Ports is null && r.ServiceName is not null)
+                .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport))
+                .ToDictionary(g => g.Key, g => PortStates.Normalize(g.ToList()));
+
+        var before = NameOnly(from);
+        var after = NameOnly(to);
+        foreach (var key in before.Keys.Union(after.Keys).Order())
+        {
+            var b = before.GetValueOrDefault(key) ?? PortStates.Empty;
+            var a = after.GetValueOrDefault(key) ?? PortStates.Empty;
+            if (PortStates.Key(b) == PortStates.Key(a)) continue;
+            var kind = b.Length == 0 ? DiffKind.Added : a.Length == 0 ? DiffKind.Removed : DiffKind.Changed;
+            yield return new DiffEntry(key.Item2, null, kind, [.. b], [.. a], PortStates.Compare(b, a));
+        }
+    }
+
+    private static Dictionary<string, List<ServiceHolding>> IndexNames(
+        Dictionary<Transport, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    {
+        var byName = new Dictionary<string, List<ServiceHolding>>(StringComparer.Ordinal);
+        var indexOf = refs.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i);
+        foreach (var (transport, history) in transports)
+        {
+            for (var s = 0; s < history.Segments.Count; s++)
+            {
+                var range = history.Segments.RangeOf(s);
+                // Holdings of this segment still open after the previous version: a name that stays across a
+                // change of contact or description is one holding, not two.
+                var open = new Dictionary<(string, AssignmentStatus, bool), ServiceHolding>();
+                foreach (var version in history.Versions[s])
+                {
+                    var seen = new Dictionary<(string, AssignmentStatus, bool), ServiceHolding>();
+                    foreach (var record in version.Records)
+                    {
+                        if (record.ServiceName is { } name) Hold(name, record.Status, false);
+                        foreach (var alias in record.Aliases) Hold(alias, record.Status, true);
+                    }
+
+                    foreach (var (key, holding) in open)
+                    {
+                        if (!seen.ContainsKey(key)) Emit(holding);
+                    }
+
+                    open = seen;
+
+                    void Hold(string name, AssignmentStatus status, bool asAlias)
+                    {
+                        var key = (name.ToLowerInvariant(), status, asAlias);
+                        if (seen.ContainsKey(key)) return;
+                        seen[key] = open.TryGetValue(key, out var running) && indexOf[running.Through] + 1 == indexOf[version.From]
+                            ? running with { Through = version.Through }
+                            : new ServiceHolding(name, range, transport, status, asAlias, version.From, version.Through);
+                    }
+                }
+
+                foreach (var holding in open.Values) Emit(holding);
+            }
+        }
+
+        // Segments of one range record hold the same periods: join contiguous ranges.
+        foreach (var (key, list) in byName.ToList())
+        {
+            var merged = new List<ServiceHolding>();
+            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
+                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
+            {
+                if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
+                    last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
+                    last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
+                {
+                    merged[^1] = last with { Ports = new PortRange(last.Ports.Value.First, holding.Ports.Value.Last) };
+                    continue;
+                }
+
+                merged.Add(holding);
+            }
+
+            byName[key] = merged;
+        }
+
+        // Name-only registrations (no port): consecutive editions listing the name form one holding.
+        var runs = new Dictionary<(string, Transport), (RegistryRecord Record, int From, int Through)>();
+        for (var e = 0; e < editions.Length; e++)
+        {
+            var listed = editions[e].Records.Where(r => r.Ports is null && r.ServiceName is not null)
+                .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport)).ToDictionary(g => g.Key, g => g.First());
+            foreach (var key in runs.Keys.Where(k => !listed.ContainsKey(k)).ToList())
+            {
+                Close(key);
+            }
+
+            foreach (var (key, record) in listed)
+            {
+                runs[key] = runs.TryGetValue(key, out var run) ? run with { Through = e } : (record, e, e);
+            }
+        }
+
+        foreach (var key in runs.Keys.ToList()) Close(key);
+
+        foreach (var list in byName.Values)
+        {
+            list.Sort((a, b) => (a.From.Date, a.Ports?.First ?? -1, a.Transport).CompareTo((b.From.Date, b.Ports?.First ?? -1, b.Transport)));
+        }
+
+        return byName;
+
+        void Emit(ServiceHolding holding)
+        {
+            var key = holding.Name.ToLowerInvariant();
+            if (!byName.TryGetValue(key, out var list)) byName[key] = list = [];
+            list.Add(holding);
+        }
+
+        void Close((string Name, Transport Transport) key)
+        {
+            var (record, from, through) = runs[key];
+            runs.Remove(key);
+            if (!byName.TryGetValue(key.Name, out var list)) byName[key.Name] = list = [];
+            list.Add(new ServiceHolding(record.ServiceName!, null, key.Transport, record.Status, false, refs[from], refs[through]));
+        }
+    }
+
+    private static ImmutableArray<RenameLink> CollectRenames(
+        Dictionary<Transport, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    {
+        var links = new Dictionary<(string, string, Transport, PortRange), RenameLink>();
+        foreach (var (transport, history) in transports)
+        {
+            for (var s = 0; s < history.Segments.Count; s++)
+            {
+                foreach (var version in history.Versions[s])
+                {
+                    foreach (var change in version.Changes.Where(c => c.Kind == ChangeKind.Renamed))
+                    {
+                        Add(new RenameLink(change.Before!, change.After!, history.Segments.RangeOf(s), transport, version.From));
+                    }
+
+                    // A replacement name can arrive together with its alias, in one edition, with no rename step between.
+                    foreach (var record in version.Records.Where(r => r.Replaces is not null && r.ServiceName is not null))
+                    {
+                        Add(new RenameLink(record.Replaces!, record.ServiceName!, history.Segments.RangeOf(s), transport, version.From));
+                    }
+                }
+            }
+        }
+
+        return [.. links.Values.OrderBy(l => l.Edition.Date).ThenBy(l => l.Ports.First).ThenBy(l => l.Transport)];
+
+        void Add(RenameLink link)
+        {
+            var key = (link.From.ToLowerInvariant(), link.To.ToLowerInvariant(), link.Transport, link.Ports);
+            if (!links.TryGetValue(key, out var existing) || existing.Edition.Date > link.Edition.Date) links[key] = link;
+        }
+    }
+
+    private static void CheckPort(int port)
+    {
+        if (port is < 0 or > PortRange.MaxPort) throw new ArgumentOutOfRangeException(nameof(port), port, "port must be 0-65535");
+    }
+
+    /// <summary>History order: effective date, then format rank, then id, so the order editions arrive in never matters.</summary>
+    private sealed class EditionOrder : IComparer<RegistryEdition>
+    {
+        public static readonly EditionOrder Instance = new();
+
+        public int Compare(RegistryEdition? x, RegistryEdition? y)
+        {
+            var byDate = x!.EffectiveDate.CompareTo(y!.EffectiveDate);
+            if (byDate != 0) return byDate;
+            var byFormat = x.Format.OrderRank().CompareTo(y.Format.OrderRank());
+            return byFormat != 0 ? byFormat : string.CompareOrdinal(x.Id, y.Id);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using PortHistory.Registry.Formats;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Testing;
+
+/// <summary>
+/// The real registry editions kept beside the repository in ../shared/data/registry (never copied into it).
+/// PORTHISTORY_REGISTRY_DATA overrides the location.
+/// </summary>
+public static class RegistryData
+{
+    private static readonly Lazy<string> DirectoryPath = new(Locate);
+    private static readonly ConcurrentDictionary<string, RegistryEdition> Parsed = new();
+
+    public static string Directory => DirectoryPath.Value;
+
+    public static string PathOf(string fileName) => Path.Combine(Directory, fileName);
+
+    public static IReadOnlyList<string> EditionFiles =>
+    [
+        "rfc0990.txt", "rfc1010.txt", "rfc1060.txt", "rfc1340.txt", "rfc1700.txt",
+        "port-numbers_2004-01-08.txt", "port-numbers_2005-12-22.txt", "port-numbers_2006-11-13.txt", "port-numbers_2008-02-29.txt",
+        "service-names-port-numbers_2013-02-18.xml", "service-names-port-numbers_2017-03-10.xml",
+        "service-names-port-numbers_2024-04-30.xml", "service-names-port-numbers_2026-08-17.xml",
+        "service-names-port-numbers_2017-02-24.csv", "service-names-port-numbers_2024-04-30.csv", "service-names-port-numbers_2026-04-24.csv",
+    ];
+
+    /// <summary>An edition parsed once per test process (parsing all sixteen takes a second or two).</summary>
+    public static RegistryEdition Edition(string fileName) => Parsed.GetOrAdd(fileName, name => EditionReader.ReadFile(PathOf(name)));
+
+    public static IReadOnlyList<RegistryEdition> AllEditions()
+    {
+        var editions = new RegistryEdition[EditionFiles.Count];
+        Parallel.For(0, editions.Length, i => editions[i] = Edition(EditionFiles[i]));
+        return editions;
+    }
+
+    public static byte[] Bytes(string fileName) => File.ReadAllBytes(PathOf(fileName));
+
+    private static string Locate()
+    {
+        var configured = Environment.GetEnvironmentVariable("PORTHISTORY_REGISTRY_DATA");
+        if (!string.IsNullOrEmpty(configured)) return Existing(configured);
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "PortHistory.sln")))
+            {
+                return Existing(Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "data", "registry")));
+            }
+        }
+
+        throw new InvalidOperationException("cannot find PortHistory.sln above the test binaries to locate ../shared/data/registry");
+    }
+
+    private static string Existing(string path) =>
+        System.IO.Directory.Exists(path) ? path : throw new DirectoryNotFoundException($"registry reference data not found at {path}");
+}
