@@ -12,13 +12,22 @@ public static class Json
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new PortRangeConverter() },
+        Converters = { new EditionFormatConverter(), new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new PortRangeConverter() },
     };
 
     /// <summary>One value per line, for streamed arrays.</summary>
     public static readonly JsonSerializerOptions CompactOptions = new(Options) { WriteIndented = false };
 
     public static void Write<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>Formats as the CLI names them ("rfc", "iana-text", …), not as C# spells the enum.</summary>
+    private sealed class EditionFormatConverter : JsonConverter<EditionFormat>
+    {
+        public override EditionFormat Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            EditionFormats.TryParse(reader.GetString(), out var format) ? format : throw new JsonException($"unknown edition format {reader.GetString()}");
+
+        public override void Write(Utf8JsonWriter writer, EditionFormat value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToText());
+    }
 
     private sealed class PortRangeConverter : JsonConverter<PortRange>
     {

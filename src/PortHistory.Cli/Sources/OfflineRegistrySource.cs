@@ -35,8 +35,29 @@ public sealed class OfflineRegistrySource : IRegistrySource
 
         if (paths.Count == 0) throw new UsageException("no edition files found");
         var editions = new RegistryEdition[paths.Count];
-        Parallel.For(0, paths.Count, i => editions[i] = EditionReader.ReadFile(paths[i]));
-        return new OfflineRegistrySource(RegistryHistory.Build(editions));
+        var failures = new Exception?[paths.Count];
+        Parallel.For(0, paths.Count, i =>
+        {
+            try
+            {
+                editions[i] = EditionReader.ReadFile(paths[i]);
+            }
+            catch (Exception e)
+            {
+                failures[i] = e;
+            }
+        });
+
+        // The first failing file in path order, so the same directory always reports the same error.
+        if (failures.FirstOrDefault(f => f is not null) is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        try
+        {
+            return new OfflineRegistrySource(RegistryHistory.Build(editions));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     public static bool IsEditionFile(string path)
