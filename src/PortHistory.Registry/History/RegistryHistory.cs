@@ -71,7 +71,10 @@ public sealed class RegistryHistory
 
         var holdings = IndexNames(transports, registry, refs);
         var renames = CollectRenames(transports, registry, refs);
-        return new RegistryHistory(registry, local, transports, holdings, renames);
+        return new RegistryHistory(registry, local, transports, holdings, renames)
+        {
+            NameOnlyTimelines = BuildNameOnlyTimelines(registry, refs),
+        };
     }
 
     public RegistryEdition? FindEdition(string id) =>
@@ -121,26 +124,7 @@ public sealed class RegistryHistory
     /// The rename chain a name belongs to: every link (old name → new name on the same port and transport) reachable
     /// from it in either direction, oldest first.
     /// </summary>
-    public IReadOnlyList<RenameLink> RenameChain(string name)
-    {
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { name.Trim() };
-        var chain = new List<RenameLink>();
-        var grew = true;
-        while (grew)
-        {
-            grew = false;
-            foreach (var link in _renames)
-            {
-                if (chain.Contains(link) || !(names.Contains(link.From) || names.Contains(link.To))) continue;
-                chain.Add(link);
-                names.Add(link.From);
-                names.Add(link.To);
-                grew = true;
-            }
-        }
-
-        return [.. chain.OrderBy(l => l.Edition.Date).ThenBy(l => l.Ports.First).ThenBy(l => l.Transport)];
-    }
+    public IReadOnlyList<RenameLink> RenameChain(string name) => RenameChains.Follow(_renames, name);
 
     /// <summary>
     /// Every (port, transport) in a range and what held it in the edition in effect on <paramref name="asOf"/>
@@ -172,71 +156,61 @@ public sealed class RegistryHistory
     {
         var range = ports ?? PortRange.All;
         var editions = new[] { from, to };
-        var entries = ImmutableArray.CreateBuilder<DiffEntry>();
+        var diff = new DiffBuilder();
         foreach (var transport in Transports.All)
         {
             var segments = PortSegments.Build(transport, editions);
-            DiffEntry? open = null;
-            string? openKeys = null;
             foreach (var s in segments.Overlapping(range))
             {
-                var before = segments.States[s][0];
-                var after = segments.States[s][1];
-                var keyBefore = PortStates.Key(before);
-                var keyAfter = PortStates.Key(after);
-                var segmentRange = segments.RangeOf(s);
-                var clipped = new PortRange(Math.Max(segmentRange.First, range.First), Math.Min(segmentRange.Last, range.Last));
-                if (keyBefore == keyAfter)
-                {
-                    Flush();
-                    continue;
-                }
-
-                var keys = keyBefore + "\u001f" + keyAfter;
-                if (open is not null && openKeys == keys && open.Ports!.Value.Last + 1 == clipped.First)
-                {
-                    open = open with { Ports = new PortRange(open.Ports.Value.First, clipped.Last) };
-                    continue;
-                }
-
-                Flush();
-                var kind = before.Length == 0 ? DiffKind.Added : after.Length == 0 ? DiffKind.Removed : DiffKind.Changed;
-                open = new DiffEntry(transport, clipped, kind, [.. before], [.. after], PortStates.Compare(before, after));
-                openKeys = keys;
-            }
-
-            Flush();
-
-            void Flush()
-            {
-                if (open is not null) entries.Add(open);
-                open = null;
-                openKeys = null;
+                var segment = segments.RangeOf(s);
+                var clipped = new PortRange(Math.Max(segment.First, range.First), Math.Min(segment.Last, range.Last));
+                diff.AddSegment(transport, clipped, segments.States[s][0], segments.States[s][1]);
             }
         }
 
-        if (ports is null) entries.AddRange(DiffNameOnly(from, to));
-        return new EditionDiff(EditionRef.Of(from), EditionRef.Of(to), entries.ToImmutable());
-    }
-
-    private static IEnumerable<DiffEntry> DiffNameOnly(RegistryEdition from, RegistryEdition to)
-    {
-        static Dictionary<(string, Transport), RegistryRecord[]> NameOnly(RegistryEdition edition) =>
-            edition.Records.Where(r => r.Ports is null && r.ServiceName is not null)
-                .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport))
-                .ToDictionary(g => g.Key, g => PortStates.Normalize(g.ToList()));
-
-        var before = NameOnly(from);
-        var after = NameOnly(to);
-        foreach (var key in before.Keys.Union(after.Keys).Order())
+        if (ports is null)
         {
-            var b = before.GetValueOrDefault(key) ?? PortStates.Empty;
-            var a = after.GetValueOrDefault(key) ?? PortStates.Empty;
-            if (PortStates.Key(b) == PortStates.Key(a)) continue;
-            var kind = b.Length == 0 ? DiffKind.Added : a.Length == 0 ? DiffKind.Removed : DiffKind.Changed;
-            yield return new DiffEntry(key.Item2, null, kind, [.. b], [.. a], PortStates.Compare(b, a));
+            var before = NameOnlyStates(from);
+            var after = NameOnlyStates(to);
+            foreach (var key in before.Keys.Union(after.Keys).OrderBy(k => k.Item2).ThenBy(k => k.Item1, StringComparer.Ordinal))
+            {
+                diff.AddNameOnly(key.Item2, before.GetValueOrDefault(key) ?? PortStates.Empty, after.GetValueOrDefault(key) ?? PortStates.Empty);
+            }
+        }
+
+        return new EditionDiff(EditionRef.Of(from), EditionRef.Of(to), diff.Build());
+    }
+
+    /// <summary>The semantic key of a state: equal keys mean the registry said the same thing (see <see cref="Compare"/>).</summary>
+    public static string StateKey(IReadOnlyList<RegistryRecord> state) => PortStates.Key(state);
+
+    /// <summary>How one state of a (port, transport) differs from another, classified as in timelines.</summary>
+    public static ImmutableArray<Change> Compare(IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after) =>
+        PortStates.Compare(before, after);
+
+    /// <summary>The segments of one transport's port space, in port order, each with the versions its ports share.</summary>
+    public IEnumerable<TimelineSegment> Segments(Transport transport)
+    {
+        var history = _transports[transport];
+        for (var s = 0; s < history.Segments.Count; s++)
+        {
+            yield return new TimelineSegment(transport, history.Segments.RangeOf(s), history.Versions[s]);
         }
     }
+
+    /// <summary>Versions of the registrations without a port, per (name, transport).</summary>
+    public ImmutableArray<NameOnlyTimeline> NameOnlyTimelines { get; private init; } = [];
+
+    /// <summary>Every holding of every name (the index behind <see cref="FindService"/>).</summary>
+    public IEnumerable<ServiceHolding> AllHoldings => _holdingsByName.Values.SelectMany(h => h);
+
+    /// <summary>Every rename link, oldest first.</summary>
+    public ImmutableArray<RenameLink> Renames => _renames;
+
+    private static Dictionary<(string, Transport), RegistryRecord[]> NameOnlyStates(RegistryEdition edition) =>
+        edition.Records.Where(r => r.Ports is null && r.ServiceName is not null)
+            .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport))
+            .ToDictionary(g => g.Key, g => PortStates.Normalize(g.ToList()));
 
     private static Dictionary<string, List<ServiceHolding>> IndexNames(
         Dictionary<Transport, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
@@ -375,6 +349,22 @@ public sealed class RegistryHistory
             var key = (link.From.ToLowerInvariant(), link.To.ToLowerInvariant(), link.Transport, link.Ports);
             if (!links.TryGetValue(key, out var existing) || existing.Edition.Date > link.Edition.Date) links[key] = link;
         }
+    }
+
+    private static ImmutableArray<NameOnlyTimeline> BuildNameOnlyTimelines(ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    {
+        var perEdition = editions.Select(NameOnlyStates).ToList();
+        var keys = perEdition.SelectMany(d => d.Keys).Distinct().OrderBy(k => k.Item2).ThenBy(k => k.Item1, StringComparer.Ordinal);
+        var timelines = ImmutableArray.CreateBuilder<NameOnlyTimeline>();
+        foreach (var key in keys)
+        {
+            var states = perEdition.Select(d => d.GetValueOrDefault(key) ?? PortStates.Empty).ToArray();
+            var (versions, _) = TimelineBuilder.Build(states, refs);
+            var name = versions.SelectMany(v => v.Records).Select(r => r.ServiceName).First(n => n is not null)!;
+            timelines.Add(new NameOnlyTimeline(name, key.Item2, versions));
+        }
+
+        return timelines.ToImmutable();
     }
 
     private static void CheckPort(int port)

@@ -75,3 +75,9 @@ public sealed record DiffEntry(
     ImmutableArray<Change> Changes);
 
 public sealed record EditionDiff(EditionRef From, EditionRef To, ImmutableArray<DiffEntry> Entries);
+
+/// <summary>A run of ports of one transport that share every version (a single port, or a range).</summary>
+public sealed record TimelineSegment(Transport Transport, PortRange Ports, ImmutableArray<TimelineVersion> Versions);
+
+/// <summary>The versions of a registration that has no port (a service name only), on one transport.</summary>
+public sealed record NameOnlyTimeline(string Name, Transport Transport, ImmutableArray<TimelineVersion> Versions);

@@ -1,0 +1,51 @@
+using PortHistory.Contracts.V1;
+
+namespace PortHistory.Grains.Editions;
+
+/// <summary>
+/// The committed editions as this silo last saw them: their order (rank) in the current history generation and
+/// which generations are committed. A port grain shows a staged timeline only once its generation is committed.
+/// </summary>
+public interface IEditionCatalog
+{
+    CatalogSnapshot Current { get; }
+
+    bool IsCommitted(long generation);
+}
+
+/// <summary>One committed generation: its editions in history order.</summary>
+public sealed class CatalogSnapshot
+{
+    private readonly Dictionary<string, int> _rankById;
+
+    public CatalogSnapshot(long generation, IReadOnlyList<EditionRef> editions)
+    {
+        Generation = generation;
+        Editions = editions;
+        _rankById = editions.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+    }
+
+    public static CatalogSnapshot Empty { get; } = new(0, []);
+
+    public long Generation { get; }
+
+    public IReadOnlyList<EditionRef> Editions { get; }
+
+    public EditionRef? Latest => Editions.Count == 0 ? null : Editions[^1];
+
+    public int RankOf(string editionId) => _rankById.TryGetValue(editionId, out var rank) ? rank : -1;
+
+    /// <summary>Rank of the edition in effect on a date (the newest effective on or before it), or -1.</summary>
+    public int RankAsOf(DateOnly date)
+    {
+        var rank = -1;
+        for (var i = 0; i < Editions.Count; i++)
+        {
+            var effective = Editions[i].EffectiveDate;
+            if (new DateOnly(effective.Year, effective.Month, effective.Day) > date) break;
+            rank = i;
+        }
+
+        return rank;
+    }
+}

@@ -1,0 +1,39 @@
+using PortHistory.Contracts.V1;
+
+namespace PortHistory.Grains.Ports;
+
+/// <summary>
+/// One grain per port number (0-65535): the port's registry history on every transport and what fleets observe
+/// on it. Answers single-port questions from memory.
+/// </summary>
+[Alias("porthistory.IPortGrain")]
+public interface IPortGrain : IGrainWithIntegerKey
+{
+    /// <summary>What held the port in the newest edition, or in the one in effect on the query's date.</summary>
+    [Alias("GetPort"), ReadOnly]
+    Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query);
+
+    /// <summary>Every version per transport (one transport, or all that were ever listed).</summary>
+    [Alias("GetTimeline"), ReadOnly]
+    Task<Immutable<GetTimelineResponse>> GetTimelineAsync(Transport transport);
+
+    /// <summary>
+    /// Stores the port's timelines for a history generation that is not committed yet. They become visible when
+    /// the generation is committed; a generation in <paramref name="abortedGenerations"/> never will be.
+    /// </summary>
+    [Alias("StageRegistry")]
+    Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines);
+
+    /// <summary>The committed and staged generations this grain holds (for diagnostics and tests).</summary>
+    [Alias("GetRegistryGenerations"), ReadOnly]
+    Task<RegistryGenerations> GetRegistryGenerationsAsync();
+}
+
+[GenerateSerializer, Immutable, Alias("porthistory.PortQuery")]
+public sealed record PortQuery(
+    [property: Id(0)] Transport Transport,
+    [property: Id(1)] DateOnly? AsOf,
+    [property: Id(2)] bool IncludeHostRefs = false);
+
+[GenerateSerializer, Immutable, Alias("porthistory.RegistryGenerations")]
+public sealed record RegistryGenerations([property: Id(0)] long? Committed, [property: Id(1)] long? Staged, [property: Id(2)] long Visible);
