@@ -24,7 +24,7 @@ public static class CliApp
         };
 
         var context = new CommandContext(output, error);
-        foreach (var command in RegistryCommands.Build(context)) root.Subcommands.Add(command);
+        foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context))) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
@@ -75,9 +75,12 @@ public sealed class CommandContext(TextWriter output, TextWriter error)
         }
     }
 
+    /// <summary>--server first, then --editions/--edition, then $PORTHISTORY_SERVER, then $PORTHISTORY_EDITIONS.</summary>
     private static Task<IRegistrySource> OpenSourceAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var server = parse.GetValue(CliOptions.Server) ?? Environment.GetEnvironmentVariable("PORTHISTORY_SERVER");
+        var token = parse.GetValue(CliOptions.Token) ?? Environment.GetEnvironmentVariable("PORTHISTORY_TOKEN");
+        if (parse.GetValue(CliOptions.Server) is { Length: > 0 } server) return Task.FromResult(ServerSourceFactory.Open(server, token));
+
         var directories = parse.GetValue(CliOptions.Editions) ?? [];
         var files = parse.GetValue(CliOptions.Edition) ?? [];
         if (directories.Length > 0 || files.Length > 0)
@@ -85,16 +88,14 @@ public sealed class CommandContext(TextWriter output, TextWriter error)
             return Task.FromResult<IRegistrySource>(OfflineRegistrySource.Load(directories, files));
         }
 
-        if (!string.IsNullOrWhiteSpace(server))
+        if (Environment.GetEnvironmentVariable("PORTHISTORY_SERVER") is { Length: > 0 } fromEnvironment)
         {
-            var token = parse.GetValue(CliOptions.Token) ?? Environment.GetEnvironmentVariable("PORTHISTORY_TOKEN");
-            return Task.FromResult<IRegistrySource>(ServerSourceFactory.Open(server, token));
+            return Task.FromResult(ServerSourceFactory.Open(fromEnvironment, token));
         }
 
-        var fromEnvironment = Environment.GetEnvironmentVariable("PORTHISTORY_EDITIONS");
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        if (Environment.GetEnvironmentVariable("PORTHISTORY_EDITIONS") is { Length: > 0 } editions)
         {
-            return Task.FromResult<IRegistrySource>(OfflineRegistrySource.Load([fromEnvironment], []));
+            return Task.FromResult<IRegistrySource>(OfflineRegistrySource.Load([editions], []));
         }
 
         throw new UsageException("no editions to answer from: pass --editions DIR or --edition FILE (offline), or --server URL");

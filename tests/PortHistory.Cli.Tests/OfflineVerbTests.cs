@@ -18,7 +18,7 @@ public sealed class OfflineVerbTests
         Assert.Equal(0, run.ExitCode);
         var answer = run.Json();
         Assert.Equal("rfc1060", answer.GetProperty("edition").GetProperty("id").GetString());
-        var tcp = answer.GetProperty("snapshots").EnumerateArray().Single(s => s.GetProperty("transport").GetString() == "tcp");
+        var tcp = answer.GetProperty("transports").EnumerateArray().Single(s => s.GetProperty("transport").GetString() == "tcp");
         var record = tcp.GetProperty("records")[0];
         Assert.Equal("rtip", record.GetProperty("serviceName").GetString());
         Assert.Equal("conventional", record.GetProperty("status").GetString());

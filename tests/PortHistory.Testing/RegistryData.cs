@@ -38,19 +38,24 @@ public static class RegistryData
 
     public static byte[] Bytes(string fileName) => File.ReadAllBytes(PathOf(fileName));
 
+    /// <summary>The directory holding PortHistory.sln, found above the test binaries.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
     private static string Locate()
     {
         var configured = Environment.GetEnvironmentVariable("PORTHISTORY_REGISTRY_DATA");
         if (!string.IsNullOrEmpty(configured)) return Existing(configured);
+        return Existing(Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data", "registry")));
+    }
+
+    private static string FindRepositoryRoot()
+    {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "PortHistory.sln")))
-            {
-                return Existing(Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "data", "registry")));
-            }
+            if (File.Exists(Path.Combine(directory.FullName, "PortHistory.sln"))) return directory.FullName;
         }
 
-        throw new InvalidOperationException("cannot find PortHistory.sln above the test binaries to locate ../shared/data/registry");
+        throw new InvalidOperationException("cannot find PortHistory.sln above the test binaries");
     }
 
     private static string Existing(string path) =>

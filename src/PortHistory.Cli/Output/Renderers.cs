@@ -103,20 +103,22 @@ public static class Renderers
             return;
         }
 
-        output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; as listed in {answer.Edition.Title}, {Describe.Edition(answer.Edition)}");
-        var table = new TextTable("TRANSPORT", "SERVICE", "STATUS", "DESCRIPTION", "PEOPLE", "SINCE", "SECTION");
-        foreach (var snapshot in answer.Snapshots)
+        output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; edition in effect: {Describe.Edition(answer.Edition)}, {answer.Edition.Title}");
+        // Records are as listed in the first edition of the version in effect (LISTED IN); later editions said the same.
+        var table = new TextTable("TRANSPORT", "SERVICE", "STATUS", "DESCRIPTION", "PEOPLE", "LISTED IN", "SECTION");
+        foreach (var transport in answer.Transports)
         {
-            if (snapshot.Records.IsEmpty)
+            var since = transport.Since is null ? "" : Describe.Edition(transport.Since);
+            if (transport.Records.Count == 0)
             {
-                table.Add(snapshot.Transport.ToText(), "(not listed)", "", "", "", snapshot.Version is null ? "" : Describe.Edition(snapshot.Version.From), "");
+                table.Add(transport.Transport.ToText(), "(not listed)", "", "", "", since, "");
                 continue;
             }
 
-            foreach (var record in snapshot.Records)
+            foreach (var record in transport.Records)
             {
-                table.Add(snapshot.Transport.ToText(), Describe.Service(record), Describe.Status(record), record.Description, Describe.People(record),
-                    snapshot.Version is null ? "" : Describe.Edition(snapshot.Version.From), record.Section);
+                table.Add(transport.Transport.ToText(), Describe.Service(record), Describe.Status(record), record.Description, Describe.People(record),
+                    since, record.Section);
             }
         }
 

@@ -24,7 +24,10 @@ public interface IRegistrySource : IAsyncDisposable
 }
 
 /// <summary>What held a port (per transport) in the edition in effect on the date asked about.</summary>
-public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<PortSnapshot> Snapshots);
+public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports);
+
+/// <summary>The records one transport of the port held (empty: not listed), and the first edition of their version.</summary>
+public sealed record TransportAnswer(Transport Transport, IReadOnlyList<RegistryRecord> Records, EditionRef? Since);
 
 public sealed record ServiceAnswer(string Name, IReadOnlyList<ServiceHolding> Holdings, IReadOnlyList<RenameLink> Renames);
 

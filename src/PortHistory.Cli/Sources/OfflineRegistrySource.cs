@@ -79,10 +79,12 @@ public sealed class OfflineRegistrySource : IRegistrySource
         var index = asOf is { } date ? _history.EditionIndexAsOf(date) : _history.Editions.Length - 1;
         if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []));
         var transports = transport is { } only ? [only] : Transports.All;
-        var snapshots = transports.Select(t => _history.InEdition(port, t, index))
+        var answers = transports.Select(t => _history.InEdition(port, t, index))
             .Where(s => transport is not null || s.Transport is Transport.Tcp or Transport.Udp || IsInformative(s))
+            // As the server answers: the records of the version in effect, as listed in its first edition.
+            .Select(s => new TransportAnswer(s.Transport, s.Version is { } v ? v.Records : s.Records, s.Version?.From))
             .ToList();
-        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], snapshots));
+        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], answers));
     }
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) =>

@@ -50,8 +50,10 @@ internal static class PortStates
     public static string RecordKey(RegistryRecord record)
     {
         var builder = new StringBuilder(96);
+        // The name exactly as written: versions show their first listing, so "TCPMUX" (RFC 1060) and "tcpmux"
+        // (RFC 1340 on) are two versions, the second a rename, rather than 2026 answering with RFC 1060's spelling.
         builder.Append((int)record.Status).Append('|')
-            .Append(record.ServiceName?.ToLowerInvariant()).Append('|')
+            .Append(record.ServiceName).Append('|')
             .AppendJoin(',', record.Aliases.Select(a => a.ToLowerInvariant()).Order(StringComparer.Ordinal)).Append('|')
             .Append(Text(record.Description)).Append('|')
             .Append(PeopleKey(record)).Append('|')

@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using V1 = PortHistory.Contracts.V1;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
+using PortHistory.Registry.Protobuf;
+using DomainPortRange = PortHistory.Registry.Model.PortRange;
+using DomainTransport = PortHistory.Registry.Model.Transport;
+using DomainStatus = PortHistory.Registry.Model.AssignmentStatus;
+
+namespace PortHistory.Cli.Sources;
+
+/// <summary>Answers from a PortHistory server over gRPC, turned back into the Registry library's terms for rendering.</summary>
+public sealed class ServerRegistrySource : IRegistrySource
+{
+    private readonly GrpcChannel _channel;
+    private readonly Metadata _headers = [];
+
+    public ServerRegistrySource(string address, string? token)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException($"--server must be an http:// or https:// URL, got \"{address}\"");
+        }
+
+        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        if (!string.IsNullOrWhiteSpace(token)) _headers.Add("authorization", $"Bearer {token}");
+        Registry = new V1.PortRegistry.PortRegistryClient(_channel);
+        Admin = new V1.RegistryAdmin.RegistryAdminClient(_channel);
+    }
+
+    public V1.PortRegistry.PortRegistryClient Registry { get; }
+
+    public V1.RegistryAdmin.RegistryAdminClient Admin { get; }
+
+    public Metadata Headers => _headers;
+
+    public Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<EditionSummary>>(async () =>
+    {
+        var response = await Registry.ListEditionsAsync(new V1.ListEditionsRequest(), _headers, cancellationToken: cancellationToken);
+        return [.. response.Editions.Select(e => e.ToDomain())];
+    });
+
+    public Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, DomainTransport? transport, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<PortTimeline>>(async () =>
+        {
+            var response = await Registry.GetTimelineAsync(
+                new V1.GetTimelineRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto() }, _headers,
+                cancellationToken: cancellationToken);
+            return [.. response.Timelines.Select(t => t.ToDomain())];
+        });
+
+    public Task<PortAnswer> GetPortAsync(int port, DomainTransport? transport, DateOnly? asOf, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var request = new V1.GetPortRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto(), AsOf = asOf?.ToProto() };
+        var response = await Registry.GetPortAsync(request, _headers, cancellationToken: cancellationToken);
+        return new PortAnswer(port, response.PortClass.ToDomain(), response.Edition?.ToDomain(),
+            [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))]);
+    });
+
+    public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var response = await Registry.FindServiceAsync(new V1.FindServiceRequest { Name = name }, _headers, cancellationToken: cancellationToken);
+        return new ServiceAnswer(name, [.. response.Holdings.Select(h => h.ToDomain())], [.. response.Renames.Select(r => r.ToDomain())]);
+    });
+
+    public Task<EditionDiff> DiffAsync(string from, string to, DomainPortRange? ports, CancellationToken cancellationToken) => Call(async () =>
+    {
+        using var call = Registry.DiffEditions(new V1.DiffEditionsRequest { FromEdition = from, ToEdition = to, Ports = ports?.ToProto() }, _headers,
+            cancellationToken: cancellationToken);
+        EditionRef? fromRef = null, toRef = null;
+        var entries = new List<DiffEntry>();
+        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            fromRef ??= response.From.ToDomain();
+            toRef ??= response.To.ToDomain();
+            entries.AddRange(response.Entries.Select(e => e.ToDomain()));
+        }
+
+        return new EditionDiff(fromRef!, toRef!, [.. entries]);
+    });
+
+    public async IAsyncEnumerable<PortAssignment> ListPortsAsync(DomainPortRange range, DateOnly? asOf, DomainStatus? status, DomainTransport? transport,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new V1.ListPortsRequest
+        {
+            Range = range.ToProto(),
+            AsOf = asOf?.ToProto(),
+            Status = (status ?? 0).ToProto(),
+            Transport = (transport ?? DomainTransport.Unspecified).ToProto(),
+        };
+        using var call = Registry.ListPorts(request, _headers, cancellationToken: cancellationToken);
+        var stream = call.ResponseStream;
+        while (await Call(() => stream.MoveNext(cancellationToken)))
+        {
+            var response = stream.Current;
+            if (response.Edition is null) continue;
+            var edition = response.Edition.ToDomain();
+            foreach (var port in response.Ports)
+            {
+                yield return new PortAssignment((int)port.Port, port.Transport.ToDomain(), edition, [.. port.Records.Select(r => r.ToDomain())],
+                    port.Since.ToDomain());
+            }
+        }
+    }
+
+    /// <summary>Sends one edition file (header, then 1 MiB chunks) and reports the server's progress until it commits.</summary>
+    public async Task<V1.ImportEditionProgress> ImportAsync(string path, V1.ImportEditionHeader header, Action<V1.ImportEditionProgress> onProgress,
+        CancellationToken cancellationToken) => await Call(async () =>
+    {
+        using var call = Admin.ImportEdition(_headers, cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Header = header }, cancellationToken);
+        if (header.ServerPath.Length == 0)
+        {
+            await using var file = File.OpenRead(path);
+            var buffer = new byte[1024 * 1024];
+            int read;
+            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+            }
+        }
+
+        await call.RequestStream.CompleteAsync();
+        V1.ImportEditionProgress? last = null;
+        await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            onProgress(progress);
+            last = progress;
+        }
+
+        return last ?? throw new SourceException($"{path}: the server closed the import without an answer", isUsage: false);
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await ValueTask.CompletedTask;
+    }
+
+    /// <summary>Turns gRPC failures into messages: the server's own text, and whether the request (not the server) was wrong.</summary>
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e)
+        {
+            var usage = e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.OutOfRange;
+            var detail = e.StatusCode == StatusCode.Unavailable && e.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal)
+                ? "the server is not reachable"
+                : e.Status.Detail;
+            throw new SourceException($"{detail} ({e.StatusCode})", usage, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new SourceException($"cannot talk to the server: {e.Message}", isUsage: false, e);
+        }
+    }
+}

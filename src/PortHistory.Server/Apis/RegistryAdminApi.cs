@@ -1,0 +1,148 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Registry.Formats;
+using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Infrastructure.Registry;
+
+namespace PortHistory.Server.Apis;
+
+/// <summary>
+/// porthistory.v1.RegistryAdmin: receives an edition (streamed bytes or a server-side path), parses it (a malformed
+/// file is refused with its line and reason and nothing is stored), records it as pending, and reports the
+/// importer's progress until the generation containing it commits.
+/// </summary>
+public sealed class RegistryAdminApi(
+    EditionImporter importer,
+    EditionStore editions,
+    ImportProgressHub progress,
+    IOptions<ImportOptions> options) : RegistryAdmin.RegistryAdminBase
+{
+    public override async Task ImportEdition(IAsyncStreamReader<ImportEditionRequest> requestStream, IServerStreamWriter<ImportEditionProgress> responseStream,
+        ServerCallContext context)
+    {
+        var cancellation = context.CancellationToken;
+        // Counted from the start of the call: the importer holds back a generation while uploads are under way.
+        using var upload = importer.TrackUpload();
+        if (!await requestStream.MoveNext(cancellation)) throw Requests.Invalid("header", "the request stream is empty; send the header first");
+        if (requestStream.Current.PartCase != ImportEditionRequest.PartOneofCase.Header) throw Requests.Invalid("header", "the first message must be the header");
+        var header = requestStream.Current.Header;
+        var (bytes, source) = await ReceiveAsync(header, requestStream, cancellation);
+        await responseStream.WriteAsync(new ImportEditionProgress { Stage = ImportStage.Received, Message = $"received {bytes.Length} bytes of {source}" }, cancellation);
+
+        var format = Requests.Format(header.Format);
+        var readOptions = new EditionReadOptions
+        {
+            Format = format == EditionFormat.Unspecified ? null : format.ToDomain(),
+            EffectiveDate = Requests.Date(header.EffectiveDate, "effective_date"),
+            Id = header.EditionId.Length == 0 ? null : header.EditionId,
+        };
+
+        Registry.Model.RegistryEdition edition;
+        try
+        {
+            edition = EditionReader.Read(new EditionContent(bytes, source), readOptions);
+        }
+        catch (EditionFormatException e)
+        {
+            var trailers = new Metadata { { "edition-source", e.SourceName }, { "edition-reason", e.Reason } };
+            if (e.Line is { } line) trailers.Add("edition-line", line.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"file: {e.Message}"), trailers);
+        }
+
+        var parsed = new ImportEditionProgress
+        {
+            Stage = ImportStage.Parsed,
+            Message = $"{edition.Id}: {edition.Records.Length} records, {edition.Warnings.Length} warnings",
+            Edition = Registry.Model.EditionSummary.Of(edition).ToProto(),
+        };
+        parsed.Warnings.AddRange(edition.Warnings.Take(200).Select(w => w.ToProto()));
+        await responseStream.WriteAsync(parsed, cancellation);
+
+        using var watch = progress.Follow(edition.Id);
+        var outcome = await importer.SubmitAsync(edition, bytes, cancellation);
+        upload.Dispose();
+        switch (outcome.Result)
+        {
+            case SubmitResult.IdTaken:
+                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                    $"edition_id: \"{outcome.EditionId}\" is already used by a different file (sha256 {outcome.ExistingSha256}); give this one another id"));
+            case SubmitResult.AlreadyImported:
+                await responseStream.WriteAsync(await FinalAsync(outcome.EditionId, ImportStage.AlreadyImported, "already imported; nothing changed", cancellation), cancellation);
+                return;
+        }
+
+        await responseStream.WriteAsync(new ImportEditionProgress { Stage = ImportStage.Queued, Message = $"{outcome.EditionId} is queued for the next generation" }, cancellation);
+        using var following = outcome.EditionId == edition.Id ? null : progress.Follow(outcome.EditionId);
+        var events = (following ?? watch).Events.Reader;
+        while (true)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            wait.CancelAfter(TimeSpan.FromSeconds(2));
+            ImportEvent? next = null;
+            try
+            {
+                next = await events.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                // No news from this silo's importer: another silo may have applied it.
+                if (await editions.FindAsync(outcome.EditionId, cancellation) is { Pending: false }) break;
+                continue;
+            }
+
+            if (next.Failure is not null)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable,
+                    $"applying {outcome.EditionId} failed: {next.Message}; it stays pending and is retried (re-running the import waits for it)"));
+            }
+
+            if (next.Stage == ImportStage.Committed) break;
+            await responseStream.WriteAsync(new ImportEditionProgress
+            {
+                Stage = next.Stage, Message = next.Message, Done = (uint)next.Done, Total = (uint)next.Total, Generation = (ulong)next.Generation,
+            }, cancellation);
+        }
+
+        await responseStream.WriteAsync(await FinalAsync(outcome.EditionId, ImportStage.Committed, "committed", cancellation), cancellation);
+    }
+
+    private async Task<(byte[] Bytes, string Source)> ReceiveAsync(ImportEditionHeader header, IAsyncStreamReader<ImportEditionRequest> requestStream,
+        CancellationToken cancellation)
+    {
+        var limit = options.Value.MaxEditionBytes;
+        if (header.ServerPath.Length > 0)
+        {
+            if (await requestStream.MoveNext(cancellation)) throw Requests.Invalid("chunk", "send no file bytes together with server_path");
+            var file = new FileInfo(header.ServerPath);
+            if (!file.Exists) throw Requests.Invalid("server_path", $"no such file on the server: {header.ServerPath}");
+            if (file.Length > limit) throw Requests.Invalid("server_path", $"the file is {file.Length} bytes; the limit is {limit}");
+            return (await File.ReadAllBytesAsync(file.FullName, cancellation), file.FullName);
+        }
+
+        using var buffer = new MemoryStream();
+        while (await requestStream.MoveNext(cancellation))
+        {
+            var part = requestStream.Current;
+            if (part.PartCase != ImportEditionRequest.PartOneofCase.Chunk) throw Requests.Invalid("header", "only the first message may be a header");
+            if (buffer.Length + part.Chunk.Length > limit) throw Requests.Invalid("chunk", $"the edition exceeds the limit of {limit} bytes");
+            part.Chunk.WriteTo(buffer);
+        }
+
+        if (buffer.Length == 0) throw Requests.Invalid("chunk", "no file bytes received (send chunks after the header, or set server_path)");
+        return (buffer.ToArray(), header.FileName.Length > 0 ? header.FileName : "upload");
+    }
+
+    private async Task<ImportEditionProgress> FinalAsync(string editionId, ImportStage stage, string message, CancellationToken cancellation)
+    {
+        var found = await editions.FindAsync(editionId, cancellation);
+        return new ImportEditionProgress
+        {
+            Stage = stage,
+            Message = $"{editionId}: {message}",
+            Edition = found?.Summary.ToProto(found.Value.CommittedAt),
+            Generation = (ulong)(found?.Generation ?? 0),
+        };
+    }
+}

@@ -1,0 +1,55 @@
+using Grpc.Core;
+using PortHistory.Contracts.V1;
+using PortHistory.Registry.Protobuf;
+using DomainRange = PortHistory.Registry.Model.PortRange;
+
+namespace PortHistory.Server.Apis;
+
+/// <summary>Request validation: every bad field is an InvalidArgument whose message starts with the field's name.</summary>
+public static class Requests
+{
+    public static RpcException Invalid(string field, string reason) => new(new Status(StatusCode.InvalidArgument, $"{field}: {reason}"));
+
+    public static int Port(bool present, uint port, string field = "port")
+    {
+        if (!present) throw Invalid(field, "is required (0-65535)");
+        if (port > DomainRange.MaxPort) throw Invalid(field, $"must be 0-65535, got {port}");
+        return (int)port;
+    }
+
+    public static Transport Transport(Transport transport, string field = "transport") =>
+        Enum.IsDefined(transport) ? transport : throw Invalid(field, $"unknown transport {(int)transport} (use tcp, udp, sctp or dccp)");
+
+    public static AssignmentStatus Status(AssignmentStatus status, string field = "status") =>
+        Enum.IsDefined(status) ? status : throw Invalid(field, $"unknown status {(int)status}");
+
+    public static EditionFormat Format(EditionFormat format, string field = "format") =>
+        Enum.IsDefined(format) ? format : throw Invalid(field, $"unknown edition format {(int)format}");
+
+    public static DateOnly? Date(Google.Type.Date? date, string field)
+    {
+        if (date is null) return null;
+        if (date.Year is < 1 or > 9999 || date.Month is < 1 or > 12 || date.Day < 1 || date.Day > DateTime.DaysInMonth(date.Year, date.Month))
+        {
+            throw Invalid(field, $"not a valid date: {date.Year:D4}-{date.Month:D2}-{date.Day:D2}");
+        }
+
+        return date.ToDomain();
+    }
+
+    public static DomainRange? Range(PortRange? range, string field)
+    {
+        if (range is null) return null;
+        if (range.First > DomainRange.MaxPort || range.Last > DomainRange.MaxPort) throw Invalid(field, $"ports must be 0-65535, got {range.First}-{range.Last}");
+        if (range.Last < range.First) throw Invalid(field, $"last ({range.Last}) is below first ({range.First})");
+        return range.ToDomain();
+    }
+
+    public static string Text(string value, string field, int maxLength)
+    {
+        var trimmed = value.Trim();
+        if (trimmed.Length == 0) throw Invalid(field, "is required");
+        if (trimmed.Length > maxLength) throw Invalid(field, $"is longer than {maxLength} characters");
+        return trimmed;
+    }
+}

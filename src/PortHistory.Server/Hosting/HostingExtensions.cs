@@ -1,0 +1,113 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using PortHistory.Grains.Editions;
+using PortHistory.Grains.Ports;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Infrastructure.Registry;
+
+namespace PortHistory.Server.Hosting;
+
+/// <summary>The server's composition, one extension per concern; Program.cs reads as their list.</summary>
+public static class HostingExtensions
+{
+    /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
+    public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("PortHistory")
+                               ?? throw new InvalidOperationException("ConnectionStrings:PortHistory is not set");
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddSingleton<EditionCatalog>();
+        builder.Services.AddSingleton<IEditionCatalog>(sp => sp.GetRequiredService<EditionCatalog>());
+        // Registered before the silo, so it runs first: the silo needs the Orleans tables and queries in place.
+        builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddHostedService<EditionCatalogRefresher>();
+        return builder;
+    }
+
+    /// <summary>The Orleans silo: one grain per port, state in PostgreSQL through the ADO.NET provider.</summary>
+    public static WebApplicationBuilder AddPortHistorySilo(this WebApplicationBuilder builder)
+    {
+        // Not the "Orleans" section: Orleans reads that one itself as provider configuration.
+        var orleans = builder.Configuration.GetSection("PortHistory:Silo");
+        var connectionString = builder.Configuration.GetConnectionString("PortHistory")!;
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                // Part of every stored grain row's key: never change it for an existing database.
+                o.ServiceId = orleans["ServiceId"] ?? "porthistory";
+                o.ClusterId = orleans["ClusterId"] ?? "porthistory";
+            });
+
+            var siloPort = orleans.GetValue("SiloPort", 11111);
+            var gatewayPort = orleans.GetValue("GatewayPort", 30000);
+            if (string.Equals(orleans["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+            {
+                // Several silos of one cluster: membership in the same PostgreSQL.
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                });
+                var advertised = orleans["AdvertisedIPAddress"] is { Length: > 0 } address ? System.Net.IPAddress.Parse(address) : System.Net.IPAddress.Loopback;
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort);
+            }
+
+            silo.AddAdoNetGrainStorage(PortGrainStorage.Name, (OptionsBuilder<AdoNetGrainStorageOptions> storage) =>
+                storage.Configure<Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
+                {
+                    o.Invariant = "Npgsql";
+                    // One connection pool for the whole process, sized in the connection string.
+                    o.DataSource = dataSource;
+                    // Binary, version-tolerant by [Id]: no type or assembly names in the stored rows.
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = orleans.GetValue("GrainCollectionAge", TimeSpan.FromHours(2)));
+        });
+        return builder;
+    }
+
+    /// <summary>The registry side: edition store, importer, query index.</summary>
+    public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+        builder.Services.AddSingleton<EditionStore>();
+        builder.Services.AddSingleton<QueryIndex>();
+        builder.Services.AddSingleton<ImportProgressHub>();
+        builder.Services.AddSingleton<EditionImporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EditionImporter>());
+        return builder;
+    }
+
+    /// <summary>The gRPC gateway: services, reflection, and grpc.health.v1 backed by the readiness check.</summary>
+    public static WebApplicationBuilder AddGrpcGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
+        return builder;
+    }
+
+    public static WebApplication MapPortHistoryApis(this WebApplication app)
+    {
+        app.MapGrpcService<PortRegistryApi>();
+        app.MapGrpcService<RegistryAdminApi>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}

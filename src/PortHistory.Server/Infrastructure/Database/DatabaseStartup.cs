@@ -1,0 +1,63 @@
+using Npgsql;
+using PortHistory.Server.Infrastructure.Registry;
+
+namespace PortHistory.Server.Infrastructure.Database;
+
+/// <summary>
+/// Runs before the silo starts: waits for PostgreSQL (retrying while it is unreachable, so a server started before
+/// its database simply waits), applies the schema, and loads the edition catalog the port grains answer with.
+/// </summary>
+public sealed class DatabaseStartup(SchemaMigrator migrator, EditionCatalog catalog, ILogger<DatabaseStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await migrator.MigrateAsync(cancellationToken);
+                await catalog.RefreshAsync(cancellationToken);
+                return;
+            }
+            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("PostgreSQL is not reachable yet (attempt {Attempt}): {Message}; retrying in {Delay}", attempt, e.Message, delay);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+public static class DatabaseErrors
+{
+    /// <summary>
+    /// True when an exception (or one it wraps, as Orleans storage errors do) means the database could not be
+    /// reached or dropped the connection, rather than that a statement was wrong.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case PostgresException postgres:
+                    // Class 08 connection exception, 57P admin shutdown / cannot connect now, 53 insufficient resources.
+                    return postgres.SqlState.StartsWith("08", StringComparison.Ordinal) ||
+                           postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) ||
+                           postgres.SqlState.StartsWith("53", StringComparison.Ordinal);
+                case NpgsqlException npgsql when npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException:
+                    return true;
+                case System.Net.Sockets.SocketException:
+                    return true;
+            }
+
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsUnavailable)) return true;
+        }
+
+        return false;
+    }
+}

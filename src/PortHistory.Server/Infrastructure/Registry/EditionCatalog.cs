@@ -1,0 +1,106 @@
+using System.Collections.Frozen;
+using Npgsql;
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Editions;
+
+using PortHistory.Registry.Protobuf;
+
+namespace PortHistory.Server.Infrastructure.Registry;
+
+/// <summary>
+/// This silo's view of the committed editions, read from PostgreSQL at start, after every import this silo
+/// commits, on every "porthistory_catalog" notification from other silos, and every few seconds as a fallback.
+/// </summary>
+public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog
+{
+    public const string Channel = "porthistory_catalog";
+
+    private volatile CatalogSnapshot _current = CatalogSnapshot.Empty;
+    private volatile FrozenSet<long> _committed = FrozenSet<long>.Empty;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+
+    public CatalogSnapshot Current => _current;
+
+    public bool IsCommitted(long generation) => _committed.Contains(generation);
+
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            // One snapshot for both reads: editions and generations always agree.
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            var committed = new List<long>();
+            await using (var command = new NpgsqlCommand("SELECT generation FROM registry_generations WHERE state = 'committed'", connection, transaction))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken)) committed.Add(reader.GetInt64(0));
+            }
+
+            var editions = new List<EditionRef>();
+            await using (var command = new NpgsqlCommand(
+                             "SELECT id, effective_date, format, title FROM editions WHERE status = 'complete' ORDER BY rank", connection, transaction))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    editions.Add(new EditionRef
+                    {
+                        Id = reader.GetString(0),
+                        EffectiveDate = reader.GetFieldValue<DateOnly>(1).ToProto(),
+                        Format = ((PortHistory.Registry.Model.EditionFormat)reader.GetInt16(2)).ToProto(),
+                        Title = reader.GetString(3),
+                    });
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            var generation = committed.Count == 0 ? 0 : committed.Max();
+            if (generation < _current.Generation) return;
+            _committed = committed.ToFrozenSet();
+            _current = new CatalogSnapshot(generation, editions);
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+}
+
+/// <summary>Keeps the catalog current: LISTEN for commits by any silo, and refresh periodically in case a notification was missed.</summary>
+public sealed class EditionCatalogRefresher(NpgsqlDataSource dataSource, EditionCatalog catalog, ILogger<EditionCatalogRefresher> logger) : BackgroundService
+{
+    private static readonly TimeSpan Fallback = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand($"LISTEN {EditionCatalog.Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                await catalog.RefreshAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(Fallback, stoppingToken);
+                    await catalog.RefreshAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Edition catalog refresh failed: {Message}; retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+}

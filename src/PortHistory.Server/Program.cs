@@ -1,0 +1,15 @@
+using PortHistory.Server.Hosting;
+using PortHistory.ServiceDefaults;
+
+// Content root at the binaries, so appsettings.json is found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+builder.AddServiceDefaults();
+builder.AddPortHistoryDatabase();
+builder.AddPortHistorySilo();
+builder.AddRegistryServices();
+builder.AddGrpcGateway();
+
+var app = builder.Build();
+app.MapPortHistoryApis();
+app.Run();

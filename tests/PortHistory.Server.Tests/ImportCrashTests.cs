@@ -1,0 +1,43 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+
+namespace PortHistory.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class ImportCrashTests(RegistryServerFixture fixture)
+{
+    [Fact]
+    public async Task Killing_the_server_while_it_applies_an_import_leaves_no_half_edition_and_completing_it_gives_the_clean_history()
+    {
+        // Resume disabled so that the restarted server shows exactly what the crash left behind.
+        await using var server = new ServerProcess(fixture.Postgres.ConnectionString("crash"),
+            new Dictionary<string, string> { ["PortHistory__Import__ResumePending"] = "false" });
+        await server.StartAsync();
+        var client = new PortRegistry.PortRegistryClient(server.Channel);
+        var rfcs = RegistryData.EditionFiles.Where(f => f.StartsWith("rfc", StringComparison.Ordinal)).Select(RegistryData.PathOf).ToList();
+        var rest = RegistryData.EditionFiles.Where(f => !f.StartsWith("rfc", StringComparison.Ordinal)).Select(RegistryData.PathOf).ToList();
+        Assert.All(await EditionUpload.ImportAllAsync(server.Channel, rfcs), p => Assert.Equal(ImportStage.Committed, p[^1].Stage));
+        var editionsBefore = await client.ListEditionsAsync(new ListEditionsRequest());
+        var timelineBefore = await client.GetTimelineAsync(new GetTimelineRequest { Port = 22 });
+
+        // Import the IANA editions and kill the server a quarter of the way through staging ~49,000 ports.
+        var midway = new TaskCompletionSource<ImportEditionProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var uploads = rest.Select(path => EditionUpload.ImportAsync(server.Channel, path, onProgress: p =>
+        {
+            if (p.Stage == ImportStage.Staging && p.Total > 10_000 && p.Done >= p.Total / 4) midway.TrySetResult(p);
+        })).ToList();
+        var staged = await midway.Task.WaitAsync(TimeSpan.FromMinutes(3));
+        await server.KillAsync();
+        await Task.WhenAll(uploads.Select(u => u.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Assert.True(staged.Done < staged.Total);
+
+        await server.StartAsync();
+        Assert.Equal(editionsBefore, await client.ListEditionsAsync(new ListEditionsRequest()));
+        Assert.Equal(timelineBefore, await client.GetTimelineAsync(new GetTimelineRequest { Port = 22 }));
+
+        // Running the import again completes it, and the result is the same as a clean import.
+        var completed = await EditionUpload.ImportAllAsync(server.Channel, rest);
+        Assert.All(completed, p => Assert.Contains(p[^1].Stage, new[] { ImportStage.Committed, ImportStage.AlreadyImported }));
+        Assert.Equal(await RegistryDigest.ComputeAsync(fixture.Server.Channel), await RegistryDigest.ComputeAsync(server.Channel));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortHistory.Testing;
+
+/// <summary>
+/// A real PostgreSQL for tests: initdb and pg_ctl in a temporary directory, on a free port, stopped and removed on
+/// dispose. initdb and postgres refuse to run as root, so as root they run as the "postgres" user via runuser.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private readonly string _bin;
+    private readonly string _root;
+    private readonly string _data;
+    private readonly string _socket;
+    private readonly string _log;
+
+    private PostgresServer(string bin, string root, int port)
+    {
+        _bin = bin;
+        _root = root;
+        _data = Path.Combine(root, "data");
+        _socket = Path.Combine(root, "sock");
+        _log = Path.Combine(root, "postgres.log");
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString(string database, int maxPoolSize = 64) =>
+        $"Host=127.0.0.1;Port={Port};Database={database};Username=postgres;Maximum Pool Size={maxPoolSize};Timeout=5;Command Timeout=60";
+
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var bin = FindBinaries();
+        var root = Directory.CreateTempSubdirectory("porthistory-pg-").FullName;
+        var server = new PostgresServer(bin, root, FreePort());
+        Directory.CreateDirectory(server._data);
+        Directory.CreateDirectory(server._socket);
+        await File.WriteAllTextAsync(server._log, "");
+        if (IsRoot)
+        {
+            await RunAsync("chown", $"-R postgres:postgres {root}");
+            await RunAsync("chmod", $"700 {server._data}");
+        }
+
+        await server.PostgresToolAsync("initdb", $"-D {server._data} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync");
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts (again) the server on the same port and data: used to bring a database back after an outage.</summary>
+    public Task StartAgainAsync() =>
+        PostgresToolAsync("pg_ctl", $"-D {_data} -l {_log} -w -t 60 -o \"-p {Port} -c listen_addresses=127.0.0.1 -k {_socket} -c max_connections=300 -c fsync=on\" start");
+
+    /// <summary>Stops the server at once, as a crash or an outage would.</summary>
+    public Task StopAsync() => PostgresToolAsync("pg_ctl", $"-D {_data} -w -t 60 -m immediate stop");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped.
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    private Task PostgresToolAsync(string tool, string arguments) =>
+        IsRoot ? RunAsync("runuser", $"-u postgres -- {Path.Combine(_bin, tool)} {arguments}") : RunAsync(Path.Combine(_bin, tool), arguments);
+
+    private static string FindBinaries()
+    {
+        var configured = Environment.GetEnvironmentVariable("PORTHISTORY_PG_BIN");
+        if (!string.IsNullOrEmpty(configured)) return configured;
+        var installed = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
+            : null;
+        return installed ?? throw new InvalidOperationException(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql), or set PORTHISTORY_PG_BIN");
+    }
+
+    private static async Task RunAsync(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {arguments} exited with {process.ExitCode}: {await error}{await output}");
+        }
+    }
+}
