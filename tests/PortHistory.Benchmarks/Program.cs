@@ -7,7 +7,13 @@ switch (which)
     case "registry":
         RegistryBenchmark.Run(Console.Out);
         return 0;
+    case "server":
+        await ServerBenchmark.RunAsync(Console.Out, Seconds(args, 10));
+        return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds]");
         return 2;
 }
+
+static int Seconds(string[] args, int fallback) =>
+    args.Length > 1 && int.TryParse(args[1], out var seconds) ? seconds : fallback;

@@ -111,6 +111,8 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
             var connectionString = siloBuilder.Configuration.GetConnectionString("PortHistory")!;
             siloBuilder.Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
             siloBuilder.Services.AddSingleton<IEditionCatalog>(new AllCommittedCatalog([5, 7, 8]));
+            siloBuilder.Services.AddSingleton<PortAnswerBoard>();
+            siloBuilder.Services.AddSingleton<TimelineInterner>();
             siloBuilder.AddAdoNetGrainStorage(PortGrainStorage.Name, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Configuration.AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Orleans.Serialization.Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {

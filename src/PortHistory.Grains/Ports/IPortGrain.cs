@@ -33,7 +33,11 @@ public interface IPortGrain : IGrainWithIntegerKey
 public sealed record PortQuery(
     [property: Id(0)] Transport Transport,
     [property: Id(1)] DateOnly? AsOf,
-    [property: Id(2)] bool IncludeHostRefs = false);
+    [property: Id(2)] bool IncludeHostRefs = false)
+{
+    /// <summary>The question most callers ask (newest edition, every transport, no host ids): the one answer boards keep.</summary>
+    public static bool IsCommon(PortQuery query) => query is { Transport: Transport.Unspecified, AsOf: null, IncludeHostRefs: false };
+}
 
 [GenerateSerializer, Immutable, Alias("porthistory.RegistryGenerations")]
 public sealed record RegistryGenerations([property: Id(0)] long? Committed, [property: Id(1)] long? Staged, [property: Id(2)] long Visible);

@@ -6,7 +6,9 @@ namespace PortHistory.Grains.Ports;
 [GrainType("port")]
 public sealed class PortGrain(
     [PersistentState("port", PortGrainStorage.Name)] IPersistentState<PortGrainState> state,
-    IEditionCatalog catalog) : Grain, IPortGrain
+    IEditionCatalog catalog,
+    PortAnswerBoard board,
+    TimelineInterner interner) : Grain, IPortGrain
 {
     private static readonly StoredPortRegistry NoHistory = new();
 
@@ -16,8 +18,19 @@ public sealed class PortGrain(
 
     private uint Port => (uint)this.GetPrimaryKeyLong();
 
-    public Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query) =>
-        Task.FromResult(new Immutable<GetPortResponse>(Answers().GetPort(query)));
+    public Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query)
+    {
+        var answers = Answers();
+        var answer = answers.GetPort(query);
+        if (PortQuery.IsCommon(query)) board.Publish((int)Port, answers.Catalog.Generation, answer);
+        return Task.FromResult(new Immutable<GetPortResponse>(answer));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        board.Withdraw((int)Port);
+        return Task.CompletedTask;
+    }
 
     public Task<Immutable<GetTimelineResponse>> GetTimelineAsync(Transport transport) =>
         Task.FromResult(new Immutable<GetTimelineResponse>(Answers().GetTimeline(transport)));
@@ -34,7 +47,8 @@ public sealed class PortGrain(
             if (!abortedGenerations.Contains(staged.Generation)) current.Committed = staged;
         }
 
-        current.Staged = new RegistrySlice(generation, timelines.Value);
+        current.Staged = new RegistrySlice(generation, interner.Intern(timelines.Value).Bytes);
+        board.Withdraw((int)Port);
         await state.WriteStateAsync();
     }
 
@@ -48,13 +62,22 @@ public sealed class PortGrain(
         return staged is not null && catalog.IsCommitted(staged.Generation) ? staged : state.State.Committed;
     }
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Share the stored bytes with every other port holding the same timelines.
+        var current = state.State;
+        if (current.Committed is { } committed) current.Committed = committed with { Timelines = interner.Intern(committed.Timelines).Bytes };
+        if (current.Staged is { } staged) current.Staged = staged with { Timelines = interner.Intern(staged.Timelines).Bytes };
+        return Task.CompletedTask;
+    }
+
     private PortRegistryAnswers Answers()
     {
         var slice = Visible();
         if (!ReferenceEquals(slice, _parsedSlice))
         {
             _parsedSlice = slice;
-            _timelines = slice is null ? NoHistory : StoredPortRegistry.Parser.ParseFrom(slice.Timelines);
+            _timelines = slice is null ? NoHistory : interner.Intern(slice.Timelines).Timelines;
             _answers = null;
         }
 

@@ -128,6 +128,7 @@ public sealed class RegistryHistory
 
     /// <summary>
     /// Every (port, transport) in a range and what held it in the edition in effect on <paramref name="asOf"/>
+    /// (the records of the version in effect, as first listed)
     /// (or the newest edition), in port order; optionally only one status or one transport.
     /// </summary>
     public IEnumerable<PortAssignment> ListPorts(PortRange range, DateOnly? asOf = null, AssignmentStatus? status = null, Transport? transport = null)
@@ -141,9 +142,11 @@ public sealed class RegistryHistory
             {
                 var history = _transports[t];
                 var segment = history.Segments.SegmentOf(port);
-                var records = history.Segments.States[segment][index];
-                if (records.Length == 0 || (status is { } wanted && records[0].Status != wanted)) continue;
-                yield return new PortAssignment(port, t, EditionRefs[index], [.. records], history.VersionAt(segment, index)!.From);
+                if (history.Segments.States[segment][index].Length == 0) continue;
+                // The version's records, as listed in its first edition: what the server's index answers too.
+                var version = history.VersionAt(segment, index)!;
+                if (status is { } wanted && version.Records[0].Status != wanted) continue;
+                yield return new PortAssignment(port, t, EditionRefs[index], version.Records, version.From);
             }
         }
     }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Infrastructure.Registry;
@@ -10,7 +11,8 @@ namespace PortHistory.Server.Apis;
 /// porthistory.v1.PortRegistry: single-port reads go to the port's grain, cross-port reads to the query index in
 /// PostgreSQL. Nothing here activates more than one grain per request.
 /// </summary>
-public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, EditionStore editions) : PortRegistry.PortRegistryBase
+public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, EditionStore editions, PortAnswerBoard board, IEditionCatalog catalog)
+    : PortRegistry.PortRegistryBase
 {
     private const int BatchSize = 512;
 
@@ -18,6 +20,8 @@ public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, Edit
     {
         var port = Requests.Port(request.HasPort, request.Port);
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"));
+        // The common question, answered by an activation on this silo, comes from what that activation published.
+        if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published) return published;
         return (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value;
     }
 

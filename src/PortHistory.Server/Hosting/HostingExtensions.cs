@@ -24,6 +24,8 @@ public static class HostingExtensions
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<EditionCatalog>();
         builder.Services.AddSingleton<IEditionCatalog>(sp => sp.GetRequiredService<EditionCatalog>());
+        builder.Services.AddSingleton<PortAnswerBoard>();
+        builder.Services.AddSingleton<TimelineInterner>();
         // Registered before the silo, so it runs first: the silo needs the Orleans tables and queries in place.
         builder.Services.AddHostedService<DatabaseStartup>();
         builder.Services.AddHostedService<EditionCatalogRefresher>();

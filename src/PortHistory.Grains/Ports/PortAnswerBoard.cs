@@ -1,0 +1,25 @@
+using PortHistory.Contracts.V1;
+
+namespace PortHistory.Grains.Ports;
+
+/// <summary>
+/// The answer each port activation on this silo currently gives to the most common question, GetPort for the
+/// newest edition on every transport. Only the port's grain writes its entry: it publishes after building the
+/// answer and withdraws it before anything that changes the answer, and on deactivation. A gateway on the same silo
+/// can then serve that question without a grain call; when there is no entry, or it was built under another catalog
+/// generation, it calls the grain. No answer is served that its grain would not give at that moment.
+/// </summary>
+public sealed class PortAnswerBoard
+{
+    private readonly Entry?[] _entries = new Entry?[65536];
+
+    public GetPortResponse? TryGet(int port, long catalogGeneration) =>
+        Volatile.Read(ref _entries[port]) is { } entry && entry.CatalogGeneration == catalogGeneration ? entry.Answer : null;
+
+    internal void Publish(int port, long catalogGeneration, GetPortResponse answer) =>
+        Volatile.Write(ref _entries[port], new Entry(catalogGeneration, answer));
+
+    internal void Withdraw(int port) => Volatile.Write(ref _entries[port], null);
+
+    private sealed record Entry(long CatalogGeneration, GetPortResponse Answer);
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PortHistory.Benchmarks;
+
+/// <summary>
+/// Drives a unary gRPC method with h2load (nghttp2-client): one h2load process per request body, run together, their
+/// requests per second summed and their per-request latencies pooled from h2load's log files.
+/// </summary>
+internal static partial class H2Load
+{
+    public sealed record Result(double RequestsPerSecond, double P50Milliseconds, double P99Milliseconds, long Succeeded, long Failed);
+
+    public static void EnsureInstalled(TextWriter output)
+    {
+        if (Exists()) return;
+        if (Environment.UserName != "root") throw new InvalidOperationException("h2load is missing: apt-get install nghttp2-client");
+        output.WriteLine("installing h2load (apt-get install nghttp2-client)");
+        Run("apt-get", "update -qq");
+        Run("apt-get", "install -y -qq nghttp2-client");
+        if (!Exists()) throw new InvalidOperationException("h2load is still missing after installing nghttp2-client");
+    }
+
+    /// <param name="url">http://host:port/package.Service/Method</param>
+    /// <param name="bodies">Protobuf request messages, one h2load process (one connection) each.</param>
+    public static async Task<Result> RunAsync(string url, IReadOnlyList<byte[]> bodies, int streamsPerConnection, int seconds)
+    {
+        var directory = Directory.CreateTempSubdirectory("porthistory-h2load-").FullName;
+        try
+        {
+            var runs = bodies.Select(async (body, i) =>
+            {
+                var bodyFile = Path.Combine(directory, $"body{i}.bin");
+                var framed = new byte[5 + body.Length];
+                framed[1] = (byte)(body.Length >> 24);
+                framed[2] = (byte)(body.Length >> 16);
+                framed[3] = (byte)(body.Length >> 8);
+                framed[4] = (byte)body.Length;
+                body.CopyTo(framed, 5);
+                await File.WriteAllBytesAsync(bodyFile, framed);
+                var log = Path.Combine(directory, $"log{i}.tsv");
+                var text = await RunAsync("h2load",
+                    $"-c1 -m{streamsPerConnection} -D {seconds} --warm-up-time=2 -H \"content-type: application/grpc\" -H \"te: trailers\" -d {bodyFile} --log-file={log} {url}");
+                return (text, log);
+            }).ToList();
+            var finished = await Task.WhenAll(runs);
+
+            double rps = 0;
+            long succeeded = 0, failed = 0;
+            var latencies = new List<double>();
+            foreach (var (text, log) in finished)
+            {
+                var summary = FinishedPattern().Match(text);
+                if (!summary.Success) throw new InvalidOperationException($"unexpected h2load output:\n{text}");
+                rps += double.Parse(summary.Groups["rps"].Value, CultureInfo.InvariantCulture);
+                var status = StatusPattern().Match(text);
+                succeeded += long.Parse(status.Groups["ok"].Value, CultureInfo.InvariantCulture);
+                failed += long.Parse(status.Groups["failed"].Value, CultureInfo.InvariantCulture);
+                foreach (var line in File.ReadLines(log))
+                {
+                    var columns = line.Split('\t');
+                    if (columns.Length >= 3 && columns[1] == "200") latencies.Add(double.Parse(columns[2], CultureInfo.InvariantCulture) / 1000);
+                }
+            }
+
+            latencies.Sort();
+            double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
+            return new Result(rps, Percentile(0.50), Percentile(0.99), succeeded, failed);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static bool Exists() => File.Exists("/usr/bin/h2load") || File.Exists("/usr/local/bin/h2load");
+
+    private static void Run(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+    }
+
+    private static async Task<string> RunAsync(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output + await error;
+    }
+
+    [GeneratedRegex(@"finished in [\d.]+s, (?<rps>[\d.]+) req/s")]
+    private static partial Regex FinishedPattern();
+
+    [GeneratedRegex(@"requests: \d+ total, \d+ started, \d+ done, (?<ok>\d+) succeeded, (?<failed>\d+) failed")]
+    private static partial Regex StatusPattern();
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Google.Protobuf;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+
+namespace PortHistory.Benchmarks;
+
+/// <summary>
+/// The server for real (its own process, a fresh PostgreSQL): cold start, full import of the sixteen editions,
+/// resident memory with every port grain active, and GetPort under h2load next to a bare gRPC echo driven the same
+/// way in the same run.
+/// </summary>
+internal static class ServerBenchmark
+{
+    private static readonly uint[] Ports = [22, 80, 443, 776];
+
+    public static async Task RunAsync(TextWriter output, int seconds)
+    {
+        H2Load.EnsureInstalled(output);
+        output.WriteLine($"PortHistory server benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, h2load {seconds}s per run");
+        output.WriteLine();
+
+        await using var postgres = await PostgresServer.StartAsync();
+        await using var server = new ServerProcess(postgres.ConnectionString("bench"));
+        var clock = Stopwatch.StartNew();
+        await server.StartAsync();
+        var coldEmpty = clock.Elapsed;
+
+        clock.Restart();
+        // As `porthistory import DIR` does: every file at once, progress shown as the server reports it.
+        var shown = 0;
+        var imports = await Task.WhenAll(RegistryData.EditionFiles.Select(file => EditionUpload.ImportAsync(server.Channel, RegistryData.PathOf(file),
+            onProgress: p =>
+            {
+                if (p.Stage == ImportStage.Staging && p.Total > 0 && p.Done * 10 / p.Total > Volatile.Read(ref shown))
+                {
+                    Interlocked.Exchange(ref shown, (int)(p.Done * 10 / p.Total));
+                    output.WriteLine($"  import: {p.Message} ({clock.Elapsed.TotalSeconds:0.0}s)");
+                }
+            })));
+        var import = clock.Elapsed;
+        output.WriteLine($"imported {imports.Length} editions ({string.Join(", ", imports.Select(p => p[^1].Stage).Distinct())}) in {import.TotalSeconds:0.0}s");
+
+        // Every port grain active.
+        clock.Restart();
+        var client = new PortRegistry.PortRegistryClient(server.Channel);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 65536), new ParallelOptions { MaxDegreeOfParallelism = 64 },
+            async (port, _) => await client.GetPortAsync(new GetPortRequest { Port = (uint)port }));
+        var warm = clock.Elapsed;
+        var resident = ResidentBytes(server.ProcessId!.Value);
+
+        var getPortBodies = Ports.Select(p => new GetPortRequest { Port = p }.ToByteArray()).ToList();
+        var check = await client.GetPortAsync(new GetPortRequest { Port = 776 });
+        if (check.Transports.Count == 0) throw new InvalidOperationException("GetPort(776) answered nothing");
+
+        var echoPort = PostgresServer.FreePort();
+        using var echo = StartEcho(echoPort);
+        await WaitForPortAsync(echoPort);
+        var echoBodies = getPortBodies.Select(b => new Echo.EchoMessage { Payload = ByteString.CopyFrom(b) }.ToByteArray()).ToList();
+
+        var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo");
+        foreach (var streams in new[] { 16, 64 })
+        {
+            var baseline = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
+            var getPort = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds);
+            table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds, baseline.Failed, "1.00");
+            table.Add("GetPort (gateway -> port grain)", $"4 x {streams}", getPort.RequestsPerSecond, getPort.P50Milliseconds, getPort.P99Milliseconds, getPort.Failed,
+                $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00}");
+        }
+
+        echo.Kill();
+
+        // Cold start with the full database: a new process until grpc.health.v1 says SERVING.
+        await server.StopAsync();
+        clock.Restart();
+        await server.StartAsync();
+        var coldFull = clock.Elapsed;
+
+        table.WriteTo(output);
+        output.WriteLine();
+        var summary = new Table("server", "value", "target");
+        summary.Add("full import of 16 editions into an empty database (s)", import.TotalSeconds, "< 60");
+        summary.Add("activate all 65,536 port grains (s)", warm.TotalSeconds, "");
+        summary.Add("resident memory, all port grains active (MiB)", resident / 1024.0 / 1024, "<= 1024");
+        summary.Add("cold start to SERVING, empty database (s)", coldEmpty.TotalSeconds, "< 5");
+        summary.Add("cold start to SERVING, full database (s)", coldFull.TotalSeconds, "< 5");
+        summary.WriteTo(output);
+    }
+
+    private static Process StartEcho(int port)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(RegistryData.RepositoryRoot, "tests", "PortHistory.Benchmarks.Echo", "bin", configuration, "net10.0", "PortHistory.Benchmarks.Echo.dll");
+        return Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {port}") { RedirectStandardOutput = true, UseShellExecute = false })!;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            try
+            {
+                using var socket = new TcpClient();
+                await socket.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"nothing listens on {port}");
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+}
