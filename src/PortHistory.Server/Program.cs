@@ -8,6 +8,8 @@ builder.AddServiceDefaults();
 builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
 builder.AddRegistryServices();
+builder.AddSightingServices();
+builder.AddAccessControl();
 builder.AddGrpcGateway();
 
 var app = builder.Build();

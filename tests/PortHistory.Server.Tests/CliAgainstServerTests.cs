@@ -28,7 +28,7 @@ public sealed class CliAgainstServerTests(RegistryServerFixture fixture)
     public async Task A_verb_gives_the_same_json_from_the_server_as_offline(params string[] verb)
     {
         var offline = await RunAsync(["--editions", RegistryData.Directory, .. verb, "--json"]);
-        var remote = await RunAsync(["--server", fixture.Server.Address, .. verb, "--json"]);
+        var remote = await RunAsync(["--server", fixture.Server.Address, "--token", fixture.Server.AdminToken, .. verb, "--json"]);
 
         Assert.Equal((0, ""), (offline.Exit, offline.Error));
         Assert.Equal((0, ""), (remote.Exit, remote.Error));
@@ -38,11 +38,11 @@ public sealed class CliAgainstServerTests(RegistryServerFixture fixture)
     [Fact]
     public async Task Editions_and_import_work_against_the_server()
     {
-        var editions = await RunAsync("--server", fixture.Server.Address, "editions");
+        var editions = await RunAsync("--server", fixture.Server.Address, "--token", fixture.Server.AdminToken, "editions");
         Assert.Equal(0, editions.Exit);
         Assert.Equal(16, editions.Output.Split('\n').Count(l => l.StartsWith("rfc", StringComparison.Ordinal) || l.StartsWith("iana-", StringComparison.Ordinal)));
 
-        var again = await RunAsync("--server", fixture.Server.Address, "import", RegistryData.Directory);
+        var again = await RunAsync("--server", fixture.Server.Address, "--token", fixture.Server.AdminToken, "import", RegistryData.Directory);
         Assert.Equal((0, ""), (again.Exit, again.Error));
         Assert.Equal(16, again.Output.Split('\n').Count(l => l.EndsWith("already imported; nothing changed", StringComparison.Ordinal)));
 
@@ -51,7 +51,7 @@ public sealed class CliAgainstServerTests(RegistryServerFixture fixture)
         {
             var bytes = RegistryData.Bytes("service-names-port-numbers_2013-02-18.xml");
             await File.WriteAllBytesAsync(Path.Combine(directory.FullName, "broken.xml"), bytes[..50_000]);
-            var broken = await RunAsync("--server", fixture.Server.Address, "import", directory.FullName);
+            var broken = await RunAsync("--server", fixture.Server.Address, "--token", fixture.Server.AdminToken, "import", directory.FullName);
             Assert.Equal(1, broken.Exit);
             Assert.Matches(@"broken\.xml: file: broken\.xml:\d+: XML is not well-formed", broken.Error);
         }

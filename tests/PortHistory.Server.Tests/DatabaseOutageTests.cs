@@ -16,7 +16,7 @@ public sealed class DatabaseOutageTests
         await server.StartAsync();
         await EditionUpload.ImportAsync(server.Channel, RegistryData.PathOf("rfc1340.txt"));
         var client = new PortRegistry.PortRegistryClient(server.Channel);
-        var health = new Health.HealthClient(server.Channel);
+        var health = new Health.HealthClient(server.AnonymousChannel);
         var active = await client.GetPortAsync(new GetPortRequest { Port = 771 });
         var process = server.ProcessId;
 

@@ -113,6 +113,8 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
             siloBuilder.Services.AddSingleton<IEditionCatalog>(new AllCommittedCatalog([5, 7, 8]));
             siloBuilder.Services.AddSingleton<PortAnswerBoard>();
             siloBuilder.Services.AddSingleton<TimelineInterner>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Observations.ISightingJournal, EmptyJournal>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Observations.IObservationContext, DefaultObservations>();
             siloBuilder.AddAdoNetGrainStorage(PortGrainStorage.Name, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Configuration.AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Orleans.Serialization.Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {
@@ -121,6 +123,25 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
         }
+    }
+
+    private sealed class EmptyJournal : PortHistory.Grains.Observations.ISightingJournal
+    {
+        public Task<IReadOnlyList<(int Writer, PortHistory.Grains.Observations.ObservationEntry Entry)>> ReadAfterAsync(int port,
+            IReadOnlyDictionary<int, long> watermarks, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<(int, PortHistory.Grains.Observations.ObservationEntry)>>([]);
+
+        public Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks,
+            IReadOnlyList<PortHistory.Grains.Observations.ObservationIndexRow> rows, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class DefaultObservations : PortHistory.Grains.Observations.IObservationContext
+    {
+        public long ReportingHosts => 0;
+        public PortHistory.Observations.VerdictOptions Options { get; } = new();
+        public PortHistory.Observations.ProcessServiceMap Processes => PortHistory.Observations.ProcessServiceMap.Default;
+        public int CheckpointEvery => 1000;
+        public TimeSpan CheckpointInterval => TimeSpan.FromSeconds(1);
     }
 
     private sealed class AllCommittedCatalog(long[] committed) : IEditionCatalog

@@ -15,6 +15,9 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _log = new();
     private Process? _process;
 
+    private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), $"porthistory-admin-{Guid.NewGuid():N}");
+    private string? _adminToken;
+
     public ServerProcess(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         GrpcPort = PostgresServer.FreePort();
@@ -26,10 +29,34 @@ public sealed class ServerProcess : IAsyncDisposable
             ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
             ["DOTNET_gcServer"] = "0",
+            ["PortHistory__Auth__BootstrapTokenFile"] = _tokenFile,
+            // Quick checkpoints and deliveries, so that tests see sightings promptly.
+            ["PortHistory__Verdicts__CheckpointInterval"] = "00:00:01",
+            ["PortHistory__Sightings__DispatchWindow"] = "00:00:00.100",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
-        Channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        Channel = ChannelWith(() => AdminToken);
+        AnonymousChannel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
     }
+
+    /// <summary>The bootstrap admin token the server wrote at its first start.</summary>
+    public string AdminToken => _adminToken ??= File.ReadAllText(_tokenFile).Trim();
+
+    /// <summary>A channel whose calls carry no token.</summary>
+    public GrpcChannel AnonymousChannel { get; }
+
+    /// <summary>A channel whose every call carries "authorization: Bearer &lt;token&gt;".</summary>
+    public GrpcChannel ChannelWith(Func<string> token) => GrpcChannel.ForAddress(Address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = 64 * 1024 * 1024,
+        Credentials = Grpc.Core.ChannelCredentials.Create(Grpc.Core.ChannelCredentials.Insecure,
+            Grpc.Core.CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", $"Bearer {token()}");
+                return Task.CompletedTask;
+            })),
+        UnsafeUseInsecureChannelCallCredentials = true,
+    });
 
     public int GrpcPort { get; }
 
@@ -62,7 +89,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async Task WaitUntilServingAsync(TimeSpan timeout)
     {
-        var health = new Health.HealthClient(Channel);
+        var health = new Health.HealthClient(AnonymousChannel);
         var clock = Stopwatch.StartNew();
         while (true)
         {
@@ -110,7 +137,9 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         await KillAsync();
         Channel.Dispose();
+        AnonymousChannel.Dispose();
         _process?.Dispose();
+        File.Delete(_tokenFile);
     }
 
     /// <summary>The server built in the same configuration as the tests (dotnet test builds the whole solution).</summary>

@@ -24,6 +24,22 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("StageRegistry")]
     Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines);
 
+    /// <summary>Observed usage and verdicts; host ids only when asked for (admins).</summary>
+    [Alias("GetObserved"), ReadOnly]
+    Task<Immutable<GetObservedResponse>> GetObservedAsync(Transport transport, bool includeHostRefs);
+
+    /// <summary>New journal entries for this port from one writer (the ingest path delivers them after they are durable).</summary>
+    [Alias("Observe")]
+    Task ObserveAsync(Immutable<Observations.ObservationDelta> delta);
+
+    /// <summary>Rewrites this port's rows of the observations index (the registry changed under them).</summary>
+    [Alias("RefreshVerdicts")]
+    Task RefreshVerdictsAsync();
+
+    /// <summary>Writes the aggregates and watermarks now, if anything was applied since the last checkpoint.</summary>
+    [Alias("CheckpointNow")]
+    Task CheckpointNowAsync();
+
     /// <summary>The committed and staged generations this grain holds (for diagnostics and tests).</summary>
     [Alias("GetRegistryGenerations"), ReadOnly]
     Task<RegistryGenerations> GetRegistryGenerationsAsync();

@@ -1,5 +1,6 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Editions;
+using PortHistory.Grains.Observations;
 
 namespace PortHistory.Grains.Ports;
 
@@ -8,32 +9,105 @@ public sealed class PortGrain(
     [PersistentState("port", PortGrainStorage.Name)] IPersistentState<PortGrainState> state,
     IEditionCatalog catalog,
     PortAnswerBoard board,
-    TimelineInterner interner) : Grain, IPortGrain
+    TimelineInterner interner,
+    ISightingJournal journal,
+    IObservationContext observationContext) : Grain, IPortGrain
 {
     private static readonly StoredPortRegistry NoHistory = new();
 
     private RegistrySlice? _parsedSlice;
     private StoredPortRegistry _timelines = NoHistory;
     private PortRegistryAnswers? _answers;
+    private PortObservations _observations = null!;
+    private GetPortResponse? _common;
+    private long _commonGeneration = -1;
+    private int _dirty;
+    private IGrainTimer? _checkpointTimer;
 
     private uint Port => (uint)this.GetPrimaryKeyLong();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Share the stored bytes with every other port holding the same timelines.
+        var current = state.State;
+        if (current.Committed is { } committed) current.Committed = committed with { Timelines = interner.Intern(committed.Timelines).Bytes };
+        if (current.Staged is { } staged) current.Staged = staged with { Timelines = interner.Intern(staged.Timelines).Bytes };
+
+        // Sightings journaled after the last checkpoint (a crash, or deliveries to an activation that is gone).
+        _observations = new PortObservations(Port, current.Observed, observationContext);
+        await CatchUpAsync(cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        board.Withdraw((int)Port);
+        if (_dirty > 0)
+        {
+            try
+            {
+                await CheckpointAsync();
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The journal still holds everything: the next activation catches up.
+            }
+        }
+    }
 
     public Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query)
     {
         var answers = Answers();
-        var answer = answers.GetPort(query);
-        if (PortQuery.IsCommon(query)) board.Publish((int)Port, answers.Catalog.Generation, answer);
-        return Task.FromResult(new Immutable<GetPortResponse>(answer));
-    }
+        if (PortQuery.IsCommon(query) && _common is not null && _commonGeneration == answers.Catalog.Generation)
+        {
+            return Task.FromResult(new Immutable<GetPortResponse>(_common));
+        }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        board.Withdraw((int)Port);
-        return Task.CompletedTask;
+        var response = answers.GetPort(query).Clone();
+        response.Observed = _observations.Summary(query.IncludeHostRefs, query.Transport);
+        foreach (var (transport, result, _) in _observations.Verdicts(answers.Now))
+        {
+            if (query.Transport == Transport.Unspecified || query.Transport == transport) response.Verdicts.Add(PortObservations.ToContract(transport, result));
+        }
+
+        if (PortQuery.IsCommon(query))
+        {
+            _common = response;
+            _commonGeneration = answers.Catalog.Generation;
+            board.Publish((int)Port, answers.Catalog.Generation, response);
+        }
+
+        return Task.FromResult(new Immutable<GetPortResponse>(response));
     }
 
     public Task<Immutable<GetTimelineResponse>> GetTimelineAsync(Transport transport) =>
         Task.FromResult(new Immutable<GetTimelineResponse>(Answers().GetTimeline(transport)));
+
+    public Task<Immutable<GetObservedResponse>> GetObservedAsync(Transport transport, bool includeHostRefs)
+    {
+        var answers = Answers();
+        var response = new GetObservedResponse { Observed = _observations.Summary(includeHostRefs, transport) };
+        foreach (var (t, result, _) in _observations.Verdicts(answers.Now))
+        {
+            if (transport == Transport.Unspecified || transport == t) response.Verdicts.Add(PortObservations.ToContract(t, result));
+        }
+
+        return Task.FromResult(new Immutable<GetObservedResponse>(response));
+    }
+
+    public async Task ObserveAsync(Immutable<ObservationDelta> delta)
+    {
+        var value = delta.Value;
+        // Entries of this writer between what was applied and this delta never arrived: read them from the journal.
+        if (value.PreviousSeq > _observations.Watermark(value.Writer)) await CatchUpAsync(CancellationToken.None);
+        Applied(_observations.Apply(value.Writer, value.Entries));
+        if (_dirty >= observationContext.CheckpointEvery) await CheckpointAsync();
+    }
+
+    public async Task RefreshVerdictsAsync()
+    {
+        Invalidate();
+        if (_observations.HasObservations) await journal.RecordCheckpointAsync((int)Port, state.State.Observed.Watermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
+    }
 
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)
     {
@@ -48,27 +122,69 @@ public sealed class PortGrain(
         }
 
         current.Staged = new RegistrySlice(generation, interner.Intern(timelines.Value).Bytes);
-        board.Withdraw((int)Port);
+        Invalidate();
         await state.WriteStateAsync();
+        await AfterWriteAsync();
     }
 
     public Task<RegistryGenerations> GetRegistryGenerationsAsync() =>
         Task.FromResult(new RegistryGenerations(state.State.Committed?.Generation, state.State.Staged?.Generation, Visible()?.Generation ?? 0));
+
+    /// <summary>Writes the state now (normally done every so many sightings or every few seconds).</summary>
+    public Task CheckpointNowAsync() => _dirty > 0 ? CheckpointAsync() : Task.CompletedTask;
+
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var missed = await journal.ReadAfterAsync((int)Port, state.State.Observed.Watermarks, cancellationToken);
+        foreach (var writer in missed.GroupBy(m => m.Writer))
+        {
+            Applied(_observations.Apply(writer.Key, writer.Select(m => m.Entry)));
+        }
+    }
+
+    private void Applied(int count)
+    {
+        if (count == 0) return;
+        Invalidate();
+        _dirty += count;
+        _checkpointTimer ??= this.RegisterGrainTimer(() => _dirty > 0 ? CheckpointAsync() : Task.CompletedTask,
+            new GrainTimerCreationOptions(observationContext.CheckpointInterval, observationContext.CheckpointInterval) { Interleave = false });
+    }
+
+    private async Task CheckpointAsync()
+    {
+        await state.WriteStateAsync();
+        await AfterWriteAsync();
+    }
+
+    /// <summary>After any state write: the journal below the watermarks is applied for good, and the index learns the verdicts.</summary>
+    private async Task AfterWriteAsync()
+    {
+        var written = _dirty;
+        if (_observations.HasObservations)
+        {
+            await journal.RecordCheckpointAsync((int)Port, state.State.Observed.Watermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
+        }
+
+        _dirty -= Math.Min(_dirty, written);
+        if (_dirty == 0 && _checkpointTimer is not null)
+        {
+            _checkpointTimer.Dispose();
+            _checkpointTimer = null;
+        }
+    }
+
+    private void Invalidate()
+    {
+        _common = null;
+        board.Withdraw((int)Port);
+    }
 
     /// <summary>The staged slice once its generation has committed, else the committed one.</summary>
     private RegistrySlice? Visible()
     {
         var staged = state.State.Staged;
         return staged is not null && catalog.IsCommitted(staged.Generation) ? staged : state.State.Committed;
-    }
-
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // Share the stored bytes with every other port holding the same timelines.
-        var current = state.State;
-        if (current.Committed is { } committed) current.Committed = committed with { Timelines = interner.Intern(committed.Timelines).Bytes };
-        if (current.Staged is { } staged) current.Staged = staged with { Timelines = interner.Intern(staged.Timelines).Bytes };
-        return Task.CompletedTask;
     }
 
     private PortRegistryAnswers Answers()
@@ -79,6 +195,7 @@ public sealed class PortGrain(
             _parsedSlice = slice;
             _timelines = slice is null ? NoHistory : interner.Intern(slice.Timelines).Timelines;
             _answers = null;
+            Invalidate();
         }
 
         var snapshot = catalog.Current;

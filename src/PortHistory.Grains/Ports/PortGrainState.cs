@@ -11,6 +11,10 @@ public sealed class PortGrainState
     /// <summary>Timelines of a newer generation, visible once that generation commits.</summary>
     [Id(1)]
     public RegistrySlice? Staged { get; set; }
+
+    /// <summary>Observed usage, as of the journal watermarks it holds.</summary>
+    [Id(2)]
+    public Observations.ObservedUsage Observed { get; set; } = new();
 }
 
 /// <summary>A serialized <c>StoredPortRegistry</c> message of one history generation.</summary>

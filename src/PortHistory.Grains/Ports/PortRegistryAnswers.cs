@@ -97,6 +97,19 @@ internal sealed class PortRegistryAnswers
         return response;
     }
 
+    /// <summary>What the newest edition says about one transport, as verdicts need it.</summary>
+    public PortHistory.Observations.RegistrySide Now(Transport transport)
+    {
+        var version = Catalog.Editions.Count == 0 ? null : VersionAt(transport, Catalog.Editions.Count - 1);
+        var assigned = version?.Records.Where(r => r.Status == PortHistory.Contracts.V1.AssignmentStatus.Assigned).ToList() ?? [];
+        var status = version is null || version.Records.Count == 0 ? "not listed" : version.Records[0].Status.ToDomain().ToText();
+        if (assigned.Count == 0) return new PortHistory.Observations.RegistrySide(null, [], null, status);
+        var primary = assigned[0];
+        var name = primary.ServiceName.Length > 0 ? primary.ServiceName : $"\"{primary.Description}\"";
+        var names = assigned.SelectMany(r => r.Aliases.Prepend(r.ServiceName)).Where(n => n.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new PortHistory.Observations.RegistrySide(name, names, version!.From.Id, status);
+    }
+
     /// <summary>The version in effect in the edition of this rank, or null if the port was not listed yet.</summary>
     private TimelineVersion? VersionAt(Transport transport, int rank)
     {

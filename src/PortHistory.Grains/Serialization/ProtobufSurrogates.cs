@@ -28,3 +28,6 @@ public sealed class GetTimelineResponseConverter : ProtoConverter<GetTimelineRes
 
 [RegisterConverter]
 public sealed class ObservedSummaryConverter : ProtoConverter<ObservedSummary>;
+
+[RegisterConverter]
+public sealed class GetObservedResponseConverter : ProtoConverter<GetObservedResponse>;

@@ -19,7 +19,8 @@ public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, Edit
     public override async Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
     {
         var port = Requests.Port(request.HasPort, request.Port);
-        var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"));
+        var admin = Infrastructure.Access.AuthorizationInterceptor.PrincipalOf(context).IsAdmin;
+        var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
         // The common question, answered by an activation on this silo, comes from what that activation published.
         if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published) return published;
         return (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value;

@@ -6,9 +6,13 @@ using Orleans.Storage;
 using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
 using PortHistory.Server.Apis;
+using PortHistory.Grains.Observations;
 using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Sightings;
 
 namespace PortHistory.Server.Hosting;
 
@@ -91,13 +95,48 @@ public static class HostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Sightings: validation, the journal writer (durable before acknowledged), delivery to the port grains,
+    /// compaction, and the observations index.
+    /// </summary>
+    public static WebApplicationBuilder AddSightingServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<SightingOptions>(builder.Configuration.GetSection(SightingOptions.Section));
+        builder.Services.Configure<VerdictSettings>(builder.Configuration.GetSection(VerdictSettings.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SightingValidator>();
+        builder.Services.AddSingleton<ObservationContext>();
+        builder.Services.AddSingleton<IObservationContext>(sp => sp.GetRequiredService<ObservationContext>());
+        builder.Services.AddSingleton<ISightingJournal, SightingJournal>();
+        builder.Services.AddSingleton<ObservationIndex>();
+        builder.Services.AddSingleton<ObservationDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationDispatcher>());
+        builder.Services.AddSingleton<SightingIngest>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SightingIngest>());
+        builder.Services.AddHostedService<FleetStatisticsRefresher>();
+        builder.Services.AddHostedService<JournalCompactor>();
+        return builder;
+    }
+
+    /// <summary>Bearer tokens with roles, and the per-agent rate limit.</summary>
+    public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
+        builder.Services.AddSingleton<AccessTokens>();
+        builder.Services.AddSingleton<SightingRateLimiter>();
+        builder.Services.AddHostedService<AccessTokenListener>();
+        return builder;
+    }
+
     /// <summary>The gRPC gateway: services, reflection, and grpc.health.v1 backed by the readiness check.</summary>
     public static WebApplicationBuilder AddGrpcGateway(this WebApplicationBuilder builder)
     {
         builder.Services.AddGrpc(o =>
         {
+            // Outermost first: errors are mapped for everything, including refused authorization.
             o.Interceptors.Add<ErrorMappingInterceptor>();
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            o.Interceptors.Add<AuthorizationInterceptor>();
+            o.MaxReceiveMessageSize = 8 * 1024 * 1024;
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
@@ -108,6 +147,9 @@ public static class HostingExtensions
     {
         app.MapGrpcService<PortRegistryApi>();
         app.MapGrpcService<RegistryAdminApi>();
+        app.MapGrpcService<SightingsApi>();
+        app.MapGrpcService<ObservationsApi>();
+        app.MapGrpcService<AccessAdminApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         return app;

@@ -26,6 +26,7 @@ public sealed class EditionImporter(
     NpgsqlDataSource dataSource,
     ImportProgressHub progress,
     IOptions<ImportOptions> options,
+    Infrastructure.Sightings.ObservationIndex observations,
     ILogger<EditionImporter> logger) : BackgroundService
 {
     private const long ApplyLock = 0x706f7274_696d7074; // "portimpt"
@@ -130,6 +131,7 @@ public sealed class EditionImporter(
             await catalog.RefreshAsync(cancellationToken);
             logger.LogInformation("Committed generation {Generation}: {Changed} ports restaged in {Elapsed:0.0}s", generation, changed.Length, clock.Elapsed.TotalSeconds);
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Committed, $"committed in generation {generation}", changed.Length, changed.Length, generation));
+            await RefreshVerdictsAsync(cancellationToken);
         }
         catch (Exception e) when (pendingIds.Count > 0)
         {
@@ -146,6 +148,22 @@ public sealed class EditionImporter(
             {
                 // The connection is gone, and the session lock with it.
             }
+        }
+    }
+
+    /// <summary>Observed ports judge registry against reality: with a new registry their verdicts in the index are redone.</summary>
+    private async Task RefreshVerdictsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ports = await observations.ObservedPortsAsync(cancellationToken);
+            await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
+                async (port, _) => await grains.GetGrain<IPortGrain>(port).RefreshVerdictsAsync());
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The registry is committed; verdicts catch up at the ports' next checkpoints.
+            logger.LogWarning("Refreshing verdicts after the import failed: {Message}", e.Message);
         }
     }
 

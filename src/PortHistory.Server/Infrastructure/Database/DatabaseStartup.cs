@@ -7,7 +7,12 @@ namespace PortHistory.Server.Infrastructure.Database;
 /// Runs before the silo starts: waits for PostgreSQL (retrying while it is unreachable, so a server started before
 /// its database simply waits), applies the schema, and loads the edition catalog the port grains answer with.
 /// </summary>
-public sealed class DatabaseStartup(SchemaMigrator migrator, EditionCatalog catalog, ILogger<DatabaseStartup> logger) : IHostedService
+public sealed class DatabaseStartup(
+    SchemaMigrator migrator,
+    EditionCatalog catalog,
+    Access.AccessTokens tokens,
+    IConfiguration configuration,
+    ILogger<DatabaseStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -18,6 +23,7 @@ public sealed class DatabaseStartup(SchemaMigrator migrator, EditionCatalog cata
             {
                 await migrator.MigrateAsync(cancellationToken);
                 await catalog.RefreshAsync(cancellationToken);
+                await tokens.EnsureBootstrapTokenAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], cancellationToken);
                 return;
             }
             catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)

@@ -1,0 +1,140 @@
+using PortHistory.Contracts.V1;
+
+namespace PortHistory.Grains.Observations;
+
+/// <summary>What a port grain knows of its port's observed usage, and how far into the journal it has applied.</summary>
+[GenerateSerializer, Alias("porthistory.ObservedUsage")]
+public sealed class ObservedUsage
+{
+    /// <summary>Per journal writer, the last sequence number applied to these aggregates.</summary>
+    [Id(0)]
+    public Dictionary<int, long> Watermarks { get; set; } = [];
+
+    [Id(1)]
+    public List<TransportUsage> Transports { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("porthistory.TransportUsage")]
+public sealed class TransportUsage
+{
+    [Id(0)]
+    public Transport Transport { get; set; }
+
+    /// <summary>Distinct hosts, as 64-bit hashes of their host_ref.</summary>
+    [Id(1)]
+    public HashSet<ulong> Hosts { get; set; } = [];
+
+    [Id(2)]
+    public long Sightings { get; set; }
+
+    [Id(3)]
+    public DateTime FirstSeen { get; set; }
+
+    [Id(4)]
+    public DateTime LastSeen { get; set; }
+
+    /// <summary>By process name and executable.</summary>
+    [Id(5)]
+    public Dictionary<string, ProcessUsage> Processes { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("porthistory.ProcessUsage")]
+public sealed class ProcessUsage
+{
+    /// <summary>Host ids kept for admins, per process; the distinct count uses <see cref="Hosts"/>.</summary>
+    public const int HostRefsKept = 200;
+
+    [Id(0)]
+    public string Name { get; set; } = "";
+
+    [Id(1)]
+    public string Executable { get; set; } = "";
+
+    [Id(2)]
+    public HashSet<ulong> Hosts { get; set; } = [];
+
+    [Id(3)]
+    public List<string> HostRefs { get; set; } = [];
+
+    [Id(4)]
+    public long Sightings { get; set; }
+
+    [Id(5)]
+    public DateTime FirstSeen { get; set; }
+
+    [Id(6)]
+    public DateTime LastSeen { get; set; }
+
+    [Id(7)]
+    public long Wildcard { get; set; }
+
+    [Id(8)]
+    public long Loopback { get; set; }
+
+    [Id(9)]
+    public long Specific { get; set; }
+
+    [Id(10)]
+    public long Privileged { get; set; }
+
+    [Id(11)]
+    public long Unprivileged { get; set; }
+}
+
+/// <summary>New journal entries for one port from one writer, in sequence order.</summary>
+[GenerateSerializer, Immutable, Alias("porthistory.ObservationDelta")]
+public sealed record ObservationDelta(
+    [property: Id(0)] int Writer,
+    [property: Id(1)] long PreviousSeq,
+    [property: Id(2)] ObservationEntry[] Entries);
+
+/// <summary>One sighting as the port grain needs it (the journal keeps every field).</summary>
+[GenerateSerializer, Immutable, Alias("porthistory.ObservationEntry")]
+public sealed record ObservationEntry(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] Transport Transport,
+    [property: Id(2)] ulong HostHash,
+    [property: Id(3)] string HostRef,
+    [property: Id(4)] string Process,
+    [property: Id(5)] string Executable,
+    [property: Id(6)] DateTime ObservedAt,
+    [property: Id(7)] BindScope Scope,
+    [property: Id(8)] bool Privileged);
+
+/// <summary>A row of the observations query index, per transport.</summary>
+public sealed record ObservationIndexRow(
+    Transport Transport,
+    long Hosts,
+    long Sightings,
+    DateTime FirstSeen,
+    DateTime LastSeen,
+    VerdictKind Verdict,
+    string Reason,
+    string? AssignedService,
+    string[] Observed);
+
+/// <summary>The journal as port grains see it: catching up past their watermarks, and recording checkpoints.</summary>
+public interface ISightingJournal
+{
+    Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks, CancellationToken cancellationToken);
+
+    /// <summary>Called after the grain's state is written: the journal below the watermarks may go; the index gets the rows.</summary>
+    Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows, CancellationToken cancellationToken);
+}
+
+/// <summary>Silo-wide inputs to verdicts.</summary>
+public interface IObservationContext
+{
+    /// <summary>Hosts that have reported anything, fleet-wide.</summary>
+    long ReportingHosts { get; }
+
+    PortHistory.Observations.VerdictOptions Options { get; }
+
+    PortHistory.Observations.ProcessServiceMap Processes { get; }
+
+    /// <summary>A port grain writes its aggregates after this many new sightings at most…</summary>
+    int CheckpointEvery { get; }
+
+    /// <summary>…or this long after the first unwritten one.</summary>
+    TimeSpan CheckpointInterval { get; }
+}

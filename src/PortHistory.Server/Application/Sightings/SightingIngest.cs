@@ -1,0 +1,228 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using PortHistory.Grains.Observations;
+using PortHistory.Server.Infrastructure.Database;
+
+namespace PortHistory.Server.Application.Sightings;
+
+/// <summary>The outcome of one batch: how many sightings were recorded, and whether they had been recorded before.</summary>
+public sealed record IngestResult(int Accepted, bool Duplicate);
+
+/// <summary>
+/// Makes batches durable before they are acknowledged. One writer per process: batches arriving together (from any
+/// number of agent streams) are written in one transaction: the batch ids (a batch seen before is not written
+/// again), the sightings by COPY into the journal with this writer's sequence numbers, and the reporting hosts.
+/// Only after the commit are the batches acknowledged and their sightings handed to the dispatcher for the grains.
+/// </summary>
+public sealed class SightingIngest(
+    NpgsqlDataSource dataSource,
+    ObservationDispatcher dispatcher,
+    ObservationContext context,
+    IOptions<SightingOptions> options,
+    ILogger<SightingIngest> logger) : BackgroundService
+{
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096) { SingleReader = true });
+    private readonly TaskCompletionSource<int> _writer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _seq;
+
+    /// <summary>This process's journal writer id, once registered.</summary>
+    public Task<int> WriterId => _writer.Task;
+
+    public async Task<IngestResult> SubmitAsync(Guid batchId, IReadOnlyList<ValidSighting> sightings, int rejected, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(batchId, sightings, rejected);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        // Not cancelled with the call: once queued, the batch is written (and a retry is then a duplicate).
+        return await pending.Result.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var writer = await RegisterWriterAsync(stoppingToken);
+        _writer.TrySetResult(writer);
+        dispatcher.Start(writer);
+        var reader = _queue.Reader;
+        var batch = new List<Pending>();
+        while (await reader.WaitToReadAsync(stoppingToken))
+        {
+            batch.Clear();
+            var rows = 0;
+            while (rows < options.Value.MaxRowsPerFlush && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+                rows += next.Sightings.Count;
+            }
+
+            try
+            {
+                await FlushAsync(writer, batch, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (!DatabaseErrors.IsUnavailable(e)) logger.LogError(e, "Writing {Count} batch(es) to the journal failed", batch.Count);
+                foreach (var pending in batch) pending.Result.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task FlushAsync(int writer, List<Pending> batches, CancellationToken cancellationToken)
+    {
+        // A batch id twice in one flush (a retry racing its original): the first is written, the others are duplicates.
+        var first = new Dictionary<Guid, Pending>();
+        var repeats = new List<Pending>();
+        foreach (var pending in batches)
+        {
+            if (!first.TryAdd(pending.BatchId, pending)) repeats.Add(pending);
+        }
+
+        var startSeq = _seq;
+        var written = new List<Pending>();
+        var recorded = new Dictionary<Guid, int>();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            var candidates = first.Values.ToList();
+            await using (var claim = new NpgsqlCommand("""
+                INSERT INTO sighting_batches (batch_id, writer_id, accepted, rejected)
+                SELECT id, @writer, accepted, rejected FROM unnest(@ids, @accepted, @rejected) AS b(id, accepted, rejected)
+                ON CONFLICT (batch_id) DO NOTHING
+                RETURNING batch_id
+                """, connection, transaction))
+            {
+                claim.Parameters.AddWithValue("writer", writer);
+                claim.Parameters.AddWithValue("ids", candidates.Select(c => c.BatchId).ToArray());
+                claim.Parameters.AddWithValue("accepted", candidates.Select(c => c.Sightings.Count).ToArray());
+                claim.Parameters.AddWithValue("rejected", candidates.Select(c => c.Rejected).ToArray());
+                var claimed = new HashSet<Guid>();
+                await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken)) claimed.Add(reader.GetGuid(0));
+                }
+
+                written.AddRange(candidates.Where(c => claimed.Contains(c.BatchId)));
+            }
+
+            var earlier = first.Keys.Where(id => written.All(w => w.BatchId != id)).ToArray();
+            if (earlier.Length > 0)
+            {
+                await using var counts = new NpgsqlCommand("SELECT batch_id, accepted FROM sighting_batches WHERE batch_id = ANY(@ids)", connection, transaction);
+                counts.Parameters.AddWithValue("ids", earlier);
+                await using var reader = await counts.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) recorded[reader.GetGuid(0)] = reader.GetInt32(1);
+            }
+
+            var hosts = new Dictionary<long, DateTime>();
+            await using (var copy = await connection.BeginBinaryImportAsync("""
+                COPY sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
+                                       bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
+                                       network_namespace, batch_id)
+                FROM STDIN (FORMAT BINARY)
+                """, cancellationToken))
+            {
+                foreach (var pending in written)
+                {
+                    foreach (var s in pending.Sightings)
+                    {
+                        await copy.StartRowAsync(cancellationToken);
+                        await copy.WriteAsync(writer, NpgsqlDbType.Integer, cancellationToken);
+                        await copy.WriteAsync(++_seq, NpgsqlDbType.Bigint, cancellationToken);
+                        await copy.WriteAsync(s.Port, NpgsqlDbType.Integer, cancellationToken);
+                        await copy.WriteAsync((short)s.Transport, NpgsqlDbType.Smallint, cancellationToken);
+                        await copy.WriteAsync((long)s.HostHash, NpgsqlDbType.Bigint, cancellationToken);
+                        await copy.WriteAsync(s.HostRef, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(s.ObservedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+                        await copy.WriteAsync((short)s.AddressFamily, NpgsqlDbType.Smallint, cancellationToken);
+                        await copy.WriteAsync(s.LocalAddress, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync((short)s.BindScope, NpgsqlDbType.Smallint, cancellationToken);
+                        await copy.WriteAsync((short)s.State, NpgsqlDbType.Smallint, cancellationToken);
+                        await copy.WriteAsync(s.Process, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(s.Executable, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(s.Pid, NpgsqlDbType.Integer, cancellationToken);
+                        await copy.WriteAsync(s.User, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(s.Privileged, NpgsqlDbType.Boolean, cancellationToken);
+                        await copy.WriteAsync(s.ContainerId, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(s.NetworkNamespace, NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(pending.BatchId, NpgsqlDbType.Uuid, cancellationToken);
+                        var host = (long)s.HostHash;
+                        if (!hosts.TryGetValue(host, out var last) || s.ObservedAt > last) hosts[host] = s.ObservedAt;
+                    }
+                }
+
+                await copy.CompleteAsync(cancellationToken);
+            }
+
+            var newHosts = 0;
+            if (hosts.Count > 0)
+            {
+                await using var upsert = new NpgsqlCommand("""
+                    INSERT INTO reporting_hosts (host_hash, first_seen, last_seen)
+                    SELECT hash, seen, seen FROM unnest(@hashes, @seen) AS h(hash, seen)
+                    ON CONFLICT (host_hash) DO UPDATE SET last_seen = greatest(reporting_hosts.last_seen, EXCLUDED.last_seen)
+                    RETURNING (xmax = 0)
+                    """, connection, transaction);
+                upsert.Parameters.AddWithValue("hashes", hosts.Keys.ToArray());
+                upsert.Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = hosts.Values.ToArray() });
+                await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) newHosts += reader.GetBoolean(0) ? 1 : 0;
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            context.HostsAdded(newHosts);
+        }
+        catch
+        {
+            // Nothing of this flush was written: its sequence numbers are used again.
+            _seq = startSeq;
+            throw;
+        }
+
+        // Durable: acknowledge, then hand the sightings to the port grains.
+        var next = startSeq;
+        foreach (var pending in written)
+        {
+            var entries = new (int Port, ObservationEntry Entry)[pending.Sightings.Count];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var s = pending.Sightings[i];
+                entries[i] = (s.Port, new ObservationEntry(++next, s.Transport, s.HostHash, s.HostRef, s.Process, s.Executable, s.ObservedAt, s.BindScope, s.Privileged));
+            }
+
+            dispatcher.Enqueue(entries);
+            pending.Result.TrySetResult(new IngestResult(pending.Sightings.Count, Duplicate: false));
+        }
+
+        foreach (var pending in first.Values.Where(p => recorded.ContainsKey(p.BatchId)).Concat(repeats))
+        {
+            var accepted = recorded.TryGetValue(pending.BatchId, out var count) ? count : pending.Sightings.Count;
+            pending.Result.TrySetResult(new IngestResult(accepted, Duplicate: true));
+        }
+    }
+
+    private async Task<int> RegisterWriterAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("INSERT INTO sighting_writers DEFAULT VALUES RETURNING writer_id");
+                var writer = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+                logger.LogInformation("Journal writer {Writer} registered", writer);
+                return writer;
+            }
+            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private sealed record Pending(Guid BatchId, IReadOnlyList<ValidSighting> Sightings, int Rejected)
+    {
+        public TaskCompletionSource<IngestResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

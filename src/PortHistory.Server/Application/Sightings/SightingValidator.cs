@@ -1,0 +1,151 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Observations;
+
+namespace PortHistory.Server.Application.Sightings;
+
+public sealed class SightingOptions
+{
+    public const string Section = "PortHistory:Sightings";
+
+    public int MaxBatchSize { get; set; } = 5000;
+
+    /// <summary>Sightings observed further ahead than this (clock skew) are refused.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Sightings older than this are refused.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often accepted sightings are handed to the port grains.</summary>
+    public TimeSpan DispatchWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Most sightings written in one journal transaction (concurrent batches share one commit).</summary>
+    public int MaxRowsPerFlush { get; set; } = 40_000;
+}
+
+/// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>
+public sealed record ValidSighting(
+    int Port,
+    Transport Transport,
+    string HostRef,
+    ulong HostHash,
+    DateTime ObservedAt,
+    AddressFamily AddressFamily,
+    string LocalAddress,
+    BindScope BindScope,
+    SocketState State,
+    string Process,
+    string Executable,
+    int Pid,
+    string User,
+    bool Privileged,
+    string ContainerId,
+    string NetworkNamespace);
+
+public sealed record ValidatedBatch(Guid BatchId, IReadOnlyList<ValidSighting> Accepted, IReadOnlyList<RejectedSighting> Rejected, string? Error);
+
+/// <summary>
+/// Checks a batch: the bad sightings are rejected with their field and reason, the good ones go on. A batch-level
+/// problem (batch_id not a UUID, too many sightings) refuses the batch as a whole.
+/// </summary>
+public sealed class SightingValidator(IOptions<SightingOptions> options, TimeProvider clock)
+{
+    public ValidatedBatch Validate(SightingBatch batch)
+    {
+        if (!Guid.TryParse(batch.BatchId, out var batchId)) return new ValidatedBatch(Guid.Empty, [], [], $"batch_id: \"{Cut(batch.BatchId)}\" is not a UUID");
+        var limit = options.Value.MaxBatchSize;
+        if (batch.Sightings.Count > limit) return new ValidatedBatch(batchId, [], [], $"sightings: {batch.Sightings.Count} in one batch; the limit is {limit}");
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var accepted = new List<ValidSighting>(batch.Sightings.Count);
+        var rejected = new List<RejectedSighting>();
+        var seen = new Dictionary<(string, int, Transport, string, string, string, DateTime, uint), int>();
+        for (var i = 0; i < batch.Sightings.Count; i++)
+        {
+            var s = batch.Sightings[i];
+            var reason = Check(s, now, out var valid);
+            if (reason is not null)
+            {
+                rejected.Add(new RejectedSighting { Index = (uint)i, Field = reason.Value.Field, Reason = reason.Value.Reason });
+                continue;
+            }
+
+            var key = (valid!.HostRef, valid.Port, valid.Transport, valid.Process, valid.Executable, valid.LocalAddress, valid.ObservedAt, s.Pid);
+            if (seen.TryGetValue(key, out var first))
+            {
+                rejected.Add(new RejectedSighting { Index = (uint)i, Field = "sightings", Reason = $"duplicate of sighting {first} in this batch" });
+                continue;
+            }
+
+            seen[key] = i;
+            accepted.Add(valid);
+        }
+
+        return new ValidatedBatch(batchId, accepted, rejected, null);
+    }
+
+    private (string Field, string Reason)? Check(Sighting s, DateTime now, out ValidSighting? valid)
+    {
+        valid = null;
+        if (!s.HasPort) return ("port", "is required (0-65535)");
+        if (s.Port > 65535) return ("port", $"must be 0-65535, got {s.Port}");
+        if (s.Transport == Transport.Unspecified) return ("transport", "is required (tcp, udp, sctp or dccp)");
+        if (!Enum.IsDefined(s.Transport)) return ("transport", $"unknown transport {(int)s.Transport}");
+        if (TooLong(s.HostRef, 128, required: true) is { } badHostRef) return ("host_ref", badHostRef);
+        if (s.ObservedAt is null) return ("observed_at", "is required");
+        DateTime observed;
+        try
+        {
+            observed = s.ObservedAt.ToDateTime();
+        }
+        catch (InvalidOperationException)
+        {
+            return ("observed_at", "is not a valid timestamp");
+        }
+
+        if (observed > now + options.Value.MaxClockSkew) return ("observed_at", $"is in the future ({observed:O}, server time {now:O})");
+        if (observed < now - options.Value.MaxAge) return ("observed_at", $"is older than the accepted window of {options.Value.MaxAge.TotalDays:0} days");
+        if (s.ProcessName.Trim().Length == 0 && s.Executable.Trim().Length == 0) return ("process_name", "is required (or executable)");
+        if (TooLong(s.ProcessName, 256) is { } process) return ("process_name", process);
+        if (TooLong(s.Executable, 4096) is { } executable) return ("executable", executable);
+        if (TooLong(s.User, 256) is { } user) return ("user", user);
+        if (TooLong(s.ContainerId, 256) is { } container) return ("container_id", container);
+        if (TooLong(s.NetworkNamespace, 256) is { } netns) return ("network_namespace", netns);
+        if (!Enum.IsDefined(s.BindScope)) return ("bind_scope", $"unknown bind scope {(int)s.BindScope}");
+        if (!Enum.IsDefined(s.AddressFamily)) return ("address_family", $"unknown address family {(int)s.AddressFamily}");
+        if (!Enum.IsDefined(s.State)) return ("state", $"unknown socket state {(int)s.State}");
+        if (s.Pid > int.MaxValue) return ("pid", "is out of range");
+
+        var address = s.LocalAddress.Trim();
+        IPAddress? parsed = null;
+        if (address.Length > 0 && (address.Length > 64 || !IPAddress.TryParse(address.Split('%')[0], out parsed))) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
+        var scope = s.BindScope;
+        if (scope == BindScope.Unspecified)
+        {
+            if (parsed is null) return ("bind_scope", "is unspecified and there is no local_address to derive it from");
+            scope = parsed.Equals(IPAddress.Any) || parsed.Equals(IPAddress.IPv6Any) ? BindScope.Wildcard
+                : IPAddress.IsLoopback(parsed) ? BindScope.Loopback
+                : BindScope.Specific;
+        }
+
+        var family = s.AddressFamily != AddressFamily.Unspecified ? s.AddressFamily
+            : parsed?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? AddressFamily.Ipv6
+            : parsed is not null ? AddressFamily.Ipv4
+            : AddressFamily.Unspecified;
+        var state = s.State != SocketState.Unspecified ? s.State : s.Transport == Transport.Tcp ? SocketState.Listen : SocketState.Bound;
+        var hostRef = s.HostRef.Trim();
+        valid = new ValidSighting((int)s.Port, s.Transport, hostRef, HostRefs.Hash(hostRef), observed, family, address, scope, state,
+            s.ProcessName.Trim().Length > 0 ? s.ProcessName.Trim() : Path.GetFileName(s.Executable.Trim()),
+            s.Executable.Trim(), (int)s.Pid, s.User.Trim(), s.AgentPrivileged, s.ContainerId.Trim(), s.NetworkNamespace.Trim());
+        return null;
+    }
+
+    private static string? TooLong(string value, int max, bool required = false)
+    {
+        if (required && value.Trim().Length == 0) return "is required";
+        return value.Length > max ? $"is longer than {max} characters" : null;
+    }
+
+    private static string Cut(string text) => text.Length <= 64 ? text : text[..64] + "…";
+}

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using PortHistory.Contracts.V1;
+
+namespace PortHistory.Server.Infrastructure.Access;
+
+/// <summary>Who is calling: the token's id, name and role.</summary>
+public sealed record Principal(string TokenId, string Name, Role Role)
+{
+    public bool IsAdmin => Role == Role.Admin;
+}
+
+/// <summary>
+/// Bearer tokens in PostgreSQL, stored as SHA-256 hashes. Lookups are cached per silo; a revocation clears this
+/// silo's cache at once and tells the other silos through a notification, so a revoked token stops working at once.
+/// </summary>
+public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessTokens> logger)
+{
+    public const string Channel = "porthistory_tokens";
+    private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Negative = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, (Principal? Principal, DateTime Until)> _cache = new(StringComparer.Ordinal);
+
+    public async Task<(TokenInfo Info, string Secret)> IssueAsync(string name, Role role, CancellationToken cancellationToken)
+    {
+        var secret = "ph_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO access_tokens (token_id, name, role, token_hash) VALUES (@id, @name, @role, @hash) RETURNING created_at");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("role", (short)role);
+        command.Parameters.AddWithValue("hash", Hash(secret));
+        var created = (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+        logger.LogInformation("Issued {Role} token {TokenId} ({Name})", role, id, name);
+        return (Info(id, name, role, created, null), secret);
+    }
+
+    public async Task<TokenInfo?> RevokeAsync(string tokenId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE access_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE token_id = @id
+            RETURNING token_id, name, role, created_at, revoked_at;
+            """);
+        command.Parameters.AddWithValue("id", tokenId);
+        TokenInfo? info = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken)) info = Read(reader);
+        }
+
+        _cache.Clear();
+        await using (var notify = dataSource.CreateCommand($"NOTIFY {Channel}"))
+        {
+            await notify.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (info is not null) logger.LogInformation("Revoked token {TokenId}", tokenId);
+        return info;
+    }
+
+    public async Task<IReadOnlyList<TokenInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT token_id, name, role, created_at, revoked_at FROM access_tokens ORDER BY created_at, token_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tokens = new List<TokenInfo>();
+        while (await reader.ReadAsync(cancellationToken)) tokens.Add(Read(reader));
+        return tokens;
+    }
+
+    /// <summary>The principal of a presented secret, or null when it is unknown or revoked.</summary>
+    public async ValueTask<Principal?> ValidateAsync(string secret, CancellationToken cancellationToken)
+    {
+        var hash = Hash(secret);
+        var key = Convert.ToHexString(hash);
+        if (_cache.TryGetValue(key, out var cached) && cached.Until > DateTime.UtcNow) return cached.Principal;
+        await using var command = dataSource.CreateCommand("SELECT token_id, name, role FROM access_tokens WHERE token_hash = @hash AND revoked_at IS NULL");
+        command.Parameters.AddWithValue("hash", hash);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        Principal? principal = await reader.ReadAsync(cancellationToken) ? new Principal(reader.GetString(0), reader.GetString(1), (Role)reader.GetInt16(2)) : null;
+        _cache[key] = (principal, DateTime.UtcNow + (principal is null ? Negative : Positive));
+        return principal;
+    }
+
+    /// <summary>Forgets every cached lookup (another silo revoked a token).</summary>
+    public void Invalidate() => _cache.Clear();
+
+    /// <summary>
+    /// Makes sure someone can administer the server. With a file configured, the file holds a valid admin token
+    /// (created when it does not, mode 600). Without one, the first admin token is created only if there is no admin
+    /// token at all, and shown once in the log.
+    /// </summary>
+    public async Task EnsureBootstrapTokenAsync(string? file, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(file))
+        {
+            if (File.Exists(file) && await ValidateAsync((await File.ReadAllTextAsync(file, cancellationToken)).Trim(), cancellationToken) is { IsAdmin: true }) return;
+            var (created, token) = await IssueAsync("bootstrap admin", Role.Admin, cancellationToken);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            await File.WriteAllTextAsync(file, token + "\n", cancellationToken);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            logger.LogWarning("Created an admin token ({TokenId}) in {File}", created.TokenId, file);
+            return;
+        }
+
+        await using (var command = dataSource.CreateCommand("SELECT count(*) FROM access_tokens WHERE role = 3 AND revoked_at IS NULL"))
+        {
+            if ((long)(await command.ExecuteScalarAsync(cancellationToken))! > 0) return;
+        }
+
+        var (info, secret) = await IssueAsync("bootstrap admin", Role.Admin, cancellationToken);
+        logger.LogWarning("No admin token existed; created {TokenId}. It is shown this once: {Token}", info.TokenId, secret);
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static TokenInfo Read(NpgsqlDataReader reader) =>
+        Info(reader.GetString(0), reader.GetString(1), (Role)reader.GetInt16(2), reader.GetDateTime(3), reader.IsDBNull(4) ? null : reader.GetDateTime(4));
+
+    private static TokenInfo Info(string id, string name, Role role, DateTime created, DateTime? revoked) => new()
+    {
+        TokenId = id,
+        Name = name,
+        Role = role,
+        CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(created, DateTimeKind.Utc)),
+        RevokedAt = revoked is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null,
+    };
+}
+
+/// <summary>Clears this silo's token cache when another silo revokes a token.</summary>
+public sealed class AccessTokenListener(NpgsqlDataSource dataSource, AccessTokens tokens, ILogger<AccessTokenListener> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, _) => tokens.Invalidate();
+                await using (var listen = new NpgsqlCommand($"LISTEN {AccessTokens.Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                tokens.Invalidate();
+                while (!stoppingToken.IsCancellationRequested) await connection.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Cached lookups stay usable while PostgreSQL is away (no token can be revoked then); reconnecting
+                // clears them, in case a revocation was missed meanwhile.
+                logger.LogWarning("Token listener failed: {Message}; retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+}
