@@ -34,8 +34,25 @@ public sealed class RegistryServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var shared in _shared.Values) await ((IAsyncDisposable)await shared).DisposeAsync();
         await Server.DisposeAsync();
         await Postgres.DisposeAsync();
+    }
+
+    private readonly Dictionary<string, Task<object>> _shared = [];
+
+    /// <summary>A resource set up once for the collection (a second server with a synthetic fleet, say), disposed with it.</summary>
+    public async Task<T> SharedAsync<T>(string key, Func<Task<T>> create) where T : class, IAsyncDisposable
+    {
+        Task<object> task;
+        lock (_shared)
+        {
+            if (!_shared.TryGetValue(key, out task!)) _shared[key] = task = Create();
+        }
+
+        return (T)await task;
+
+        async Task<object> Create() => await create();
     }
 
     public static async Task<RpcException> FailsAsync(Func<Task> call)

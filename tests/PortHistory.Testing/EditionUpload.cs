@@ -15,14 +15,21 @@ public static class EditionUpload
         using var call = client.ImportEdition(headers, cancellationToken: cancellationToken);
         var first = header?.Clone() ?? new ImportEditionHeader();
         if (first.FileName.Length == 0) first.FileName = Path.GetFileName(path);
-        await call.RequestStream.WriteAsync(new ImportEditionRequest { Header = first }, cancellationToken);
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
-        foreach (var chunk in bytes.Chunk(512 * 1024))
+        try
         {
-            await call.RequestStream.WriteAsync(new ImportEditionRequest { Chunk = ByteString.CopyFrom(chunk) }, cancellationToken);
-        }
+            await call.RequestStream.WriteAsync(new ImportEditionRequest { Header = first }, cancellationToken);
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            foreach (var chunk in bytes.Chunk(512 * 1024))
+            {
+                await call.RequestStream.WriteAsync(new ImportEditionRequest { Chunk = ByteString.CopyFrom(chunk) }, cancellationToken);
+            }
 
-        await call.RequestStream.CompleteAsync();
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The server ended the call early (refused it): its status comes with the response stream below.
+        }
         var progress = new List<ImportEditionProgress>();
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
         {

@@ -112,19 +112,26 @@ public sealed class ServerRegistrySource : IRegistrySource
         CancellationToken cancellationToken) => await Call(async () =>
     {
         using var call = Admin.ImportEdition(_headers, cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Header = header }, cancellationToken);
-        if (header.ServerPath.Length == 0)
+        try
         {
-            await using var file = File.OpenRead(path);
-            var buffer = new byte[1024 * 1024];
-            int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+            await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Header = header }, cancellationToken);
+            if (header.ServerPath.Length == 0)
             {
-                await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                await using var file = File.OpenRead(path);
+                var buffer = new byte[1024 * 1024];
+                int read;
+                while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                }
             }
-        }
 
-        await call.RequestStream.CompleteAsync();
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The server ended the call early (refused the file or the token): its status comes with the responses.
+        }
         V1.ImportEditionProgress? last = null;
         await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
         {

@@ -1,0 +1,120 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using PortHistory.Contracts.V1;
+using static PortHistory.Testing.FleetSimulator;
+using ObservationsService = PortHistory.Contracts.V1.Observations;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>Bad sightings are rejected with their field and reason; the good ones of the same batch are kept.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class SightingInputTests(RegistryServerFixture fixture)
+{
+    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("verdicts-access", () => SightingsServer.StartAsync(fixture.Postgres, "access"));
+
+    [Fact]
+    public async Task A_batch_with_bad_items_keeps_the_good_ones_and_names_each_bad_field()
+    {
+        var server = await ServerAsync();
+        var client = new Sightings.SightingsClient(server.Agent);
+        var good = Sighting("input-host", 30001, Transport.Tcp, "good");
+        var bad = new (string Field, Sighting Sighting)[]
+        {
+            ("port", Without(good, s => s.ClearPort())),
+            ("port", With(good, s => s.Port = 70000)),
+            ("transport", With(good, s => s.Transport = Transport.Unspecified)),
+            ("transport", With(good, s => s.Transport = (Transport)9)),
+            ("host_ref", With(good, s => s.HostRef = "")),
+            ("host_ref", With(good, s => s.HostRef = new string('h', 129))),
+            ("observed_at", With(good, s => s.ObservedAt = null)),
+            ("observed_at", With(good, s => s.ObservedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(2)))),
+            ("observed_at", With(good, s => s.ObservedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddDays(-400)))),
+            ("process_name", With(good, s => { s.ProcessName = ""; s.Executable = ""; })),
+            ("process_name", With(good, s => s.ProcessName = new string('p', 257))),
+            ("local_address", With(good, s => s.LocalAddress = "not-an-address")),
+            ("bind_scope", With(good, s => { s.LocalAddress = ""; s.BindScope = BindScope.Unspecified; })),
+            ("sightings", good.Clone()),
+        };
+        var batch = Batch([good, .. bad.Select(b => b.Sighting), Sighting("input-host", 30002, Transport.Udp, "also-good", localAddress: "127.0.0.1")]);
+
+        var result = await client.ReportBatchAsync(batch);
+
+        Assert.Equal(2u, result.Accepted);
+        Assert.Equal("", result.Error);
+        Assert.Equal(bad.Select((b, i) => (Index: (uint)(i + 1), b.Field)), result.Rejected.Select(r => (r.Index, r.Field)));
+        Assert.All(result.Rejected, r => Assert.NotEmpty(r.Reason));
+        Assert.Contains("duplicate of sighting 0", result.Rejected[^1].Reason);
+
+        var observed = new ObservationsService.ObservationsClient(server.Admin);
+        var loopback = await SightingsServer.EventuallyAsync(
+            () => observed.GetObservedAsync(new GetObservedRequest { Port = 30002 }).ResponseAsync, r => r.Observed.Transports.Count == 1);
+        Assert.Equal(1ul, loopback.Observed.Transports[0].Processes[0].LoopbackSightings);
+    }
+
+    [Fact]
+    public async Task A_batch_is_refused_whole_for_a_bad_id_or_too_many_sightings_and_a_resent_batch_counts_once()
+    {
+        var server = await ServerAsync();
+        var client = new Sightings.SightingsClient(server.Agent);
+        var noId = Batch([Sighting("input-host", 30003, Transport.Tcp, "x")]);
+        noId.BatchId = "not-a-uuid";
+        var refused = await client.ReportBatchAsync(noId);
+        Assert.Equal((0u, true), (refused.Accepted, refused.Error.StartsWith("batch_id: ", StringComparison.Ordinal)));
+
+        var huge = await client.ReportBatchAsync(Batch(Enumerable.Range(0, 5001).Select(i => Sighting($"h{i}", 30003, Transport.Tcp, "x"))));
+        Assert.Equal((0u, true), (huge.Accepted, huge.Error.StartsWith("sightings: 5001", StringComparison.Ordinal)));
+
+        var batch = Batch(Enumerable.Range(0, 7).Select(i => Sighting($"resend-{i}", 30004, Transport.Tcp, "resent")));
+        var first = await client.ReportBatchAsync(batch);
+        var again = await client.ReportBatchAsync(batch);
+        Assert.Equal((7u, false), (first.Accepted, first.Duplicate));
+        Assert.Equal((7u, true), (again.Accepted, again.Duplicate));
+
+        var observed = new ObservationsService.ObservationsClient(server.Admin);
+        var counted = await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 30004 }).ResponseAsync,
+            r => r.Observed.Transports.Count == 1);
+        Assert.Equal(7ul, counted.Observed.Transports[0].Sightings);
+        Assert.Equal(7ul, counted.Observed.Transports[0].DistinctHosts);
+    }
+
+    [Fact]
+    public async Task A_stream_of_batches_gets_one_result_per_batch()
+    {
+        var server = await ServerAsync();
+        using var call = new Sightings.SightingsClient(server.Agent).Report();
+        await call.RequestStream.WriteAsync(Batch([Sighting("stream-host", 30005, Transport.Tcp, "a")]));
+        var broken = Batch([Sighting("stream-host", 30005, Transport.Tcp, "b")]);
+        broken.BatchId = "x";
+        await call.RequestStream.WriteAsync(broken);
+        await call.RequestStream.WriteAsync(Batch([Sighting("stream-host", 30005, Transport.Tcp, "c"), Sighting("stream-host", 30005, Transport.Tcp, "d")]));
+        await call.RequestStream.CompleteAsync();
+
+        var response = await call.ResponseAsync;
+
+        Assert.Equal([1u, 0u, 2u], response.Batches.Select(b => b.Accepted));
+        Assert.StartsWith("batch_id: ", response.Batches[1].Error);
+    }
+
+    [Fact]
+    public async Task A_malformed_message_fails_that_call_only()
+    {
+        var server = await ServerAsync();
+        var raw = new Method<byte[], byte[]>(MethodType.Unary, "porthistory.v1.Sightings", "ReportBatch",
+            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var invoker = server.Agent.CreateCallInvoker();
+
+        var error = await RegistryServerFixture.FailsAsync(() => invoker.AsyncUnaryCall(raw, null, new CallOptions(), [0x0a, 0xff, 0xff, 0xff, 0x7f, 0x01]).ResponseAsync);
+
+        Assert.NotEqual(StatusCode.OK, error.StatusCode);
+        Assert.Equal(1u, (await new Sightings.SightingsClient(server.Agent).ReportBatchAsync(Batch([Sighting("after-garbage", 30006, Transport.Tcp, "ok")]))).Accepted);
+    }
+
+    private static Sighting With(Sighting template, Action<Sighting> change)
+    {
+        var copy = template.Clone();
+        change(copy);
+        return copy;
+    }
+
+    private static Sighting Without(Sighting template, Action<Sighting> change) => With(template, change);
+}

@@ -1,0 +1,70 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>
+/// A server of its own for sightings (its answers change as fleets report), on the collection's PostgreSQL, with the
+/// newest registry edition imported, and tokens for each role.
+/// </summary>
+public sealed class SightingsServer : IAsyncDisposable
+{
+    private SightingsServer(ServerProcess server) => Server = server;
+
+    public ServerProcess Server { get; }
+
+    public GrpcChannel Admin => Server.Channel;
+
+    public string AgentToken { get; private set; } = "";
+
+    public string ReaderToken { get; private set; } = "";
+
+    public GrpcChannel Agent { get; private set; } = null!;
+
+    public GrpcChannel Reader { get; private set; } = null!;
+
+    public static async Task<SightingsServer> StartAsync(PostgresServer postgres, string database, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var server = new SightingsServer(new ServerProcess(postgres.ConnectionString(database), settings));
+        await server.Server.StartAsync();
+        await EditionUpload.ImportAsync(server.Admin, RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml"));
+        var access = new AccessAdmin.AccessAdminClient(server.Admin);
+        server.AgentToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "test agent", Role = Role.Agent })).Token;
+        server.ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "test reader", Role = Role.Reader })).Token;
+        server.Agent = server.Server.ChannelWith(() => server.AgentToken);
+        server.Reader = server.Server.ChannelWith(() => server.ReaderToken);
+        return server;
+    }
+
+    /// <summary>Polls (the grains apply durable sightings within the dispatch window) until the condition holds.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            T value;
+            try
+            {
+                value = await read();
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
+            if (done(value)) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the condition did not hold in time; last value: {value}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Agent?.Dispose();
+        Reader?.Dispose();
+        await Server.DisposeAsync();
+    }
+}
