@@ -10,8 +10,11 @@ switch (which)
     case "server":
         await ServerBenchmark.RunAsync(Console.Out, Seconds(args, 10));
         return 0;
+    case "ingest":
+        await IngestBenchmark.RunAsync(Console.Out, Seconds(args, 10));
+        return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds] | ingest [seconds]");
         return 2;
 }
 

@@ -13,16 +13,22 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
 {
     private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
+    // Lookups by transport and by (transport, process, executable), without building the stored string key per sighting.
+    private readonly TransportUsage?[] _transports = IndexTransports(usage);
+    private readonly Dictionary<(Transport, string, string), ProcessUsage> _processes = usage.Transports
+        .SelectMany(t => t.Processes.Values.Select(p => ((t.Transport, p.Name, p.Executable), p)))
+        .ToDictionary(x => x.Item1, x => x.p);
+
     public ObservedUsage Usage => usage;
 
     public long Watermark(int writer) => usage.Watermarks.GetValueOrDefault(writer);
 
-    /// <summary>Applies the entries past this writer's watermark, in order; returns how many were new.</summary>
-    public int Apply(int writer, IEnumerable<ObservationEntry> entries)
+    /// <summary>Applies the entries (in sequence order) past this writer's watermark; returns how many were new.</summary>
+    public int Apply(int writer, IReadOnlyList<ObservationEntry> entries)
     {
         var watermark = Watermark(writer);
         var applied = 0;
-        foreach (var entry in entries.OrderBy(e => e.Seq))
+        foreach (var entry in entries)
         {
             if (entry.Seq <= watermark) continue;
             Add(entry);
@@ -122,13 +128,21 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         [.. Verdicts(registry).Where(v => v.Usage is not null).Select(v => new ObservationIndexRow(v.Transport, v.Usage!.Hosts.Count, v.Usage.Sightings,
             v.Usage.FirstSeen, v.Usage.LastSeen, (ContractVerdictKind)(int)v.Result.Kind, v.Result.Reason, v.Result.AssignedService, [.. v.Result.ObservedProcesses]))];
 
+    private static TransportUsage?[] IndexTransports(ObservedUsage usage)
+    {
+        var index = new TransportUsage?[(int)Transport.Dccp + 1];
+        foreach (var transport in usage.Transports) index[(int)transport.Transport] = transport;
+        return index;
+    }
+
     private void Add(ObservationEntry entry)
     {
-        var transport = usage.Transports.FirstOrDefault(t => t.Transport == entry.Transport);
+        var transport = _transports[(int)entry.Transport];
         if (transport is null)
         {
             transport = new TransportUsage { Transport = entry.Transport, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
             usage.Transports.Add(transport);
+            _transports[(int)entry.Transport] = transport;
         }
 
         transport.Hosts.Add(entry.HostHash);
@@ -136,13 +150,11 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         if (entry.ObservedAt < transport.FirstSeen) transport.FirstSeen = entry.ObservedAt;
         if (entry.ObservedAt > transport.LastSeen) transport.LastSeen = entry.ObservedAt;
 
-        var key = entry.Process + "\0" + entry.Executable;
-        if (!transport.Processes.TryGetValue(key, out var process))
+        if (!_processes.TryGetValue((entry.Transport, entry.Process, entry.Executable), out var process))
         {
-            transport.Processes[key] = process = new ProcessUsage
-            {
-                Name = entry.Process, Executable = entry.Executable, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt,
-            };
+            process = new ProcessUsage { Name = entry.Process, Executable = entry.Executable, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
+            transport.Processes[entry.Process + "\0" + entry.Executable] = process;
+            _processes[(entry.Transport, entry.Process, entry.Executable)] = process;
         }
 
         if (process.Hosts.Add(entry.HostHash) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);

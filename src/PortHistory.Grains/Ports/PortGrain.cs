@@ -136,9 +136,10 @@ public sealed class PortGrain(
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         var missed = await journal.ReadAfterAsync((int)Port, state.State.Observed.Watermarks, cancellationToken);
+        // Rows come ordered by writer and sequence.
         foreach (var writer in missed.GroupBy(m => m.Writer))
         {
-            Applied(_observations.Apply(writer.Key, writer.Select(m => m.Entry)));
+            Applied(_observations.Apply(writer.Key, [.. writer.Select(m => m.Entry)]));
         }
     }
 

@@ -17,22 +17,21 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
     private const int MaxPending = 4_000_000;
 
     private readonly object _gate = new();
-    private readonly long[] _lastEnqueued = new long[65536];
-    private readonly TaskCompletionSource<int> _writer = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Dictionary<int, PortDelta> _pending = [];
+    private readonly Dictionary<int, long[]> _lastEnqueued = [];
+    private Dictionary<(int Writer, int Port), PortDelta> _pending = [];
     private int _pendingEntries;
 
-    public void Start(int writer) => _writer.TrySetResult(writer);
-
-    public void Enqueue(IReadOnlyList<(int Port, ObservationEntry Entry)> entries)
+    /// <summary>Entries one journal writer has just committed, in its sequence order.</summary>
+    public void Enqueue(int writer, IReadOnlyList<(int Port, ObservationEntry Entry)> entries)
     {
         lock (_gate)
         {
+            if (!_lastEnqueued.TryGetValue(writer, out var last)) _lastEnqueued[writer] = last = new long[65536];
             foreach (var (port, entry) in entries)
             {
-                if (!_pending.TryGetValue(port, out var delta)) _pending[port] = delta = new PortDelta(_lastEnqueued[port]);
+                if (!_pending.TryGetValue((writer, port), out var delta)) _pending[(writer, port)] = delta = new PortDelta(last[port]);
                 delta.Entries.Add(entry);
-                _lastEnqueued[port] = entry.Seq;
+                last[port] = entry.Seq;
             }
 
             _pendingEntries += entries.Count;
@@ -47,11 +46,10 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var writer = await _writer.Task.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.DispatchWindow);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            Dictionary<int, PortDelta> window;
+            Dictionary<(int Writer, int Port), PortDelta> window;
             lock (_gate)
             {
                 if (_pending.Count == 0) continue;
@@ -62,7 +60,7 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
 
             await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
             {
-                var (port, delta) = item;
+                var ((writer, port), delta) = item;
                 try
                 {
                     await grains.GetGrain<IPortGrain>(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta>(new ObservationDelta(writer, delta.PreviousSeq, [.. delta.Entries])));
@@ -70,19 +68,19 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     logger.LogDebug("Delivering {Count} sightings to port {Port} failed: {Message}; they go with the next window", delta.Entries.Count, port, e.Message);
-                    Requeue(port, delta);
+                    Requeue((writer, port), delta);
                 }
             });
         }
     }
 
     /// <summary>A failed delivery goes before anything newer for the port, keeping its place in the sequence.</summary>
-    private void Requeue(int port, PortDelta failed)
+    private void Requeue((int Writer, int Port) key, PortDelta failed)
     {
         lock (_gate)
         {
-            if (_pending.TryGetValue(port, out var newer)) failed.Entries.AddRange(newer.Entries);
-            _pending[port] = failed;
+            if (_pending.TryGetValue(key, out var newer)) failed.Entries.AddRange(newer.Entries);
+            _pending[key] = failed;
             _pendingEntries += failed.Entries.Count - (newer?.Entries.Count ?? 0);
         }
     }

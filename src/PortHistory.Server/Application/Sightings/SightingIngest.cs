@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using System.Globalization;
+using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Grains.Observations;
@@ -11,10 +13,11 @@ namespace PortHistory.Server.Application.Sightings;
 public sealed record IngestResult(int Accepted, bool Duplicate);
 
 /// <summary>
-/// Makes batches durable before they are acknowledged. One writer per process: batches arriving together (from any
-/// number of agent streams) are written in one transaction: the batch ids (a batch seen before is not written
-/// again), the sightings by COPY into the journal with this writer's sequence numbers, and the reporting hosts.
-/// Only after the commit are the batches acknowledged and their sightings handed to the dispatcher for the grains.
+/// Makes batches durable before they are acknowledged. A few journal writers (lanes) per process take the batches
+/// that arrive together (from any number of agent streams) and write each group in one transaction: the batch ids (a
+/// batch seen before is not written again), the sightings by COPY into the journal with that writer's sequence
+/// numbers, and the reporting hosts. Only after the commit are the batches acknowledged and their sightings handed to
+/// the dispatcher for the grains. Each writer commits its sequence numbers in order, which is what grains rely on.
 /// </summary>
 public sealed class SightingIngest(
     NpgsqlDataSource dataSource,
@@ -23,12 +26,7 @@ public sealed class SightingIngest(
     IOptions<SightingOptions> options,
     ILogger<SightingIngest> logger) : BackgroundService
 {
-    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096) { SingleReader = true });
-    private readonly TaskCompletionSource<int> _writer = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _seq;
-
-    /// <summary>This process's journal writer id, once registered.</summary>
-    public Task<int> WriterId => _writer.Task;
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096));
 
     public async Task<IngestResult> SubmitAsync(Guid batchId, IReadOnlyList<ValidSighting> sightings, int rejected, CancellationToken cancellationToken)
     {
@@ -38,11 +36,13 @@ public sealed class SightingIngest(
         return await pending.Result.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Value.Writers)).Select(_ => Task.Run(() => RunLaneAsync(stoppingToken), stoppingToken)));
+
+    /// <summary>One journal writer: its own id and sequence, flushing whatever batches are waiting.</summary>
+    private async Task RunLaneAsync(CancellationToken stoppingToken)
     {
-        var writer = await RegisterWriterAsync(stoppingToken);
-        _writer.TrySetResult(writer);
-        dispatcher.Start(writer);
+        var lane = new Lane(await RegisterWriterAsync(stoppingToken));
         var reader = _queue.Reader;
         var batch = new List<Pending>();
         while (await reader.WaitToReadAsync(stoppingToken))
@@ -55,9 +55,10 @@ public sealed class SightingIngest(
                 rows += next.Sightings.Count;
             }
 
+            if (batch.Count == 0) continue;
             try
             {
-                await FlushAsync(writer, batch, stoppingToken);
+                await FlushAsync(lane, batch, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -67,8 +68,9 @@ public sealed class SightingIngest(
         }
     }
 
-    private async Task FlushAsync(int writer, List<Pending> batches, CancellationToken cancellationToken)
+    private async Task FlushAsync(Lane lane, List<Pending> batches, CancellationToken cancellationToken)
     {
+        var writer = lane.Writer;
         // A batch id twice in one flush (a retry racing its original): the first is written, the others are duplicates.
         var first = new Dictionary<Guid, Pending>();
         var repeats = new List<Pending>();
@@ -77,7 +79,7 @@ public sealed class SightingIngest(
             if (!first.TryAdd(pending.BatchId, pending)) repeats.Add(pending);
         }
 
-        var startSeq = _seq;
+        var startSeq = lane.Seq;
         var written = new List<Pending>();
         var recorded = new Dictionary<Guid, int>();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -115,43 +117,37 @@ public sealed class SightingIngest(
             }
 
             var hosts = new Dictionary<long, DateTime>();
-            await using (var copy = await connection.BeginBinaryImportAsync("""
+            // Text COPY: one formatted line per sighting costs far less than a binary write per column.
+            await using (var copy = await connection.BeginTextImportAsync("""
                 COPY sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
                                        bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
                                        network_namespace, batch_id)
-                FROM STDIN (FORMAT BINARY)
+                FROM STDIN
                 """, cancellationToken))
             {
+                var line = new StringBuilder(256);
                 foreach (var pending in written)
                 {
+                    var batchId = pending.BatchId.ToString();
                     foreach (var s in pending.Sightings)
                     {
-                        await copy.StartRowAsync(cancellationToken);
-                        await copy.WriteAsync(writer, NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync(++_seq, NpgsqlDbType.Bigint, cancellationToken);
-                        await copy.WriteAsync(s.Port, NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync((short)s.Transport, NpgsqlDbType.Smallint, cancellationToken);
-                        await copy.WriteAsync((long)s.HostHash, NpgsqlDbType.Bigint, cancellationToken);
-                        await copy.WriteAsync(s.HostRef, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(s.ObservedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                        await copy.WriteAsync((short)s.AddressFamily, NpgsqlDbType.Smallint, cancellationToken);
-                        await copy.WriteAsync(s.LocalAddress, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync((short)s.BindScope, NpgsqlDbType.Smallint, cancellationToken);
-                        await copy.WriteAsync((short)s.State, NpgsqlDbType.Smallint, cancellationToken);
-                        await copy.WriteAsync(s.Process, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(s.Executable, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(s.Pid, NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync(s.User, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(s.Privileged, NpgsqlDbType.Boolean, cancellationToken);
-                        await copy.WriteAsync(s.ContainerId, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(s.NetworkNamespace, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(pending.BatchId, NpgsqlDbType.Uuid, cancellationToken);
+                        line.Clear()
+                            .Append(writer).Append('\t').Append(++lane.Seq).Append('\t').Append(s.Port).Append('\t').Append((int)s.Transport).Append('\t')
+                            .Append((long)s.HostHash).Append('\t');
+                        Escape(line, s.HostRef).Append('\t')
+                            .Append(s.ObservedAt.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)).Append("+00\t")
+                            .Append((int)s.AddressFamily).Append('\t');
+                        Escape(line, s.LocalAddress).Append('\t').Append((int)s.BindScope).Append('\t').Append((int)s.State).Append('\t');
+                        Escape(line, s.Process).Append('\t');
+                        Escape(line, s.Executable).Append('\t').Append(s.Pid).Append('\t');
+                        Escape(line, s.User).Append('\t').Append(s.Privileged ? 't' : 'f').Append('\t');
+                        Escape(line, s.ContainerId).Append('\t');
+                        Escape(line, s.NetworkNamespace).Append('\t').Append(batchId).Append('\n');
+                        await copy.WriteAsync(line, cancellationToken);
                         var host = (long)s.HostHash;
                         if (!hosts.TryGetValue(host, out var last) || s.ObservedAt > last) hosts[host] = s.ObservedAt;
                     }
                 }
-
-                await copy.CompleteAsync(cancellationToken);
             }
 
             var newHosts = 0;
@@ -175,7 +171,7 @@ public sealed class SightingIngest(
         catch
         {
             // Nothing of this flush was written: its sequence numbers are used again.
-            _seq = startSeq;
+            lane.Seq = startSeq;
             throw;
         }
 
@@ -190,7 +186,7 @@ public sealed class SightingIngest(
                 entries[i] = (s.Port, new ObservationEntry(++next, s.Transport, s.HostHash, s.HostRef, s.Process, s.Executable, s.ObservedAt, s.BindScope, s.Privileged));
             }
 
-            dispatcher.Enqueue(entries);
+            dispatcher.Enqueue(writer, entries);
             pending.Result.TrySetResult(new IngestResult(pending.Sightings.Count, Duplicate: false));
         }
 
@@ -199,6 +195,25 @@ public sealed class SightingIngest(
             var accepted = recorded.TryGetValue(pending.BatchId, out var count) ? count : pending.Sightings.Count;
             pending.Result.TrySetResult(new IngestResult(accepted, Duplicate: true));
         }
+    }
+
+    /// <summary>COPY text format: backslash, tab, newline and carriage return are escaped; nothing else needs to be.</summary>
+    private static StringBuilder Escape(StringBuilder line, string value)
+    {
+        if (value.AsSpan().IndexOfAny("\\\t\n\r") < 0) return line.Append(value);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\\' => line.Append("\\\\"),
+                '\t' => line.Append("\\t"),
+                '\n' => line.Append("\\n"),
+                '\r' => line.Append("\\r"),
+                _ => line.Append(c),
+            };
+        }
+
+        return line;
     }
 
     private async Task<int> RegisterWriterAsync(CancellationToken cancellationToken)
@@ -219,6 +234,13 @@ public sealed class SightingIngest(
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
         }
+    }
+
+    private sealed class Lane(int writer)
+    {
+        public int Writer { get; } = writer;
+
+        public long Seq;
     }
 
     private sealed record Pending(Guid BatchId, IReadOnlyList<ValidSighting> Sightings, int Rejected)

@@ -18,10 +18,13 @@ public sealed class SightingOptions
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>How often accepted sightings are handed to the port grains.</summary>
-    public TimeSpan DispatchWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan DispatchWindow { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Most sightings written in one journal transaction (concurrent batches share one commit).</summary>
-    public int MaxRowsPerFlush { get; set; } = 40_000;
+    public int MaxRowsPerFlush { get; set; } = 20_000;
+
+    /// <summary>Journal writers per process, each with its own sequence (COPY streams run side by side).</summary>
+    public int Writers { get; set; } = 4;
 }
 
 /// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>
@@ -91,7 +94,7 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         if (!s.HasPort) return ("port", "is required (0-65535)");
         if (s.Port > 65535) return ("port", $"must be 0-65535, got {s.Port}");
         if (s.Transport == Transport.Unspecified) return ("transport", "is required (tcp, udp, sctp or dccp)");
-        if (!Enum.IsDefined(s.Transport)) return ("transport", $"unknown transport {(int)s.Transport}");
+        if (s.Transport > Transport.Dccp) return ("transport", $"unknown transport {(int)s.Transport}");
         if (TooLong(s.HostRef, 128, required: true) is { } badHostRef) return ("host_ref", badHostRef);
         if (s.ObservedAt is null) return ("observed_at", "is required");
         DateTime observed;
@@ -112,14 +115,15 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         if (TooLong(s.User, 256) is { } user) return ("user", user);
         if (TooLong(s.ContainerId, 256) is { } container) return ("container_id", container);
         if (TooLong(s.NetworkNamespace, 256) is { } netns) return ("network_namespace", netns);
-        if (!Enum.IsDefined(s.BindScope)) return ("bind_scope", $"unknown bind scope {(int)s.BindScope}");
-        if (!Enum.IsDefined(s.AddressFamily)) return ("address_family", $"unknown address family {(int)s.AddressFamily}");
-        if (!Enum.IsDefined(s.State)) return ("state", $"unknown socket state {(int)s.State}");
+        if (s.BindScope is < BindScope.Unspecified or > BindScope.Specific) return ("bind_scope", $"unknown bind scope {(int)s.BindScope}");
+        if (s.AddressFamily is < AddressFamily.Unspecified or > AddressFamily.Ipv6) return ("address_family", $"unknown address family {(int)s.AddressFamily}");
+        if (s.State is < SocketState.Unspecified or > SocketState.Bound) return ("state", $"unknown socket state {(int)s.State}");
         if (s.Pid > int.MaxValue) return ("pid", "is out of range");
 
+        if (TooLong(s.LocalAddress, 64) is { } badAddress) return ("local_address", badAddress);
         var address = s.LocalAddress.Trim();
         IPAddress? parsed = null;
-        if (address.Length > 0 && (address.Length > 64 || !IPAddress.TryParse(address.Split('%')[0], out parsed))) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
+        if (address.Length > 0 && (address.Length > 64 || !IPAddress.TryParse(WithoutZone(address), out parsed))) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
         var scope = s.BindScope;
         if (scope == BindScope.Unspecified)
         {
@@ -144,7 +148,16 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
     private static string? TooLong(string value, int max, bool required = false)
     {
         if (required && value.Trim().Length == 0) return "is required";
-        return value.Length > max ? $"is longer than {max} characters" : null;
+        if (value.Length > max) return $"is longer than {max} characters";
+        // PostgreSQL text cannot hold NUL.
+        return value.Contains('\0') ? "contains a NUL character" : null;
+    }
+
+    /// <summary>"fe80::1%eth0" → "fe80::1": the zone does not change the scope.</summary>
+    private static ReadOnlySpan<char> WithoutZone(string address)
+    {
+        var zone = address.IndexOf('%');
+        return zone < 0 ? address : address.AsSpan(0, zone);
     }
 
     private static string Cut(string text) => text.Length <= 64 ? text : text[..64] + "…";

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using Google.Protobuf.WellKnownTypes;
+using Npgsql;
+using NpgsqlTypes;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+
+namespace PortHistory.Benchmarks;
+
+/// <summary>
+/// Sustained ingest of acknowledged, durable sightings: 32 concurrent agents, batches of 500, ports drawn from a
+/// Zipf-like distribution, next to raw PostgreSQL COPY of the same rows and single-row INSERT transactions, measured
+/// in the same run against the same PostgreSQL.
+/// </summary>
+internal static class IngestBenchmark
+{
+    private const int Agents = 32;
+    private const int BatchSize = 500;
+
+    public static async Task RunAsync(TextWriter output, int seconds)
+    {
+        output.WriteLine($"PortHistory ingest benchmark: {Environment.ProcessorCount} cores, {Agents} agents x batches of {BatchSize}, {seconds}s per run");
+        output.WriteLine();
+        await using var postgres = await PostgresServer.StartAsync();
+        await using var server = new ServerProcess(postgres.ConnectionString("ingest"), new Dictionary<string, string>
+        {
+            ["PortHistory__RateLimit__SightingsPerSecond"] = "10000000",
+            ["PortHistory__RateLimit__Burst"] = "10000000",
+            // Production cadence for deliveries and checkpoints.
+            ["PortHistory__Verdicts__CheckpointInterval"] = "00:01:00",
+            ["PortHistory__Sightings__DispatchWindow"] = "00:00:02",
+        });
+        await server.StartAsync();
+        var issued = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "bench agents", Role = Role.Agent });
+
+        // Sustained ingest: every port grain already active, as on a server that has been running.
+        var registry = new PortRegistry.PortRegistryClient(server.Channel);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 65536), new ParallelOptions { MaxDegreeOfParallelism = 64 },
+            async (port, _) => await registry.GetPortAsync(new GetPortRequest { Port = (uint)port }));
+        using var agentChannel = server.ChannelWith(() => issued.Token);
+
+        var zipf = new Zipf(65536, 1.0, seed: 7);
+        var table = new Table("method", "rows/s", "p50 ms", "p99 ms", "vs single-row INSERT");
+
+        var single = await SingleRowInsertsAsync(postgres.ConnectionString("ingest"), zipf, seconds);
+        var copyWriters = await CopyAsync(postgres.ConnectionString("ingest"), zipf, seconds, Agents);
+        var ours = await ReportAsync(agentChannel, zipf, seconds);
+
+        table.Add($"single-row INSERT transactions ({Agents} connections)", single.RowsPerSecond, single.P50, single.P99, "1.0x");
+        table.Add($"raw COPY, {Agents} writers x {BatchSize}-row transactions", copyWriters.RowsPerSecond, copyWriters.P50, copyWriters.P99,
+            $"{copyWriters.RowsPerSecond / single.RowsPerSecond:0.0}x");
+        table.Add($"PortHistory ReportBatch, acknowledged ({Agents} agents)", ours.RowsPerSecond, ours.P50, ours.P99, $"{ours.RowsPerSecond / single.RowsPerSecond:0.0}x");
+        table.WriteTo(output);
+        output.WriteLine();
+        output.WriteLine($"targets: PortHistory >= 100,000 sightings/s and >= 6x single-row INSERT; p99 acknowledgement latency reported above");
+    }
+
+    private sealed record Result(double RowsPerSecond, double P50, double P99);
+
+    private static async Task<Result> ReportAsync(Grpc.Net.Client.GrpcChannel channel, Zipf zipf, int seconds)
+    {
+        var client = new Sightings.SightingsClient(channel);
+        var latencies = new List<double>[Agents];
+        long sightings = 0;
+        // Five seconds of warm-up (JIT tiers, connection windows) before measuring.
+        var stop = DateTime.UtcNow.AddSeconds(seconds + 5);
+        var measureFrom = DateTime.UtcNow.AddSeconds(5);
+        var measured = Stopwatch.StartNew();
+        long measuredSightings = 0;
+        await Task.WhenAll(Enumerable.Range(0, Agents).Select(async agent =>
+        {
+            latencies[agent] = [];
+            var pool = Enumerable.Range(0, 8).Select(_ => BuildBatch(zipf, agent)).ToList();
+            var next = 0;
+            while (DateTime.UtcNow < stop)
+            {
+                var batch = pool[next++ % pool.Count];
+                batch.BatchId = Guid.NewGuid().ToString();
+                var clock = Stopwatch.StartNew();
+                var result = await client.ReportBatchAsync(batch);
+                var elapsed = clock.Elapsed.TotalMilliseconds;
+                if (result.Accepted != BatchSize) throw new InvalidOperationException($"accepted {result.Accepted} of {BatchSize}: {result.Error}");
+                Interlocked.Add(ref sightings, result.Accepted);
+                if (DateTime.UtcNow < measureFrom) continue;
+                if (Interlocked.Read(ref measuredSightings) == 0) lock (measured) measured.Restart();
+                Interlocked.Add(ref measuredSightings, result.Accepted);
+                latencies[agent].Add(elapsed);
+            }
+        }));
+        var all = latencies.SelectMany(l => l).Order().ToList();
+        return new Result(measuredSightings / measured.Elapsed.TotalSeconds, all[all.Count / 2], all[(int)(all.Count * 0.99)]);
+    }
+
+    private static SightingBatch BuildBatch(Zipf zipf, int agent)
+    {
+        var batch = new SightingBatch();
+        var now = DateTime.UtcNow;
+        var random = new Random(agent);
+        for (var i = 0; i < BatchSize; i++)
+        {
+            batch.Sightings.Add(new Sighting
+            {
+                HostRef = $"host-{agent:D2}-{random.Next(64):D2}",
+                ObservedAt = Timestamp.FromDateTime(now.AddMilliseconds(-i)),
+                Transport = random.Next(3) == 0 ? Transport.Udp : Transport.Tcp,
+                LocalAddress = "0.0.0.0",
+                Port = (uint)zipf.Next(),
+                ProcessName = $"proc-{random.Next(20)}",
+                Executable = "/usr/sbin/daemon",
+                Pid = (uint)random.Next(1, 65000),
+                User = "root",
+                AgentPrivileged = true,
+            });
+        }
+
+        return batch;
+    }
+
+    private static async Task<Result> CopyAsync(string connectionString, Zipf zipf, int seconds, int writers)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE sighting_journal INCLUDING ALL)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var rows = BuildRows(zipf, BatchSize);
+        long total = 0, seq = 0;
+        var latencies = new List<double>();
+        var stop = DateTime.UtcNow.AddSeconds(seconds);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async _ =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            while (DateTime.UtcNow < stop)
+            {
+                var started = Stopwatch.StartNew();
+                await using (var transaction = await connection.BeginTransactionAsync())
+                {
+                    await using (var copy = await connection.BeginBinaryImportAsync(
+                                     "COPY bench_copy (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address, bind_scope, socket_state, process, executable, pid, username, privileged, container_id, network_namespace, batch_id) FROM STDIN (FORMAT BINARY)"))
+                    {
+                        var batch = Guid.NewGuid();
+                        foreach (var row in rows) await WriteAsync(copy, row, Interlocked.Increment(ref seq), batch);
+                        await copy.CompleteAsync();
+                    }
+
+                    await transaction.CommitAsync();
+                }
+
+                Interlocked.Add(ref total, rows.Count);
+                lock (latencies) latencies.Add(started.Elapsed.TotalMilliseconds);
+            }
+        }));
+        latencies.Sort();
+        return new Result(total / clock.Elapsed.TotalSeconds, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
+    }
+
+    private static async Task<Result> SingleRowInsertsAsync(string connectionString, Zipf zipf, int seconds)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand("DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (LIKE sighting_journal INCLUDING ALL)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var rows = BuildRows(zipf, 5000);
+        long total = 0, seq = 0;
+        var latencies = new List<double>();
+        var stop = DateTime.UtcNow.AddSeconds(seconds);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Agents).Select(async writer =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            var i = writer;
+            while (DateTime.UtcNow < stop)
+            {
+                var row = rows[i++ % rows.Count];
+                var started = Stopwatch.StartNew();
+                await using var command = new NpgsqlCommand(
+                    "INSERT INTO bench_insert VALUES (@w, @s, @port, @t, @hh, @hr, @at, 1, '0.0.0.0', 1, 1, @p, @e, @pid, 'root', true, '', '', @b)", connection);
+                command.Parameters.AddWithValue("w", 1);
+                command.Parameters.AddWithValue("s", Interlocked.Increment(ref seq));
+                command.Parameters.AddWithValue("port", row.Port);
+                command.Parameters.AddWithValue("t", row.Transport);
+                command.Parameters.AddWithValue("hh", row.HostHash);
+                command.Parameters.AddWithValue("hr", row.HostRef);
+                command.Parameters.AddWithValue("at", row.ObservedAt);
+                command.Parameters.AddWithValue("p", row.Process);
+                command.Parameters.AddWithValue("e", row.Executable);
+                command.Parameters.AddWithValue("pid", row.Pid);
+                command.Parameters.AddWithValue("b", Guid.NewGuid());
+                await command.ExecuteNonQueryAsync();
+                Interlocked.Increment(ref total);
+                lock (latencies) latencies.Add(started.Elapsed.TotalMilliseconds);
+            }
+        }));
+        latencies.Sort();
+        return new Result(total / clock.Elapsed.TotalSeconds, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
+    }
+
+    private sealed record Row(int Port, short Transport, long HostHash, string HostRef, DateTime ObservedAt, string Process, string Executable, int Pid);
+
+    private static List<Row> BuildRows(Zipf zipf, int count)
+    {
+        var random = new Random(11);
+        var now = DateTime.UtcNow;
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var host = $"host-{random.Next(2048):D4}";
+            return new Row(zipf.Next(), (short)(random.Next(3) == 0 ? 2 : 1), (long)Observations.HostRefs.Hash(host), host, now.AddMilliseconds(-i),
+                $"proc-{random.Next(20)}", "/usr/sbin/daemon", random.Next(1, 65000));
+        })];
+    }
+
+    private static async Task WriteAsync(NpgsqlBinaryImporter copy, Row row, long seq, Guid batch)
+    {
+        await copy.StartRowAsync();
+        await copy.WriteAsync(1, NpgsqlDbType.Integer);
+        await copy.WriteAsync(seq, NpgsqlDbType.Bigint);
+        await copy.WriteAsync(row.Port, NpgsqlDbType.Integer);
+        await copy.WriteAsync(row.Transport, NpgsqlDbType.Smallint);
+        await copy.WriteAsync(row.HostHash, NpgsqlDbType.Bigint);
+        await copy.WriteAsync(row.HostRef, NpgsqlDbType.Text);
+        await copy.WriteAsync(row.ObservedAt, NpgsqlDbType.TimestampTz);
+        await copy.WriteAsync((short)1, NpgsqlDbType.Smallint);
+        await copy.WriteAsync("0.0.0.0", NpgsqlDbType.Text);
+        await copy.WriteAsync((short)1, NpgsqlDbType.Smallint);
+        await copy.WriteAsync((short)1, NpgsqlDbType.Smallint);
+        await copy.WriteAsync(row.Process, NpgsqlDbType.Text);
+        await copy.WriteAsync(row.Executable, NpgsqlDbType.Text);
+        await copy.WriteAsync(row.Pid, NpgsqlDbType.Integer);
+        await copy.WriteAsync("root", NpgsqlDbType.Text);
+        await copy.WriteAsync(true, NpgsqlDbType.Boolean);
+        await copy.WriteAsync("", NpgsqlDbType.Text);
+        await copy.WriteAsync("", NpgsqlDbType.Text);
+        await copy.WriteAsync(batch, NpgsqlDbType.Uuid);
+    }
+
+    /// <summary>Ports by Zipf's law (rank 1 most common) over a shuffled port order: a few ports carry most sightings.</summary>
+    private sealed class Zipf
+    {
+        private readonly double[] _cumulative;
+        private readonly int[] _ports;
+        private readonly Random _random;
+
+        public Zipf(int count, double exponent, int seed)
+        {
+            _random = new Random(seed);
+            _cumulative = new double[count];
+            double sum = 0;
+            for (var k = 0; k < count; k++)
+            {
+                sum += 1 / Math.Pow(k + 1, exponent);
+                _cumulative[k] = sum;
+            }
+
+            for (var k = 0; k < count; k++) _cumulative[k] /= sum;
+            _ports = [.. Enumerable.Range(0, count).OrderBy(_ => _random.Next())];
+        }
+
+        public int Next()
+        {
+            lock (_random)
+            {
+                var index = Array.BinarySearch(_cumulative, _random.NextDouble());
+                return _ports[index < 0 ? ~index : index];
+            }
+        }
+    }
+}
