@@ -1,4 +1,5 @@
 using Grpc.Core;
+using PortHistory.Cli;
 using PortHistory.Contracts.V1;
 using ObservationsService = PortHistory.Contracts.V1.Observations;
 using PortHistory.Testing;
@@ -146,5 +147,72 @@ public sealed class VerdictTests(RegistryServerFixture fixture) : IAsyncLifetime
         Assert.All(squatters, d => Assert.Equal(VerdictKind.Squatter, d.Verdict.Kind));
         Assert.Contains(squatters, d => d.Port == 776);
         Assert.Contains(await ListAsync(VerdictKind.Match), d => d.Port == 22);
+    }
+
+    private async Task<(int Exit, string Output, string Error)> CliAsync(string token, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await CliApp.RunAsync(["--server", _server.Server.Address, "--token", token, .. args], output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task The_cli_shows_observed_usage_verdicts_and_discrepancies()
+    {
+        await VerdictAsync(776, Transport.Udp, VerdictKind.Squatter);
+
+        var observed = await CliAsync(_server.ReaderToken, "observed", "776", "--transport", "udp");
+        Assert.Equal((0, ""), (observed.Exit, observed.Error));
+        Assert.Matches(@"udp\s+rpc\.statd\s+/usr/sbin/rpc\.statd\s+\S+\s+12\s+12\s", observed.Output);
+        Assert.Matches(@"udp\s+squatter\s+.*rpc\.statd", observed.Output);
+
+        // The registry answer and, under it, what runs there.
+        var port = await CliAsync(_server.ReaderToken, "port", "776");
+        Assert.Equal(0, port.Exit);
+        Assert.Contains("wpages", port.Output);
+        Assert.Matches(@"udp\s+squatter", port.Output);
+
+        var json = await CliAsync(_server.ReaderToken, "observed", "776", "--json");
+        using var document = System.Text.Json.JsonDocument.Parse(json.Output);
+        var verdicts = document.RootElement.GetProperty("verdicts").EnumerateArray().ToList();
+        Assert.Contains(verdicts, v => v.GetProperty("verdict").GetString() == "squatter" && v.GetProperty("transport").GetString() == "udp");
+
+        var squatters = await SightingsServer.EventuallyAsync(() => CliAsync(_server.ReaderToken, "discrepancies", "--verdict", "squatter", "--range", "0-1023"),
+            r => r.Output.Contains("776"));
+        Assert.Equal(0, squatters.Exit);
+        var rows = squatters.Output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d+\s+(tcp|udp|sctp|dccp)\s")).ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Matches(@"^\d+\s+\S+\s+squatter\s", r));
+        Assert.Contains(rows, r => r.StartsWith("776 ", StringComparison.Ordinal) && r.Contains("rpc.statd"));
+
+        var bad = await CliAsync(_server.ReaderToken, "discrepancies", "--verdict", "odd");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("verdict must be one of", bad.Error);
+    }
+
+    [Fact]
+    public async Task The_cli_issues_lists_and_revokes_tokens()
+    {
+        var issued = await CliAsync(_server.Server.AdminToken, "token", "issue", "cli reader", "--role", "reader", "--json");
+        Assert.Equal((0, ""), (issued.Exit, issued.Error));
+        using var document = System.Text.Json.JsonDocument.Parse(issued.Output);
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        var secret = document.RootElement.GetProperty("token").GetString()!;
+
+        Assert.Equal(0, (await CliAsync(secret, "observed", "22")).Exit);
+        var list = await CliAsync(_server.Server.AdminToken, "token", "list");
+        Assert.Matches($@"{id}\s+reader\s+cli reader", list.Output);
+        Assert.DoesNotContain(secret, list.Output);
+
+        // A reader may not manage tokens.
+        var denied = await CliAsync(secret, "token", "list");
+        Assert.Equal(1, denied.Exit);
+        Assert.Contains("PermissionDenied", denied.Error);
+
+        Assert.Equal(0, (await CliAsync(_server.Server.AdminToken, "token", "revoke", id)).Exit);
+        var refused = await CliAsync(secret, "observed", "22");
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("Unauthenticated", refused.Error);
     }
 }

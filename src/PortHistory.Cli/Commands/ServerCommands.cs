@@ -7,12 +7,88 @@ using PortHistory.Registry.Protobuf;
 
 namespace PortHistory.Cli.Commands;
 
-/// <summary>Verbs that only make sense against a server: import.</summary>
+/// <summary>Verbs that only make sense against a server: import, observed usage, discrepancies, tokens.</summary>
 public static class ServerCommands
 {
     public static IEnumerable<Command> Build(CommandContext context)
     {
         yield return Import(context);
+        yield return Observed(context);
+        yield return Discrepancies(context);
+        yield return Token(context);
+    }
+
+    private static ServerRegistrySource RequireServer(IRegistrySource? source, string verb) => source as ServerRegistrySource
+        ?? throw new UsageException($"{verb} needs a server: pass --server URL (or set PORTHISTORY_SERVER)");
+
+    private static Command Observed(CommandContext context)
+    {
+        var port = new Argument<string>("port") { Description = "Port number 0-65535." };
+        var command = new Command("observed", "What fleets observe on a port (processes, hosts, first/last seen) and the registry-versus-reality verdicts.")
+        {
+            port, CliOptions.Transport,
+        };
+        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "observed");
+            var answer = await server.GetObservedAsync(
+                CliOptions.ParsePort(parse.GetValue(port)), CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)), cancel);
+            ObservationRenderers.Observed(context.Output, answer, json);
+        }));
+        return command;
+    }
+
+    private static Command Discrepancies(CommandContext context)
+    {
+        var verdict = new Option<string[]>("--verdict")
+        {
+            Description = $"Only these verdicts ({string.Join(", ", ObservationViews.VerdictWords)}); repeatable. Default: squatter, unregistered, ghost.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var range = new Option<string?>("--range") { Description = "Port range (default 0-65535)." };
+        var command = new Command("discrepancies", "Fleet-wide ports where registry and reality differ, in port order.")
+        {
+            verdict, range, CliOptions.Transport,
+        };
+        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "discrepancies");
+            var kinds = (parse.GetValue(verdict) ?? []).Select(ObservationViews.ParseVerdict).ToList();
+            var rows = server.ListDiscrepanciesAsync(kinds, CliOptions.ParseRange(parse.GetValue(range), "--range"),
+                CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)), cancel);
+            await ObservationRenderers.DiscrepanciesAsync(context.Output, rows, json, cancel);
+        }));
+        return command;
+    }
+
+    private static Command Token(CommandContext context)
+    {
+        var name = new Argument<string>("name") { Description = "A name to recognise the token by, e.g. \"agent web-12\"." };
+        var role = new Option<string>("--role") { Description = "agent (report sightings), reader (queries) or admin.", Required = true };
+        var issue = new Command("issue", "Issue a token; its secret is shown once.") { name, role };
+        issue.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "token issue");
+            var token = await server.IssueTokenAsync(parse.GetValue(name)!, ObservationViews.ParseRole(parse.GetValue(role)!), cancel);
+            ObservationRenderers.Token(context.Output, token, json);
+        }));
+
+        var id = new Argument<string>("id") { Description = "Token id (from token list)." };
+        var revoke = new Command("revoke", "Revoke a token; it is refused at once.") { id };
+        revoke.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "token revoke");
+            ObservationRenderers.Token(context.Output, await server.RevokeTokenAsync(parse.GetValue(id)!, cancel), json);
+        }));
+
+        var list = new Command("list", "List tokens (never their secrets).");
+        list.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "token list");
+            ObservationRenderers.Tokens(context.Output, await server.ListTokensAsync(cancel), json);
+        }));
+
+        return new Command("token", "Access tokens (admin role).") { issue, revoke, list };
     }
 
     private static Command Import(CommandContext context)
@@ -28,7 +104,7 @@ public static class ServerCommands
         };
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
-            if (source is not ServerRegistrySource server) throw new UsageException("import needs a server: pass --server URL (or set PORTHISTORY_SERVER)");
+            var server = RequireServer(source, "import");
             var files = parse.GetValue(paths)!.SelectMany(IEnumerable<string> (p) => Directory.Exists(p)
                 ? Directory.EnumerateFiles(p).Where(OfflineRegistrySource.IsEditionFile).Order(StringComparer.Ordinal)
                 : [p]).ToList();

@@ -100,10 +100,20 @@ public static class Renderers
         if (answer.Edition is null)
         {
             output.WriteLine($"Port {answer.Port}: no edition was in effect on that date.");
-            return;
+        }
+        else
+        {
+            RegistrySection(output, answer, answer.Edition);
         }
 
-        output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; edition in effect: {Describe.Edition(answer.Edition)}, {answer.Edition.Title}");
+        if (answer.Observed is null) return;
+        output.WriteLine();
+        ObservationRenderers.ObservedSection(output, answer.Observed);
+    }
+
+    private static void RegistrySection(TextWriter output, PortAnswer answer, EditionRef edition)
+    {
+        output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; edition in effect: {Describe.Edition(edition)}, {edition.Title}");
         // Records are as listed in the first edition of the version in effect (LISTED IN); later editions said the same.
         var table = new TextTable("TRANSPORT", "SERVICE", "STATUS", "DESCRIPTION", "PEOPLE", "LISTED IN", "SECTION");
         foreach (var transport in answer.Transports)

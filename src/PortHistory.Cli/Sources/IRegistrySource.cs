@@ -23,8 +23,11 @@ public interface IRegistrySource : IAsyncDisposable
         CancellationToken cancellationToken);
 }
 
-/// <summary>What held a port (per transport) in the edition in effect on the date asked about.</summary>
-public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports);
+/// <summary>
+/// What held a port (per transport) in the edition in effect on the date asked about; from a server, also what fleets
+/// observe there and the verdicts.
+/// </summary>
+public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports, ObservedAnswer? Observed = null);
 
 /// <summary>The records one transport of the port held (empty: not listed), and the first edition of their version.</summary>
 public sealed record TransportAnswer(Transport Transport, IReadOnlyList<RegistryRecord> Records, EditionRef? Since);

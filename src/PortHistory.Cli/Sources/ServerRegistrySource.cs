@@ -29,11 +29,17 @@ public sealed class ServerRegistrySource : IRegistrySource
         if (!string.IsNullOrWhiteSpace(token)) _headers.Add("authorization", $"Bearer {token}");
         Registry = new V1.PortRegistry.PortRegistryClient(_channel);
         Admin = new V1.RegistryAdmin.RegistryAdminClient(_channel);
+        Observations = new V1.Observations.ObservationsClient(_channel);
+        Access = new V1.AccessAdmin.AccessAdminClient(_channel);
     }
 
     public V1.PortRegistry.PortRegistryClient Registry { get; }
 
     public V1.RegistryAdmin.RegistryAdminClient Admin { get; }
+
+    public V1.Observations.ObservationsClient Observations { get; }
+
+    public V1.AccessAdmin.AccessAdminClient Access { get; }
 
     public Metadata Headers => _headers;
 
@@ -57,7 +63,8 @@ public sealed class ServerRegistrySource : IRegistrySource
         var request = new V1.GetPortRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto(), AsOf = asOf?.ToProto() };
         var response = await Registry.GetPortAsync(request, _headers, cancellationToken: cancellationToken);
         return new PortAnswer(port, response.PortClass.ToDomain(), response.Edition?.ToDomain(),
-            [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))]);
+            [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))],
+            ObservationViews.ToView(port, response.Observed, response.Verdicts));
     });
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) => Call(async () =>
@@ -106,6 +113,49 @@ public sealed class ServerRegistrySource : IRegistrySource
             }
         }
     }
+
+    public Task<ObservedAnswer> GetObservedAsync(int port, DomainTransport? transport, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var request = new V1.GetObservedRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto() };
+        var response = await Observations.GetObservedAsync(request, _headers, cancellationToken: cancellationToken);
+        return ObservationViews.ToView(port, response.Observed, response.Verdicts);
+    });
+
+    /// <summary>Fleet-wide discrepancies in port order, and the number of hosts reporting (from the first response).</summary>
+    public async IAsyncEnumerable<(DiscrepancyView Discrepancy, ulong ReportingHosts)> ListDiscrepanciesAsync(
+        IReadOnlyList<V1.VerdictKind> verdicts, DomainPortRange? range, DomainTransport? transport, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new V1.ListDiscrepanciesRequest { Range = range?.ToProto(), Transport = (transport ?? DomainTransport.Unspecified).ToProto() };
+        request.Verdicts.AddRange(verdicts);
+        using var call = Observations.ListDiscrepancies(request, _headers, cancellationToken: cancellationToken);
+        var stream = call.ResponseStream;
+        while (await Call(() => stream.MoveNext(cancellationToken)))
+        {
+            var response = stream.Current;
+            foreach (var d in response.Discrepancies)
+            {
+                yield return (new DiscrepancyView((int)d.Port, ObservationViews.ToView(d.Verdict), d.Hosts, d.Sightings), response.ReportingHosts);
+            }
+        }
+    }
+
+    public Task<TokenView> IssueTokenAsync(string name, V1.Role role, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var response = await Access.IssueTokenAsync(new V1.IssueTokenRequest { Name = name, Role = role }, _headers, cancellationToken: cancellationToken);
+        return ObservationViews.ToView(response.Info, response.Token);
+    });
+
+    public Task<TokenView> RevokeTokenAsync(string id, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var response = await Access.RevokeTokenAsync(new V1.RevokeTokenRequest { TokenId = id }, _headers, cancellationToken: cancellationToken);
+        return ObservationViews.ToView(response.Info);
+    });
+
+    public Task<IReadOnlyList<TokenView>> ListTokensAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<TokenView>>(async () =>
+    {
+        var response = await Access.ListTokensAsync(new V1.ListTokensRequest(), _headers, cancellationToken: cancellationToken);
+        return [.. response.Tokens.Select(t => ObservationViews.ToView(t))];
+    });
 
     /// <summary>Sends one edition file (header, then 1 MiB chunks) and reports the server's progress until it commits.</summary>
     public async Task<V1.ImportEditionProgress> ImportAsync(string path, V1.ImportEditionHeader header, Action<V1.ImportEditionProgress> onProgress,
