@@ -73,17 +73,24 @@ trap stop INT TERM EXIT
 say "building"
 dotnet build -c Release -v q -nologo "$repo/src/PortHistory.Server" >/dev/null
 dotnet build -c Release -v q -nologo "$repo/src/PortHistory.Cli" >/dev/null
-cli=(dotnet "$repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll" --server "$url")
+porthistory=(dotnet "$repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll")
 
+# The server keeps a valid admin token in this file (creating it, mode 600, when missing or revoked).
+token_file="$data/admin-token"
+export PortHistory__Auth__BootstrapTokenFile="$token_file"
 export ConnectionStrings__PortHistory="Host=127.0.0.1;Port=$pg_port;Database=porthistory;Username=postgres;Maximum Pool Size=64"
 export Kestrel__Endpoints__Grpc__Url="$url"
 dotnet "$repo/src/PortHistory.Server/bin/Release/net10.0/PortHistory.Server.dll" &
 server_pid=$!
-for _ in $(seq 1 120); do
-  if "${cli[@]}" editions >/dev/null 2>&1; then break; fi
+ready=""
+for _ in $(seq 1 240); do
+  if [ -s "$token_file" ] && "${porthistory[@]}" --server "$url" --token "$(cat "$token_file")" editions >/dev/null 2>&1; then ready=1; break; fi
   kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see its output above" >&2; exit 1; }
   sleep 0.5
 done
+[ -n "$ready" ] || { echo "the server did not become ready in 2 minutes; see its output above" >&2; exit 1; }
+token="$(cat "$token_file")"
+cli=("${porthistory[@]}" --server "$url" --token "$token")
 say "server SERVING on $url"
 
 # --- Editions ------------------------------------------------------------------------------------------------
@@ -109,12 +116,19 @@ fi
 "${cli[@]}" editions || true
 cat <<MSG
 
-PortHistory is running. Try, in another terminal:
-  dotnet $repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll --server $url port 776
-  dotnet $repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll --server $url timeline 771
-  dotnet $repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll --server $url service wpages
-  dotnet $repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll --server $url diff iana-xml-2024-04-30 iana-xml-2026-08-17 --ports 0-1023
-  grpcurl -plaintext -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
+PortHistory is running on $url.
+Admin token (kept in $token_file): $token
+
+Try, in another terminal:
+  export PORTHISTORY_SERVER=$url PORTHISTORY_TOKEN=\$(cat $token_file)
+  alias porthistory='dotnet $repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll'
+  porthistory port 776
+  porthistory timeline 771
+  porthistory service wpages
+  porthistory diff iana-xml-2024-04-30 iana-xml-2026-08-17 --ports 0-1023
+  porthistory token issue "my agent" --role agent
+  porthistory discrepancies --verdict squatter
+  grpcurl -plaintext -H "authorization: Bearer \$(cat $token_file)" -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
 
 Ctrl-C stops the server and PostgreSQL.
 MSG

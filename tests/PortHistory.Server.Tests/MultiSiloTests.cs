@@ -1,0 +1,88 @@
+using Npgsql;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+using ObservationsService = PortHistory.Contracts.V1.Observations;
+using static PortHistory.Testing.FleetSimulator;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>
+/// Two server processes on one database with ADO.NET clustering form one Orleans cluster: each port grain lives in one
+/// of them, either gateway answers for every port, an import or a sighting through one is seen through the other, and
+/// when one silo stops the other serves everything.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class MultiSiloTests(RegistryServerFixture fixture)
+{
+    private static readonly Dictionary<string, string> Clustered = new()
+    {
+        ["PortHistory__Silo__Clustering"] = "AdoNet",
+        ["PortHistory__Silo__ClusterId"] = "two-silos",
+    };
+
+    [Fact]
+    public async Task Two_silos_serve_one_history_and_one_fleet()
+    {
+        var connectionString = fixture.Postgres.ConnectionString("multisilo");
+        await using var first = new ServerProcess(connectionString, Clustered);
+        await first.StartAsync();
+        await using var second = new ServerProcess(connectionString, Clustered);
+        await second.StartAsync();
+
+        Assert.Equal(2, await ActiveSilosAsync(connectionString));
+
+        // An edition imported through the first is answered by the second.
+        await EditionUpload.ImportAsync(first.Channel, RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml"));
+        var viaSecond = new PortRegistry.PortRegistryClient(second.Channel);
+        await SightingsServer.EventuallyAsync(() => viaSecond.ListEditionsAsync(new ListEditionsRequest()).ResponseAsync, r => r.Editions.Count == 1);
+
+        // Every port's answer is the same through either gateway, wherever its grain lives.
+        var viaFirst = new PortRegistry.PortRegistryClient(first.Channel);
+        foreach (var port in new uint[] { 2, 22, 771, 776, 5432, 49152, 65535 })
+        {
+            var a = await viaFirst.GetPortAsync(new GetPortRequest { Port = port });
+            var b = await viaSecond.GetPortAsync(new GetPortRequest { Port = port });
+            Assert.Equal(a, b);
+        }
+
+        // Sightings reported through the second are aggregated by the grains, visible through the first.
+        var agentToken = (await new AccessAdmin.AccessAdminClient(first.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "agent", Role = Role.Agent })).Token;
+        using var agent = second.ChannelWith(() => agentToken);
+        var sightings = Enumerable.Range(1, 12).Select(h => Sighting($"host-{h}", 776, Transport.Udp, "rpc.statd"))
+            .Concat(Enumerable.Range(1, 12).Select(h => Sighting($"host-{h}", 22, Transport.Tcp, "sshd")));
+        var result = await new Sightings.SightingsClient(agent).ReportBatchAsync(Batch(sightings));
+        Assert.Equal(24u, result.Accepted);
+
+        var observedViaFirst = new ObservationsService.ObservationsClient(first.Channel);
+        foreach (var (port, transport) in new[] { (776u, Transport.Udp), (22u, Transport.Tcp) })
+        {
+            var observed = await SightingsServer.EventuallyAsync(
+                () => observedViaFirst.GetObservedAsync(new GetObservedRequest { Port = port, Transport = transport }).ResponseAsync,
+                r => r.Observed.Transports.Count == 1 && r.Observed.Transports[0].Sightings == 12);
+            Assert.Equal(12ul, observed.Observed.Transports[0].DistinctHosts);
+        }
+
+        // The first silo leaves; the second takes over its grains, with their history and their observations.
+        await first.StopAsync();
+        Assert.Equal(1, await ActiveSilosAsync(connectionString));
+        var observedViaSecond = new ObservationsService.ObservationsClient(second.Channel);
+        foreach (var (port, transport) in new[] { (776u, Transport.Udp), (22u, Transport.Tcp) })
+        {
+            var observed = await observedViaSecond.GetObservedAsync(new GetObservedRequest { Port = port, Transport = transport });
+            Assert.Equal(12ul, observed.Observed.Transports[0].Sightings);
+        }
+
+        var after = await viaSecond.GetPortAsync(new GetPortRequest { Port = 776 });
+        Assert.Equal("wpages", after.Transports.Single(t => t.Transport == Transport.Udp).Records[0].ServiceName);
+        Assert.Equal(VerdictKind.Squatter, after.Verdicts.Single(v => v.Transport == Transport.Udp).Kind);
+    }
+
+    private static async Task<int> ActiveSilosAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        // Status 3 is SiloStatus.Active.
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = 'two-silos' AND status = 3", connection);
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+}
