@@ -28,9 +28,9 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("GetObserved"), ReadOnly]
     Task<Immutable<GetObservedResponse>> GetObservedAsync(Transport transport, bool includeHostRefs);
 
-    /// <summary>New journal entries for this port from one writer (the ingest path delivers them after they are durable).</summary>
+    /// <summary>New journal entries for this port, one delta per writer (the ingest path delivers them after they are durable).</summary>
     [Alias("Observe")]
-    Task ObserveAsync(Immutable<Observations.ObservationDelta> delta);
+    Task ObserveAsync(Immutable<Observations.ObservationDelta[]> deltas);
 
     /// <summary>Rewrites this port's rows of the observations index (the registry changed under them).</summary>
     [Alias("RefreshVerdicts")]

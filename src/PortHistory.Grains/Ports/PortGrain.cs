@@ -94,12 +94,11 @@ public sealed class PortGrain(
         return Task.FromResult(new Immutable<GetObservedResponse>(response));
     }
 
-    public async Task ObserveAsync(Immutable<ObservationDelta> delta)
+    public async Task ObserveAsync(Immutable<ObservationDelta[]> deltas)
     {
-        var value = delta.Value;
-        // Entries of this writer between what was applied and this delta never arrived: read them from the journal.
-        if (value.PreviousSeq > _observations.Watermark(value.Writer)) await CatchUpAsync(CancellationToken.None);
-        Applied(_observations.Apply(value.Writer, value.Entries));
+        // Entries of a writer between what was applied and its delta never arrived: read them from the journal.
+        if (deltas.Value.Any(d => d.PreviousSeq > _observations.Watermark(d.Writer))) await CatchUpAsync(CancellationToken.None);
+        foreach (var delta in deltas.Value) Applied(_observations.Apply(delta.Writer, delta.Entries));
         if (_dirty >= observationContext.CheckpointEvery) await CheckpointAsync();
     }
 

@@ -5,8 +5,8 @@ using PortHistory.Grains.Ports;
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
-/// Hands durable sightings to their port grains: per port, everything of one window goes in one call, in journal
-/// order. Each delta names the sequence number of the port's previous entry from this writer; a grain that sees a gap
+/// Hands durable sightings to their port grains: per port, everything of one window goes in one call (a delta per
+/// journal writer, each in that writer's order). Each delta names the sequence number of the port's previous entry from this writer; a grain that sees a gap
 /// (a delivery that failed, or was dropped because the grains fell behind) reads what it missed from the journal. So
 /// delivery can be lossy without the counts ever being.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
 
     private readonly object _gate = new();
     private readonly Dictionary<int, long[]> _lastEnqueued = [];
-    private Dictionary<(int Writer, int Port), PortDelta> _pending = [];
+    private Dictionary<int, List<PortDelta>> _pending = [];
     private int _pendingEntries;
 
     /// <summary>Entries one journal writer has just committed, in its sequence order.</summary>
@@ -29,7 +29,8 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
             if (!_lastEnqueued.TryGetValue(writer, out var last)) _lastEnqueued[writer] = last = new long[65536];
             foreach (var (port, entry) in entries)
             {
-                if (!_pending.TryGetValue((writer, port), out var delta)) _pending[(writer, port)] = delta = new PortDelta(last[port]);
+                if (!_pending.TryGetValue(port, out var deltas)) _pending[port] = deltas = [];
+                var delta = Of(deltas, writer) ?? Add(deltas, new PortDelta(writer, last[port]));
                 delta.Entries.Add(entry);
                 last[port] = entry.Seq;
             }
@@ -49,7 +50,7 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
         using var timer = new PeriodicTimer(options.Value.DispatchWindow);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            Dictionary<(int Writer, int Port), PortDelta> window;
+            Dictionary<int, List<PortDelta>> window;
             lock (_gate)
             {
                 if (_pending.Count == 0) continue;
@@ -60,33 +61,63 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
 
             await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
             {
-                var ((writer, port), delta) = item;
+                var (port, deltas) = item;
                 try
                 {
-                    await grains.GetGrain<IPortGrain>(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta>(new ObservationDelta(writer, delta.PreviousSeq, [.. delta.Entries])));
+                    var message = deltas.Select(d => new ObservationDelta(d.Writer, d.PreviousSeq, [.. d.Entries])).ToArray();
+                    await grains.GetGrain<IPortGrain>(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta[]>(message));
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogDebug("Delivering {Count} sightings to port {Port} failed: {Message}; they go with the next window", delta.Entries.Count, port, e.Message);
-                    Requeue((writer, port), delta);
+                    logger.LogDebug("Delivering {Count} sightings to port {Port} failed: {Message}; they go with the next window",
+                        deltas.Sum(d => d.Entries.Count), port, e.Message);
+                    Requeue(port, deltas);
                 }
             });
         }
     }
 
-    /// <summary>A failed delivery goes before anything newer for the port, keeping its place in the sequence.</summary>
-    private void Requeue((int Writer, int Port) key, PortDelta failed)
+    /// <summary>A failed delivery goes before anything newer for the port from the same writer, keeping its place in the sequence.</summary>
+    private void Requeue(int port, List<PortDelta> failed)
     {
         lock (_gate)
         {
-            if (_pending.TryGetValue(key, out var newer)) failed.Entries.AddRange(newer.Entries);
-            _pending[key] = failed;
-            _pendingEntries += failed.Entries.Count - (newer?.Entries.Count ?? 0);
+            if (!_pending.TryGetValue(port, out var newer)) _pending[port] = newer = [];
+            foreach (var delta in failed)
+            {
+                if (Of(newer, delta.Writer) is { } later)
+                {
+                    delta.Entries.AddRange(later.Entries);
+                    newer.Remove(later);
+                    _pendingEntries -= later.Entries.Count;
+                }
+
+                newer.Add(delta);
+                _pendingEntries += delta.Entries.Count;
+            }
         }
     }
 
-    private sealed class PortDelta(long previousSeq)
+    private static PortDelta? Of(List<PortDelta> deltas, int writer)
     {
+        foreach (var delta in deltas)
+        {
+            if (delta.Writer == writer) return delta;
+        }
+
+        return null;
+    }
+
+    private static PortDelta Add(List<PortDelta> deltas, PortDelta delta)
+    {
+        deltas.Add(delta);
+        return delta;
+    }
+
+    private sealed class PortDelta(int writer, long previousSeq)
+    {
+        public int Writer { get; } = writer;
+
         public long PreviousSeq { get; } = previousSeq;
 
         public List<ObservationEntry> Entries { get; } = [];

@@ -1,0 +1,101 @@
+using PortHistory.Agent.Scanning;
+
+namespace PortHistory.Agent.Tests;
+
+public sealed class AgentSettingsTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("porthistory-agent-settings-").FullName;
+    private readonly Dictionary<string, string> _environment = [];
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private AgentSettings Resolve(
+        string? server = null, string? token = "t", string? tokenFile = null, string? hostRef = "host-a", string? interval = null, int batchSize = 500,
+        bool dryRun = false, string procRoot = "/proc", IEnumerable<string>? machineIdFiles = null) =>
+        AgentSettings.Resolve(server, token, tokenFile, hostRef, interval, batchSize, once: false, dryRun, procRoot,
+            name => _environment.GetValueOrDefault(name), machineIdFiles);
+
+    [Theory]
+    [InlineData("60s", 60_000)]
+    [InlineData("5m", 300_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("1500ms", 1_500)]
+    [InlineData("90", 90_000)]
+    [InlineData(" 2.5s ", 2_500)]
+    public void Intervals_are_durations_with_a_unit(string text, int milliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), AgentSettings.ParseInterval(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5x")]
+    [InlineData("s")]
+    [InlineData("-5s")]
+    [InlineData("0s")]
+    [InlineData("500ms")]
+    [InlineData("99999999999999h")]
+    public void Bad_or_too_short_intervals_are_usage_errors(string text) =>
+        Assert.Throws<UsageException>(() => AgentSettings.ParseInterval(text));
+
+    [Fact]
+    public void The_server_comes_from_the_option_then_the_environment_then_the_default()
+    {
+        Assert.Equal(new Uri("http://127.0.0.1:7710"), Resolve().Server);
+        _environment["PORTHISTORY_SERVER"] = "https://porthistory.example:443";
+        Assert.Equal(new Uri("https://porthistory.example:443"), Resolve().Server);
+        Assert.Equal(new Uri("http://10.0.0.5:7710"), Resolve(server: "http://10.0.0.5:7710").Server);
+        Assert.Throws<UsageException>(() => Resolve(server: "10.0.0.5:7710"));
+    }
+
+    [Fact]
+    public void The_token_comes_from_the_option_then_the_file_then_the_environment()
+    {
+        _environment["PORTHISTORY_TOKEN"] = "from-env";
+        var file = Path.Combine(_directory, "token");
+        File.WriteAllText(file, "from-file\n");
+
+        Assert.Equal("from-option", Resolve(token: "from-option").Token!());
+        Assert.Equal("from-file", Resolve(token: null, tokenFile: file).Token!());
+        Assert.Equal("from-env", Resolve(token: null).Token!());
+        Assert.Throws<UsageException>(() => Resolve(token: "x", tokenFile: file));
+    }
+
+    [Fact]
+    public void A_token_file_is_read_again_for_each_send_so_it_can_be_rotated()
+    {
+        var file = Path.Combine(_directory, "token");
+        File.WriteAllText(file, "first");
+        var token = Resolve(token: null, tokenFile: file).Token!;
+
+        File.WriteAllText(file, "second\n");
+
+        Assert.Equal("second", token());
+    }
+
+    [Fact]
+    public void Without_a_token_only_a_dry_run_may_start()
+    {
+        Assert.Throws<UsageException>(() => Resolve(token: null));
+        Assert.Throws<UsageException>(() => Resolve(token: null, tokenFile: Path.Combine(_directory, "missing")));
+        Assert.Null(Resolve(token: null, dryRun: true).Token);
+    }
+
+    [Fact]
+    public void Batch_size_and_proc_root_are_checked()
+    {
+        Assert.Throws<UsageException>(() => Resolve(batchSize: 0));
+        Assert.Throws<UsageException>(() => Resolve(procRoot: Path.Combine(_directory, "no-proc")));
+    }
+
+    [Fact]
+    public void The_host_ref_is_a_hash_of_the_machine_id_unless_given()
+    {
+        var machineId = Path.Combine(_directory, "machine-id");
+        File.WriteAllText(machineId, "0123456789abcdef0123456789abcdef\n");
+
+        // sha256("porthistory:0123456789abcdef0123456789abcdef"), first 32 hex digits (computed independently).
+        Assert.Equal("307beae093453fca630b68cc1712964f", Resolve(hostRef: null, machineIdFiles: [machineId]).HostRef);
+        Assert.Equal("rack7-node3", Resolve(hostRef: " rack7-node3 ", machineIdFiles: [machineId]).HostRef);
+        Assert.Throws<UsageException>(() => Resolve(hostRef: null, machineIdFiles: [Path.Combine(_directory, "none")]));
+        Assert.Throws<UsageException>(() => Resolve(hostRef: new string('h', HostRefs.MaxLength + 1)));
+    }
+}

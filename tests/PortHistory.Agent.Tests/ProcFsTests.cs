@@ -1,0 +1,56 @@
+using PortHistory.Agent.Scanning;
+
+namespace PortHistory.Agent.Tests;
+
+public sealed class ProcFsTests
+{
+    [Theory]
+    [InlineData("socket:[12345]", 12345UL)]
+    [InlineData("socket:[0]", 0UL)]
+    [InlineData("pipe:[12345]", null)]
+    [InlineData("anon_inode:[eventpoll]", null)]
+    [InlineData("/dev/null", null)]
+    [InlineData("socket:[12a]", null)]
+    [InlineData(null, null)]
+    public void Socket_inodes_come_from_socket_links_only(string? link, ulong? expected) => Assert.Equal(expected, ProcFs.SocketInode(link));
+
+    [Fact]
+    public void The_effective_uid_is_the_second_field_of_the_uid_line()
+    {
+        const string status = "Name:\tsudo\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n";
+
+        Assert.Equal(0u, ProcFs.EffectiveUid(status));
+        Assert.Null(ProcFs.EffectiveUid("Name:\tx\n"));
+        Assert.Null(ProcFs.EffectiveUid(null));
+    }
+
+    [Fact]
+    public void User_names_come_from_passwd_and_unknown_uids_stay_numbers()
+    {
+        var names = UserNames.Parse("root:x:0:0:root:/root:/bin/bash\n# comment\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\ntoor:x:0:0::/:/bin/sh\nbroken\n");
+
+        Assert.Equal("root", names.NameOf(0));
+        Assert.Equal("www-data", names.NameOf(33));
+        Assert.Equal("1001", names.NameOf(1001));
+    }
+
+    [Theory]
+    [InlineData("0::/system.slice/docker-3f6d2c1b0a9e8d7c6b5a49382716051f3e2d1c0b0a99887766554433221100ff.scope\n",
+        "3f6d2c1b0a9e8d7c6b5a49382716051f3e2d1c0b0a99887766554433221100ff")]
+    [InlineData("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b3c4d_5e6f_7a8b_9c0d_1e2f3a4b5c6d.slice/cri-containerd-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.scope\n",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("12:memory:/docker/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n",
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")]
+    [InlineData("0::/user.slice/user-1000.slice/session-2.scope\n", "")]
+    // 65 hex digits is not a container id.
+    [InlineData("0::/x/ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n", "")]
+    public void The_container_id_is_a_64_hex_digit_name_in_the_cgroup_path(string cgroup, string expected) =>
+        Assert.Equal(expected, SocketOwnerIndex.ContainerIdOf(cgroup));
+
+    [Theory]
+    [InlineData(new[] { 1, 812 }, 812)]
+    [InlineData(new[] { 900, 812, 1 }, 812)]
+    [InlineData(new[] { 1 }, 1)]
+    public void A_shared_socket_belongs_to_the_lowest_pid_other_than_init(int[] pids, int expected) =>
+        Assert.Equal(expected, SocketOwnerIndex.ChooseOwner(pids));
+}
