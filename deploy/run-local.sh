@@ -73,6 +73,7 @@ trap stop INT TERM EXIT
 say "building"
 dotnet build -c Release -v q -nologo "$repo/src/PortHistory.Server" >/dev/null
 dotnet build -c Release -v q -nologo "$repo/src/PortHistory.Cli" >/dev/null
+dotnet build -c Release -v q -nologo "$repo/src/PortHistory.Agent" >/dev/null
 porthistory=(dotnet "$repo/src/PortHistory.Cli/bin/Release/net10.0/porthistory.dll")
 
 # The server keeps a valid admin token in this file (creating it, mode 600, when missing or revoked).
@@ -128,6 +129,8 @@ Try, in another terminal:
   porthistory diff iana-xml-2024-04-30 iana-xml-2026-08-17 --ports 0-1023
   porthistory token issue "my agent" --role agent
   porthistory discrepancies --verdict squatter
+  dotnet $repo/src/PortHistory.Agent/bin/Release/net10.0/porthistory-agent.dll --server $url \\
+      --token "\$(porthistory token issue 'agent \$(hostname)' --role agent --json | jq -r .token)" --once
   grpcurl -plaintext -H "authorization: Bearer \$(cat $token_file)" -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
 
 Ctrl-C stops the server and PostgreSQL.

@@ -24,17 +24,15 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans")
-                .AddMeter(TelemetryName));
-
-        // Traces cost an Activity per request and per grain call: record them only when they go somewhere.
+        // Metrics and traces cost work on every request and grain call: collect them only when they go somewhere.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            telemetry
+            builder.Services.AddOpenTelemetry()
+                .WithMetrics(metrics => metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter("Microsoft.Orleans")
+                    .AddMeter(TelemetryName))
                 .WithTracing(tracing => tracing
                     .AddAspNetCoreInstrumentation()
                     .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")

@@ -24,24 +24,26 @@ internal static partial class H2Load
 
     /// <param name="url">http://host:port/package.Service/Method</param>
     /// <param name="bodies">Protobuf request messages, one h2load process (one connection) each.</param>
-    public static async Task<Result> RunAsync(string url, IReadOnlyList<byte[]> bodies, int streamsPerConnection, int seconds)
+    /// <param name="bearerToken">Sent as "authorization: Bearer …" when given.</param>
+    public static async Task<Result> RunAsync(string url, IReadOnlyList<byte[]> bodies, int streamsPerConnection, int seconds, string? bearerToken = null)
     {
         var directory = Directory.CreateTempSubdirectory("porthistory-h2load-").FullName;
         try
         {
+            var headers = Headers(bearerToken);
+            // h2load counts HTTP 200 as success, but gRPC errors are HTTP 200 too. A failed call answers trailers-only
+            // (grpc-status among the headers h2load prints, no data); a successful one carries a message.
+            var probe = await RunAsync("h2load", $"-n1 -c1 -v {headers} -d {await WriteBodyAsync(directory, "probe", bodies[0])} {url}");
+            if (FailedGrpcStatusPattern().IsMatch(probe) || !ProbeDataPattern().IsMatch(probe))
+            {
+                throw new InvalidOperationException($"{url} did not answer with a message (grpc-status 0); h2load printed:\n{probe}");
+            }
+
             var runs = bodies.Select(async (body, i) =>
             {
-                var bodyFile = Path.Combine(directory, $"body{i}.bin");
-                var framed = new byte[5 + body.Length];
-                framed[1] = (byte)(body.Length >> 24);
-                framed[2] = (byte)(body.Length >> 16);
-                framed[3] = (byte)(body.Length >> 8);
-                framed[4] = (byte)body.Length;
-                body.CopyTo(framed, 5);
-                await File.WriteAllBytesAsync(bodyFile, framed);
+                var bodyFile = await WriteBodyAsync(directory, $"body{i}", body);
                 var log = Path.Combine(directory, $"log{i}.tsv");
-                var text = await RunAsync("h2load",
-                    $"-c1 -m{streamsPerConnection} -D {seconds} --warm-up-time=2 -H \"content-type: application/grpc\" -H \"te: trailers\" -d {bodyFile} --log-file={log} {url}");
+                var text = await RunAsync("h2load", $"-c1 -m{streamsPerConnection} -D {seconds} --warm-up-time=2 {headers} -d {bodyFile} --log-file={log} {url}");
                 return (text, log);
             }).ToList();
             var finished = await Task.WhenAll(runs);
@@ -74,6 +76,23 @@ internal static partial class H2Load
         }
     }
 
+    private static string Headers(string? bearerToken) =>
+        "-H \"content-type: application/grpc\" -H \"te: trailers\"" + (bearerToken is null ? "" : $" -H \"authorization: Bearer {bearerToken}\"");
+
+    /// <summary>The request as one gRPC length-prefixed message, in a file for h2load's -d.</summary>
+    private static async Task<string> WriteBodyAsync(string directory, string name, byte[] body)
+    {
+        var file = Path.Combine(directory, name + ".bin");
+        var framed = new byte[5 + body.Length];
+        framed[1] = (byte)(body.Length >> 24);
+        framed[2] = (byte)(body.Length >> 16);
+        framed[3] = (byte)(body.Length >> 8);
+        framed[4] = (byte)body.Length;
+        body.CopyTo(framed, 5);
+        await File.WriteAllBytesAsync(file, framed);
+        return file;
+    }
+
     private static bool Exists() => File.Exists("/usr/bin/h2load") || File.Exists("/usr/local/bin/h2load");
 
     private static void Run(string file, string arguments)
@@ -91,6 +110,12 @@ internal static partial class H2Load
         await process.WaitForExitAsync();
         return await output + await error;
     }
+
+    [GeneratedRegex(@"grpc-status: [1-9]")]
+    private static partial Regex FailedGrpcStatusPattern();
+
+    [GeneratedRegex(@"B \([1-9]\d*\) data")]
+    private static partial Regex ProbeDataPattern();
 
     [GeneratedRegex(@"finished in [\d.]+s, (?<rps>[\d.]+) req/s")]
     private static partial Regex FinishedPattern();

@@ -40,8 +40,10 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
         var viaFirst = new PortRegistry.PortRegistryClient(first.Channel);
         foreach (var port in new uint[] { 2, 22, 771, 776, 5432, 49152, 65535 })
         {
-            var a = await viaFirst.GetPortAsync(new GetPortRequest { Port = port });
-            var b = await viaSecond.GetPortAsync(new GetPortRequest { Port = port });
+            // Each silo learns of the committed edition by notification: ask until both answer from it.
+            static bool Current(GetPortResponse r) => r.Edition?.Id == "iana-xml-2026-08-17";
+            var a = await SightingsServer.EventuallyAsync(() => viaFirst.GetPortAsync(new GetPortRequest { Port = port }).ResponseAsync, Current);
+            var b = await SightingsServer.EventuallyAsync(() => viaSecond.GetPortAsync(new GetPortRequest { Port = port }).ResponseAsync, Current);
             Assert.Equal(a, b);
         }
 
@@ -64,11 +66,14 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
 
         // The first silo leaves; the second takes over its grains, with their history and their observations.
         await first.StopAsync();
-        Assert.Equal(1, await ActiveSilosAsync(connectionString));
+        await SightingsServer.EventuallyAsync(() => ActiveSilosAsync(connectionString), n => n == 1);
         var observedViaSecond = new ObservationsService.ObservationsClient(second.Channel);
         foreach (var (port, transport) in new[] { (776u, Transport.Udp), (22u, Transport.Tcp) })
         {
-            var observed = await observedViaSecond.GetObservedAsync(new GetObservedRequest { Port = port, Transport = transport });
+            // Until the second silo has seen the first leave, a call to a grain that lived there is Unavailable.
+            var observed = await SightingsServer.EventuallyAsync(
+                () => observedViaSecond.GetObservedAsync(new GetObservedRequest { Port = port, Transport = transport }).ResponseAsync,
+                r => r.Observed.Transports.Count == 1);
             Assert.Equal(12ul, observed.Observed.Transports[0].Sightings);
         }
 

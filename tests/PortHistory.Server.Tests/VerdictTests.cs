@@ -55,6 +55,11 @@ public sealed class VerdictTests(RegistryServerFixture fixture) : IAsyncLifetime
                 () => observations.GetObservedAsync(new GetObservedRequest { Port = port.Key }).ResponseAsync,
                 r => r.Observed.Transports.SelectMany(t => t.Processes).Sum(p => (long)p.Sightings) == port.Count());
         }
+
+        // Ghost verdicts name the fleet's reporting hosts, which the silo counts after each commit.
+        await SightingsServer.EventuallyAsync(
+            () => observations.GetObservedAsync(new GetObservedRequest { Port = 771 }).ResponseAsync,
+            r => r.Observed.ReportingHosts == (ulong)hosts.Count);
     }
 
     private async Task<Verdict> VerdictAsync(uint port, Transport transport, VerdictKind expected)
@@ -147,9 +152,10 @@ public sealed class VerdictTests(RegistryServerFixture fixture) : IAsyncLifetime
         // The index follows grain checkpoints: until 776/udp's sightings are in, it lists 776/udp as a ghost.
         static bool Statd(Discrepancy d) => d is { Port: 776, Verdict: { Kind: VerdictKind.Squatter, Transport: Transport.Udp } } && d.Hosts == 12;
         static bool VendorAgent(Discrepancy d) => d is { Port: 4, Verdict: { Kind: VerdictKind.Unregistered, Transport: Transport.Tcp } } && d.Hosts == 5;
-        var all = await SightingsServer.EventuallyAsync(() => ListAsync(), d => d.Any(Statd) && d.Any(VendorAgent));
+        // 22/tcp stays listed (as a ghost) until port 22's grain has written its checkpoint with sshd in it.
+        static bool SshOverTcp(Discrepancy d) => d is { Port: 22, Verdict.Transport: Transport.Tcp };
+        var all = await SightingsServer.EventuallyAsync(() => ListAsync(), d => d.Any(Statd) && d.Any(VendorAgent) && !d.Any(SshOverTcp));
         Assert.Contains(all, d => d is { Port: 771, Verdict: { Kind: VerdictKind.Ghost, Transport: Transport.Tcp } });
-        Assert.DoesNotContain(all, d => d is { Port: 22, Verdict.Transport: Transport.Tcp });
         // ssh is assigned on udp and sctp too, and nothing runs there.
         Assert.Contains(all, d => d is { Port: 22, Verdict: { Kind: VerdictKind.Ghost, Transport: Transport.Udp } });
         Assert.Equal(all.OrderBy(d => d.Port).ThenBy(d => d.Verdict.Transport).Select(d => (d.Port, d.Verdict.Transport)), all.Select(d => (d.Port, d.Verdict.Transport)));

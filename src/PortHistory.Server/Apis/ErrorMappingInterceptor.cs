@@ -11,12 +11,28 @@ namespace PortHistory.Server.Apis;
 /// </summary>
 public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Task<TResponse> call;
+        try
+        {
+            call = continuation(request, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Map(e, context);
+        }
+
+        // Answers from a silo's published board complete at once: no state machine for them.
+        return call.IsCompletedSuccessfully ? call : MapFailureAsync(call, context);
+    }
+
+    private async Task<TResponse> MapFailureAsync<TResponse>(Task<TResponse> call, ServerCallContext context)
     {
         try
         {
-            return await continuation(request, context);
+            return await call;
         }
         catch (Exception e) when (e is not RpcException)
         {

@@ -131,6 +131,9 @@ public static class HostingExtensions
     /// <summary>The gRPC gateway: services, reflection, and grpc.health.v1 backed by the readiness check.</summary>
     public static WebApplicationBuilder AddGrpcGateway(this WebApplicationBuilder builder)
     {
+        // Singletons: registered this way, grpc-dotnet would otherwise build both interceptors for every call.
+        builder.Services.AddSingleton<ErrorMappingInterceptor>();
+        builder.Services.AddSingleton<AuthorizationInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             // Outermost first: errors are mapped for everything, including refused authorization.

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PortHistory.Grains.Observations;
@@ -45,23 +46,38 @@ public sealed class ObservationContext : IObservationContext
 
     public TimeSpan CheckpointInterval { get; }
 
-    /// <summary>New hosts this silo's journal writer just recorded.</summary>
+    /// <summary>
+    /// This silo's journal just committed hosts never seen before. The count is then read again rather than added
+    /// to: a read that raced the commit (and saw the old count) is always followed by one that sees it.
+    /// </summary>
     public void HostsAdded(int count)
     {
-        if (count > 0) Interlocked.Add(ref _reportingHosts, count);
+        if (count > 0) _recount.Writer.TryWrite(true);
     }
 
     public void Set(long reportingHosts) => Interlocked.Exchange(ref _reportingHosts, reportingHosts);
+
+    /// <summary>Completes when a recount was asked for since the last call.</summary>
+    public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);
+
+    public void RecountStarting() => _recount.Reader.TryRead(out _);
+
+    private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 }
 
-/// <summary>Reads the fleet's reporting-host count at start and every few seconds (other silos add hosts too).</summary>
+/// <summary>
+/// Counts the fleet's reporting hosts at start, after this silo records new ones, and every few seconds (other silos
+/// add hosts too).
+/// </summary>
 public sealed class FleetStatisticsRefresher(NpgsqlDataSource dataSource, ObservationContext context, ILogger<FleetStatisticsRefresher> logger) : BackgroundService
 {
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
+            context.RecountStarting();
             try
             {
                 await using var command = dataSource.CreateCommand("SELECT count(*) FROM reporting_hosts");
@@ -71,7 +87,17 @@ public sealed class FleetStatisticsRefresher(NpgsqlDataSource dataSource, Observ
             {
                 logger.LogDebug("Counting reporting hosts failed: {Message}", e.Message);
             }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            wait.CancelAfter(Interval);
+            try
+            {
+                await context.RecountRequestedAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The interval passed without new hosts here: count anyway, for the other silos' hosts.
+            }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

@@ -71,16 +71,21 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     }
 
     /// <summary>The principal of a presented secret, or null when it is unknown or revoked.</summary>
-    public async ValueTask<Principal?> ValidateAsync(string secret, CancellationToken cancellationToken)
+    public ValueTask<Principal?> ValidateAsync(string secret, CancellationToken cancellationToken) =>
+        // Keyed by the presented secret itself: a hit (nearly every call) hashes nothing and allocates nothing.
+        _cache.TryGetValue(secret, out var cached) && cached.Until > DateTime.UtcNow
+            ? ValueTask.FromResult(cached.Principal)
+            : LookUpAsync(secret, cancellationToken);
+
+    private async ValueTask<Principal?> LookUpAsync(string secret, CancellationToken cancellationToken)
     {
         var hash = Hash(secret);
-        var key = Convert.ToHexString(hash);
-        if (_cache.TryGetValue(key, out var cached) && cached.Until > DateTime.UtcNow) return cached.Principal;
         await using var command = dataSource.CreateCommand("SELECT token_id, name, role FROM access_tokens WHERE token_hash = @hash AND revoked_at IS NULL");
         command.Parameters.AddWithValue("hash", hash);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         Principal? principal = await reader.ReadAsync(cancellationToken) ? new Principal(reader.GetString(0), reader.GetString(1), (Role)reader.GetInt16(2)) : null;
-        _cache[key] = (principal, DateTime.UtcNow + (principal is null ? Negative : Positive));
+        // Unknown secrets are cached briefly too, but not without bound: someone guessing must not fill the memory.
+        if (principal is not null || _cache.Count < 10_000) _cache[secret] = (principal, DateTime.UtcNow + (principal is null ? Negative : Positive));
         return principal;
     }
 

@@ -15,10 +15,20 @@ public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
 
     public static Principal PrincipalOf(ServerCallContext context) => (Principal)context.UserState[PrincipalKey];
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        await AuthorizeAsync(context);
+        // Unary reads are the hot path: with the token cached, no state machine is built for the check.
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(request, context) : AfterAuthorizationAsync(authorized, request, context, continuation);
+    }
+
+    private static async Task<TResponse> AfterAuthorizationAsync<TRequest, TResponse>(ValueTask authorized, TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
+        await authorized;
         return await continuation(request, context);
     }
 
@@ -58,19 +68,36 @@ public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
     /// <summary>Admins may call everything; otherwise the role must be the one the method needs.</summary>
     public static bool Allows(Role granted, Role required) => required == Role.Unspecified || granted == Role.Admin || granted == required;
 
-    private async Task AuthorizeAsync(ServerCallContext context)
+    private ValueTask AuthorizeAsync(ServerCallContext context)
     {
         var required = RequiredRole(context.Method);
-        if (required is null) return;
+        if (required is null) return ValueTask.CompletedTask;
         var header = context.RequestHeaders.GetValue("authorization");
         if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: send \"Bearer <token>\""));
+            return ValueTask.FromException(new RpcException(new Status(StatusCode.Unauthenticated, "authorization: send \"Bearer <token>\"")));
         }
 
-        var principal = await tokens.ValidateAsync(header[7..].Trim(), context.CancellationToken)
-                        ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: unknown or revoked token"));
-        if (!Allows(principal.Role, required.Value))
+        var lookup = tokens.ValidateAsync(header[7..].Trim(), context.CancellationToken);
+        if (!lookup.IsCompletedSuccessfully) return AuthorizeAsync(context, lookup, required.Value);
+        try
+        {
+            Admit(context, lookup.Result, required.Value);
+            return ValueTask.CompletedTask;
+        }
+        catch (RpcException e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    private static async ValueTask AuthorizeAsync(ServerCallContext context, ValueTask<Principal?> lookup, Role required) =>
+        Admit(context, await lookup, required);
+
+    private static void Admit(ServerCallContext context, Principal? principal, Role required)
+    {
+        if (principal is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: unknown or revoked token"));
+        if (!Allows(principal.Role, required))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"authorization: a {principal.Role.ToString().ToLowerInvariant()} token may not call {context.Method}"));
