@@ -130,7 +130,7 @@ Try, in another terminal:
   porthistory token issue "my agent" --role agent
   porthistory discrepancies --verdict squatter
   dotnet $repo/src/PortHistory.Agent/bin/Release/net10.0/porthistory-agent.dll --server $url \\
-      --token "\$(porthistory token issue 'agent \$(hostname)' --role agent --json | jq -r .token)" --once
+      --token "\$(porthistory token issue "agent \$(hostname)" --role agent --json | jq -r .token)" --once
   grpcurl -plaintext -H "authorization: Bearer \$(cat $token_file)" -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
 
 Ctrl-C stops the server and PostgreSQL.
