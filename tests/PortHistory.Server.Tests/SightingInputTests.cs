@@ -52,6 +52,27 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
     }
 
     [Fact]
+    public async Task Sightings_let_go_under_overload_still_reach_a_grain_that_stays_active()
+    {
+        var server = await fixture.SharedAsync("overflow", () => SightingsServer.StartAsync(fixture.Postgres, "overflow",
+            new Dictionary<string, string> { ["PortHistory__Sightings__MaxPendingDeliveries"] = "10" }));
+        var client = new Sightings.SightingsClient(server.Agent);
+        var observed = new ObservationsService.ObservationsClient(server.Admin);
+        Task<GetObservedResponse> ReadAsync() => observed.GetObservedAsync(new GetObservedRequest { Port = 30100, Transport = Transport.Tcp }).ResponseAsync;
+
+        // The port's grain is active and has applied a first sighting.
+        Assert.Equal(1u, (await client.ReportBatchAsync(Batch([Sighting("overflow-0", 30100, Transport.Tcp, "daemon")]))).Accepted);
+        await SightingsServer.EventuallyAsync(ReadAsync, r => r.Observed.Transports.Count == 1);
+
+        // Thirty more in one batch: more than may wait in memory, so the dispatcher lets them go before delivering.
+        var more = Enumerable.Range(1, 30).Select(i => Sighting($"overflow-{i}", 30100, Transport.Tcp, "daemon"));
+        Assert.Equal(30u, (await client.ReportBatchAsync(Batch(more))).Accepted);
+
+        var all = await SightingsServer.EventuallyAsync(ReadAsync, r => r.Observed.Transports[0].Sightings >= 31);
+        Assert.Equal((31ul, 31ul), (all.Observed.Transports[0].Sightings, all.Observed.Transports[0].DistinctHosts));
+    }
+
+    [Fact]
     public async Task A_batch_is_refused_whole_for_a_bad_id_or_too_many_sightings_and_a_resent_batch_counts_once()
     {
         var server = await ServerAsync();

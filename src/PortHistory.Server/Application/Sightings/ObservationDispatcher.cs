@@ -6,16 +6,13 @@ namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
 /// Hands durable sightings to their port grains: per port, everything of one window goes in one call (a delta per
-/// journal writer, each in that writer's order). Each delta names the sequence number of the port's previous entry from this writer; a grain that sees a gap
-/// (a delivery that failed, or was dropped because the grains fell behind) reads what it missed from the journal. So
-/// delivery can be lossy without the counts ever being.
+/// journal writer, each in that writer's order). Each delta names the sequence number of the port's previous entry
+/// from its writer; a grain that sees a gap (a delivery that failed, or was dropped because the grains fell behind)
+/// reads what it missed from the journal. So delivery can be lossy without the counts ever being.
 /// </summary>
 public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<SightingOptions> options, ILogger<ObservationDispatcher> logger)
     : BackgroundService
 {
-    /// <summary>Entries held for delivery at most; beyond it the oldest are dropped (the grains catch up from the journal).</summary>
-    private const int MaxPending = 4_000_000;
-
     private readonly object _gate = new();
     private readonly Dictionary<int, long[]> _lastEnqueued = [];
     private Dictionary<int, List<PortDelta>> _pending = [];
@@ -36,11 +33,10 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
             }
 
             _pendingEntries += entries.Count;
-            if (_pendingEntries > MaxPending)
+            if (_pendingEntries > options.Value.MaxPendingDeliveries)
             {
-                logger.LogWarning("{Count} sightings wait for their grains; dropping them from memory (the grains read them from the journal)", _pendingEntries);
-                _pending = [];
-                _pendingEntries = 0;
+                logger.LogWarning("{Count} sightings wait for their grains; letting them go from memory (the grains read them from the journal)", _pendingEntries);
+                LetGo();
             }
         }
     }
@@ -77,7 +73,7 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
         }
     }
 
-    /// <summary>A failed delivery goes before anything newer for the port from the same writer, keeping its place in the sequence.</summary>
+    /// <summary>A failed delivery goes before anything newer for the port from its writer, keeping its place in the sequence.</summary>
     private void Requeue(int port, List<PortDelta> failed)
     {
         lock (_gate)
@@ -96,6 +92,25 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
                 _pendingEntries += delta.Entries.Count;
             }
         }
+    }
+
+    /// <summary>
+    /// Keeps, per port and writer, only an empty delta naming the last sequence number let go. Its delivery shows the
+    /// grain a gap, and the grain reads the entries from the journal: even a port that gets no newer sightings (and
+    /// whose grain stays active) catches up.
+    /// </summary>
+    private void LetGo()
+    {
+        foreach (var deltas in _pending.Values)
+        {
+            for (var i = 0; i < deltas.Count; i++)
+            {
+                var delta = deltas[i];
+                if (delta.Entries.Count > 0) deltas[i] = new PortDelta(delta.Writer, delta.Entries[^1].Seq);
+            }
+        }
+
+        _pendingEntries = 0;
     }
 
     private static PortDelta? Of(List<PortDelta> deltas, int writer)

@@ -25,6 +25,12 @@ public sealed class SightingOptions
 
     /// <summary>Journal writers per process, each with its own sequence (COPY streams run side by side).</summary>
     public int Writers { get; set; } = 4;
+
+    /// <summary>
+    /// Sightings held in memory for delivery to the grains at most. Beyond it they are let go, and each port they were
+    /// for is told to read them from the journal instead.
+    /// </summary>
+    public int MaxPendingDeliveries { get; set; } = 4_000_000;
 }
 
 /// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>
