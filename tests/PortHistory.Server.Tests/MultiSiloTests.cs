@@ -82,6 +82,54 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
         Assert.Equal(VerdictKind.Squatter, after.Verdicts.Single(v => v.Transport == Transport.Udp).Kind);
     }
 
+    [Fact]
+    public async Task Sightings_acknowledged_by_a_silo_that_dies_before_delivering_reach_a_grain_on_the_survivor()
+    {
+        var connectionString = fixture.Postgres.ConnectionString("orphans");
+        var cluster = new Dictionary<string, string>(Clustered)
+        {
+            ["PortHistory__Silo__ClusterId"] = "orphans",
+            ["PortHistory__Sightings__WriterTimeout"] = "00:00:03",
+            ["PortHistory__Sightings__OrphanSweepInterval"] = "00:00:01",
+        };
+        const uint port = 30200;
+
+        // The survivor starts alone, so the port's grain lives there, and has applied a first sighting.
+        await using var survivor = new ServerProcess(connectionString, cluster);
+        await survivor.StartAsync();
+        var agentToken = (await new AccessAdmin.AccessAdminClient(survivor.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "agent", Role = Role.Agent })).Token;
+        using (var agent = survivor.ChannelWith(() => agentToken))
+        {
+            Assert.Equal(1u, (await new Sightings.SightingsClient(agent).ReportBatchAsync(Batch([Sighting("orphan-0", port, Transport.Tcp, "daemon")]))).Accepted);
+        }
+
+        var observed = new ObservationsService.ObservationsClient(survivor.Channel);
+        Task<GetObservedResponse> ReadAsync() => observed.GetObservedAsync(new GetObservedRequest { Port = port, Transport = Transport.Tcp }).ResponseAsync;
+        await SightingsServer.EventuallyAsync(ReadAsync, r => r.Observed.Transports.Count == 1);
+
+        // A second process journals and acknowledges, would deliver only an hour later, and is killed. It runs as a
+        // cluster of its own: in a shared cluster, the survivor may re-create the grain when the dead silo held its
+        // directory entry (and the activation reads the journal anyway); here the grain stays as it is, which is the
+        // case only the sweep covers.
+        var doomedSettings = new Dictionary<string, string>(cluster)
+        {
+            ["PortHistory__Silo__ClusterId"] = "orphans-doomed",
+            ["PortHistory__Sightings__DispatchWindow"] = "01:00:00",
+        };
+        await using (var doomed = new ServerProcess(connectionString, doomedSettings))
+        {
+            await doomed.StartAsync();
+            using var agent = doomed.ChannelWith(() => agentToken);
+            var five = Enumerable.Range(1, 5).Select(i => Sighting($"orphan-{i}", port, Transport.Tcp, "daemon"));
+            Assert.Equal(5u, (await new Sightings.SightingsClient(agent).ReportBatchAsync(Batch(five))).Accepted);
+            await doomed.KillAsync();
+        }
+
+        // The survivor finds the dead writer's rows and its active grain reads them.
+        var all = await SightingsServer.EventuallyAsync(ReadAsync, r => r.Observed.Transports[0].Sightings >= 6);
+        Assert.Equal((6ul, 6ul), (all.Observed.Transports[0].Sightings, all.Observed.Transports[0].DistinctHosts));
+    }
+
     private static async Task<int> ActiveSilosAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -50,9 +50,13 @@ public sealed class PostgresServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts (again) the server on the same port and data: used to bring a database back after an outage.</summary>
+    /// <summary>
+    /// Starts (again) the server on the same port and data: used to bring a database back after an outage. Room for
+    /// many connections: a test collection keeps several server processes alive, each pooling up to 64 connections
+    /// for PortHistory and as many for Orleans storage.
+    /// </summary>
     public Task StartAgainAsync() =>
-        PostgresToolAsync("pg_ctl", $"-D {_data} -l {_log} -w -t 60 -o \"-p {Port} -c listen_addresses=127.0.0.1 -k {_socket} -c max_connections=300 -c fsync=on\" start");
+        PostgresToolAsync("pg_ctl", $"-D {_data} -l {_log} -w -t 60 -o \"-p {Port} -c listen_addresses=127.0.0.1 -k {_socket} -c max_connections=1000 -c fsync=on\" start");
 
     /// <summary>Stops the server at once, as a crash or an outage would.</summary>
     public Task StopAsync() => PostgresToolAsync("pg_ctl", $"-D {_data} -w -t 60 -m immediate stop");

@@ -120,9 +120,21 @@ public sealed class PortGrain(
             if (!abortedGenerations.Contains(staged.Generation)) current.Committed = staged;
         }
 
+        var (committedBefore, stagedBefore) = (current.Committed, current.Staged);
         current.Staged = new RegistrySlice(generation, interner.Intern(timelines.Value).Bytes);
         Invalidate();
-        await state.WriteStateAsync();
+        try
+        {
+            await WriteStateAsync();
+        }
+        catch
+        {
+            // Not stored: a retry of this stage must write it again, not find it already in memory.
+            (current.Committed, current.Staged) = (committedBefore, stagedBefore);
+            Invalidate();
+            throw;
+        }
+
         await AfterWriteAsync();
     }
 
@@ -153,8 +165,20 @@ public sealed class PortGrain(
 
     private async Task CheckpointAsync()
     {
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         await AfterWriteAsync();
+    }
+
+    private async Task WriteStateAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new PortStorageException($"port {Port}: writing its state failed: {e.Message}", e.IsTransient);
+        }
     }
 
     /// <summary>After any state write: the journal below the watermarks is applied for good, and the index learns the verdicts.</summary>

@@ -94,7 +94,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             return new RpcException(new Status(StatusCode.Unavailable, "the database is unavailable; retry later"));
         }
 
-        if (exception is TimeoutException or Orleans.Runtime.SiloUnavailableException)
+        // A silo that just died is still in the directory until the cluster declares it dead: retrying then succeeds.
+        if (exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException)
         {
             logger.LogWarning("{Method}: {Message}", context.Method, exception.Message);
             return new RpcException(new Status(StatusCode.Unavailable, "the cluster did not answer in time; retry later"));

@@ -115,6 +115,7 @@ public static class HostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SightingIngest>());
         builder.Services.AddHostedService<FleetStatisticsRefresher>();
         builder.Services.AddHostedService<JournalCompactor>();
+        builder.Services.AddHostedService<OrphanedJournalSweeper>();
         return builder;
     }
 

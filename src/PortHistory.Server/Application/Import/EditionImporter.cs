@@ -30,6 +30,7 @@ public sealed class EditionImporter(
     ILogger<EditionImporter> logger) : BackgroundService
 {
     private const long ApplyLock = 0x706f7274_696d7074; // "portimpt"
+    private const int StageAttempts = 4;
 
     private readonly SemaphoreSlim _wake = new(0);
     private int _receiving;
@@ -195,7 +196,22 @@ public sealed class EditionImporter(
         await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = options.Value.StagingConcurrency, CancellationToken = cancellationToken },
             async (port, _) =>
             {
-                await grains.GetGrain<IPortGrain>(port).StageRegistryAsync(generation, aborted, new Orleans.Concurrency.Immutable<byte[]>(projection.PortTimelines[port]));
+                // A stage is idempotent: a port that failed (a busy database, a silo joining or leaving) is tried
+                // again here rather than failing the whole generation.
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await grains.GetGrain<IPortGrain>(port).StageRegistryAsync(generation, aborted, new Orleans.Concurrency.Immutable<byte[]>(projection.PortTimelines[port]));
+                        break;
+                    }
+                    catch (Exception e) when (attempt < StageAttempts && !cancellationToken.IsCancellationRequested)
+                    {
+                        logger.LogWarning("Staging port {Port} failed (attempt {Attempt} of {Attempts}): {Message}", port, attempt, StageAttempts, e.Message);
+                        await Task.Delay(TimeSpan.FromMilliseconds(250 << attempt), cancellationToken);
+                    }
+                }
+
                 var count = Interlocked.Increment(ref done);
                 if (count % step == 0)
                 {

@@ -41,6 +41,19 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
         }
     }
 
+    /// <summary>
+    /// Tells a port that the journal holds entries of a writer up to a sequence number, without carrying them (a writer
+    /// whose process is gone delivers nothing): the grain sees the gap and reads them.
+    /// </summary>
+    public void NotifyUnapplied(int port, int writer, long lastSeq)
+    {
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(port, out var deltas)) _pending[port] = deltas = [];
+            if (Of(deltas, writer) is null) deltas.Add(new PortDelta(writer, lastSeq));
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.DispatchWindow);

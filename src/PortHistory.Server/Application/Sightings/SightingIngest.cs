@@ -27,6 +27,16 @@ public sealed class SightingIngest(
     ILogger<SightingIngest> logger) : BackgroundService
 {
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096));
+    private readonly List<int> _writers = [];
+
+    /// <summary>The journal writers of this process (registered once the database answers).</summary>
+    public IReadOnlyList<int> Writers
+    {
+        get
+        {
+            lock (_writers) return [.. _writers];
+        }
+    }
 
     public async Task<IngestResult> SubmitAsync(Guid batchId, IReadOnlyList<ValidSighting> sightings, int rejected, CancellationToken cancellationToken)
     {
@@ -43,6 +53,7 @@ public sealed class SightingIngest(
     private async Task RunLaneAsync(CancellationToken stoppingToken)
     {
         var lane = new Lane(await RegisterWriterAsync(stoppingToken));
+        lock (_writers) _writers.Add(lane.Writer);
         var reader = _queue.Reader;
         var batch = new List<Pending>();
         while (await reader.WaitToReadAsync(stoppingToken))

@@ -31,6 +31,12 @@ public sealed class SightingOptions
     /// for is told to read them from the journal instead.
     /// </summary>
     public int MaxPendingDeliveries { get; set; } = 4_000_000;
+
+    /// <summary>A journal writer silent (no heartbeat) this long belongs to a process that is gone.</summary>
+    public TimeSpan WriterTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the journal is searched for rows of gone writers that no grain has applied.</summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>

@@ -59,6 +59,8 @@ public static class DatabaseErrors
                     return true;
                 case System.Net.Sockets.SocketException:
                     return true;
+                case Grains.Ports.PortStorageException storage:
+                    return storage.Transient;
             }
 
             if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsUnavailable)) return true;

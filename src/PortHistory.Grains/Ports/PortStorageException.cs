@@ -1,0 +1,20 @@
+namespace PortHistory.Grains.Ports;
+
+/// <summary>
+/// A port grain could not write its state. Database exceptions do not serialize between silos; this carries their
+/// message, and whether retrying may help, to a caller on another silo.
+/// </summary>
+[GenerateSerializer, Alias("PortHistory.PortStorageException")]
+public sealed class PortStorageException : Exception
+{
+    public PortStorageException()
+    {
+    }
+
+    public PortStorageException(string message, bool transient)
+        : base(message) => Transient = transient;
+
+    /// <summary>The database was unreachable, overloaded or restarting: the same write may succeed later.</summary>
+    [Id(0)]
+    public bool Transient { get; init; }
+}
