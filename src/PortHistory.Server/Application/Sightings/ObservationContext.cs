@@ -25,6 +25,8 @@ public sealed class VerdictSettings
 /// <summary>The silo-wide inputs of verdicts: thresholds, the process table, and the fleet's reporting hosts.</summary>
 public sealed class ObservationContext : IObservationContext
 {
+    // One pending recount is enough: a request while one is pending changes nothing.
+    private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _reportingHosts;
 
     public ObservationContext(IOptions<VerdictSettings> settings)
@@ -61,8 +63,6 @@ public sealed class ObservationContext : IObservationContext
     public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);
 
     public void RecountStarting() => _recount.Reader.TryRead(out _);
-
-    private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 }
 
 /// <summary>
