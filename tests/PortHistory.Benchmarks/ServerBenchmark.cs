@@ -58,21 +58,29 @@ internal static class ServerBenchmark
         if (check.Transports.Count == 0) throw new InvalidOperationException("GetPort(776) answered nothing");
 
         var echoPort = PostgresServer.FreePort();
-        using var echo = StartEcho(echoPort);
-        await WaitForPortAsync(echoPort);
-        var echoBodies = getPortBodies.Select(b => new Echo.EchoMessage { Payload = ByteString.CopyFrom(b) }.ToByteArray()).ToList();
-
         var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo");
-        foreach (var streams in new[] { 16, 64 })
+        using (var echo = StartEcho(echoPort))
         {
-            var baseline = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
-            var getPort = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
-            table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds, baseline.Failed, "1.00");
-            table.Add("GetPort (gateway -> port grain)", $"4 x {streams}", getPort.RequestsPerSecond, getPort.P50Milliseconds, getPort.P99Milliseconds, getPort.Failed,
-                $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00}");
+            try
+            {
+                await WaitForPortAsync(echoPort);
+                var echoBodies = getPortBodies.Select(b => new Echo.EchoMessage { Payload = ByteString.CopyFrom(b) }.ToByteArray()).ToList();
+                foreach (var streams in new[] { 16, 64 })
+                {
+                    var baseline = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
+                    var getPort = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
+                    table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds,
+                        baseline.Failed, "1.00");
+                    table.Add("GetPort (gateway -> port grain)", $"4 x {streams}", getPort.RequestsPerSecond, getPort.P50Milliseconds, getPort.P99Milliseconds,
+                        getPort.Failed, $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00}");
+                }
+            }
+            finally
+            {
+                // A failed run must not leave the echo server behind.
+                echo.Kill();
+            }
         }
-
-        echo.Kill();
 
         // Cold start with the full database: a new process until grpc.health.v1 says SERVING.
         await server.StopAsync();
