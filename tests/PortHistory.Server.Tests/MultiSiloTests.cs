@@ -130,6 +130,32 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
         Assert.Equal((6ul, 6ul), (all.Observed.Transports[0].Sightings, all.Observed.Transports[0].DistinctHosts));
     }
 
+    [Fact]
+    public async Task Silos_starting_together_on_an_empty_database_make_one_first_admin_token()
+    {
+        var connectionString = fixture.Postgres.ConnectionString("bootstrap");
+        // No token file: the first admin token is created only when there is none, and shown once in the log.
+        var settings = new Dictionary<string, string>(Clustered) { ["PortHistory__Silo__ClusterId"] = "bootstrap", ["PortHistory__Auth__BootstrapTokenFile"] = "" };
+        await using var first = new ServerProcess(connectionString, settings);
+        await using var second = new ServerProcess(connectionString, settings);
+        await Task.WhenAll(first.StartAsync(), second.StartAsync());
+
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM access_tokens WHERE role = 3", connection);
+            Assert.Equal(1L, (long)(await count.ExecuteScalarAsync())!);
+        }
+
+        var shown = new[] { first.Log, second.Log }
+            .Select(log => System.Text.RegularExpressions.Regex.Match(log, @"It is shown this once: (ph_\S+)"))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+        var token = Assert.Single(shown);
+        using var channel = second.ChannelWith(() => token);
+        var tokens = await new AccessAdmin.AccessAdminClient(channel).ListTokensAsync(new ListTokensRequest());
+        Assert.Equal("bootstrap admin", Assert.Single(tokens.Tokens).Name);
+    }
+
     private static async Task<int> ActiveSilosAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -21,14 +21,21 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     public const string Channel = "porthistory_tokens";
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Negative = TimeSpan.FromSeconds(5);
+    private const long BootstrapLock = 0x706f7274_61646d6e; // "portadmn"
     private readonly ConcurrentDictionary<string, (Principal? Principal, DateTime Until)> _cache = new(StringComparer.Ordinal);
 
     public async Task<(TokenInfo Info, string Secret)> IssueAsync(string name, Role role, CancellationToken cancellationToken)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await IssueAsync(connection, name, role, cancellationToken);
+    }
+
+    private async Task<(TokenInfo Info, string Secret)> IssueAsync(NpgsqlConnection connection, string name, Role role, CancellationToken cancellationToken)
+    {
         var secret = "ph_" + Base64Url(RandomNumberGenerator.GetBytes(32));
         var id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO access_tokens (token_id, name, role, token_hash) VALUES (@id, @name, @role, @hash) RETURNING created_at");
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO access_tokens (token_id, name, role, token_hash) VALUES (@id, @name, @role, @hash) RETURNING created_at", connection);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("name", name);
         command.Parameters.AddWithValue("role", (short)role);
@@ -110,12 +117,21 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
             return;
         }
 
-        await using (var command = dataSource.CreateCommand("SELECT count(*) FROM access_tokens WHERE role = 3 AND revoked_at IS NULL"))
+        // Silos starting together on an empty database: one at a time decides, so only one first token is made.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand(
+            "SELECT pg_advisory_xact_lock(@lock); SELECT count(*) FROM access_tokens WHERE role = 3 AND revoked_at IS NULL", connection, transaction))
         {
-            if ((long)(await command.ExecuteScalarAsync(cancellationToken))! > 0) return;
+            command.Parameters.AddWithValue("lock", BootstrapLock);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            if (reader.GetInt64(0) > 0) return;
         }
 
-        var (info, secret) = await IssueAsync("bootstrap admin", Role.Admin, cancellationToken);
+        var (info, secret) = await IssueAsync(connection, "bootstrap admin", Role.Admin, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         logger.LogWarning("No admin token existed; created {TokenId}. It is shown this once: {Token}", info.TokenId, secret);
     }
 
