@@ -118,85 +118,81 @@ internal static class IngestBenchmark
 
     private static async Task<Result> CopyAsync(string connectionString, Zipf zipf, int seconds, int writers)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var create = dataSource.CreateCommand("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE sighting_journal INCLUDING ALL)"))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
+        await using var dataSource = await TableLikeJournalAsync(connectionString, "bench_copy");
         var rows = BuildRows(zipf, BatchSize);
-        long total = 0, seq = 0;
-        var latencies = new List<double>();
-        var stop = DateTime.UtcNow.AddSeconds(seconds);
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, writers).Select(async _ =>
+        long seq = 0;
+        return await MeasureAsync(dataSource, writers, seconds, async (connection, _, _) =>
         {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            while (DateTime.UtcNow < stop)
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var copy = await connection.BeginBinaryImportAsync(
+                             "COPY bench_copy (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address, bind_scope, socket_state, process, executable, pid, username, privileged, container_id, network_namespace, batch_id) FROM STDIN (FORMAT BINARY)"))
             {
-                var started = Stopwatch.StartNew();
-                await using (var transaction = await connection.BeginTransactionAsync())
-                {
-                    await using (var copy = await connection.BeginBinaryImportAsync(
-                                     "COPY bench_copy (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address, bind_scope, socket_state, process, executable, pid, username, privileged, container_id, network_namespace, batch_id) FROM STDIN (FORMAT BINARY)"))
-                    {
-                        var batch = Guid.NewGuid();
-                        foreach (var row in rows) await WriteAsync(copy, row, Interlocked.Increment(ref seq), batch);
-                        await copy.CompleteAsync();
-                    }
-
-                    await transaction.CommitAsync();
-                }
-
-                Interlocked.Add(ref total, rows.Count);
-                lock (latencies) latencies.Add(started.Elapsed.TotalMilliseconds);
+                var batch = Guid.NewGuid();
+                foreach (var row in rows) await WriteAsync(copy, row, Interlocked.Increment(ref seq), batch);
+                await copy.CompleteAsync();
             }
-        }));
-        latencies.Sort();
-        return new Result(total / clock.Elapsed.TotalSeconds, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
+
+            await transaction.CommitAsync();
+            return rows.Count;
+        });
     }
 
     private static async Task<Result> SingleRowInsertsAsync(string connectionString, Zipf zipf, int seconds)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var create = dataSource.CreateCommand("DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (LIKE sighting_journal INCLUDING ALL)"))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
+        await using var dataSource = await TableLikeJournalAsync(connectionString, "bench_insert");
         var rows = BuildRows(zipf, 5000);
-        long total = 0, seq = 0;
+        long seq = 0;
+        return await MeasureAsync(dataSource, Agents, seconds, async (connection, worker, step) =>
+        {
+            var row = rows[(worker + step) % rows.Count];
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO bench_insert VALUES (@w, @s, @port, @t, @hh, @hr, @at, 1, '0.0.0.0', 1, 1, @p, @e, @pid, 'root', true, '', '', @b)", connection);
+            command.Parameters.AddWithValue("w", 1);
+            command.Parameters.AddWithValue("s", Interlocked.Increment(ref seq));
+            command.Parameters.AddWithValue("port", row.Port);
+            command.Parameters.AddWithValue("t", row.Transport);
+            command.Parameters.AddWithValue("hh", row.HostHash);
+            command.Parameters.AddWithValue("hr", row.HostRef);
+            command.Parameters.AddWithValue("at", row.ObservedAt);
+            command.Parameters.AddWithValue("p", row.Process);
+            command.Parameters.AddWithValue("e", row.Executable);
+            command.Parameters.AddWithValue("pid", row.Pid);
+            command.Parameters.AddWithValue("b", Guid.NewGuid());
+            await command.ExecuteNonQueryAsync();
+            return 1;
+        });
+    }
+
+    /// <summary>A fresh table with the journal's columns and indexes, so that baselines pay what the journal pays.</summary>
+    private static async Task<NpgsqlDataSource> TableLikeJournalAsync(string connectionString, string table)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var create = dataSource.CreateCommand($"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (LIKE sighting_journal INCLUDING ALL)");
+        await create.ExecuteNonQueryAsync();
+        return dataSource;
+    }
+
+    /// <summary>Workers, each on its own connection, repeat a step (which returns the rows it wrote) until the time is up.</summary>
+    private static async Task<Result> MeasureAsync(NpgsqlDataSource dataSource, int workers, int seconds, Func<NpgsqlConnection, int, int, Task<int>> step)
+    {
+        long total = 0;
         var latencies = new List<double>();
         var stop = DateTime.UtcNow.AddSeconds(seconds);
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Agents).Select(async writer =>
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async worker =>
         {
             await using var connection = await dataSource.OpenConnectionAsync();
-            var i = writer;
-            while (DateTime.UtcNow < stop)
+            for (var i = 0; DateTime.UtcNow < stop; i++)
             {
-                var row = rows[i++ % rows.Count];
                 var started = Stopwatch.StartNew();
-                await using var command = new NpgsqlCommand(
-                    "INSERT INTO bench_insert VALUES (@w, @s, @port, @t, @hh, @hr, @at, 1, '0.0.0.0', 1, 1, @p, @e, @pid, 'root', true, '', '', @b)", connection);
-                command.Parameters.AddWithValue("w", 1);
-                command.Parameters.AddWithValue("s", Interlocked.Increment(ref seq));
-                command.Parameters.AddWithValue("port", row.Port);
-                command.Parameters.AddWithValue("t", row.Transport);
-                command.Parameters.AddWithValue("hh", row.HostHash);
-                command.Parameters.AddWithValue("hr", row.HostRef);
-                command.Parameters.AddWithValue("at", row.ObservedAt);
-                command.Parameters.AddWithValue("p", row.Process);
-                command.Parameters.AddWithValue("e", row.Executable);
-                command.Parameters.AddWithValue("pid", row.Pid);
-                command.Parameters.AddWithValue("b", Guid.NewGuid());
-                await command.ExecuteNonQueryAsync();
-                Interlocked.Increment(ref total);
+                var rows = await step(connection, worker, i);
+                Interlocked.Add(ref total, rows);
                 lock (latencies) latencies.Add(started.Elapsed.TotalMilliseconds);
             }
         }));
+        var elapsed = clock.Elapsed.TotalSeconds;
         latencies.Sort();
-        return new Result(total / clock.Elapsed.TotalSeconds, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
+        return new Result(total / elapsed, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
     }
 
     private sealed record Row(int Port, short Transport, long HostHash, string HostRef, DateTime ObservedAt, string Process, string Executable, int Pid);

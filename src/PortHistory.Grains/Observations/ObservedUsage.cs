@@ -81,7 +81,10 @@ public sealed class ProcessUsage
     public long Unprivileged { get; set; }
 }
 
-/// <summary>New journal entries for one port from one writer, in sequence order.</summary>
+/// <summary>
+/// New journal entries for one port from one writer, in sequence order. Without entries it only says the journal holds
+/// that writer's entries up to <see cref="PreviousSeq"/>: the grain reads what it lacks.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("porthistory.ObservationDelta")]
 public sealed record ObservationDelta(
     [property: Id(0)] int Writer,

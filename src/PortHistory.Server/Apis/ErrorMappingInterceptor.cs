@@ -94,8 +94,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             return new RpcException(new Status(StatusCode.Unavailable, "the database is unavailable; retry later"));
         }
 
-        // A silo that just died is still in the directory until the cluster declares it dead: retrying then succeeds.
-        if (exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException)
+        if (DatabaseErrors.IsClusterUnavailable(exception))
         {
             logger.LogWarning("{Method}: {Message}", context.Method, exception.Message);
             return new RpcException(new Status(StatusCode.Unavailable, "the cluster did not answer in time; retry later"));

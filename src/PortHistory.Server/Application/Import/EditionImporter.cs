@@ -8,6 +8,7 @@ using PortHistory.Grains.Ports;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
+using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
 
 namespace PortHistory.Server.Application.Import;
@@ -196,8 +197,8 @@ public sealed class EditionImporter(
         await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = options.Value.StagingConcurrency, CancellationToken = cancellationToken },
             async (port, _) =>
             {
-                // A stage is idempotent: a port that failed (a busy database, a silo joining or leaving) is tried
-                // again here rather than failing the whole generation.
+                // A stage is idempotent: a port that failed for a passing reason (a busy database, a silo joining or
+                // leaving) is tried again here rather than failing the whole generation. Anything else fails at once.
                 for (var attempt = 1; ; attempt++)
                 {
                     try
@@ -205,7 +206,7 @@ public sealed class EditionImporter(
                         await grains.GetGrain<IPortGrain>(port).StageRegistryAsync(generation, aborted, new Orleans.Concurrency.Immutable<byte[]>(projection.PortTimelines[port]));
                         break;
                     }
-                    catch (Exception e) when (attempt < StageAttempts && !cancellationToken.IsCancellationRequested)
+                    catch (Exception e) when (attempt < StageAttempts && DatabaseErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
                     {
                         logger.LogWarning("Staging port {Port} failed (attempt {Attempt} of {Attempts}): {Message}", port, attempt, StageAttempts, e.Message);
                         await Task.Delay(TimeSpan.FromMilliseconds(250 << attempt), cancellationToken);

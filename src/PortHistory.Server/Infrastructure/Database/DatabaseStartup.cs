@@ -41,6 +41,15 @@ public sealed class DatabaseStartup(
 public static class DatabaseErrors
 {
     /// <summary>
+    /// True when the same call may succeed if made again: the database is unavailable, or a silo did not answer (slow,
+    /// or dead but not yet declared dead by the cluster).
+    /// </summary>
+    public static bool IsTransient(Exception exception) => IsUnavailable(exception) || IsClusterUnavailable(exception);
+
+    public static bool IsClusterUnavailable(Exception exception) =>
+        exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException;
+
+    /// <summary>
     /// True when an exception (or one it wraps, as Orleans storage errors do) means the database could not be
     /// reached or dropped the connection, rather than that a statement was wrong.
     /// </summary>
