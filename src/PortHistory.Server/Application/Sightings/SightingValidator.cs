@@ -135,7 +135,7 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         if (TooLong(s.LocalAddress, 64) is { } badAddress) return ("local_address", badAddress);
         var address = s.LocalAddress.Trim();
         IPAddress? parsed = null;
-        if (address.Length > 0 && (address.Length > 64 || !IPAddress.TryParse(WithoutZone(address), out parsed))) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
+        if (address.Length > 0 && !IPAddress.TryParse(WithoutZone(address), out parsed)) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
         var scope = s.BindScope;
         if (scope == BindScope.Unspecified)
         {
