@@ -84,6 +84,28 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migrators_racing_on_a_missing_database_all_succeed_and_apply_each_migration_once()
+    {
+        // Silos started together against a fresh PostgreSQL: each finds the database missing and creates it.
+        var connectionString = _postgres.ConnectionString("raced");
+        var migrators = Enumerable.Range(0, 8)
+            .Select(_ => new SchemaMigrator(NpgsqlDataSource.Create(connectionString), NullLogger<SchemaMigrator>.Instance))
+            .ToList();
+        using var start = new Barrier(migrators.Count);
+        await Task.WhenAll(migrators.Select(m => Task.Run(async () =>
+        {
+            start.SignalAndWait();
+            await m.MigrateAsync(CancellationToken.None);
+        })));
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var count = dataSource.CreateCommand("SELECT count(*), count(DISTINCT version) FROM schema_migrations");
+        await using var reader = await count.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal((SchemaMigrator.Migrations.Count, SchemaMigrator.Migrations.Count), ((int)reader.GetInt64(0), (int)reader.GetInt64(1)));
+    }
+
+    [Fact]
     public async Task A_port_grain_keeps_its_staged_timelines_across_activations()
     {
         var grain = _cluster.GrainFactory.GetGrain<IPortGrain>(43000);

@@ -81,12 +81,20 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
                 await create.ExecuteNonQueryAsync(cancellationToken);
                 logger.LogInformation("Created database {Database}", database);
             }
-            catch (PostgresException race) when (race.SqlState == PostgresErrorCodes.DuplicateDatabase)
+            catch (PostgresException race) when (IsDatabaseAlreadyCreated(race))
             {
                 // Another silo created it first.
             }
         }
     }
+
+    /// <summary>
+    /// A database created by someone else: reported as duplicate_database when it already existed, and as a unique
+    /// violation on the catalog when two CREATE DATABASE statements run at the same moment.
+    /// </summary>
+    private static bool IsDatabaseAlreadyCreated(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.DuplicateDatabase
+        || (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "pg_database_datname_index");
 
     private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
