@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
@@ -30,6 +31,25 @@ public sealed class RegistryGatewayTests(RegistryServerFixture fixture)
         Assert.Equal(fixture.Offline.Editions.Select(e => e.Sha256), editions.Editions.Select(e => e.Sha256));
         Assert.True(editions.Generation > 0);
         Assert.All(editions.Editions, e => Assert.NotNull(e.ImportedAt));
+    }
+
+    [Fact]
+    public async Task A_reader_served_from_the_published_answer_gets_the_grains_answer_byte_for_byte()
+    {
+        // A reader's plain GetPort is answered from what the port's activation published (after the first call); an
+        // admin's always comes from the grain itself. With no sightings stored the two answers are the same.
+        var token = (await new AccessAdmin.AccessAdminClient(fixture.Server.Channel).IssueTokenAsync(
+            new IssueTokenRequest { Name = "published answers", Role = Role.Reader })).Token;
+        var reader = new PortRegistry.PortRegistryClient(fixture.Server.ChannelWith(() => token));
+        foreach (var port in new uint[] { 2, 22, 80, 771, 776, 6000, 40000 })
+        {
+            var fromGrain = await Client.GetPortAsync(new GetPortRequest { Port = port });
+            var first = await reader.GetPortAsync(new GetPortRequest { Port = port });
+            var published = await reader.GetPortAsync(new GetPortRequest { Port = port });
+            Assert.Equal(fromGrain, first);
+            Assert.Equal(fromGrain, published);
+            Assert.Equal(fromGrain.ToByteArray(), published.ToByteArray());
+        }
     }
 
     [Fact]

@@ -28,7 +28,6 @@ public sealed class ServerProcess : IAsyncDisposable
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
-            ["DOTNET_gcServer"] = "0",
             ["PortHistory__Auth__BootstrapTokenFile"] = _tokenFile,
             // Quick checkpoints and deliveries, so that tests see sightings promptly.
             ["PortHistory__Verdicts__CheckpointInterval"] = "00:00:01",

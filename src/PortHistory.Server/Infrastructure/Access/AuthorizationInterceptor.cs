@@ -72,7 +72,7 @@ public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
     {
         var required = RequiredRole(context.Method);
         if (required is null) return ValueTask.CompletedTask;
-        var header = context.RequestHeaders.GetValue("authorization");
+        var header = Authorization(context);
         if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
             return ValueTask.FromException(new RpcException(new Status(StatusCode.Unauthenticated, "authorization: send \"Bearer <token>\"")));
@@ -89,6 +89,16 @@ public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
         {
             return ValueTask.FromException(e);
         }
+    }
+
+    /// <summary>
+    /// Read from the HTTP request itself: ServerCallContext.RequestHeaders copies every header of the call into a new
+    /// collection, work the hot path does not need.
+    /// </summary>
+    private static string? Authorization(ServerCallContext context)
+    {
+        var values = context.GetHttpContext().Request.Headers.Authorization;
+        return values.Count == 0 ? null : values[0];
     }
 
     private static async ValueTask AuthorizeAsync(ServerCallContext context, ValueTask<Principal?> lookup, Role required) =>
