@@ -17,14 +17,22 @@ using PortHistory.Server.Infrastructure.Sightings;
 namespace PortHistory.Server.Hosting;
 
 /// <summary>The server's composition, one extension per concern; Program.cs reads as their list.</summary>
-public static class HostingExtensions
+public static partial class HostingExtensions
 {
     /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
     public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")
                                ?? throw new InvalidOperationException("ConnectionStrings:PortHistory is not set");
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton(_ =>
+        {
+            var source = new NpgsqlDataSourceBuilder(connectionString);
+            // Grain state reads and writes, journal reads and checkpoints are a handful of statements run thousands
+            // of times: prepared once per connection, PostgreSQL skips parsing and planning them. A "Max Auto
+            // Prepare" in the connection string wins (0 turns it off, e.g. behind a transaction-mode pooler).
+            if (!AutoPrepareSetting().IsMatch(connectionString)) source.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            return source.Build();
+        });
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<EditionCatalog>();
         builder.Services.AddSingleton<IEditionCatalog>(sp => sp.GetRequiredService<EditionCatalog>());
@@ -158,4 +166,7 @@ public static class HostingExtensions
         app.MapGrpcHealthChecksService();
         return app;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"max\s*auto\s*prepare\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex AutoPrepareSetting();
 }
