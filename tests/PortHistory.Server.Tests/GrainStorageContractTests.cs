@@ -126,6 +126,27 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
         Assert.Equal((5L, 8L), (afterAbort.Committed, afterAbort.Staged));
     }
 
+    [Fact]
+    public async Task A_failed_state_write_reaches_the_caller_as_a_port_storage_error_and_a_retry_stores_the_stage()
+    {
+        var grain = _cluster.GrainFactory.GetGrain<IPortGrain>(44000);
+        await grain.StageRegistryAsync(5, [], new Immutable<byte[]>([]));
+        await using var dataSource = NpgsqlDataSource.Create(_postgres.ConnectionString("storage"));
+        await using (var hide = dataSource.CreateCommand("ALTER TABLE orleansstorage RENAME TO orleansstorage_hidden")) await hide.ExecuteNonQueryAsync();
+
+        // The database's own exception does not cross to the caller (it has no codec); what it said does.
+        var failure = await Assert.ThrowsAsync<PortStorageException>(() => grain.StageRegistryAsync(7, [], new Immutable<byte[]>([])));
+        Assert.False(failure.Transient);
+        Assert.Contains("orleansstorage", failure.Message);
+        Assert.Equal(5L, (await grain.GetRegistryGenerationsAsync()).Staged);
+
+        await using (var restore = dataSource.CreateCommand("ALTER TABLE orleansstorage_hidden RENAME TO orleansstorage")) await restore.ExecuteNonQueryAsync();
+        await grain.StageRegistryAsync(7, [], new Immutable<byte[]>([]));
+        // A new activation reads what was stored.
+        await _cluster.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal((5L, 7L), ((await grain.GetRegistryGenerationsAsync()).Committed, (await grain.GetRegistryGenerationsAsync()).Staged));
+    }
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)

@@ -175,10 +175,21 @@ public sealed class PortGrain(
         {
             await state.WriteStateAsync();
         }
-        catch (System.Data.Common.DbException e)
+        catch (Exception e) when (DatabaseFailure(e) is { } database)
         {
-            throw new PortStorageException($"port {Port}: writing its state failed: {e.Message}", e.IsTransient);
+            throw new PortStorageException($"port {Port}: writing its state failed: {database.Message}", database.IsTransient);
         }
+    }
+
+    /// <summary>The database's exception, which the storage provider hands on wrapped in its own.</summary>
+    private static System.Data.Common.DbException? DatabaseFailure(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException database) return database;
+        }
+
+        return null;
     }
 
     /// <summary>After any state write: the journal below the watermarks is applied for good, and the index learns the verdicts.</summary>
