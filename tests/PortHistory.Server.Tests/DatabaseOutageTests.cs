@@ -19,6 +19,11 @@ public sealed class DatabaseOutageTests
         var health = new Health.HealthClient(server.AnonymousChannel);
         var active = await client.GetPortAsync(new GetPortRequest { Port = 771 });
         var process = server.ProcessId;
+        // Issued but never presented: checking it needs PostgreSQL.
+        var unseen = (await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(
+            new IssueTokenRequest { Name = "unseen reader", Role = Role.Reader })).Token;
+        using var unseenChannel = server.ChannelWith(() => unseen);
+        var unseenReader = new PortRegistry.PortRegistryClient(unseenChannel);
 
         await postgres.StopAsync();
 
@@ -29,6 +34,9 @@ public sealed class DatabaseOutageTests
         Assert.Equal(StatusCode.Unavailable, activation.StatusCode);
         var listing = await RegistryServerFixture.FailsAsync(() => client.ListEditionsAsync(new ListEditionsRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, listing.StatusCode);
+        // A token that cannot be checked is not called unknown: the caller is told to retry, not that it was refused.
+        var uncheckable = await RegistryServerFixture.FailsAsync(() => unseenReader.GetPortAsync(new GetPortRequest { Port = 771 }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, uncheckable.StatusCode);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
 
         await postgres.StartAgainAsync();
@@ -36,6 +44,7 @@ public sealed class DatabaseOutageTests
         var recovered = await Eventually(() => client.GetPortAsync(new GetPortRequest { Port = 40000 }).ResponseAsync);
         Assert.Equal(40000u, recovered.Port);
         Assert.Single((await client.ListEditionsAsync(new ListEditionsRequest())).Editions);
+        Assert.Equal(771u, (await Eventually(() => unseenReader.GetPortAsync(new GetPortRequest { Port = 771 }).ResponseAsync)).Port);
         Assert.Equal(process, server.ProcessId);
     }
 

@@ -15,14 +15,17 @@ public sealed class PortAnswerBoard
 {
     private readonly Entry?[] _entries = new Entry?[65536];
 
-    /// <summary>The published answer, pre-encoded: return it to a gRPC call as it is; its properties read as empty.</summary>
-    public GetPortResponse? TryGet(int port, long catalogGeneration) =>
+    /// <summary>
+    /// The published answer, pre-encoded and as a completed task: return it to a gRPC call as it is (nothing is
+    /// allocated to answer); its properties read as empty.
+    /// </summary>
+    public Task<GetPortResponse>? TryGet(int port, long catalogGeneration) =>
         Volatile.Read(ref _entries[port]) is { } entry && entry.CatalogGeneration == catalogGeneration ? entry.Answer : null;
 
     internal void Publish(int port, long catalogGeneration, GetPortResponse answer) =>
-        Volatile.Write(ref _entries[port], new Entry(catalogGeneration, answer.PreEncoded()));
+        Volatile.Write(ref _entries[port], new Entry(catalogGeneration, Task.FromResult(answer.PreEncoded())));
 
     internal void Withdraw(int port) => Volatile.Write(ref _entries[port], null);
 
-    private sealed record Entry(long CatalogGeneration, GetPortResponse Answer);
+    private sealed record Entry(long CatalogGeneration, Task<GetPortResponse> Answer);
 }

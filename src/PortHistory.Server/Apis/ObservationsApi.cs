@@ -15,7 +15,7 @@ public sealed class ObservationsApi(IGrainFactory grains, ObservationIndex index
     public override async Task<GetObservedResponse> GetObserved(GetObservedRequest request, ServerCallContext context)
     {
         var port = Requests.Port(request.HasPort, request.Port);
-        var admin = AuthorizationInterceptor.PrincipalOf(context).IsAdmin;
+        var admin = CallAuthorization.PrincipalOf(context).IsAdmin;
         return (await grains.GetGrain<IPortGrain>(port).GetObservedAsync(Requests.Transport(request.Transport), admin)).Value;
     }
 

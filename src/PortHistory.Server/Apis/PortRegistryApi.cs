@@ -16,15 +16,17 @@ public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, Edit
 {
     private const int BatchSize = 512;
 
-    public override async Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
+    public override Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
     {
         var port = Requests.Port(request.HasPort, request.Port);
-        var admin = Infrastructure.Access.AuthorizationInterceptor.PrincipalOf(context).IsAdmin;
+        var admin = Infrastructure.Access.CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
         // The common question, answered by an activation on this silo, comes from what that activation published.
         if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published) return published;
-        return (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value;
+        return AskGrainAsync(port, query);
     }
+
+    private async Task<GetPortResponse> AskGrainAsync(int port, PortQuery query) => (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value;
 
     public override async Task<GetTimelineResponse> GetTimeline(GetTimelineRequest request, ServerCallContext context)
     {

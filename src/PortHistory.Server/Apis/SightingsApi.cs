@@ -37,7 +37,7 @@ public sealed class SightingsApi(SightingValidator validator, SightingIngest ing
             return result;
         }
 
-        var principal = AuthorizationInterceptor.PrincipalOf(context);
+        var principal = CallAuthorization.PrincipalOf(context);
         var wait = limiter.TryTake(principal.TokenId, validated.Accepted.Count);
         if (wait > TimeSpan.Zero)
         {

@@ -140,14 +140,19 @@ public static partial class HostingExtensions
     /// <summary>The gRPC gateway: services, reflection, and grpc.health.v1 backed by the readiness check.</summary>
     public static WebApplicationBuilder AddGrpcGateway(this WebApplicationBuilder builder)
     {
-        // Singletons: registered this way, grpc-dotnet would otherwise build both interceptors for every call.
-        builder.Services.AddSingleton<ErrorMappingInterceptor>();
-        builder.Services.AddSingleton<AuthorizationInterceptor>();
+        builder.Services.AddSingleton<CallAuthorization>();
+        builder.Services.AddSingleton<RpcErrorMapping>();
+        // Singletons, the services too: they hold nothing per call, and grpc-dotnet would otherwise build the
+        // interceptor and each service, dependencies resolved one by one, for every call.
+        builder.Services.AddSingleton<GatewayInterceptor>();
+        builder.Services.AddSingleton<PortRegistryApi>();
+        builder.Services.AddSingleton<RegistryAdminApi>();
+        builder.Services.AddSingleton<SightingsApi>();
+        builder.Services.AddSingleton<ObservationsApi>();
+        builder.Services.AddSingleton<AccessAdminApi>();
         builder.Services.AddGrpc(o =>
         {
-            // Outermost first: errors are mapped for everything, including refused authorization.
-            o.Interceptors.Add<ErrorMappingInterceptor>();
-            o.Interceptors.Add<AuthorizationInterceptor>();
+            o.Interceptors.Add<GatewayInterceptor>();
             o.MaxReceiveMessageSize = 8 * 1024 * 1024;
         });
         builder.Services.AddGrpcReflection();

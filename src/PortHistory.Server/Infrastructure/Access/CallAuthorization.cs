@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using PortHistory.Contracts.V1;
 
 namespace PortHistory.Server.Infrastructure.Access;
@@ -9,49 +8,12 @@ namespace PortHistory.Server.Infrastructure.Access;
 /// Unauthenticated. A role that may not call the method: PermissionDenied. The principal is left in the call's
 /// user state for the services (host ids for admins, rate limits per agent).
 /// </summary>
-public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
+public sealed class CallAuthorization(AccessTokens tokens)
 {
     private const string PrincipalKey = "porthistory.principal";
+    private const string Scheme = "Bearer ";
 
     public static Principal PrincipalOf(ServerCallContext context) => (Principal)context.UserState[PrincipalKey];
-
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        // Unary reads are the hot path: with the token cached, no state machine is built for the check.
-        var authorized = AuthorizeAsync(context);
-        return authorized.IsCompletedSuccessfully ? continuation(request, context) : AfterAuthorizationAsync(authorized, request, context, continuation);
-    }
-
-    private static async Task<TResponse> AfterAuthorizationAsync<TRequest, TResponse>(ValueTask authorized, TRequest request, ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
-        where TRequest : class
-        where TResponse : class
-    {
-        await authorized;
-        return await continuation(request, context);
-    }
-
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
-        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        await AuthorizeAsync(context);
-        await continuation(request, responseStream, context);
-    }
-
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
-        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        await AuthorizeAsync(context);
-        return await continuation(requestStream, context);
-    }
-
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
-        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        await AuthorizeAsync(context);
-        await continuation(requestStream, responseStream, context);
-    }
 
     /// <summary>The least role a method needs; null for methods open to anyone (health).</summary>
     public static Role? RequiredRole(string method) => method switch
@@ -68,17 +30,22 @@ public sealed class AuthorizationInterceptor(AccessTokens tokens) : Interceptor
     /// <summary>Admins may call everything; otherwise the role must be the one the method needs.</summary>
     public static bool Allows(Role granted, Role required) => required == Role.Unspecified || granted == Role.Admin || granted == required;
 
-    private ValueTask AuthorizeAsync(ServerCallContext context)
+    /// <summary>
+    /// Completes at once, without allocating, for a cached token (nearly every call); a refusal is a faulted task
+    /// carrying the RpcException.
+    /// </summary>
+    public ValueTask AuthorizeAsync(ServerCallContext context)
     {
         var required = RequiredRole(context.Method);
         if (required is null) return ValueTask.CompletedTask;
         var header = Authorization(context);
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        var secret = header is not null && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(Scheme.Length).Trim() : default;
+        if (secret.IsEmpty)
         {
             return ValueTask.FromException(new RpcException(new Status(StatusCode.Unauthenticated, "authorization: send \"Bearer <token>\"")));
         }
 
-        var lookup = tokens.ValidateAsync(header[7..].Trim(), context.CancellationToken);
+        var lookup = tokens.ValidateAsync(secret, context.CancellationToken);
         if (!lookup.IsCompletedSuccessfully) return AuthorizeAsync(context, lookup, required.Value);
         try
         {
