@@ -10,7 +10,22 @@ namespace PortHistory.Benchmarks;
 /// </summary>
 internal static partial class H2Load
 {
-    public sealed record Result(double RequestsPerSecond, double P50Milliseconds, double P99Milliseconds, long Succeeded, long Failed);
+    /// <param name="Latencies">Every successful request's latency in milliseconds, sorted.</param>
+    public sealed record Result(double RequestsPerSecond, IReadOnlyList<double> Latencies, long Succeeded, long Failed)
+    {
+        public double P50Milliseconds => Percentile(0.50);
+        public double P99Milliseconds => Percentile(0.99);
+
+        private double Percentile(double p) => Latencies.Count == 0 ? double.NaN : Latencies[Math.Min(Latencies.Count - 1, (int)(p * Latencies.Count))];
+
+        /// <summary>Runs of equal length as one: their mean rate, and percentiles over all their requests.</summary>
+        public static Result Pool(IReadOnlyList<Result> runs)
+        {
+            var latencies = runs.SelectMany(r => r.Latencies).ToList();
+            latencies.Sort();
+            return new Result(runs.Average(r => r.RequestsPerSecond), latencies, runs.Sum(r => r.Succeeded), runs.Sum(r => r.Failed));
+        }
+    }
 
     public static void EnsureInstalled(TextWriter output)
     {
@@ -67,8 +82,7 @@ internal static partial class H2Load
             }
 
             latencies.Sort();
-            double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
-            return new Result(rps, Percentile(0.50), Percentile(0.99), succeeded, failed);
+            return new Result(rps, latencies, succeeded, failed);
         }
         finally
         {

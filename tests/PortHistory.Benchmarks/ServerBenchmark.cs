@@ -15,10 +15,15 @@ internal static class ServerBenchmark
 {
     private static readonly uint[] Ports = [22, 80, 443, 776];
 
-    public static async Task RunAsync(TextWriter output, int seconds)
+    /// <param name="rounds">
+    /// Echo and GetPort runs alternate this many times per setting: a machine whose speed drifts within minutes then
+    /// drifts under both alike. Rates are averaged over the rounds, percentiles taken over all their requests.
+    /// </param>
+    public static async Task RunAsync(TextWriter output, int seconds, int rounds)
     {
         H2Load.EnsureInstalled(output);
-        output.WriteLine($"PortHistory server benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, h2load {seconds}s per run");
+        output.WriteLine($"PortHistory server benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
+                         $"h2load {seconds}s per run, {rounds} alternating rounds per setting");
         output.WriteLine();
 
         await using var postgres = await PostgresServer.StartAsync();
@@ -67,12 +72,25 @@ internal static class ServerBenchmark
                 var echoBodies = getPortBodies.Select(b => new Echo.EchoMessage { Payload = ByteString.CopyFrom(b) }.ToByteArray()).ToList();
                 foreach (var streams in new[] { 16, 64 })
                 {
-                    var baseline = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
-                    var getPort = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
+                    var echoRuns = new List<H2Load.Result>();
+                    var getPortRuns = new List<H2Load.Result>();
+                    for (var round = 1; round <= rounds; round++)
+                    {
+                        var e = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
+                        var g = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
+                        echoRuns.Add(e);
+                        getPortRuns.Add(g);
+                        output.WriteLine($"  4 x {streams}, round {round}: echo {e.RequestsPerSecond:0} req/s p99 {e.P99Milliseconds:0.0} ms; " +
+                                         $"GetPort {g.RequestsPerSecond:0} req/s p99 {g.P99Milliseconds:0.0} ms ({g.RequestsPerSecond / e.RequestsPerSecond:0.00} of echo)");
+                    }
+
+                    var baseline = H2Load.Result.Pool(echoRuns);
+                    var getPort = H2Load.Result.Pool(getPortRuns);
+                    var ratios = getPortRuns.Zip(echoRuns, (g, e) => g.RequestsPerSecond / e.RequestsPerSecond).ToList();
                     table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds,
                         baseline.Failed, "1.00");
                     table.Add("GetPort (gateway -> port grain)", $"4 x {streams}", getPort.RequestsPerSecond, getPort.P50Milliseconds, getPort.P99Milliseconds,
-                        getPort.Failed, $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00}");
+                        getPort.Failed, $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00} ({ratios.Min():0.00}-{ratios.Max():0.00})");
                 }
             }
             finally
