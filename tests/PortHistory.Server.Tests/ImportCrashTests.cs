@@ -1,3 +1,4 @@
+using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
 
@@ -39,5 +40,44 @@ public sealed class ImportCrashTests(RegistryServerFixture fixture)
         var completed = await EditionUpload.ImportAllAsync(server.Channel, rest);
         Assert.All(completed, p => Assert.Contains(p[^1].Stage, new[] { ImportStage.Committed, ImportStage.AlreadyImported }));
         Assert.Equal(await RegistryDigest.ComputeAsync(fixture.Server.Channel), await RegistryDigest.ComputeAsync(server.Channel));
+    }
+
+    [Fact]
+    public async Task Port_stages_that_fail_for_a_passing_database_reason_are_retried_and_the_import_gives_the_clean_history()
+    {
+        var connectionString = fixture.Postgres.ConnectionString("flaky-stages");
+        await using var server = new ServerProcess(connectionString);
+        await server.StartAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        // Every 300th grain state write fails with a serialization failure (SQLSTATE 40001, the kind a client may
+        // retry). The sequence counts writes outside the failing transactions, so a retried write goes through.
+        await ExecuteAsync(dataSource, """
+            CREATE SEQUENCE injected_fault_writes;
+            CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('injected_fault_writes') % 300 = 0 THEN
+                    RAISE EXCEPTION 'injected fault' USING ERRCODE = 'serialization_failure';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER inject_fault BEFORE INSERT OR UPDATE ON orleansstorage FOR EACH ROW EXECUTE FUNCTION inject_fault();
+            """);
+
+        var imports = await EditionUpload.ImportAllAsync(server.Channel, RegistryData.EditionFiles.Select(RegistryData.PathOf));
+
+        await using (var count = dataSource.CreateCommand("SELECT last_value FROM injected_fault_writes"))
+        {
+            var injected = (long)(await count.ExecuteScalarAsync())! / 300;
+            Assert.True(injected >= 20, $"only {injected} faults were injected");
+        }
+        await ExecuteAsync(dataSource, "DROP TRIGGER inject_fault ON orleansstorage");
+        Assert.All(imports, p => Assert.Equal(ImportStage.Committed, p[^1].Stage));
+        Assert.Equal(await RegistryDigest.ComputeAsync(fixture.Server.Channel), await RegistryDigest.ComputeAsync(server.Channel));
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 }
