@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 
@@ -16,15 +17,22 @@ public sealed class ServerProcess : IAsyncDisposable
     private Process? _process;
 
     private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), $"porthistory-admin-{Guid.NewGuid():N}");
+    private readonly string? _certificateFile;
+    private readonly X509Certificate2? _certificate;
     private string? _adminToken;
+    private int _certificatesPresented;
 
-    public ServerProcess(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="certificate">When given, the gRPC endpoint serves TLS with it (written to a PKCS#12 file the
+    /// server reads), and this process's channels trust exactly that certificate.</param>
+    public ServerProcess(string connectionString, IReadOnlyDictionary<string, string>? settings = null, X509Certificate2? certificate = null)
     {
         GrpcPort = PostgresServer.FreePort();
+        _certificate = certificate;
+        Address = $"{(certificate is null ? "http" : "https")}://127.0.0.1:{GrpcPort}";
         _environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__PortHistory"] = connectionString,
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GrpcPort}",
+            ["Kestrel__Endpoints__Grpc__Url"] = Address,
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
@@ -33,10 +41,22 @@ public sealed class ServerProcess : IAsyncDisposable
             ["PortHistory__Verdicts__CheckpointInterval"] = "00:00:01",
             ["PortHistory__Sightings__DispatchWindow"] = "00:00:00.100",
         };
+        if (certificate is not null)
+        {
+            var password = Guid.NewGuid().ToString("N");
+            _certificateFile = Path.Combine(Path.GetTempPath(), $"porthistory-tls-{Guid.NewGuid():N}.pfx");
+            File.WriteAllBytes(_certificateFile, certificate.Export(X509ContentType.Pkcs12, password));
+            _environment["Kestrel__Endpoints__Grpc__Certificate__Path"] = _certificateFile;
+            _environment["Kestrel__Endpoints__Grpc__Certificate__Password"] = password;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
         Channel = ChannelWith(() => AdminToken);
-        AnonymousChannel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        AnonymousChannel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024, HttpHandler = Handler(), DisposeHttpClient = true });
     }
+
+    /// <summary>How many TLS handshakes this process's channels made in which the server presented the configured certificate.</summary>
+    public int CertificatesPresented => _certificatesPresented;
 
     /// <summary>The bootstrap admin token the server wrote at its first start.</summary>
     public string AdminToken => _adminToken ??= File.ReadAllText(_tokenFile).Trim();
@@ -48,18 +68,34 @@ public sealed class ServerProcess : IAsyncDisposable
     public GrpcChannel ChannelWith(Func<string> token) => GrpcChannel.ForAddress(Address, new GrpcChannelOptions
     {
         MaxReceiveMessageSize = 64 * 1024 * 1024,
-        Credentials = Grpc.Core.ChannelCredentials.Create(Grpc.Core.ChannelCredentials.Insecure,
+        HttpHandler = Handler(),
+        DisposeHttpClient = true,
+        Credentials = Grpc.Core.ChannelCredentials.Create(_certificate is null ? Grpc.Core.ChannelCredentials.Insecure : Grpc.Core.ChannelCredentials.SecureSsl,
             Grpc.Core.CallCredentials.FromInterceptor((_, metadata) =>
             {
                 metadata.Add("authorization", $"Bearer {token()}");
                 return Task.CompletedTask;
             })),
-        UnsafeUseInsecureChannelCallCredentials = true,
+        UnsafeUseInsecureChannelCallCredentials = _certificate is null,
     });
 
     public int GrpcPort { get; }
 
-    public string Address => $"http://127.0.0.1:{GrpcPort}";
+    public string Address { get; }
+
+    /// <summary>Cleartext: the channel's own handler. Over TLS, the server must present the configured certificate; nothing else is trusted.</summary>
+    private SocketsHttpHandler? Handler()
+    {
+        if (_certificate is not { } expected) return null;
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+        {
+            var same = presented is not null && presented.GetCertHashString() == expected.GetCertHashString();
+            if (same) Interlocked.Increment(ref _certificatesPresented);
+            return same;
+        };
+        return handler;
+    }
 
     public GrpcChannel Channel { get; }
 
@@ -139,6 +175,7 @@ public sealed class ServerProcess : IAsyncDisposable
         AnonymousChannel.Dispose();
         _process?.Dispose();
         File.Delete(_tokenFile);
+        if (_certificateFile is not null) File.Delete(_certificateFile);
     }
 
     /// <summary>The server built in the same configuration as the tests (dotnet test builds the whole solution).</summary>
