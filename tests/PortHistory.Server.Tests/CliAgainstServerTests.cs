@@ -71,6 +71,28 @@ public sealed class CliAgainstServerTests(RegistryServerFixture fixture)
     }
 
     [Fact]
+    public async Task Import_on_server_sends_only_the_path_and_the_server_reads_the_file_itself()
+    {
+        string[] server = ["--server", fixture.Server.Address, "--token", fixture.Server.AdminToken];
+
+        // Already imported: the server hashed the very bytes at that path (no bytes were sent).
+        var existing = await RunAsync([.. server, "import", "--on-server", RegistryData.PathOf("rfc1340.txt")]);
+        Assert.Equal((0, ""), (existing.Exit, existing.Error));
+        Assert.StartsWith("rfc1340.txt: rfc1340: 774 records", existing.Output);
+        Assert.EndsWith("rfc1340.txt: rfc1340: already imported; nothing changed", existing.Output.Trim());
+
+        var missing = await RunAsync([.. server, "import", "--on-server", "/nonexistent/rfc1340.txt"]);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("server_path: no such file on the server: /nonexistent/rfc1340.txt", missing.Error);
+
+        // A path and bytes together are ambiguous.
+        var both = await RegistryServerFixture.FailsAsync(() => EditionUpload.ImportAsync(fixture.Server.Channel, RegistryData.PathOf("rfc1340.txt"),
+            new Contracts.V1.ImportEditionHeader { ServerPath = RegistryData.PathOf("rfc1340.txt") }));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, both.StatusCode);
+        Assert.StartsWith("chunk: ", both.Status.Detail);
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_a_clear_error()
     {
         var run = await RunAsync("--server", $"http://127.0.0.1:{PostgresServer.FreePort()}", "port", "22");
