@@ -14,7 +14,7 @@ namespace PortHistory.Server.Tests;
 public sealed class TlsTests(RegistryServerFixture fixture)
 {
     [Fact]
-    public async Task With_a_certificate_the_gateway_serves_grpc_over_tls_to_clients_that_trust_it_and_refuses_cleartext()
+    public async Task With_a_certificate_the_gateway_serves_grpc_over_tls_to_the_cli_and_the_agent_when_they_trust_it_and_refuses_cleartext()
     {
         using var certificate = SelfSigned();
         await using var server = new ServerProcess(fixture.Postgres.ConnectionString("tls"), certificate: certificate);
@@ -31,19 +31,34 @@ public sealed class TlsTests(RegistryServerFixture fixture)
         var refused = await RegistryServerFixture.FailsAsync(() => new Grpc.Health.V1.Health.HealthClient(cleartext).CheckAsync(new Grpc.Health.V1.HealthCheckRequest()).ResponseAsync);
         Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
 
-        // The CLI, as its own process, trusts what the machine's OpenSSL trust settings say; SSL_CERT_FILE adds a private CA.
+        // The CLI and the agent, each as its own process, trust what the machine's OpenSSL trust settings say;
+        // SSL_CERT_FILE adds a private CA.
         var pem = Path.Combine(Path.GetTempPath(), $"porthistory-ca-{Guid.NewGuid():N}.pem");
         await File.WriteAllTextAsync(pem, certificate.ExportCertificatePem());
+        var trustIt = new Dictionary<string, string> { ["SSL_CERT_FILE"] = pem };
+        string[] port776 = ["--server", server.Address, "--token", server.AdminToken, "port", "776", "--transport", "tcp", "--json"];
         try
         {
-            var trusted = await RunCliAsync(server, new Dictionary<string, string> { ["SSL_CERT_FILE"] = pem });
+            var trusted = await RunAsync("PortHistory.Cli", "porthistory.dll", port776, trustIt);
             Assert.True(trusted.Exit == 0, trusted.Error);
             Assert.Contains("wpages", trusted.Output);
 
-            var untrusted = await RunCliAsync(server, new Dictionary<string, string>());
+            var untrusted = await RunAsync("PortHistory.Cli", "porthistory.dll", port776, []);
             Assert.NotEqual(0, untrusted.Exit);
             Assert.DoesNotContain("wpages", untrusted.Output);
             Assert.Contains("certificate", untrusted.Error, StringComparison.OrdinalIgnoreCase);
+
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var listening = (uint)((IPEndPoint)listener.LocalEndpoint).Port;
+            var agentToken = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "tls agent", Role = Role.Agent });
+            var agent = await RunAsync("PortHistory.Agent", "porthistory-agent.dll",
+                ["--server", server.Address, "--token", agentToken.Token, "--host-ref", "tls-host", "--once"], trustIt);
+            Assert.True(agent.Exit == 0, agent.Output + agent.Error);
+            var observed = await SightingsServer.EventuallyAsync(
+                () => new Contracts.V1.Observations.ObservationsClient(server.Channel).GetObservedAsync(new GetObservedRequest { Port = listening, Transport = Transport.Tcp }).ResponseAsync,
+                r => r.Observed.Transports.Count == 1);
+            Assert.Equal(["tls-host"], Assert.Single(observed.Observed.Transports[0].Processes).HostRefs);
         }
         finally
         {
@@ -64,32 +79,21 @@ public sealed class TlsTests(RegistryServerFixture fixture)
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    /// <summary>The CLI from its own build output (the copy next to the tests resolves the tests' dependency versions).</summary>
-    private static string CliAssembly
+    /// <summary>A tool from its own build output (the copy next to the tests resolves the tests' dependency versions).</summary>
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(string project, string assembly, string[] arguments,
+        Dictionary<string, string> environment)
     {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                ? "Release"
-                : "Debug";
-            return Path.Combine(RegistryData.RepositoryRoot, "src", "PortHistory.Cli", "bin", configuration, "net10.0", "porthistory.dll");
-        }
-    }
-
-    private static async Task<(int Exit, string Output, string Error)> RunCliAsync(ServerProcess server, Dictionary<string, string> environment)
-    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release"
+            : "Debug";
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { CliAssembly, "--server", server.Address, "--token", server.AdminToken,
-                     "port", "776", "--transport", "tcp", "--json" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        start.ArgumentList.Add(Path.Combine(RegistryData.RepositoryRoot, "src", project, "bin", configuration, "net10.0", assembly));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment.Remove("SSL_CERT_FILE");
         foreach (var (key, value) in environment) start.Environment[key] = value;
         using var process = Process.Start(start)!;
