@@ -79,20 +79,17 @@ public sealed class TlsTests(RegistryServerFixture fixture)
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    /// <summary>A tool from its own build output (the copy next to the tests resolves the tests' dependency versions).</summary>
+    /// <summary>A tool as its own process, from its own build output.</summary>
     private static async Task<(int Exit, string Output, string Error)> RunAsync(string project, string assembly, string[] arguments,
         Dictionary<string, string> environment)
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-            ? "Release"
-            : "Debug";
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(RegistryData.RepositoryRoot, "src", project, "bin", configuration, "net10.0", assembly));
+        start.ArgumentList.Add(ServerProcess.BuiltAssembly(project, assembly));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment.Remove("SSL_CERT_FILE");
         foreach (var (key, value) in environment) start.Environment[key] = value;

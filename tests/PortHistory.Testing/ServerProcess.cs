@@ -179,15 +179,18 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server built in the same configuration as the tests (dotnet test builds the whole solution).</summary>
-    private static string ServerAssembly
+    private static string ServerAssembly => BuiltAssembly("PortHistory.Server", "PortHistory.Server.dll");
+
+    /// <summary>
+    /// A project's own build output, in the configuration the tests run in. Tools are run from there: the copies next
+    /// to the tests resolve the tests' dependency versions, not their own.
+    /// </summary>
+    public static string BuiltAssembly(string project, string assembly)
     {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                ? "Release"
-                : "Debug";
-            var path = Path.Combine(RegistryData.RepositoryRoot, "src", "PortHistory.Server", "bin", configuration, "net10.0", "PortHistory.Server.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException($"build the server first: {path} is missing");
-        }
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release"
+            : "Debug";
+        var path = Path.Combine(RegistryData.RepositoryRoot, "src", project, "bin", configuration, "net10.0", assembly);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"build {project} first: {path} is missing");
     }
 }
