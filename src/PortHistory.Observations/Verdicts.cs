@@ -33,13 +33,18 @@ public sealed record VerdictResult(VerdictKind Kind, string Reason, string? Assi
 /// <summary>The verdict for one (port, transport), from what is assigned and what fleets observe, with a reason in plain words.</summary>
 public static class VerdictRules
 {
+    /// <summary>Processes a verdict names at most.</summary>
+    public const int NamedProcesses = 3;
+
     /// <returns>The verdict, or null when there is nothing to say (not assigned, not observed).</returns>
     public static VerdictResult? Decide(int port, RegistrySide registry, IReadOnlyList<ObservedProcessSide> observed, long hostsOnPort,
         long reportingHosts, VerdictOptions options)
     {
         var visible = observed.Where(p => p.Hosts >= options.MinHostsPerProcess).OrderByDescending(p => p.Hosts).ThenBy(p => p.Process, StringComparer.Ordinal).ToList();
-        var names = visible.Select(p => p.Process).ToList();
-        var seen = string.Join(", ", visible.Select(Describe));
+        // A reason names a few processes, however many there are: reasons and index rows stay small.
+        var names = visible.Take(NamedProcesses).Select(p => p.Process).ToList();
+        var seen = string.Join(", ", visible.Take(NamedProcesses).Select(Describe))
+                   + (visible.Count > NamedProcesses ? $" and {visible.Count - NamedProcesses} more process(es)" : "");
 
         if (port >= VerdictOptions.FirstDynamicPort)
         {

@@ -55,7 +55,7 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
     public async Task Sightings_let_go_under_overload_still_reach_a_grain_that_stays_active()
     {
         var server = await fixture.SharedAsync("overflow", () => SightingsServer.StartAsync(fixture.Postgres, "overflow",
-            new Dictionary<string, string> { ["PortHistory__Sightings__MaxPendingDeliveries"] = "10" }));
+            new Dictionary<string, string> { ["PortHistory__Sightings__MaxPendingDeliveryBytes"] = "1000" }));
         var client = new Sightings.SightingsClient(server.Agent);
         var observed = new ObservationsService.ObservationsClient(server.Admin);
         Task<GetObservedResponse> ReadAsync() => observed.GetObservedAsync(new GetObservedRequest { Port = 30100, Transport = Transport.Tcp }).ResponseAsync;

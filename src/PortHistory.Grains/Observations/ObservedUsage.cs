@@ -12,6 +12,14 @@ public sealed class ObservedUsage
 
     [Id(1)]
     public List<TransportUsage> Transports { get; set; } = [];
+
+    /// <summary>Journal entries that could not be applied (out-of-range values that bypassed validation): skipped, counted.</summary>
+    [Id(2)]
+    public long Quarantined { get; set; }
+
+    /// <summary>The first few reasons for <see cref="Quarantined"/>, for admins.</summary>
+    [Id(3)]
+    public List<string> QuarantineReasons { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("porthistory.TransportUsage")]
@@ -20,9 +28,9 @@ public sealed class TransportUsage
     [Id(0)]
     public Transport Transport { get; set; }
 
-    /// <summary>Distinct hosts, as 64-bit hashes of their host_ref.</summary>
+    /// <summary>Distinct hosts of states written before <see cref="Hosts"/> existed; moved there on activation.</summary>
     [Id(1)]
-    public HashSet<ulong> Hosts { get; set; } = [];
+    public HashSet<ulong>? LegacyHosts { get; set; }
 
     [Id(2)]
     public long Sightings { get; set; }
@@ -33,16 +41,28 @@ public sealed class TransportUsage
     [Id(4)]
     public DateTime LastSeen { get; set; }
 
-    /// <summary>By process name and executable.</summary>
+    /// <summary>By process name and executable: the processes with the most weight, at most a fixed number.</summary>
     [Id(5)]
     public Dictionary<string, ProcessUsage> Processes { get; set; } = [];
+
+    /// <summary>Distinct hosts, by 64-bit hashes of their host_ref.</summary>
+    [Id(6)]
+    public HostSet Hosts { get; set; } = new();
+
+    /// <summary>Everything of the processes that were pushed out of <see cref="Processes"/>, added up.</summary>
+    [Id(7)]
+    public ProcessUsage? Other { get; set; }
+
+    /// <summary>How many processes <see cref="Other"/> adds up.</summary>
+    [Id(8)]
+    public long OtherProcesses { get; set; }
 }
 
 [GenerateSerializer, Alias("porthistory.ProcessUsage")]
 public sealed class ProcessUsage
 {
-    /// <summary>Host ids kept for admins, per process; the distinct count uses <see cref="Hosts"/>.</summary>
-    public const int HostRefsKept = 200;
+    /// <summary>Host ids kept for admins, per process (examples to start an investigation from, not a list of all).</summary>
+    public const int HostRefsKept = 16;
 
     [Id(0)]
     public string Name { get; set; } = "";
@@ -50,8 +70,9 @@ public sealed class ProcessUsage
     [Id(1)]
     public string Executable { get; set; } = "";
 
+    /// <summary>Distinct hosts of states written before <see cref="Hosts"/> existed; moved there on activation.</summary>
     [Id(2)]
-    public HashSet<ulong> Hosts { get; set; } = [];
+    public HashSet<ulong>? LegacyHosts { get; set; }
 
     [Id(3)]
     public List<string> HostRefs { get; set; } = [];
@@ -79,6 +100,16 @@ public sealed class ProcessUsage
 
     [Id(11)]
     public long Unprivileged { get; set; }
+
+    [Id(12)]
+    public HostSet Hosts { get; set; } = new();
+
+    /// <summary>
+    /// Rank for keeping the process among the port's listed ones (Space-Saving: sightings since it was listed, plus the
+    /// weight of the process it replaced). Any process with more than 1/N of a transport's sightings stays listed.
+    /// </summary>
+    [Id(13)]
+    public long Weight { get; set; }
 }
 
 /// <summary>

@@ -8,20 +8,47 @@ namespace PortHistory.Grains.Observations;
 /// <summary>
 /// Observed usage of one port: applying journal entries exactly once (per-writer watermarks), the summaries callers
 /// see (privacy floor for non-admins, host ids for admins only), and the verdicts against the registry.
+/// What agents send cannot grow it without bound: per transport at most <see cref="MaxProcessesPerTransport"/>
+/// processes are kept (the rest added up as "other"), distinct hosts are counted in a <see cref="HostSet"/>, an
+/// entry that cannot be applied is quarantined (skipped and counted), and answers stay within a size budget.
 /// </summary>
-internal sealed class PortObservations(uint port, ObservedUsage usage, IObservationContext context)
+internal sealed class PortObservations
 {
+    public const int MaxProcessesPerTransport = 32;
+
+    /// <summary>Encoded bytes of one transport's listed processes in an answer (four transports stay well under 64 KB).</summary>
+    public const int AnswerBytesPerTransport = 12 * 1024;
+
+    private const int QuarantineReasonsKept = 5;
+    private const string OtherName = "(other)";
     private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
+    private readonly uint _port;
+    private readonly ObservedUsage _usage;
+    private readonly IObservationContext _context;
+
     // Lookups by transport and by (transport, process, executable), without building the stored string key per sighting.
-    private readonly TransportUsage?[] _transports = IndexTransports(usage);
-    private readonly Dictionary<(Transport, string, string), ProcessUsage> _processes = usage.Transports
-        .SelectMany(t => t.Processes.Values.Select(p => ((t.Transport, p.Name, p.Executable), p)))
-        .ToDictionary(x => x.Item1, x => x.p);
+    private readonly TransportUsage?[] _transports = new TransportUsage?[(int)Transport.Dccp + 1];
+    private readonly Dictionary<(Transport, string, string), ProcessUsage> _processes = [];
 
-    public ObservedUsage Usage => usage;
+    public PortObservations(uint port, ObservedUsage usage, IObservationContext context)
+    {
+        (_port, _usage, _context) = (port, usage, context);
+        foreach (var transport in usage.Transports)
+        {
+            MoveLegacyHosts(transport.LegacyHosts, transport.Hosts, HostSetLimits.Transport);
+            transport.LegacyHosts = null;
+            _transports[(int)transport.Transport] = transport;
+            foreach (var process in transport.Processes.Values)
+            {
+                MoveLegacyHosts(process.LegacyHosts, process.Hosts, HostSetLimits.Process);
+                process.LegacyHosts = null;
+                _processes[(transport.Transport, process.Name, process.Executable)] = process;
+            }
+        }
+    }
 
-    public long Watermark(int writer) => usage.Watermarks.GetValueOrDefault(writer);
+    public long Watermark(int writer) => _usage.Watermarks.GetValueOrDefault(writer);
 
     /// <summary>Applies the entries (in sequence order) past this writer's watermark; returns how many were new.</summary>
     public int Apply(int writer, IReadOnlyList<ObservationEntry> entries)
@@ -31,22 +58,30 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         foreach (var entry in entries)
         {
             if (entry.Seq <= watermark) continue;
-            Add(entry);
+            // A bad entry must not stop the port: it is counted and passed over, and the watermark moves past it.
+            if (Unusable(entry) is { } reason) Quarantine(writer, entry.Seq, reason);
+            else Add(entry);
             watermark = entry.Seq;
             applied++;
         }
 
-        if (applied > 0) usage.Watermarks[writer] = watermark;
+        if (applied > 0) _usage.Watermarks[writer] = watermark;
         return applied;
     }
 
-    public bool HasObservations => usage.Transports.Count > 0;
+    public bool HasObservations => _usage.Transports.Count > 0;
 
     public ObservedSummary Summary(bool includeHostRefs, Transport only = Transport.Unspecified)
     {
-        var minimum = context.Options.MinHostsPerProcess;
-        var summary = new ObservedSummary { Port = port, ReportingHosts = (ulong)context.ReportingHosts };
-        foreach (var transport in usage.Transports.OrderBy(t => t.Transport))
+        var minimum = _context.Options.MinHostsPerProcess;
+        var summary = new ObservedSummary { Port = _port, ReportingHosts = (ulong)_context.ReportingHosts };
+        if (includeHostRefs)
+        {
+            summary.QuarantinedSightings = (ulong)_usage.Quarantined;
+            summary.QuarantineReasons.AddRange(_usage.QuarantineReasons);
+        }
+
+        foreach (var transport in _usage.Transports.OrderBy(t => t.Transport))
         {
             if (only != Transport.Unspecified && transport.Transport != only) continue;
             var observed = new ObservedTransport
@@ -57,6 +92,9 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
                 FirstSeen = Timestamp.FromDateTime(transport.FirstSeen),
                 LastSeen = Timestamp.FromDateTime(transport.LastSeen),
             };
+            var other = transport.Other is { } evicted ? Fold(null, evicted) : null;
+            var otherProcesses = transport.OtherProcesses;
+            var budget = AnswerBytesPerTransport;
             foreach (var process in transport.Processes.Values.OrderByDescending(p => p.Hosts.Count).ThenBy(p => p.Name, StringComparer.Ordinal))
             {
                 // Below the floor a process could single out a host: only admins see it.
@@ -66,22 +104,22 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
                     continue;
                 }
 
-                var item = new ObservedProcess
+                var item = ToContract(process, process.Name, includeHostRefs);
+                budget -= item.CalculateSize();
+                if (budget < 0)
                 {
-                    ProcessName = process.Name,
-                    Executable = process.Executable,
-                    DistinctHosts = (ulong)process.Hosts.Count,
-                    Sightings = (ulong)process.Sightings,
-                    FirstSeen = Timestamp.FromDateTime(process.FirstSeen),
-                    LastSeen = Timestamp.FromDateTime(process.LastSeen),
-                    WildcardSightings = (ulong)process.Wildcard,
-                    LoopbackSightings = (ulong)process.Loopback,
-                    SpecificSightings = (ulong)process.Specific,
-                    PrivilegedSightings = (ulong)process.Privileged,
-                    UnprivilegedSightings = (ulong)process.Unprivileged,
-                };
-                if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
+                    other = Fold(other, process);
+                    otherProcesses++;
+                    continue;
+                }
+
                 observed.Processes.Add(item);
+            }
+
+            if (other is not null)
+            {
+                observed.Other = ToContract(other, OtherName, includeHostRefs: false);
+                observed.OtherProcesses = (uint)Math.Min(otherProcesses, uint.MaxValue);
             }
 
             summary.Transports.Add(observed);
@@ -97,13 +135,13 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         foreach (var transport in AllTransports)
         {
             var side = registry(transport);
-            var observed = usage.Transports.FirstOrDefault(t => t.Transport == transport);
+            var observed = _transports[(int)transport];
             var known = new HashSet<string>(side.AssignedNames, StringComparer.OrdinalIgnoreCase);
             var processes = observed is null
                 ? []
                 : observed.Processes.Values.Select(p => new ObservedProcessSide(p.Name, p.Executable, p.Hosts.Count, p.Sightings,
-                    context.Processes.Match(p.Name, p.Executable, known.Contains))).ToList();
-            var result = VerdictRules.Decide((int)port, side, processes, observed?.Hosts.Count ?? 0, context.ReportingHosts, context.Options);
+                    _context.Processes.Match(p.Name, p.Executable, known.Contains))).ToList();
+            var result = VerdictRules.Decide((int)_port, side, processes, observed?.Hosts.Count ?? 0, _context.ReportingHosts, _context.Options);
             if (result is not null) verdicts.Add((transport, result, observed));
         }
 
@@ -128,11 +166,26 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         [.. Verdicts(registry).Where(v => v.Usage is not null).Select(v => new ObservationIndexRow(v.Transport, v.Usage!.Hosts.Count, v.Usage.Sightings,
             v.Usage.FirstSeen, v.Usage.LastSeen, (ContractVerdictKind)(int)v.Result.Kind, v.Result.Reason, v.Result.AssignedService, [.. v.Result.ObservedProcesses]))];
 
-    private static TransportUsage?[] IndexTransports(ObservedUsage usage)
+    /// <summary>
+    /// What the ingest path guarantees, checked again: rows can reach the journal by other ways (an older server, a
+    /// hand-made row, a caller inside the cluster), and one of them must not stop the port.
+    /// </summary>
+    private static string? Unusable(ObservationEntry entry) => entry switch
     {
-        var index = new TransportUsage?[(int)Transport.Dccp + 1];
-        foreach (var transport in usage.Transports) index[(int)transport.Transport] = transport;
-        return index;
+        { Transport: Transport.Unspecified } => "transport is unspecified",
+        _ when !System.Enum.IsDefined(entry.Transport) => $"unknown transport {(int)entry.Transport}",
+        _ when !System.Enum.IsDefined(entry.Scope) => $"unknown bind scope {(int)entry.Scope}",
+        { HostRef: null } or { Process: null } or { Executable: null } => "a text field is missing",
+        _ when entry.HostRef.Length > 128 => $"host_ref is {entry.HostRef.Length} characters",
+        _ when entry.Process.Length > 256 => $"process is {entry.Process.Length} characters",
+        _ when entry.Executable.Length > 4096 => $"executable is {entry.Executable.Length} characters",
+        _ => null,
+    };
+
+    private void Quarantine(int writer, long seq, string reason)
+    {
+        _usage.Quarantined++;
+        if (_usage.QuarantineReasons.Count < QuarantineReasonsKept) _usage.QuarantineReasons.Add($"writer {writer} seq {seq}: {reason}");
     }
 
     private void Add(ObservationEntry entry)
@@ -141,11 +194,11 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         if (transport is null)
         {
             transport = new TransportUsage { Transport = entry.Transport, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
-            usage.Transports.Add(transport);
+            _usage.Transports.Add(transport);
             _transports[(int)entry.Transport] = transport;
         }
 
-        transport.Hosts.Add(entry.HostHash);
+        transport.Hosts.Add(entry.HostHash, HostSetLimits.Transport);
         transport.Sightings++;
         if (entry.ObservedAt < transport.FirstSeen) transport.FirstSeen = entry.ObservedAt;
         if (entry.ObservedAt > transport.LastSeen) transport.LastSeen = entry.ObservedAt;
@@ -153,22 +206,84 @@ internal sealed class PortObservations(uint port, ObservedUsage usage, IObservat
         if (!_processes.TryGetValue((entry.Transport, entry.Process, entry.Executable), out var process))
         {
             process = new ProcessUsage { Name = entry.Process, Executable = entry.Executable, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
-            transport.Processes[entry.Process + "\0" + entry.Executable] = process;
+            if (transport.Processes.Count >= MaxProcessesPerTransport) process.Weight = Evict(transport);
+            transport.Processes[Key(entry.Process, entry.Executable)] = process;
             _processes[(entry.Transport, entry.Process, entry.Executable)] = process;
         }
 
-        if (process.Hosts.Add(entry.HostHash) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
+        if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
         process.Sightings++;
-        if (entry.ObservedAt < process.FirstSeen) process.FirstSeen = entry.ObservedAt;
-        if (entry.ObservedAt > process.LastSeen) process.LastSeen = entry.ObservedAt;
-        switch (entry.Scope)
+        process.Weight++;
+        Record(process, entry.ObservedAt, entry.Scope, entry.Privileged, 1);
+    }
+
+    /// <summary>
+    /// Space-Saving (Metwally et al.): the process of least weight makes room, its counts go to "other", and the newcomer
+    /// starts from its weight. Returns that weight.
+    /// </summary>
+    private long Evict(TransportUsage transport)
+    {
+        var (key, least) = transport.Processes.MinBy(p => p.Value.Weight);
+        transport.Processes.Remove(key);
+        _processes.Remove((transport.Transport, least.Name, least.Executable));
+        transport.Other = Fold(transport.Other, least);
+        transport.OtherProcesses++;
+        return least.Weight;
+    }
+
+    /// <summary>Adds a process's counts into an "other" aggregate.</summary>
+    private static ProcessUsage Fold(ProcessUsage? other, ProcessUsage process)
+    {
+        other ??= new ProcessUsage { Name = OtherName, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen };
+        other.Hosts.UnionWith(process.Hosts, HostSetLimits.Process);
+        other.Sightings += process.Sightings;
+        if (process.FirstSeen < other.FirstSeen) other.FirstSeen = process.FirstSeen;
+        if (process.LastSeen > other.LastSeen) other.LastSeen = process.LastSeen;
+        (other.Wildcard, other.Loopback, other.Specific) = (other.Wildcard + process.Wildcard, other.Loopback + process.Loopback, other.Specific + process.Specific);
+        (other.Privileged, other.Unprivileged) = (other.Privileged + process.Privileged, other.Unprivileged + process.Unprivileged);
+        return other;
+    }
+
+    private static void Record(ProcessUsage process, DateTime observedAt, BindScope scope, bool privileged, long count)
+    {
+        if (observedAt < process.FirstSeen) process.FirstSeen = observedAt;
+        if (observedAt > process.LastSeen) process.LastSeen = observedAt;
+        switch (scope)
         {
-            case BindScope.Wildcard: process.Wildcard++; break;
-            case BindScope.Loopback: process.Loopback++; break;
-            default: process.Specific++; break;
+            case BindScope.Wildcard: process.Wildcard += count; break;
+            case BindScope.Loopback: process.Loopback += count; break;
+            default: process.Specific += count; break;
         }
 
-        if (entry.Privileged) process.Privileged++;
-        else process.Unprivileged++;
+        if (privileged) process.Privileged += count;
+        else process.Unprivileged += count;
+    }
+
+    private static ObservedProcess ToContract(ProcessUsage process, string name, bool includeHostRefs)
+    {
+        var item = new ObservedProcess
+        {
+            ProcessName = name,
+            Executable = process.Executable,
+            DistinctHosts = (ulong)process.Hosts.Count,
+            Sightings = (ulong)process.Sightings,
+            FirstSeen = Timestamp.FromDateTime(process.FirstSeen),
+            LastSeen = Timestamp.FromDateTime(process.LastSeen),
+            WildcardSightings = (ulong)process.Wildcard,
+            LoopbackSightings = (ulong)process.Loopback,
+            SpecificSightings = (ulong)process.Specific,
+            PrivilegedSightings = (ulong)process.Privileged,
+            UnprivilegedSightings = (ulong)process.Unprivileged,
+        };
+        if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
+        return item;
+    }
+
+    private static string Key(string process, string executable) => process + "\0" + executable;
+
+    private static void MoveLegacyHosts(HashSet<ulong>? legacy, HostSet into, HostSetLimits limits)
+    {
+        if (legacy is null) return;
+        foreach (var host in legacy) into.Add(host, limits);
     }
 }

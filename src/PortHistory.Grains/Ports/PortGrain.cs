@@ -22,6 +22,10 @@ public sealed class PortGrain(
     private GetPortResponse? _common;
     private long _commonGeneration = -1;
     private int _dirty;
+
+    // The watermarks as last written to storage: only these may be recorded for the compactor, which deletes journal
+    // rows below them (the in-memory ones run ahead of the stored state between checkpoints).
+    private Dictionary<int, long> _storedWatermarks = [];
     private IGrainTimer? _checkpointTimer;
 
     private uint Port => (uint)this.GetPrimaryKeyLong();
@@ -35,6 +39,7 @@ public sealed class PortGrain(
 
         // Sightings journaled after the last checkpoint (a crash, or deliveries to an activation that is gone).
         _observations = new PortObservations(Port, current.Observed, observationContext);
+        _storedWatermarks = new Dictionary<int, long>(current.Observed.Watermarks);
         await CatchUpAsync(cancellationToken);
     }
 
@@ -105,7 +110,7 @@ public sealed class PortGrain(
     public async Task RefreshVerdictsAsync()
     {
         Invalidate();
-        if (_observations.HasObservations) await journal.RecordCheckpointAsync((int)Port, state.State.Observed.Watermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
+        if (_observations.HasObservations) await journal.RecordCheckpointAsync((int)Port, _storedWatermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
     }
 
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)
@@ -174,6 +179,7 @@ public sealed class PortGrain(
         try
         {
             await state.WriteStateAsync();
+            _storedWatermarks = new Dictionary<int, long>(state.State.Observed.Watermarks);
         }
         catch (Exception e) when (DatabaseFailure(e) is { } database)
         {
@@ -198,7 +204,7 @@ public sealed class PortGrain(
         var written = _dirty;
         if (_observations.HasObservations)
         {
-            await journal.RecordCheckpointAsync((int)Port, state.State.Observed.Watermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
+            await journal.RecordCheckpointAsync((int)Port, _storedWatermarks, _observations.IndexRows(Answers().Now), CancellationToken.None);
         }
 
         _dirty -= Math.Min(_dirty, written);

@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using PortHistory.Server.Infrastructure.Access;
@@ -5,12 +6,13 @@ using PortHistory.Server.Infrastructure.Access;
 namespace PortHistory.Server.Apis;
 
 /// <summary>
-/// The gateway's only interceptor: authorizes the call (<see cref="CallAuthorization"/>), runs it, and maps any failure,
-/// a refused authorization's included, to a status code (<see cref="RpcErrorMapping"/>). One stage rather than one
-/// per policy: every interceptor stage is resolved, dispatched and wrapped anew on every call, and on the GetPort hot
-/// path that was a measurable share of the gateway's work.
+/// The gateway's only interceptor: authorizes the call (<see cref="CallAuthorization"/>), holds one of the token's
+/// concurrent-call permits while it runs (<see cref="CallLimits"/>), and maps any failure, a refused authorization's
+/// included, to a status code (<see cref="RpcErrorMapping"/>). One stage rather than one per policy: every
+/// interceptor stage is resolved, dispatched and wrapped anew on every call, and on the GetPort hot path that was a
+/// measurable share of the gateway's work.
 /// </summary>
-public sealed class GatewayInterceptor(CallAuthorization authorization, RpcErrorMapping errors) : Interceptor
+public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimits limits, RpcErrorMapping errors) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -18,18 +20,28 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         // Unary reads are the hot path: a cached token and an answer from a silo's published board complete at once,
         // and then no state machine is built.
         Task<TResponse> call;
+        RateLimitLease? lease = null;
         try
         {
             var authorized = authorization.AuthorizeAsync(context);
             if (!authorized.IsCompletedSuccessfully) return AuthorizeThenCallAsync(authorized, request, context, continuation);
+            lease = Enter(context);
             call = continuation(request, context);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e)
         {
+            lease?.Dispose();
+            if (e is RpcException) throw;
             throw errors.Map(e, context);
         }
 
-        return call.IsCompletedSuccessfully ? call : MapFailureAsync(call, context);
+        if (call.IsCompletedSuccessfully)
+        {
+            lease?.Dispose();
+            return call;
+        }
+
+        return MapFailureAsync(call, lease, context);
     }
 
     private async Task<TResponse> AuthorizeThenCallAsync<TRequest, TResponse>(ValueTask authorized, TRequest request, ServerCallContext context,
@@ -40,6 +52,7 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         try
         {
             await authorized;
+            using var lease = Enter(context);
             return await continuation(request, context);
         }
         catch (Exception e) when (e is not RpcException)
@@ -48,7 +61,7 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         }
     }
 
-    private async Task<TResponse> MapFailureAsync<TResponse>(Task<TResponse> call, ServerCallContext context)
+    private async Task<TResponse> MapFailureAsync<TResponse>(Task<TResponse> call, RateLimitLease? lease, ServerCallContext context)
     {
         try
         {
@@ -58,6 +71,10 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         {
             throw errors.Map(e, context);
         }
+        finally
+        {
+            lease?.Dispose();
+        }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
@@ -66,6 +83,7 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         try
         {
             await authorization.AuthorizeAsync(context);
+            using var lease = Enter(context);
             await continuation(request, responseStream, context);
         }
         catch (Exception e) when (e is not RpcException)
@@ -80,6 +98,7 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         try
         {
             await authorization.AuthorizeAsync(context);
+            using var lease = Enter(context);
             return await continuation(requestStream, context);
         }
         catch (Exception e) when (e is not RpcException)
@@ -94,6 +113,7 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
         try
         {
             await authorization.AuthorizeAsync(context);
+            using var lease = Enter(context);
             await continuation(requestStream, responseStream, context);
         }
         catch (Exception e) when (e is not RpcException)
@@ -101,4 +121,8 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, RpcError
             throw errors.Map(e, context);
         }
     }
+
+    /// <summary>Health calls carry no token and take no permit.</summary>
+    private RateLimitLease? Enter(ServerCallContext context) =>
+        CallAuthorization.TryPrincipalOf(context) is { } principal ? limits.Enter(principal) : null;
 }

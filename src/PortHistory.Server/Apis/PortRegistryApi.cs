@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
@@ -11,7 +12,13 @@ namespace PortHistory.Server.Apis;
 /// porthistory.v1.PortRegistry: single-port reads go to the port's grain, cross-port reads to the query index in
 /// PostgreSQL. Nothing here activates more than one grain per request.
 /// </summary>
-public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, EditionStore editions, PortAnswerBoard board, IEditionCatalog catalog)
+public sealed class PortRegistryApi(
+    IGrainFactory grains,
+    QueryIndex index,
+    EditionStore editions,
+    PortAnswerBoard board,
+    IEditionCatalog catalog,
+    IOptions<QueryOptions> queries)
     : PortRegistry.PortRegistryBase
 {
     private const int BatchSize = 512;
@@ -42,21 +49,29 @@ public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, Edit
         var from = Requests.Text(request.FromEdition, "from_edition", 128);
         var to = Requests.Text(request.ToEdition, "to_edition", 128);
         var ports = Requests.Range(request.Ports, "ports");
-        DiffEditionsResult diff;
+        using var deadline = QueryDeadline(context);
         try
         {
-            diff = await index.DiffAsync(from, to, ports, context.CancellationToken);
-        }
-        catch (UnknownEditionException e)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
-        }
+            DiffEditionsResult diff;
+            try
+            {
+                diff = await index.DiffAsync(from, to, ports, deadline.Token);
+            }
+            catch (UnknownEditionException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+            }
 
-        foreach (var batch in diff.Entries.Chunk(BatchSize).DefaultIfEmpty([]))
+            foreach (var batch in diff.Entries.Chunk(BatchSize).DefaultIfEmpty([]))
+            {
+                var response = new DiffEditionsResponse { From = diff.From, To = diff.To };
+                response.Entries.AddRange(batch.Select(e => e.ToProto()));
+                await responseStream.WriteAsync(response, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
-            var response = new DiffEditionsResponse { From = diff.From, To = diff.To };
-            response.Entries.AddRange(batch.Select(e => e.ToProto()));
-            await responseStream.WriteAsync(response, context.CancellationToken);
+            throw QueryTooLong();
         }
     }
 
@@ -66,31 +81,55 @@ public sealed class PortRegistryApi(IGrainFactory grains, QueryIndex index, Edit
         var asOf = Requests.Date(request.AsOf, "as_of");
         var status = Requests.Status(request.Status);
         var transport = Requests.Transport(request.Transport);
-        var result = await index.ListPortsAsync(range, asOf, (short)status, (short)transport, context.CancellationToken);
-
-        // Segments arrive per transport; answer port by port, each port's transports in order.
-        var byTransport = result.Segments.GroupBy(s => s.Transport).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
-        var cursors = new int[byTransport.Count];
-        var batch = new ListPortsResponse { Edition = result.Edition };
-        for (var port = result.Range.First; port <= result.Range.Last; port++)
+        using var deadline = QueryDeadline(context);
+        try
         {
-            for (var t = 0; t < byTransport.Count; t++)
+            var sent = false;
+            ListPortsResponse? batch = null;
+            await foreach (var page in index.ListPortsAsync(range, asOf, (short)status, (short)transport, deadline.Token))
             {
-                var segments = byTransport[t];
-                while (cursors[t] < segments.Count && segments[cursors[t]].Last < port) cursors[t]++;
-                if (cursors[t] >= segments.Count || segments[cursors[t]].First > port) continue;
-                var segment = segments[cursors[t]];
-                var assignment = new PortAssignment { Port = (uint)port, Transport = (Transport)segment.Transport, Since = segment.Version.From };
-                assignment.Records.AddRange(segment.Version.Records);
-                batch.Ports.Add(assignment);
-                if (batch.Ports.Count < BatchSize) continue;
-                await responseStream.WriteAsync(batch, context.CancellationToken);
-                batch = new ListPortsResponse { Edition = result.Edition };
+                batch ??= new ListPortsResponse { Edition = page.Edition };
+                // Segments arrive per transport; answer port by port, each port's transports in order.
+                var byTransport = page.Segments.GroupBy(s => s.Transport).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
+                var cursors = new int[byTransport.Count];
+                for (var port = page.Range.First; port <= page.Range.Last; port++)
+                {
+                    for (var t = 0; t < byTransport.Count; t++)
+                    {
+                        var segments = byTransport[t];
+                        while (cursors[t] < segments.Count && segments[cursors[t]].Last < port) cursors[t]++;
+                        if (cursors[t] >= segments.Count || segments[cursors[t]].First > port) continue;
+                        var segment = segments[cursors[t]];
+                        var assignment = new PortAssignment { Port = (uint)port, Transport = (Transport)segment.Transport, Since = segment.Version.From };
+                        assignment.Records.AddRange(segment.Version.Records);
+                        batch.Ports.Add(assignment);
+                        if (batch.Ports.Count < BatchSize) continue;
+                        await responseStream.WriteAsync(batch, deadline.Token);
+                        sent = true;
+                        batch = new ListPortsResponse { Edition = page.Edition };
+                    }
+                }
             }
-        }
 
-        if (batch.Ports.Count > 0 || result.Segments.Count == 0) await responseStream.WriteAsync(batch, context.CancellationToken);
+            // An empty listing is still one answer, naming the edition.
+            if (batch is not null && (batch.Ports.Count > 0 || !sent)) await responseStream.WriteAsync(batch, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw QueryTooLong();
+        }
     }
+
+    /// <summary>The call's own cancellation, and the server's limit on how long a listing may take (a slow reader holds a snapshot open).</summary>
+    private CancellationTokenSource QueryDeadline(ServerCallContext context)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        deadline.CancelAfter(queries.Value.MaxDuration);
+        return deadline;
+    }
+
+    private RpcException QueryTooLong() =>
+        new(new Status(StatusCode.DeadlineExceeded, $"the query took longer than the server allows ({queries.Value.MaxDuration.TotalSeconds:0} s); ask for a smaller range"));
 
     public override async Task<ListEditionsResponse> ListEditions(ListEditionsRequest request, ServerCallContext context)
     {

@@ -4,6 +4,7 @@ using PortHistory.Contracts.V1;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Infrastructure.Registry;
 
 namespace PortHistory.Server.Apis;
@@ -17,7 +18,9 @@ public sealed class RegistryAdminApi(
     EditionImporter importer,
     EditionStore editions,
     ImportProgressHub progress,
-    IOptions<ImportOptions> options) : RegistryAdmin.RegistryAdminBase
+    ImportDirectory importDirectory,
+    IOptions<ImportOptions> options,
+    ILogger<RegistryAdminApi> logger) : RegistryAdmin.RegistryAdminBase
 {
     public override async Task ImportEdition(IAsyncStreamReader<ImportEditionRequest> requestStream, IServerStreamWriter<ImportEditionProgress> responseStream,
         ServerCallContext context)
@@ -44,9 +47,16 @@ public sealed class RegistryAdminApi(
         {
             edition = EditionReader.Read(new EditionContent(bytes, source), readOptions);
         }
+        catch (EditionFormatException e) when (header.ServerPath.Length > 0)
+        {
+            // A file of the server's own: its content is not the caller's to read, so the reason stays in the log.
+            logger.LogWarning("Import of {Path} refused: {Reason}", source, e.Message);
+            var where = e.Line is { } at ? $" at line {at}" : "";
+            throw Requests.Invalid("server_path", $"{source} is not a readable edition{where}; the reason is in the server log");
+        }
         catch (EditionFormatException e)
         {
-            var trailers = new Metadata { { "edition-source", e.SourceName }, { "edition-reason", e.Reason } };
+            var trailers = new Metadata { { "edition-source", Ascii(e.SourceName) }, { "edition-reason", Ascii(e.Reason) } };
             if (e.Line is { } line) trailers.Add("edition-line", line.ToString(System.Globalization.CultureInfo.InvariantCulture));
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"file: {e.Message}"), trailers);
         }
@@ -115,10 +125,15 @@ public sealed class RegistryAdminApi(
         if (header.ServerPath.Length > 0)
         {
             if (await requestStream.MoveNext(cancellation)) throw Requests.Invalid("chunk", "send no file bytes together with server_path");
-            var file = new FileInfo(header.ServerPath);
-            if (!file.Exists) throw Requests.Invalid("server_path", $"no such file on the server: {header.ServerPath}");
-            if (file.Length > limit) throw Requests.Invalid("server_path", $"the file is {file.Length} bytes; the limit is {limit}");
-            return (await File.ReadAllBytesAsync(file.FullName, cancellation), file.FullName);
+            var path = Requests.Text(header.ServerPath, "server_path", 4096);
+            try
+            {
+                return await importDirectory.ReadAsync(path, cancellation);
+            }
+            catch (ImportPathException e)
+            {
+                throw Requests.Invalid("server_path", e.Message);
+            }
         }
 
         using var buffer = new MemoryStream();
@@ -131,8 +146,15 @@ public sealed class RegistryAdminApi(
         }
 
         if (buffer.Length == 0) throw Requests.Invalid("chunk", "no file bytes received (send chunks after the header, or set server_path)");
+        if (header.FileName.Length > 0 && WireText.Check(header.FileName, 255) is { } badName) throw Requests.Invalid("file_name", badName);
         return (buffer.ToArray(), header.FileName.Length > 0 ? header.FileName : "upload");
     }
+
+    /// <summary>Metadata values are printable ASCII; anything else would fail the whole answer.</summary>
+    private static string Ascii(string text) => string.Create(Math.Min(text.Length, 1024), text, (span, source) =>
+    {
+        for (var i = 0; i < span.Length; i++) span[i] = source[i] is >= ' ' and <= '~' ? source[i] : '?';
+    });
 
     private async Task<ImportEditionProgress> FinalAsync(string editionId, ImportStage stage, string message, CancellationToken cancellation)
     {

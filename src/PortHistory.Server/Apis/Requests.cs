@@ -1,6 +1,7 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Validation;
 using DomainRange = PortHistory.Registry.Model.PortRange;
 
 namespace PortHistory.Server.Apis;
@@ -48,8 +49,7 @@ public static class Requests
     public static string Text(string value, string field, int maxLength)
     {
         var trimmed = value.Trim();
-        if (trimmed.Length == 0) throw Invalid(field, "is required");
-        if (trimmed.Length > maxLength) throw Invalid(field, $"is longer than {maxLength} characters");
+        if (WireText.Check(trimmed, maxLength, required: true) is { } reason) throw Invalid(field, reason);
         return trimmed;
     }
 }

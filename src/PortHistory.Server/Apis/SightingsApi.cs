@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Infrastructure.Access;
@@ -10,7 +11,13 @@ namespace PortHistory.Server.Apis;
 /// porthistory.v1.Sightings: validates a batch (bad sightings are rejected with field and reason, the rest go on),
 /// applies the agent's rate limit, and answers only once the batch is durable.
 /// </summary>
-public sealed class SightingsApi(SightingValidator validator, SightingIngest ingest, SightingRateLimiter limiter) : Sightings.SightingsBase
+public sealed class SightingsApi(
+    SightingValidator validator,
+    SightingIngest ingest,
+    SightingRateLimiter limiter,
+    CallAuthorization authorization,
+    IOptions<SightingOptions> options)
+    : Sightings.SightingsBase
 {
     public override async Task<BatchResult> ReportBatch(SightingBatch request, ServerCallContext context) =>
         await RecordAsync(request, context);
@@ -18,8 +25,18 @@ public sealed class SightingsApi(SightingValidator validator, SightingIngest ing
     public override async Task<ReportResponse> Report(IAsyncStreamReader<SightingBatch> requestStream, ServerCallContext context)
     {
         var response = new ReportResponse();
+        var limit = options.Value.MaxBatchesPerStream;
         await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken))
         {
+            // The answer holds a result per batch: a stream without end would hold them without end.
+            if (response.Batches.Count >= limit)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"a Report stream takes at most {limit} batches; the first {limit} are recorded, send the rest on a new stream"));
+            }
+
+            // A stream outlives a revocation: its token is checked again (from the cache) for every batch.
+            await authorization.AuthorizeAsync(context);
             response.Batches.Add(await RecordAsync(batch, context));
         }
 
@@ -28,17 +45,10 @@ public sealed class SightingsApi(SightingValidator validator, SightingIngest ing
 
     private async Task<BatchResult> RecordAsync(SightingBatch batch, ServerCallContext context)
     {
-        var validated = validator.Validate(batch);
-        var result = new BatchResult { BatchId = batch.BatchId };
-        result.Rejected.AddRange(validated.Rejected);
-        if (validated.Error is not null)
-        {
-            result.Error = validated.Error;
-            return result;
-        }
-
+        // Every batch costs, the empty and the refused ones too (at least one sighting's worth): validating and
+        // answering them is work, and a flood of them must meet the limit like any other.
         var principal = CallAuthorization.PrincipalOf(context);
-        var wait = limiter.TryTake(principal.TokenId, validated.Accepted.Count);
+        var wait = limiter.TryTake(principal.TokenId, Math.Max(1, batch.Sightings.Count));
         if (wait > TimeSpan.Zero)
         {
             var milliseconds = Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
@@ -49,6 +59,18 @@ public sealed class SightingsApi(SightingValidator validator, SightingIngest ing
                     { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
                 });
         }
+
+        var validated = validator.Validate(batch);
+        var result = new BatchResult { BatchId = batch.BatchId.Length <= 64 ? batch.BatchId : "" };
+        result.Rejected.AddRange(validated.Rejected);
+        if (validated.Error is not null)
+        {
+            result.Error = validated.Error;
+            return result;
+        }
+
+        // Nothing to record: no journal transaction and no batch row (a retry gives the same answer anyway).
+        if (validated.Accepted.Count == 0) return result;
 
         var recorded = await ingest.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
         result.Accepted = (uint)recorded.Accepted;

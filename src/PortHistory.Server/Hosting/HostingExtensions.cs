@@ -96,6 +96,8 @@ public static partial class HostingExtensions
     {
         builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
         builder.Services.AddSingleton<EditionStore>();
+        builder.Services.AddSingleton<ImportDirectory>();
+        builder.Services.Configure<QueryOptions>(builder.Configuration.GetSection(QueryOptions.Section));
         builder.Services.AddSingleton<QueryIndex>();
         builder.Services.AddSingleton<ImportProgressHub>();
         builder.Services.AddSingleton<EditionImporter>();
@@ -133,6 +135,7 @@ public static partial class HostingExtensions
         builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddSingleton<SightingRateLimiter>();
+        builder.Services.AddSingleton<CallLimits>();
         builder.Services.AddHostedService<AccessTokenListener>();
         return builder;
     }
@@ -150,11 +153,15 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<SightingsApi>();
         builder.Services.AddSingleton<ObservationsApi>();
         builder.Services.AddSingleton<AccessAdminApi>();
+        // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
+        // unauthenticated caller: small for everything, larger only where the contract needs it.
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<GatewayInterceptor>();
-            o.MaxReceiveMessageSize = 8 * 1024 * 1024;
-        });
+            o.MaxReceiveMessageSize = 64 * 1024;
+        })
+        .AddServiceOptions<SightingsApi>(o => o.MaxReceiveMessageSize = 8 * 1024 * 1024)
+        .AddServiceOptions<RegistryAdminApi>(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024);
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
         return builder;

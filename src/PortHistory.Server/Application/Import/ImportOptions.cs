@@ -18,6 +18,12 @@ public sealed class ImportOptions
 
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The only directory ImportEdition may read a server_path from (files below it, links resolved). Unset: imports by
+    /// path are refused and editions are uploaded instead.
+    /// </summary>
+    public string? ImportDirectory { get; set; }
+
     /// <summary>Apply editions left pending by an earlier run as soon as the server starts.</summary>
     public bool ResumePending { get; set; } = true;
 }

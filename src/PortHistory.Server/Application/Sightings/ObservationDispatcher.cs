@@ -13,10 +13,13 @@ namespace PortHistory.Server.Application.Sightings;
 public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<SightingOptions> options, ILogger<ObservationDispatcher> logger)
     : BackgroundService
 {
+    /// <summary>Deliveries of one port's entries tried this often before they are left to the journal.</summary>
+    private const int MaxDeliveryAttempts = 5;
+
     private readonly object _gate = new();
     private readonly Dictionary<int, long[]> _lastEnqueued = [];
     private Dictionary<int, List<PortDelta>> _pending = [];
-    private int _pendingEntries;
+    private long _pendingBytes;
 
     /// <summary>Entries one journal writer has just committed, in its sequence order.</summary>
     public void Enqueue(int writer, IReadOnlyList<(int Port, ObservationEntry Entry)> entries)
@@ -30,13 +33,33 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
                 var delta = Of(deltas, writer) ?? Add(deltas, new PortDelta(writer, last[port]));
                 delta.Entries.Add(entry);
                 last[port] = entry.Seq;
+                _pendingBytes += SizeOf(entry);
             }
 
-            _pendingEntries += entries.Count;
-            if (_pendingEntries > options.Value.MaxPendingDeliveries)
+            if (_pendingBytes > options.Value.MaxPendingDeliveryBytes)
             {
-                logger.LogWarning("{Count} sightings wait for their grains; letting them go from memory (the grains read them from the journal)", _pendingEntries);
+                logger.LogWarning("{Bytes} bytes of sightings wait for their grains; letting them go from memory (the grains read them from the journal)", _pendingBytes);
                 LetGo();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A flush of a writer failed, and may have committed all the same (a connection lost during COMMIT): each port is
+    /// told the journal may hold its entries up to the given sequence numbers. The grain reads what is there; its
+    /// next deliveries from this writer name these numbers, so a gap is seen even when nothing else arrives.
+    /// </summary>
+    public void MayHaveCommitted(int writer, IReadOnlyDictionary<int, long> lastSeqPerPort)
+    {
+        lock (_gate)
+        {
+            if (!_lastEnqueued.TryGetValue(writer, out var last)) _lastEnqueued[writer] = last = new long[65536];
+            foreach (var (port, seq) in lastSeqPerPort)
+            {
+                last[port] = Math.Max(last[port], seq);
+                if (!_pending.TryGetValue(port, out var deltas)) _pending[port] = deltas = [];
+                if (Of(deltas, writer) is { } delta) delta.PreviousSeq = Math.Max(delta.PreviousSeq, seq);
+                else deltas.Add(new PortDelta(writer, seq));
             }
         }
     }
@@ -65,7 +88,7 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
                 if (_pending.Count == 0) continue;
                 window = _pending;
                 _pending = [];
-                _pendingEntries = 0;
+                _pendingBytes = 0;
             }
 
             await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
@@ -86,7 +109,11 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
         }
     }
 
-    /// <summary>A failed delivery goes before anything newer for the port from its writer, keeping its place in the sequence.</summary>
+    /// <summary>
+    /// A failed delivery goes before anything newer for the port from its writer, keeping its place in the sequence.
+    /// After a few failed attempts its entries are let go (the grain reads them from the journal when it next gets a
+    /// delivery), so a port whose grain keeps failing holds no memory.
+    /// </summary>
     private void Requeue(int port, List<PortDelta> failed)
     {
         lock (_gate)
@@ -94,15 +121,18 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
             if (!_pending.TryGetValue(port, out var newer)) _pending[port] = newer = [];
             foreach (var delta in failed)
             {
+                delta.Attempts++;
+                var kept = delta.Attempts < MaxDeliveryAttempts ? delta : new PortDelta(delta.Writer, delta.LastSeq) { Attempts = delta.Attempts };
                 if (Of(newer, delta.Writer) is { } later)
                 {
-                    delta.Entries.AddRange(later.Entries);
+                    kept.Entries.AddRange(later.Entries);
+                    kept.PreviousSeq = Math.Max(kept.PreviousSeq, later.PreviousSeq);
                     newer.Remove(later);
-                    _pendingEntries -= later.Entries.Count;
+                    _pendingBytes -= later.Entries.Sum(SizeOf);
                 }
 
-                newer.Add(delta);
-                _pendingEntries += delta.Entries.Count;
+                newer.Add(kept);
+                _pendingBytes += kept.Entries.Sum(SizeOf);
             }
         }
     }
@@ -119,11 +149,11 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
             for (var i = 0; i < deltas.Count; i++)
             {
                 var delta = deltas[i];
-                if (delta.Entries.Count > 0) deltas[i] = new PortDelta(delta.Writer, delta.Entries[^1].Seq);
+                if (delta.Entries.Count > 0) deltas[i] = new PortDelta(delta.Writer, delta.LastSeq);
             }
         }
 
-        _pendingEntries = 0;
+        _pendingBytes = 0;
     }
 
     private static PortDelta? Of(List<PortDelta> deltas, int writer)
@@ -142,12 +172,20 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
         return delta;
     }
 
+    /// <summary>What an entry holds in memory, roughly: the record, its strings (two bytes a character) and list slots.</summary>
+    private static long SizeOf(ObservationEntry entry) => 96 + 2L * (entry.HostRef.Length + entry.Process.Length + entry.Executable.Length);
+
     private sealed class PortDelta(int writer, long previousSeq)
     {
         public int Writer { get; } = writer;
 
-        public long PreviousSeq { get; } = previousSeq;
+        /// <summary>The journal may hold this writer's entries for the port up to here that are not in <see cref="Entries"/>.</summary>
+        public long PreviousSeq { get; set; } = previousSeq;
 
         public List<ObservationEntry> Entries { get; } = [];
+
+        public int Attempts { get; set; }
+
+        public long LastSeq => Entries.Count > 0 ? Math.Max(Entries[^1].Seq, PreviousSeq) : PreviousSeq;
     }
 }

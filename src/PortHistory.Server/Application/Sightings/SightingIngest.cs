@@ -181,8 +181,11 @@ public sealed class SightingIngest(
         }
         catch
         {
-            // Nothing of this flush was written: its sequence numbers are used again.
-            lane.Seq = startSeq;
+            // The commit may have gone through even so (the connection died after PostgreSQL committed): the sequence
+            // numbers are never used again, and each port is told the journal may hold entries up to them, so its grain
+            // reads them if they are there. A retry of the batch then finds it recorded and counts it once.
+            lane.Seq = startSeq + written.Sum(p => p.Sightings.Count);
+            dispatcher.MayHaveCommitted(writer, LastSeqPerPort(written, startSeq));
             throw;
         }
 
@@ -206,6 +209,18 @@ public sealed class SightingIngest(
             var accepted = recorded.TryGetValue(pending.BatchId, out var count) ? count : pending.Sightings.Count;
             pending.Result.TrySetResult(new IngestResult(accepted, Duplicate: true));
         }
+    }
+
+    private static Dictionary<int, long> LastSeqPerPort(List<Pending> written, long startSeq)
+    {
+        var last = new Dictionary<int, long>();
+        var seq = startSeq;
+        foreach (var pending in written)
+        {
+            foreach (var s in pending.Sightings) last[s.Port] = ++seq;
+        }
+
+        return last;
     }
 
     /// <summary>COPY text format: backslash, tab, newline and carriage return are escaped; nothing else needs to be.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
+using PortHistory.Server.Application.Validation;
 
 namespace PortHistory.Server.Application.Sightings;
 
@@ -10,6 +11,9 @@ public sealed class SightingOptions
     public const string Section = "PortHistory:Sightings";
 
     public int MaxBatchSize { get; set; } = 5000;
+
+    /// <summary>Batches one Report stream takes (its answer holds a result for each).</summary>
+    public int MaxBatchesPerStream { get; set; } = 1000;
 
     /// <summary>Sightings observed further ahead than this (clock skew) are refused.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
@@ -27,10 +31,10 @@ public sealed class SightingOptions
     public int Writers { get; set; } = 4;
 
     /// <summary>
-    /// Sightings held in memory for delivery to the grains at most. Beyond it they are let go, and each port they were
-    /// for is told to read them from the journal instead.
+    /// Memory that sightings waiting for delivery to the grains may take, in bytes (counted from their text). Beyond it
+    /// they are let go, and each port they were for is told to read them from the journal instead.
     /// </summary>
-    public int MaxPendingDeliveries { get; set; } = 4_000_000;
+    public long MaxPendingDeliveryBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>A journal writer silent (no heartbeat) this long belongs to a process that is gone.</summary>
     public TimeSpan WriterTimeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -68,7 +72,14 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
 {
     public ValidatedBatch Validate(SightingBatch batch)
     {
-        if (!Guid.TryParse(batch.BatchId, out var batchId)) return new ValidatedBatch(Guid.Empty, [], [], $"batch_id: \"{Cut(batch.BatchId)}\" is not a UUID");
+        if (!Guid.TryParse(batch.BatchId, out var batchId))
+        {
+            // Echoed only when it is short plain text.
+            return new ValidatedBatch(Guid.Empty, [], [], WireText.Check(batch.BatchId, 64) is null
+                ? $"batch_id: \"{batch.BatchId}\" is not a UUID"
+                : "batch_id: is not a UUID");
+        }
+
         var limit = options.Value.MaxBatchSize;
         if (batch.Sightings.Count > limit) return new ValidatedBatch(batchId, [], [], $"sightings: {batch.Sightings.Count} in one batch; the limit is {limit}");
 
@@ -105,10 +116,16 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         valid = null;
         if (!s.HasPort) return ("port", "is required (0-65535)");
         if (s.Port > 65535) return ("port", $"must be 0-65535, got {s.Port}");
+        // Protobuf keeps enum numbers it does not know: every enum is checked against its defined values.
         if (s.Transport == Transport.Unspecified) return ("transport", "is required (tcp, udp, sctp or dccp)");
-        if (s.Transport > Transport.Dccp) return ("transport", $"unknown transport {(int)s.Transport}");
-        if (TooLong(s.HostRef, 128, required: true) is { } badHostRef) return ("host_ref", badHostRef);
+        if (!Enum.IsDefined(s.Transport)) return ("transport", $"unknown transport {(int)s.Transport}");
+        if (!Enum.IsDefined(s.BindScope)) return ("bind_scope", $"unknown bind scope {(int)s.BindScope}");
+        if (!Enum.IsDefined(s.AddressFamily)) return ("address_family", $"unknown address family {(int)s.AddressFamily}");
+        if (!Enum.IsDefined(s.State)) return ("state", $"unknown socket state {(int)s.State}");
+        if (WireText.Check(s.HostRef, 128, required: true) is { } badHostRef) return ("host_ref", badHostRef);
         if (s.ObservedAt is null) return ("observed_at", "is required");
+        // Timestamp.ToDateTime checks nanos (0-999,999,999) and the seconds' range (years 1-9999).
+        if (s.ObservedAt.Nanos is < 0 or > 999_999_999) return ("observed_at", $"nanos must be 0-999999999, got {s.ObservedAt.Nanos}");
         DateTime observed;
         try
         {
@@ -122,20 +139,17 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         if (observed > now + options.Value.MaxClockSkew) return ("observed_at", $"is in the future ({observed:O}, server time {now:O})");
         if (observed < now - options.Value.MaxAge) return ("observed_at", $"is older than the accepted window of {options.Value.MaxAge.TotalDays:0} days");
         if (s.ProcessName.Trim().Length == 0 && s.Executable.Trim().Length == 0) return ("process_name", "is required (or executable)");
-        if (TooLong(s.ProcessName, 256) is { } process) return ("process_name", process);
-        if (TooLong(s.Executable, 4096) is { } executable) return ("executable", executable);
-        if (TooLong(s.User, 256) is { } user) return ("user", user);
-        if (TooLong(s.ContainerId, 256) is { } container) return ("container_id", container);
-        if (TooLong(s.NetworkNamespace, 256) is { } netns) return ("network_namespace", netns);
-        if (s.BindScope is < BindScope.Unspecified or > BindScope.Specific) return ("bind_scope", $"unknown bind scope {(int)s.BindScope}");
-        if (s.AddressFamily is < AddressFamily.Unspecified or > AddressFamily.Ipv6) return ("address_family", $"unknown address family {(int)s.AddressFamily}");
-        if (s.State is < SocketState.Unspecified or > SocketState.Bound) return ("state", $"unknown socket state {(int)s.State}");
-        if (s.Pid > int.MaxValue) return ("pid", "is out of range");
+        if (WireText.Check(s.ProcessName, 256) is { } process) return ("process_name", process);
+        if (WireText.Check(s.Executable, 4096) is { } executable) return ("executable", executable);
+        if (WireText.Check(s.User, 256) is { } user) return ("user", user);
+        if (WireText.Check(s.ContainerId, 256) is { } container) return ("container_id", container);
+        if (WireText.Check(s.NetworkNamespace, 256) is { } netns) return ("network_namespace", netns);
+        if (s.Pid > int.MaxValue) return ("pid", $"must be at most {int.MaxValue}, got {s.Pid}");
 
-        if (TooLong(s.LocalAddress, 64) is { } badAddress) return ("local_address", badAddress);
+        if (WireText.Check(s.LocalAddress, 64) is { } badAddress) return ("local_address", badAddress);
         var address = s.LocalAddress.Trim();
         IPAddress? parsed = null;
-        if (address.Length > 0 && !IPAddress.TryParse(WithoutZone(address), out parsed)) return ("local_address", $"\"{Cut(address)}\" is not an IP address");
+        if (address.Length > 0 && !IPAddress.TryParse(WithoutZone(address), out parsed)) return ("local_address", $"\"{address}\" is not an IP address");
         var scope = s.BindScope;
         if (scope == BindScope.Unspecified)
         {
@@ -157,20 +171,10 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         return null;
     }
 
-    private static string? TooLong(string value, int max, bool required = false)
-    {
-        if (required && value.Trim().Length == 0) return "is required";
-        if (value.Length > max) return $"is longer than {max} characters";
-        // PostgreSQL text cannot hold NUL.
-        return value.Contains('\0') ? "contains a NUL character" : null;
-    }
-
     /// <summary>"fe80::1%eth0" → "fe80::1": the zone does not change the scope.</summary>
     private static ReadOnlySpan<char> WithoutZone(string address)
     {
         var zone = address.IndexOf('%');
         return zone < 0 ? address : address.AsSpan(0, zone);
     }
-
-    private static string Cut(string text) => text.Length <= 64 ? text : text[..64] + "…";
 }

@@ -20,13 +20,31 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
 {
     public const string Channel = "porthistory_tokens";
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan Negative = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Negative = TimeSpan.FromSeconds(30);
     private const long BootstrapLock = 0x706f7274_61646d6e; // "portadmn"
-    private readonly ConcurrentDictionary<string, (Principal? Principal, DateTime Until)> _cache = new(StringComparer.Ordinal);
+    private const string SecretPrefix = "ph_";
+    private const int SecretLength = 46; // "ph_" and 32 random bytes in unpadded base64url
 
-    // Looked up by the secret as it sits in the header: no string is cut out of it per call.
-    private ConcurrentDictionary<string, (Principal? Principal, DateTime Until)>.AlternateLookup<ReadOnlySpan<char>> CacheBySecret =>
-        _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+    /// <summary>Unknown secrets remembered at most (the oldest go first); each miss costs a hash and a query.</summary>
+    private const int NegativeEntries = 10_000;
+
+    // Known tokens (a handful, issued by admins) and unknown secrets (anyone can present any number) apart, so that
+    // guessing can neither fill the memory nor push out the tokens in use.
+    private readonly ConcurrentDictionary<string, (Principal Principal, DateTime Until)> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTime> _unknown = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _unknownOrder = new();
+
+    // Database lookups in flight at most: a flood of unknown secrets must not take the connection pool.
+    private readonly SemaphoreSlim _lookups = new(4);
+
+    // Bumped by every revocation: a lookup that started before it does not cache what it read.
+    private long _generation;
+
+    private ConcurrentDictionary<string, (Principal Principal, DateTime Until)>.AlternateLookup<ReadOnlySpan<char>> KnownBySecret =>
+        _known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private ConcurrentDictionary<string, DateTime>.AlternateLookup<ReadOnlySpan<char>> UnknownBySecret =>
+        _unknown.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public async Task<(TokenInfo Info, string Secret)> IssueAsync(string name, Role role, CancellationToken cancellationToken)
     {
@@ -36,7 +54,7 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
 
     private async Task<(TokenInfo Info, string Secret)> IssueAsync(NpgsqlConnection connection, string name, Role role, CancellationToken cancellationToken)
     {
-        var secret = "ph_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         await using var command = new NpgsqlCommand(
             "INSERT INTO access_tokens (token_id, name, role, token_hash) VALUES (@id, @name, @role, @hash) RETURNING created_at", connection);
@@ -62,7 +80,7 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
             if (await reader.ReadAsync(cancellationToken)) info = Read(reader);
         }
 
-        _cache.Clear();
+        Invalidate();
         await using (var notify = dataSource.CreateCommand($"NOTIFY {Channel}"))
         {
             await notify.ExecuteNonQueryAsync(cancellationToken);
@@ -82,26 +100,62 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     }
 
     /// <summary>The principal of a presented secret, or null when it is unknown or revoked.</summary>
-    public ValueTask<Principal?> ValidateAsync(ReadOnlySpan<char> secret, CancellationToken cancellationToken) =>
+    public ValueTask<Principal?> ValidateAsync(ReadOnlySpan<char> secret, CancellationToken cancellationToken)
+    {
         // Keyed by the presented secret itself: a hit (nearly every call) hashes nothing and allocates nothing.
-        CacheBySecret.TryGetValue(secret, out var cached) && cached.Until > DateTime.UtcNow
-            ? ValueTask.FromResult(cached.Principal)
-            : LookUpAsync(secret.ToString(), cancellationToken);
+        var now = DateTime.UtcNow;
+        if (KnownBySecret.TryGetValue(secret, out var known) && known.Until > now) return ValueTask.FromResult<Principal?>(known.Principal);
+        // Something that cannot be a token is refused without a hash or a query.
+        if (!LooksLikeSecret(secret)) return ValueTask.FromResult<Principal?>(null);
+        if (UnknownBySecret.TryGetValue(secret, out var until) && until > now) return ValueTask.FromResult<Principal?>(null);
+        return LookUpAsync(secret.ToString(), cancellationToken);
+    }
+
+    private static bool LooksLikeSecret(ReadOnlySpan<char> secret) =>
+        secret.Length == SecretLength && secret.StartsWith(SecretPrefix, StringComparison.Ordinal)
+        && !secret[SecretPrefix.Length..].ContainsAnyExcept(Base64UrlCharacters);
+
+    private static readonly System.Buffers.SearchValues<char> Base64UrlCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     private async ValueTask<Principal?> LookUpAsync(string secret, CancellationToken cancellationToken)
     {
-        var hash = Hash(secret);
-        await using var command = dataSource.CreateCommand("SELECT token_id, name, role FROM access_tokens WHERE token_hash = @hash AND revoked_at IS NULL");
-        command.Parameters.AddWithValue("hash", hash);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        Principal? principal = await reader.ReadAsync(cancellationToken) ? new Principal(reader.GetString(0), reader.GetString(1), (Role)reader.GetInt16(2)) : null;
-        // Unknown secrets are cached briefly too, but not without bound: someone guessing must not fill the memory.
-        if (principal is not null || _cache.Count < 10_000) _cache[secret] = (principal, DateTime.UtcNow + (principal is null ? Negative : Positive));
+        var generation = Interlocked.Read(ref _generation);
+        await _lookups.WaitAsync(cancellationToken);
+        Principal? principal;
+        try
+        {
+            var hash = Hash(secret);
+            await using var command = dataSource.CreateCommand("SELECT token_id, name, role FROM access_tokens WHERE token_hash = @hash AND revoked_at IS NULL");
+            command.Parameters.AddWithValue("hash", hash);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            principal = await reader.ReadAsync(cancellationToken) ? new Principal(reader.GetString(0), reader.GetString(1), (Role)reader.GetInt16(2)) : null;
+        }
+        finally
+        {
+            _lookups.Release();
+        }
+
+        // A revocation while this lookup ran may concern this very token: then the answer is used once, not kept.
+        if (Interlocked.Read(ref _generation) != generation) return principal;
+        if (principal is not null) _known[secret] = (principal, DateTime.UtcNow + Positive);
+        else RememberUnknown(secret);
         return principal;
     }
 
-    /// <summary>Forgets every cached lookup (another silo revoked a token).</summary>
-    public void Invalidate() => _cache.Clear();
+    private void RememberUnknown(string secret)
+    {
+        if (!_unknown.TryAdd(secret, DateTime.UtcNow + Negative)) return;
+        _unknownOrder.Enqueue(secret);
+        while (_unknown.Count > NegativeEntries && _unknownOrder.TryDequeue(out var oldest)) _unknown.TryRemove(oldest, out _);
+    }
+
+    /// <summary>Forgets every cached lookup (a token was revoked, here or on another silo).</summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        _known.Clear();
+    }
 
     /// <summary>
     /// Makes sure someone can administer the server. With a file configured, the file holds a valid admin token
@@ -115,8 +169,19 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
             if (File.Exists(file) && await ValidateAsync((await File.ReadAllTextAsync(file, cancellationToken)).Trim(), cancellationToken) is { IsAdmin: true }) return;
             var (created, token) = await IssueAsync("bootstrap admin", Role.Admin, cancellationToken);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            await File.WriteAllTextAsync(file, token + "\n", cancellationToken);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Readable by the owner only from its first byte on: written to a new file made with mode 600, then moved.
+            var temporary = file + ".new";
+            File.Delete(temporary);
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using (var stream = new FileStream(temporary, create))
+            await using (var writer = new StreamWriter(stream))
+            {
+                await writer.WriteAsync(token + "\n");
+            }
+
+            File.Move(temporary, file, overwrite: true);
+            // Only the id is logged: the secret is in the file.
             logger.LogWarning("Created an admin token ({TokenId}) in {File}", created.TokenId, file);
             return;
         }

@@ -15,6 +15,10 @@ public sealed class CallAuthorization(AccessTokens tokens)
 
     public static Principal PrincipalOf(ServerCallContext context) => (Principal)context.UserState[PrincipalKey];
 
+    /// <summary>The caller, once authorized; null for the methods open to anyone.</summary>
+    public static Principal? TryPrincipalOf(ServerCallContext context) =>
+        context.UserState.TryGetValue(PrincipalKey, out var principal) ? (Principal)principal : null;
+
     /// <summary>The least role a method needs; null for methods open to anyone (health).</summary>
     public static Role? RequiredRole(string method) => method switch
     {

@@ -12,6 +12,9 @@ public sealed class RateLimitOptions
 
     /// <summary>Sightings an agent may report in one burst.</summary>
     public double Burst { get; set; } = 200_000;
+
+    /// <summary>Calls one token may have in flight at once, of any kind (open streams included).</summary>
+    public int ConcurrentCallsPerToken { get; set; } = 256;
 }
 
 /// <summary>A token bucket per agent token: reports beyond the rate are refused with how long to wait.</summary>

@@ -173,36 +173,53 @@ public sealed class QueryIndex(NpgsqlDataSource dataSource)
         return new DiffEditionsResult(before.Edition, after.Edition, diff.Build());
     }
 
-    /// <summary>Every listed (port, transport) of a range in the edition in effect on a date (or the newest), in port order.</summary>
-    public async Task<ListPortsResult> ListPortsAsync(PortRange range, DateOnly? asOf, short status, short transport, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every listed (port, transport) of a range in the edition in effect on a date (or the newest), in pages of
+    /// <see cref="PortsPerPage"/> ports, all from one snapshot: a caller holds one page in memory, not the range.
+    /// </summary>
+    public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortRange range, DateOnly? asOf, short status, short transport,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var edition = await ResolveAsync(connection, transaction, asOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), cancellationToken);
-        var segments = new List<(short Transport, int First, int Last, TimelineVersion Version)>();
-        if (edition is not null)
+        if (edition is null)
         {
-            await using var command = new NpgsqlCommand("""
+            yield return new ListPortsPage(null, range, []);
+            yield break;
+        }
+
+        for (var first = range.First; first <= range.Last; first += PortsPerPage)
+        {
+            var window = new PortRange(first, Math.Min(range.Last, first + PortsPerPage - 1));
+            var segments = new List<(short Transport, int First, int Last, TimelineVersion Version)>();
+            await using (var command = new NpgsqlCommand("""
                 SELECT transport, port_first, port_last, version FROM index_versions
                 WHERE from_rank <= @rank AND through_rank >= @rank AND port_last >= @lo AND port_first <= @hi AND status <> 0
                   AND (@transport = 0 OR transport = @transport) AND (@status = 0 OR status = @status)
                 ORDER BY transport, port_first
-                """, connection, transaction);
-            command.Parameters.AddWithValue("rank", edition.Rank);
-            command.Parameters.AddWithValue("lo", range.First);
-            command.Parameters.AddWithValue("hi", range.Last);
-            command.Parameters.AddWithValue("transport", transport);
-            command.Parameters.AddWithValue("status", status);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+                """, connection, transaction))
             {
-                segments.Add((reader.GetInt16(0), reader.GetInt32(1), reader.GetInt32(2), TimelineVersion.Parser.ParseFrom(reader.GetFieldValue<byte[]>(3))));
+                command.Parameters.AddWithValue("rank", edition.Rank);
+                command.Parameters.AddWithValue("lo", window.First);
+                command.Parameters.AddWithValue("hi", window.Last);
+                command.Parameters.AddWithValue("transport", transport);
+                command.Parameters.AddWithValue("status", status);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    segments.Add((reader.GetInt16(0), reader.GetInt32(1), reader.GetInt32(2), TimelineVersion.Parser.ParseFrom(reader.GetFieldValue<byte[]>(3))));
+                }
             }
+
+            yield return new ListPortsPage(edition.Edition, window, segments);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new ListPortsResult(edition?.Edition, range, segments);
     }
+
+    /// <summary>Ports per page of <see cref="ListPortsAsync"/>.</summary>
+    public const int PortsPerPage = 4096;
 
     private static DomainRecord[] Records(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal)
@@ -246,7 +263,8 @@ public sealed class QueryIndex(NpgsqlDataSource dataSource)
 
 public sealed record DiffEditionsResult(EditionRef From, EditionRef To, IReadOnlyList<DomainDiffEntry> Entries);
 
-public sealed record ListPortsResult(EditionRef? Edition, PortRange Range, IReadOnlyList<(short Transport, int First, int Last, TimelineVersion Version)> Segments);
+/// <summary>One page of a listing: the segments that overlap its ports (they may reach beyond them).</summary>
+public sealed record ListPortsPage(EditionRef? Edition, PortRange Range, IReadOnlyList<(short Transport, int First, int Last, TimelineVersion Version)> Segments);
 
 /// <summary>A request named an edition that is not (yet) committed.</summary>
 public sealed class UnknownEditionException(string field, string reference)

@@ -1,0 +1,32 @@
+using System.Threading.RateLimiting;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace PortHistory.Server.Infrastructure.Access;
+
+/// <summary>
+/// Calls one token may have in flight at once (streams count for as long as they are open): one caller, buggy or
+/// hostile, cannot hold every worker, connection and stream of the gateway. Beyond it a call is refused with
+/// ResourceExhausted at once rather than queued.
+/// </summary>
+public sealed class CallLimits(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(tokenId =>
+        RateLimitPartition.GetConcurrencyLimiter(tokenId, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = Math.Max(1, options.Value.ConcurrentCallsPerToken),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>A lease to dispose when the call ends, or an RpcException when the token is at its limit.</summary>
+    public RateLimitLease Enter(Principal principal)
+    {
+        var lease = _limiter.AttemptAcquire(principal.TokenId);
+        if (lease.IsAcquired) return lease;
+        lease.Dispose();
+        throw new RpcException(new Status(StatusCode.ResourceExhausted,
+            $"too many calls in flight: token {principal.TokenId} may have {options.Value.ConcurrentCallsPerToken} at once"));
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
