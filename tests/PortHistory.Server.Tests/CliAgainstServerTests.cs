@@ -81,9 +81,9 @@ public sealed class CliAgainstServerTests(RegistryServerFixture fixture)
         Assert.StartsWith("rfc1340.txt: rfc1340: 774 records", existing.Output);
         Assert.EndsWith("rfc1340.txt: rfc1340: already imported; nothing changed", existing.Output.Trim());
 
-        var missing = await RunAsync([.. server, "import", "--on-server", "/nonexistent/rfc1340.txt"]);
+        var missing = await RunAsync([.. server, "import", "--on-server", RegistryData.PathOf("rfc9999.txt")]);
         Assert.Equal(1, missing.Exit);
-        Assert.Contains("server_path: no such file on the server: /nonexistent/rfc1340.txt", missing.Error);
+        Assert.Contains($"server_path: no such file on the server: {RegistryData.PathOf("rfc9999.txt")}", missing.Error);
 
         // A path and bytes together are ambiguous.
         var both = await RegistryServerFixture.FailsAsync(() => EditionUpload.ImportAsync(fixture.Server.Channel, RegistryData.PathOf("rfc1340.txt"),

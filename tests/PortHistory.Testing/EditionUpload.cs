@@ -8,6 +8,26 @@ namespace PortHistory.Testing;
 /// <summary>Imports edition files through the RegistryAdmin gRPC API, as the CLI does.</summary>
 public static class EditionUpload
 {
+    /// <summary>Asks the server to import a file from its own file system (server_path): no bytes are sent.</summary>
+    public static async Task<IReadOnlyList<ImportEditionProgress>> ImportFromServerAsync(GrpcChannel channel, string serverPath)
+    {
+        var client = new RegistryAdmin.RegistryAdminClient(channel);
+        using var call = client.ImportEdition();
+        try
+        {
+            await call.RequestStream.WriteAsync(new ImportEditionRequest { Header = new ImportEditionHeader { ServerPath = serverPath } });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // Refused early: the status comes with the response stream below.
+        }
+
+        var progress = new List<ImportEditionProgress>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync()) progress.Add(message);
+        return progress;
+    }
+
     public static async Task<IReadOnlyList<ImportEditionProgress>> ImportAsync(GrpcChannel channel, string path, ImportEditionHeader? header = null,
         Metadata? headers = null, Action<ImportEditionProgress>? onProgress = null, CancellationToken cancellationToken = default)
     {

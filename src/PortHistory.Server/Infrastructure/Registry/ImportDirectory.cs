@@ -21,7 +21,10 @@ public sealed class ImportDirectory(IOptions<ImportOptions> options)
         var root = options.Value.ImportDirectory;
         if (string.IsNullOrWhiteSpace(root)) throw new ImportPathException("server-side import is off: no import directory is configured (PortHistory:Import:ImportDirectory)");
         var rootPath = RealDirectory(root);
-        var requested = Path.IsPathRooted(path) ? path : Path.Combine(rootPath, path);
+        var requested = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(rootPath, path));
+        // Checked by name before anything is opened (so nothing is told of files elsewhere), and again below by the
+        // real path of what was opened (links).
+        if (!Inside(requested, rootPath) && !Inside(requested, Path.GetFullPath(root).TrimEnd('/'))) throw Outside(path, rootPath);
 
         FileStream stream;
         try
@@ -38,7 +41,7 @@ public sealed class ImportDirectory(IOptions<ImportOptions> options)
         }
         catch (UnauthorizedAccessException)
         {
-            throw new ImportPathException($"the server may not read {path}");
+            throw new ImportPathException($"the server cannot read {path} (permission denied)");
         }
         catch (IOException)
         {
@@ -48,11 +51,8 @@ public sealed class ImportDirectory(IOptions<ImportOptions> options)
         await using (stream)
         {
             // Where the opened file really is, after every link: checked on the open file, so nothing can swap it.
-            var real = RealPathOf(stream) ?? Path.GetFullPath(requested);
-            if (!real.StartsWith(rootPath + "/", StringComparison.Ordinal) || SystemTrees.Any(t => real.StartsWith(t, StringComparison.Ordinal)))
-            {
-                throw new ImportPathException($"{path} is not inside the import directory {rootPath}");
-            }
+            var real = RealPathOf(stream) ?? requested;
+            if (!Inside(real, rootPath) || SystemTrees.Any(t => real.StartsWith(t, StringComparison.Ordinal))) throw Outside(path, rootPath);
 
             var limit = options.Value.MaxEditionBytes;
             var buffer = new MemoryStream();
@@ -67,6 +67,10 @@ public sealed class ImportDirectory(IOptions<ImportOptions> options)
             return (buffer.ToArray(), real);
         }
     }
+
+    private static bool Inside(string path, string directory) => path.StartsWith(directory + "/", StringComparison.Ordinal);
+
+    private static ImportPathException Outside(string path, string directory) => new($"{path} is not inside the import directory {directory}");
 
     private static string RealDirectory(string directory)
     {
