@@ -45,7 +45,8 @@ public sealed class HostSet
         }
 
         if (Sketch is null) ToSketch(limits);
-        if (other.Sketch is { } sketch && sketch.Length == Sketch!.Length) HyperLogLog.Merge(Sketch, sketch);
+        // Sketches of one kind of set share a precision; Merge refuses two that do not.
+        if (other.Sketch is { } sketch) HyperLogLog.Merge(Sketch!, sketch);
         else
         {
             foreach (var host in other.Exact) HyperLogLog.Add(Sketch!, host);

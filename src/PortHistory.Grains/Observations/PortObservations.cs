@@ -20,6 +20,7 @@ internal sealed class PortObservations
     public const int AnswerBytesPerTransport = 12 * 1024;
 
     private const int QuarantineReasonsKept = 5;
+    private const int ExecutableShown = 1024;
     private const string OtherName = "(other)";
     private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
@@ -264,7 +265,8 @@ internal sealed class PortObservations
         var item = new ObservedProcess
         {
             ProcessName = name,
-            Executable = process.Executable,
+            // Paths may be 4,096 characters; an answer shows enough of one to recognise it, so a process always fits its budget.
+            Executable = Shortened(process.Executable, ExecutableShown),
             DistinctHosts = (ulong)process.Hosts.Count,
             Sightings = (ulong)process.Sightings,
             FirstSeen = Timestamp.FromDateTime(process.FirstSeen),
@@ -277,6 +279,14 @@ internal sealed class PortObservations
         };
         if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
         return item;
+    }
+
+    /// <summary>Cut to at most <paramref name="length"/> characters, never inside a surrogate pair (which could not be encoded).</summary>
+    private static string Shortened(string text, int length)
+    {
+        if (text.Length <= length) return text;
+        if (char.IsHighSurrogate(text[length - 1])) length--;
+        return text[..length] + "…";
     }
 
     private static string Key(string process, string executable) => process + "\0" + executable;

@@ -39,6 +39,9 @@ public sealed class SightingOptions
     /// <summary>A journal writer silent (no heartbeat) this long belongs to a process that is gone.</summary>
     public TimeSpan WriterTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often journal rows that every port has checkpointed are deleted.</summary>
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the journal is searched for rows of gone writers that no grain has applied.</summary>
     public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

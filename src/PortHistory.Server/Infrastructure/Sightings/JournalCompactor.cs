@@ -14,7 +14,7 @@ public sealed class JournalCompactor(NpgsqlDataSource dataSource, IOptions<Sight
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        using var timer = new PeriodicTimer(options.Value.CompactionInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

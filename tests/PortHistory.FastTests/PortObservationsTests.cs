@@ -1,0 +1,259 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Observations;
+using PortHistory.Observations;
+
+namespace PortHistory.FastTests;
+
+/// <summary>
+/// A port's observed usage: journal entries apply exactly once, an entry that cannot be applied is quarantined without
+/// stopping the port, and whatever agents send, the state and the answers stay bounded.
+/// </summary>
+public sealed class PortObservationsTests
+{
+    private const uint Port = 111;
+    private const int Writer = 1;
+    private const int Flood = 100_000;
+
+    /// <summary>The quarantine keeps this many reasons for admins, however many entries it counts.</summary>
+    private const int QuarantineReasonsKept = 5;
+
+    private static readonly DateTime At = new(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
+
+    private readonly ObservedUsage _usage = new();
+    private readonly PortObservations _observations;
+
+    public PortObservationsTests() => _observations = new PortObservations(Port, _usage, new FixedContext());
+
+    [Fact]
+    public void An_entry_at_or_below_its_writers_watermark_is_not_applied_again()
+    {
+        Assert.Equal(3, _observations.Apply(Writer, [Entry(1, host: 0), Entry(2, host: 1), Entry(3, host: 2)]));
+        Assert.Equal(1, _observations.Apply(Writer, [Entry(2, host: 1), Entry(3, host: 2), Entry(4, host: 3)]));
+        Assert.Equal(0, _observations.Apply(Writer, [Entry(1, host: 0), Entry(4, host: 3)]));
+
+        Assert.Equal(4L, _observations.Watermark(Writer));
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.Equal(4L, tcp.Sightings);
+        Assert.Equal(4L, tcp.Hosts.Count);
+        Assert.Equal(4L, Assert.Single(tcp.Processes.Values).Sightings);
+
+        // Another writer's sequence numbers are its own.
+        Assert.Equal(2, _observations.Apply(Writer + 1, [Entry(1, host: 9), Entry(2, host: 9)]));
+        Assert.Equal(6L, tcp.Sightings);
+        Assert.Equal(4L, _observations.Watermark(Writer));
+        Assert.Equal(2L, _observations.Watermark(Writer + 1));
+    }
+
+    [Fact]
+    public void An_entry_with_an_unknown_transport_or_bind_scope_is_quarantined_and_later_entries_still_apply()
+    {
+        var applied = _observations.Apply(Writer,
+        [
+            Entry(1, host: 0),
+            Entry(2, transport: (Transport)(-1)),
+            Entry(3, transport: (Transport)99),
+            Entry(4, transport: Transport.Unspecified),
+            Entry(5, scope: (BindScope)77),
+            Entry(6, host: 1),
+        ]);
+
+        Assert.Equal(6, applied);
+        Assert.Equal(6L, _observations.Watermark(Writer));
+        Assert.Equal(4L, _usage.Quarantined);
+        Assert.Collection(_usage.QuarantineReasons,
+            reason => AssertMentions(reason, "seq 2", "-1"),
+            reason => AssertMentions(reason, "seq 3", "99"),
+            reason => AssertMentions(reason, "seq 4"),
+            reason => AssertMentions(reason, "seq 5", "77"));
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.Equal(Transport.Tcp, tcp.Transport);
+        Assert.Equal(2L, tcp.Sightings);
+
+        Assert.Equal(1, _observations.Apply(Writer, [Entry(7, host: 2)]));
+        Assert.Equal(3L, tcp.Sightings);
+
+        // Sent again, the quarantined entries are below the watermark like any other: not counted twice.
+        Assert.Equal(0, _observations.Apply(Writer, [Entry(2, transport: (Transport)(-1)), Entry(5, scope: (BindScope)77)]));
+        Assert.Equal(4L, _usage.Quarantined);
+    }
+
+    [Fact]
+    public void Every_quarantined_entry_is_counted_but_only_the_first_few_reasons_are_kept()
+    {
+        var bad = Enumerable.Range(1, 3 * QuarantineReasonsKept).Select(seq => Entry(seq, transport: (Transport)(100 + seq))).ToList();
+
+        Assert.Equal(bad.Count, _observations.Apply(Writer, bad));
+
+        Assert.Equal((long)bad.Count, _usage.Quarantined);
+        Assert.Equal(QuarantineReasonsKept, _usage.QuarantineReasons.Count);
+        AssertMentions(_usage.QuarantineReasons[0], "seq 1:", "101");
+        Assert.Equal((long)bad.Count, _observations.Watermark(Writer));
+        Assert.Empty(_usage.Transports);
+    }
+
+    [Fact]
+    public void Only_the_admin_summary_shows_the_quarantine()
+    {
+        _observations.Apply(Writer, [Entry(1, host: 0), Entry(2, transport: (Transport)99), Entry(3, scope: (BindScope)77)]);
+
+        var admin = _observations.Summary(includeHostRefs: true);
+        var anyone = _observations.Summary(includeHostRefs: false);
+
+        Assert.Equal(2UL, admin.QuarantinedSightings);
+        Assert.Equal(_usage.QuarantineReasons, admin.QuarantineReasons);
+        Assert.Equal(2, admin.QuarantineReasons.Count);
+        Assert.Equal(0UL, anyone.QuarantinedSightings);
+        Assert.Empty(anyone.QuarantineReasons);
+    }
+
+    [Fact]
+    public void A_flood_of_distinct_processes_keeps_a_bounded_number_and_every_sighting_is_counted()
+    {
+        _observations.Apply(Writer, [.. Enumerable.Range(1, Flood).Select(i => Entry(i, process: $"flood-{i}", host: i))]);
+
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.InRange(tcp.Processes.Count, 1, PortObservations.MaxProcessesPerTransport);
+        Assert.NotNull(tcp.Other);
+        Assert.Equal((long)Flood, tcp.Sightings);
+        Assert.Equal((long)Flood, tcp.Processes.Values.Sum(p => p.Sightings) + tcp.Other.Sightings);
+        Assert.Equal((long)(Flood - tcp.Processes.Count), tcp.OtherProcesses);
+
+        var answer = Assert.Single(_observations.Summary(includeHostRefs: true).Transports);
+        Assert.Equal((ulong)Flood, answer.Sightings);
+        Assert.Equal((ulong)Flood, SightingsOf(answer));
+        Assert.Equal((uint)(Flood - answer.Processes.Count), answer.OtherProcesses);
+    }
+
+    [Fact]
+    public void A_process_seen_far_more_often_than_the_flood_stays_listed()
+    {
+        const string statd = "rpc.statd";
+        const int statdSightings = Flood / 10;
+        _observations.Apply(Writer, [.. Enumerable.Range(1, Flood).Select(i => i % 10 == 0 ? Entry(i, process: statd, host: i) : Entry(i, process: $"flood-{i}", host: i))]);
+
+        AssertListedWithSpaceSavingAccuracy(statd, statdSightings);
+    }
+
+    [Fact]
+    public void A_process_that_arrives_late_but_then_dominates_gets_listed()
+    {
+        const string statd = "rpc.statd";
+        const int statdSightings = Flood / 2 / 5;
+        _observations.Apply(Writer, [.. Enumerable.Range(1, Flood).Select(i => i > Flood / 2 && i % 5 == 0 ? Entry(i, process: statd, host: i) : Entry(i, process: $"flood-{i}", host: i))]);
+
+        AssertListedWithSpaceSavingAccuracy(statd, statdSightings);
+    }
+
+    [Fact]
+    public void A_hundred_thousand_distinct_hosts_are_counted_within_five_percent_in_bounded_memory()
+    {
+        _observations.Apply(Writer, [.. Enumerable.Range(1, Flood).Select(i => Entry(i, host: i))]);
+
+        var answer = Assert.Single(_observations.Summary(includeHostRefs: false).Transports);
+        Assert.InRange(answer.DistinctHosts, (ulong)(Flood * 0.95), (ulong)(Flood * 1.05));
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.Empty(tcp.Hosts.Exact);
+        Assert.NotNull(tcp.Hosts.Sketch);
+        Assert.InRange(Assert.Single(tcp.Processes.Values).HostRefs.Count, 1, ProcessUsage.HostRefsKept);
+    }
+
+    [Theory]
+    [InlineData('x')]
+    [InlineData('é')]
+    [InlineData('中')]
+    public void The_admin_answer_stays_under_64_KB_on_all_four_transports_with_the_longest_values_allowed(char letter)
+    {
+        const int processes = 100, sightingsEach = 20;
+        // The longest a process name (256), an executable (4,096) and a host ref (128) may be.
+        var names = Enumerable.Range(0, processes).Select(p => $"{p:D3}-{new string(letter, 256 - 4)}").ToArray();
+        var executables = Enumerable.Range(0, processes).Select(p => $"/{p:D3}/{new string(letter, 4096 - 5)}").ToArray();
+        var entries = new List<ObservationEntry>();
+        foreach (var transport in AllTransports)
+        {
+            for (var i = 0; i < processes * sightingsEach; i++)
+            {
+                var hostRef = $"{transport}-{i}-".PadRight(128, 'h');
+                var process = i / sightingsEach;
+                entries.Add(new ObservationEntry(entries.Count + 1, transport, HostRefs.Hash(hostRef), hostRef, names[process], executables[process],
+                    At, BindScope.Wildcard, Privileged: true));
+            }
+        }
+
+        _observations.Apply(Writer, entries);
+
+        Assert.Equal(0L, _usage.Quarantined);
+        var summary = _observations.Summary(includeHostRefs: true);
+        Assert.Equal(AllTransports, summary.Transports.Select(t => t.Transport).ToArray());
+        Assert.InRange(summary.CalculateSize(), 1, 64 * 1024 - 1);
+        // What an answer leaves out is added up under "other", not lost.
+        Assert.All(summary.Transports, t => Assert.Equal((ulong)(processes * sightingsEach), SightingsOf(t)));
+    }
+
+    [Fact]
+    public void A_verdict_names_at_most_a_few_processes_however_many_run_on_the_port()
+    {
+        const int processes = 20, hostsEach = 5;
+        var entries = new List<ObservationEntry>();
+        foreach (var transport in AllTransports)
+        {
+            for (var p = 0; p < processes; p++)
+            {
+                for (var h = 0; h < hostsEach; h++) entries.Add(Entry(entries.Count + 1, process: $"squatter-{p:D2}", transport: transport, host: p * hostsEach + h));
+            }
+        }
+
+        _observations.Apply(Writer, entries);
+        var registry = new RegistrySide("wpages", ["wpages"], "2001-01-01", "Assigned");
+
+        var verdicts = _observations.Verdicts(_ => registry);
+
+        Assert.Equal(AllTransports, verdicts.Select(v => v.Transport).ToArray());
+        Assert.All(verdicts, verdict =>
+        {
+            Assert.InRange(verdict.Result.ObservedProcesses.Count, 1, VerdictRules.NamedProcesses);
+            var named = Enumerable.Range(0, processes).Count(p => verdict.Result.Reason.Contains($"squatter-{p:D2}", StringComparison.Ordinal));
+            Assert.InRange(named, 1, VerdictRules.NamedProcesses);
+            Assert.All(verdict.Result.ObservedProcesses, name => Assert.Contains(name, verdict.Result.Reason, StringComparison.Ordinal));
+        });
+    }
+
+    /// <summary>
+    /// Space-Saving with k counters lists every process with more than N / k of the sightings, and the count it
+    /// shows misses at most N / k of them.
+    /// </summary>
+    private void AssertListedWithSpaceSavingAccuracy(string process, long sightings)
+    {
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.InRange(tcp.Processes.Count, 1, PortObservations.MaxProcessesPerTransport);
+        var listed = Assert.Single(tcp.Processes.Values, p => p.Name == process);
+        Assert.InRange(listed.Sightings, sightings - Flood / PortObservations.MaxProcessesPerTransport, sightings);
+        Assert.Contains(Assert.Single(_observations.Summary(includeHostRefs: false).Transports).Processes, p => p.ProcessName == process);
+    }
+
+    private static ObservationEntry Entry(long seq, string process = "rpcbind", Transport transport = Transport.Tcp, int host = 0,
+        BindScope scope = BindScope.Wildcard) =>
+        new(seq, transport, HostRefs.Hash($"host-{host}"), $"host-{host}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), scope, Privileged: false);
+
+    /// <summary>The sightings of an answer's listed processes and its "other", added up.</summary>
+    private static ulong SightingsOf(ObservedTransport transport) =>
+        transport.Processes.Aggregate(0UL, (sum, p) => sum + p.Sightings) + (transport.Other?.Sightings ?? 0UL);
+
+    private static void AssertMentions(string text, params string[] parts)
+    {
+        foreach (var part in parts) Assert.Contains(part, text, StringComparison.Ordinal);
+    }
+
+    private sealed class FixedContext : IObservationContext
+    {
+        public long ReportingHosts => 1_000;
+
+        public VerdictOptions Options { get; } = new();
+
+        public ProcessServiceMap Processes => ProcessServiceMap.Default;
+
+        public int CheckpointEvery => 20_000;
+
+        public TimeSpan CheckpointInterval => TimeSpan.FromSeconds(15);
+    }
+}
