@@ -19,6 +19,9 @@ public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
 
         if (exception is EditionFormatException format) return new RpcException(new Status(StatusCode.InvalidArgument, $"file: {format.Message}"));
 
+        // A streamed request message that is not valid protobuf (unary ones fail before any of this code runs).
+        if (exception is Google.Protobuf.InvalidProtocolBufferException) return new RpcException(new Status(StatusCode.InvalidArgument, "request: not a valid message"));
+
         if (DatabaseErrors.IsUnavailable(exception))
         {
             logger.LogWarning("{Method}: PostgreSQL is unavailable: {Message}", context.Method, exception.Message);

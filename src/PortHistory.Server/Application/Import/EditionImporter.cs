@@ -225,6 +225,15 @@ public sealed class EditionImporter(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The advisory lock lives on another connection; if that connection dropped, another silo may have aborted this
+        // generation and started its own. The row lock makes the check and the commit one step against such an abort.
+        await using (var still = new NpgsqlCommand("SELECT state FROM registry_generations WHERE generation = @generation FOR UPDATE", connection, transaction))
+        {
+            still.Parameters.AddWithValue("generation", generation);
+            var state = (string?)await still.ExecuteScalarAsync(cancellationToken);
+            if (state != "applying") throw new GenerationAbortedException(generation, state);
+        }
+
         await QueryIndex.ReplaceAsync(connection, projection, cancellationToken);
 
         await using (var hashes = new NpgsqlCommand("""
@@ -305,3 +314,7 @@ public sealed class EditionImporter(
         }
     }
 }
+
+/// <summary>The generation being applied was aborted meanwhile (this silo lost the import lock): it must not commit.</summary>
+public sealed class GenerationAbortedException(long generation, string? state)
+    : Exception($"generation {generation} is {state ?? "gone"}, not applying: the import lock was lost and another importer took over; retried");

@@ -1,0 +1,76 @@
+using System.Reflection;
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+
+namespace PortHistory.Server.Apis;
+
+/// <summary>
+/// Registers the methods of every generated gRPC service, as grpc-dotnet's own provider does, with one difference: a
+/// request that is not valid protobuf is answered InvalidArgument. grpc-dotnet decodes a unary request before any
+/// interceptor runs and answers a decoding failure with Unknown ("Exception was thrown by handler"), a status that
+/// says "server fault" to callers and monitoring alike, for what is the caller's fault.
+/// </summary>
+public sealed class ContractMethodProvider<TService> : IServiceMethodProvider<TService>
+    where TService : class
+{
+    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
+    {
+        // Generated service bases carry [BindServiceMethod(typeof(Service), "BindService")].
+        var bind = typeof(TService).GetCustomAttribute<BindServiceMethodAttribute>(inherit: true);
+        if (bind is null) return;
+        var bindMethod = bind.BindType.GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Single(m => m.Name == bind.BindMethodName && m.GetParameters() is [var binder, _] && binder.ParameterType == typeof(ServiceBinderBase));
+        bindMethod.Invoke(null, [new Binder(context), null]);
+    }
+
+    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    {
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
+            context.AddUnaryMethod(Tolerant(method), Metadata(method), Invoker<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(method));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddServerStreamingMethod(Tolerant(method), Metadata(method),
+                Invoker<Grpc.AspNetCore.Server.Model.ServerStreamingServerMethod<TService, TRequest, TResponse>>(method));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddClientStreamingMethod(Tolerant(method), Metadata(method),
+                Invoker<Grpc.AspNetCore.Server.Model.ClientStreamingServerMethod<TService, TRequest, TResponse>>(method));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddDuplexStreamingMethod(Tolerant(method), Metadata(method),
+                Invoker<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method));
+
+        /// <summary>The service's implementation of the method as an open-instance delegate (called on each call's service).</summary>
+        private static TDelegate Invoker<TDelegate>(IMethod method)
+            where TDelegate : Delegate
+        {
+            var parameters = typeof(TDelegate).GetMethod("Invoke")!.GetParameters().Skip(1).Select(p => p.ParameterType).ToArray();
+            var implementation = typeof(TService).GetMethod(method.Name, BindingFlags.Public | BindingFlags.Instance, parameters)
+                                 ?? throw new InvalidOperationException($"{typeof(TService).Name} has no method {method.Name}");
+            return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), implementation);
+        }
+
+        private static List<object> Metadata(IMethod method) =>
+            [.. typeof(TService).GetCustomAttributes(inherit: true), .. typeof(TService).GetMethod(method.Name)?.GetCustomAttributes(inherit: true) ?? []];
+
+        private static Method<TRequest, TResponse> Tolerant<TRequest, TResponse>(Method<TRequest, TResponse> method)
+            where TRequest : class
+            where TResponse : class
+        {
+            var decode = method.RequestMarshaller.ContextualDeserializer;
+            var requests = new Marshaller<TRequest>(method.RequestMarshaller.ContextualSerializer, context =>
+            {
+                try
+                {
+                    return decode(context);
+                }
+                catch (InvalidProtocolBufferException)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, "request: not a valid message"));
+                }
+            });
+            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, requests, method.ResponseMarshaller);
+        }
+    }
+}
