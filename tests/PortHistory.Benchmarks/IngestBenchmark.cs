@@ -17,27 +17,15 @@ internal static class IngestBenchmark
     private const int Agents = 32;
     private const int BatchSize = 500;
 
-    public static async Task RunAsync(TextWriter output, int seconds)
+    /// <param name="previousServer">The server assembly of an earlier build, measured in the same run for comparison.</param>
+    public static async Task RunAsync(TextWriter output, int seconds, string? previousServer = null)
     {
         output.WriteLine($"PortHistory ingest benchmark: {Environment.ProcessorCount} cores, {Agents} agents x batches of {BatchSize}, {seconds}s per run");
         output.WriteLine();
         await using var postgres = await PostgresServer.StartAsync();
-        await using var server = new ServerProcess(postgres.ConnectionString("ingest"), new Dictionary<string, string>
-        {
-            ["PortHistory__RateLimit__SightingsPerSecond"] = "10000000",
-            ["PortHistory__RateLimit__Burst"] = "10000000",
-            // Production cadence for deliveries and checkpoints.
-            ["PortHistory__Verdicts__CheckpointInterval"] = "00:01:00",
-            ["PortHistory__Sightings__DispatchWindow"] = "00:00:02",
-        });
+        await using var server = new ServerProcess(postgres.ConnectionString("ingest"), Settings);
         await server.StartAsync();
-        var issued = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "bench agents", Role = Role.Agent });
-
-        // Sustained ingest: every port grain already active, as on a server that has been running.
-        var registry = new PortRegistry.PortRegistryClient(server.Channel);
-        await Parallel.ForEachAsync(Enumerable.Range(0, 65536), new ParallelOptions { MaxDegreeOfParallelism = 64 },
-            async (port, _) => await registry.GetPortAsync(new GetPortRequest { Port = (uint)port }));
-        using var agentChannel = server.ChannelWith(() => issued.Token);
+        using var agentChannel = await PrepareAsync(server);
 
         var zipf = new Zipf(65536, 1.0, seed: 7);
         var table = new Table("method", "rows/s", "p50 ms", "p99 ms", "vs single-row INSERT");
@@ -45,17 +33,56 @@ internal static class IngestBenchmark
         var single = await SingleRowInsertsAsync(postgres.ConnectionString("ingest"), zipf, seconds);
         var copyWriters = await CopyAsync(postgres.ConnectionString("ingest"), zipf, seconds, Agents);
         var ours = await ReportAsync(agentChannel, zipf, seconds);
+        Result? previous = null;
+        if (previousServer is not null)
+        {
+            await server.StopAsync();
+            previous = await PreviousBuildAsync(postgres, previousServer, zipf, seconds);
+        }
 
         table.Add($"single-row INSERT transactions ({Agents} connections)", single.RowsPerSecond, single.P50, single.P99, "1.0x");
         table.Add($"raw COPY, {Agents} writers x {BatchSize}-row transactions", copyWriters.RowsPerSecond, copyWriters.P50, copyWriters.P99,
             $"{copyWriters.RowsPerSecond / single.RowsPerSecond:0.0}x");
         table.Add($"PortHistory ReportBatch, acknowledged ({Agents} agents)", ours.RowsPerSecond, ours.P50, ours.P99, $"{ours.RowsPerSecond / single.RowsPerSecond:0.0}x");
+        if (previous is not null)
+        {
+            table.Add($"the same, previous build ({Path.GetFileName(Path.GetDirectoryName(previousServer))})", previous.RowsPerSecond, previous.P50, previous.P99,
+                $"{previous.RowsPerSecond / single.RowsPerSecond:0.0}x");
+        }
         table.WriteTo(output);
         output.WriteLine();
         output.WriteLine($"targets: PortHistory >= 100,000 sightings/s and >= 6x single-row INSERT; p99 acknowledgement latency reported above");
     }
 
     private sealed record Result(double RowsPerSecond, double P50, double P99);
+
+    /// <summary>An earlier build of the server on a database of its own, driven the same way.</summary>
+    private static async Task<Result> PreviousBuildAsync(PostgresServer postgres, string assembly, Zipf zipf, int seconds)
+    {
+        await using var server = new ServerProcess(postgres.ConnectionString("ingest-previous"), Settings, serverAssembly: assembly);
+        await server.StartAsync();
+        using var agentChannel = await PrepareAsync(server);
+        return await ReportAsync(agentChannel, zipf, seconds);
+    }
+
+    /// <summary>An agent token, and every port grain active, as on a server that has been running.</summary>
+    private static async Task<Grpc.Net.Client.GrpcChannel> PrepareAsync(ServerProcess server)
+    {
+        var issued = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "bench agents", Role = Role.Agent });
+        var registry = new PortRegistry.PortRegistryClient(server.Channel);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 65536), new ParallelOptions { MaxDegreeOfParallelism = 64 },
+            async (port, _) => await registry.GetPortAsync(new GetPortRequest { Port = (uint)port }));
+        return server.ChannelWith(() => issued.Token);
+    }
+
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["PortHistory__RateLimit__SightingsPerSecond"] = "10000000",
+        ["PortHistory__RateLimit__Burst"] = "10000000",
+        // Production cadence for deliveries and checkpoints.
+        ["PortHistory__Verdicts__CheckpointInterval"] = "00:01:00",
+        ["PortHistory__Sightings__DispatchWindow"] = "00:00:02",
+    };
 
     private static async Task<Result> ReportAsync(Grpc.Net.Client.GrpcChannel channel, Zipf zipf, int seconds)
     {

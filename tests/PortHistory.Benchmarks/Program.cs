@@ -1,4 +1,5 @@
 using PortHistory.Benchmarks;
+using PortHistory.Testing;
 
 // One command per benchmark; each prints a table with its baseline measured in the same run.
 var which = args.FirstOrDefault() ?? "help";
@@ -11,10 +12,14 @@ switch (which)
         await ServerBenchmark.RunAsync(Console.Out, Seconds(args, 10), args.Length > 2 && int.TryParse(args[2], out var rounds) && rounds > 0 ? rounds : 3);
         return 0;
     case "ingest":
-        await IngestBenchmark.RunAsync(Console.Out, Seconds(args, 10));
+        // An earlier build's server (its PortHistory.Server.dll) is measured in the same run when given.
+        await IngestBenchmark.RunAsync(Console.Out, Seconds(args, 10), args.Length > 2 ? Path.GetFullPath(args[2]) : null);
         return 0;
+    case "fuzz":
+        return await FuzzBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var messages) ? messages : 200_000,
+            args.Length > 2 && ulong.TryParse(args[2], out var seed) ? seed : WireFuzz.SeedFromEnvironment());
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]]");
         return 2;
 }
 

@@ -21,11 +21,15 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly X509Certificate2? _certificate;
     private string? _adminToken;
     private int _certificatesPresented;
+    private readonly string? _serverAssembly;
 
     /// <param name="certificate">When given, the gRPC endpoint serves TLS with it (written to a PKCS#12 file the
     /// server reads), and this process's channels trust exactly that certificate.</param>
-    public ServerProcess(string connectionString, IReadOnlyDictionary<string, string>? settings = null, X509Certificate2? certificate = null)
+    /// <param name="serverAssembly">Another build of the server (a benchmark's earlier build); by default this one's.</param>
+    public ServerProcess(string connectionString, IReadOnlyDictionary<string, string>? settings = null, X509Certificate2? certificate = null,
+        string? serverAssembly = null)
     {
+        _serverAssembly = serverAssembly;
         GrpcPort = PostgresServer.FreePort();
         _certificate = certificate;
         Address = $"{(certificate is null ? "http" : "https")}://127.0.0.1:{GrpcPort}";
@@ -103,13 +107,30 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int? ProcessId => _process?.Id;
 
+    /// <summary>The server's warnings and errors so far (each with the lines that follow it), for failure messages.</summary>
+    public string Problems
+    {
+        get
+        {
+            var lines = new List<string>();
+            var keep = false;
+            foreach (var line in _log)
+            {
+                if (!line.StartsWith(' ')) keep = line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal);
+                if (keep && lines.Count < 400) lines.Add(line);
+            }
+
+            return string.Join('\n', lines);
+        }
+    }
+
     /// <summary>The server's console output so far, for failure messages.</summary>
     public string Log => string.Join('\n', _log.TakeLast(200));
 
     /// <summary>Starts the process and waits until grpc.health.v1 says SERVING.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo("dotnet", $"\"{ServerAssembly}\"")
+        var start = new ProcessStartInfo("dotnet", $"\"{_serverAssembly ?? ServerAssembly}\"")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

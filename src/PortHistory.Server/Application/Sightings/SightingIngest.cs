@@ -97,7 +97,9 @@ public sealed class SightingIngest(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            var candidates = first.Values.ToList();
+            // Rows are locked in key order (batch ids here, host hashes below), so that flushes of other lanes sharing
+            // some of them wait for each other instead of deadlocking.
+            var candidates = first.Values.OrderBy(c => c.BatchId).ToList();
             await using (var claim = new NpgsqlCommand("""
                 INSERT INTO sighting_batches (batch_id, writer_id, accepted, rejected)
                 SELECT id, @writer, accepted, rejected FROM unnest(@ids, @accepted, @rejected) AS b(id, accepted, rejected)
@@ -170,8 +172,9 @@ public sealed class SightingIngest(
                     ON CONFLICT (host_hash) DO UPDATE SET last_seen = greatest(reporting_hosts.last_seen, EXCLUDED.last_seen)
                     RETURNING (xmax = 0)
                     """, connection, transaction);
-                upsert.Parameters.AddWithValue("hashes", hosts.Keys.ToArray());
-                upsert.Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = hosts.Values.ToArray() });
+                var ordered = hosts.OrderBy(h => h.Key).ToArray();
+                upsert.Parameters.AddWithValue("hashes", ordered.Select(h => h.Key).ToArray());
+                upsert.Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = ordered.Select(h => h.Value).ToArray() });
                 await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken)) newHosts += reader.GetBoolean(0) ? 1 : 0;
             }

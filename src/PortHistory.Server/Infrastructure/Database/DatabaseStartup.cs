@@ -60,8 +60,10 @@ public static class DatabaseErrors
             switch (e)
             {
                 case PostgresException postgres:
-                    // Class 08 connection exception, 57P admin shutdown / cannot connect now, 53 insufficient resources.
+                    // Class 08 connection exception, 57P admin shutdown / cannot connect now, 53 insufficient resources,
+                    // 40 transaction rollback (serialization failure, deadlock: the transaction was undone and may be run again).
                     return postgres.SqlState.StartsWith("08", StringComparison.Ordinal) ||
+                           postgres.SqlState.StartsWith("40", StringComparison.Ordinal) ||
                            postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) ||
                            postgres.SqlState.StartsWith("53", StringComparison.Ordinal);
                 case NpgsqlException npgsql when npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException:

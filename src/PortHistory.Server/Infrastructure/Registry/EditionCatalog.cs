@@ -40,7 +40,7 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalo
 
             var editions = new List<EditionRef>();
             await using (var command = new NpgsqlCommand(
-                             "SELECT id, effective_date, format, title FROM editions WHERE status = 'complete' ORDER BY rank", connection, transaction))
+                             "SELECT id, effective_date, format, title FROM editions WHERE status = 'complete' AND rank IS NOT NULL ORDER BY rank", connection, transaction))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))

@@ -229,7 +229,8 @@ public sealed class QueryIndex(NpgsqlDataSource dataSource)
     /// <summary>A committed edition by id, or by date (the newest effective on or before it); null reference means the newest.</summary>
     private static async Task<ResolvedEdition?> ResolveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? reference, CancellationToken cancellationToken)
     {
-        const string columns = "SELECT id, effective_date, format, title, rank FROM editions WHERE status = 'complete'";
+        // Local service tables (/etc/services, nmap-services) are committed too but hold no place (rank) in the registry's history.
+        const string columns = "SELECT id, effective_date, format, title, rank FROM editions WHERE status = 'complete' AND rank IS NOT NULL";
         await using var command = new NpgsqlCommand("", connection, transaction);
         if (reference is null)
         {
