@@ -17,38 +17,44 @@ internal static class IngestBenchmark
     private const int Agents = 32;
     private const int BatchSize = 500;
 
-    /// <param name="previousServer">The server assembly of an earlier build, measured in the same run for comparison.</param>
+    /// <param name="previousServer">
+    /// The server assembly of an earlier build, measured in the same run for comparison: the two builds alternate
+    /// (earlier, this, this, earlier), each on a database of its own, so that a drift of the machine or of PostgreSQL
+    /// during the run weighs on both alike.
+    /// </param>
     public static async Task RunAsync(TextWriter output, int seconds, string? previousServer = null)
     {
         output.WriteLine($"PortHistory ingest benchmark: {Environment.ProcessorCount} cores, {Agents} agents x batches of {BatchSize}, {seconds}s per run");
         output.WriteLine();
         await using var postgres = await PostgresServer.StartAsync();
-        await using var server = new ServerProcess(postgres.ConnectionString("ingest"), Settings);
-        await server.StartAsync();
-        using var agentChannel = await PrepareAsync(server);
-
         var zipf = new Zipf(65536, 1.0, seed: 7);
         var table = new Table("method", "rows/s", "p50 ms", "p99 ms", "vs single-row INSERT");
 
-        var single = await SingleRowInsertsAsync(postgres.ConnectionString("ingest"), zipf, seconds);
-        var copyWriters = await CopyAsync(postgres.ConnectionString("ingest"), zipf, seconds, Agents);
-        var ours = await ReportAsync(agentChannel, zipf, seconds);
-        Result? previous = null;
-        if (previousServer is not null)
+        var order = previousServer is null ? new[] { (string?)null } : [previousServer, null, null, previousServer];
+        var ours = new List<Result>();
+        var previous = new List<Result>();
+        for (var round = 0; round < order.Length; round++)
         {
-            await server.StopAsync();
-            previous = await PreviousBuildAsync(postgres, previousServer, zipf, seconds);
+            var result = await BuildAsync(postgres, order[round], $"ingest_{round}", zipf, seconds);
+            (order[round] is null ? ours : previous).Add(result);
+            output.WriteLine($"round {round + 1}: {(order[round] is null ? "this build" : "previous build")} {result.RowsPerSecond:N0} sightings/s");
         }
+
+        var single = await SingleRowInsertsAsync(postgres.ConnectionString("ingest_0"), zipf, seconds);
+        var copyWriters = await CopyAsync(postgres.ConnectionString("ingest_0"), zipf, seconds, Agents);
+        output.WriteLine();
 
         table.Add($"single-row INSERT transactions ({Agents} connections)", single.RowsPerSecond, single.P50, single.P99, "1.0x");
         table.Add($"raw COPY, {Agents} writers x {BatchSize}-row transactions", copyWriters.RowsPerSecond, copyWriters.P50, copyWriters.P99,
             $"{copyWriters.RowsPerSecond / single.RowsPerSecond:0.0}x");
-        table.Add($"PortHistory ReportBatch, acknowledged ({Agents} agents)", ours.RowsPerSecond, ours.P50, ours.P99, $"{ours.RowsPerSecond / single.RowsPerSecond:0.0}x");
-        if (previous is not null)
+        var mine = Mean(ours);
+        table.Add($"PortHistory ReportBatch, acknowledged ({Agents} agents)", mine.RowsPerSecond, mine.P50, mine.P99, $"{mine.RowsPerSecond / single.RowsPerSecond:0.0}x");
+        if (previous.Count > 0)
         {
-            table.Add($"the same, previous build ({Path.GetFileName(Path.GetDirectoryName(previousServer))})", previous.RowsPerSecond, previous.P50, previous.P99,
-                $"{previous.RowsPerSecond / single.RowsPerSecond:0.0}x");
+            var theirs = Mean(previous);
+            table.Add("the same, previous build", theirs.RowsPerSecond, theirs.P50, theirs.P99, $"{theirs.RowsPerSecond / single.RowsPerSecond:0.0}x");
         }
+
         table.WriteTo(output);
         output.WriteLine();
         output.WriteLine($"targets: PortHistory >= 100,000 sightings/s and >= 6x single-row INSERT; p99 acknowledgement latency reported above");
@@ -56,14 +62,19 @@ internal static class IngestBenchmark
 
     private sealed record Result(double RowsPerSecond, double P50, double P99);
 
-    /// <summary>An earlier build of the server on a database of its own, driven the same way.</summary>
-    private static async Task<Result> PreviousBuildAsync(PostgresServer postgres, string assembly, Zipf zipf, int seconds)
+    /// <summary>A build of the server (this one when <paramref name="assembly"/> is null) on a database of its own.</summary>
+    private static async Task<Result> BuildAsync(PostgresServer postgres, string? assembly, string database, Zipf zipf, int seconds)
     {
-        await using var server = new ServerProcess(postgres.ConnectionString("ingest-previous"), Settings, serverAssembly: assembly);
+        await using var server = new ServerProcess(postgres.ConnectionString(database), Settings, serverAssembly: assembly);
         await server.StartAsync();
         using var agentChannel = await PrepareAsync(server);
-        return await ReportAsync(agentChannel, zipf, seconds);
+        var result = await ReportAsync(agentChannel, zipf, seconds);
+        await server.StopAsync();
+        return result;
     }
+
+    private static Result Mean(IReadOnlyList<Result> results) =>
+        new(results.Average(r => r.RowsPerSecond), results.Average(r => r.P50), results.Average(r => r.P99));
 
     /// <summary>An agent token, and every port grain active, as on a server that has been running.</summary>
     private static async Task<Grpc.Net.Client.GrpcChannel> PrepareAsync(ServerProcess server)
