@@ -67,6 +67,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The bootstrap admin token the server wrote at its first start.</summary>
     public string AdminToken => _adminToken ??= File.ReadAllText(_tokenFile).Trim();
 
+    /// <summary>The file the server keeps its bootstrap admin token in.</summary>
+    public string AdminTokenFile => _tokenFile;
+
     /// <summary>A channel whose calls carry no token.</summary>
     public GrpcChannel AnonymousChannel { get; }
 

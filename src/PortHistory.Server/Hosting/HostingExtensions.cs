@@ -164,6 +164,8 @@ public static partial class HostingExtensions
         .AddServiceOptions<SightingsApi>(o => o.MaxReceiveMessageSize = 8 * 1024 * 1024)
         .AddServiceOptions<RegistryAdminApi>(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024);
         builder.Services.AddGrpcReflection();
+        // A singleton: the health service would otherwise build the check anew for every probe, and its one-second memory with it.
+        builder.Services.AddSingleton<ReadinessHealthCheck>();
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
         // In place of grpc-dotnet's method provider (registered by the calls above): the same methods, with undecodable
         // requests answered InvalidArgument.

@@ -1,0 +1,129 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Npgsql;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+using static PortHistory.Testing.FleetSimulator;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>The per-caller bounds: streams, calls in flight, request sizes, listing time, health probes, the token file.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class CallerLimitTests(RegistryServerFixture fixture)
+{
+    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("limits", () => SightingsServer.StartAsync(fixture.Postgres, "limits",
+        new Dictionary<string, string>
+        {
+            ["PortHistory__Sightings__MaxBatchesPerStream"] = "3",
+            ["PortHistory__RateLimit__ConcurrentCallsPerToken"] = "2",
+            ["PortHistory__Queries__MaxDuration"] = "00:00:00.001",
+        }));
+
+    [Fact]
+    public async Task A_report_stream_takes_a_bounded_number_of_batches_and_records_those()
+    {
+        var server = await ServerAsync();
+        using var call = new Sightings.SightingsClient(server.Agent).Report();
+        try
+        {
+            for (var i = 0; i < 4; i++) await call.RequestStream.WriteAsync(Batch([Sighting($"stream-{i}", 41001, Transport.Tcp, "streamd")]));
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // Refused while writing: the status comes with the response.
+        }
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("at most 3 batches", refused.Status.Detail);
+        var observed = new Contracts.V1.Observations.ObservationsClient(server.Admin);
+        var recorded = await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 41001 }).ResponseAsync,
+            r => r.Observed.Transports.Count == 1 && r.Observed.Transports[0].Sightings >= 3);
+        Assert.Equal(3ul, recorded.Observed.Transports[0].Sightings);
+    }
+
+    [Fact]
+    public async Task A_token_at_its_limit_of_calls_in_flight_is_refused_while_other_tokens_go_on()
+    {
+        var server = await ServerAsync();
+        var agent = new Sightings.SightingsClient(server.Agent);
+        // Two open streams hold the token's two permits.
+        using var first = agent.Report();
+        using var second = agent.Report();
+        await first.RequestStream.WriteAsync(Batch([Sighting("held-1", 41002, Transport.Tcp, "held")]));
+        await second.RequestStream.WriteAsync(Batch([Sighting("held-2", 41002, Transport.Tcp, "held")]));
+        var refused = await SightingsServer.EventuallyAsync(async () =>
+        {
+            try
+            {
+                await agent.ReportBatchAsync(Batch([Sighting("third", 41002, Transport.Tcp, "held")]));
+                return StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                return e.StatusCode;
+            }
+        }, status => status == StatusCode.ResourceExhausted);
+        Assert.Equal(StatusCode.ResourceExhausted, refused);
+
+        // Another token is not held up.
+        Assert.Equal(22u, (await new PortRegistry.PortRegistryClient(server.Reader).GetPortAsync(new GetPortRequest { Port = 22 })).Port);
+
+        await first.RequestStream.CompleteAsync();
+        await second.RequestStream.CompleteAsync();
+        Assert.Single((await first).Batches);
+        Assert.Single((await second).Batches);
+        Assert.Equal(1u, (await agent.ReportBatchAsync(Batch([Sighting("after", 41002, Transport.Tcp, "held")]))).Accepted);
+    }
+
+    [Fact]
+    public async Task A_listing_that_runs_past_the_servers_limit_ends_with_deadline_exceeded()
+    {
+        var server = await ServerAsync();
+        var registry = new PortRegistry.PortRegistryClient(server.Reader);
+        var refused = await RegistryServerFixture.FailsAsync(async () =>
+        {
+            using var call = registry.ListPorts(new ListPortsRequest());
+            await foreach (var _ in call.ResponseStream.ReadAllAsync())
+            {
+            }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, refused.StatusCode);
+        Assert.Contains("longer than the server allows", refused.Status.Detail);
+    }
+
+    [Fact]
+    public async Task An_unauthenticated_caller_cannot_send_a_large_request()
+    {
+        var server = await ServerAsync();
+        var registry = new PortRegistry.PortRegistryClient(server.Server.AnonymousChannel);
+        var large = await RegistryServerFixture.FailsAsync(() => registry.FindServiceAsync(new FindServiceRequest { Name = new string('x', 1024 * 1024) }).ResponseAsync);
+        var small = await RegistryServerFixture.FailsAsync(() => registry.FindServiceAsync(new FindServiceRequest { Name = "ssh" }).ResponseAsync);
+
+        // Refused for its size before anything reads it; a small one is refused for want of a token.
+        Assert.Equal(StatusCode.ResourceExhausted, large.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, small.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_probes_do_not_reach_the_database_per_call_and_the_token_file_is_private()
+    {
+        var server = await ServerAsync();
+        await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("limits"));
+        async Task<long> StatementsAsync()
+        {
+            await using var command = database.CreateCommand("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'limits'");
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        var health = new Health.HealthClient(server.Server.AnonymousChannel);
+        var before = await StatementsAsync();
+        for (var i = 0; i < 500; i++) Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        var after = await StatementsAsync();
+
+        // PostgreSQL's counters lag a little and the server has background work of its own: far fewer than 500.
+        Assert.True(after - before < 100, $"{after - before} transactions during 500 health checks");
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.Server.AdminTokenFile));
+    }
+}
