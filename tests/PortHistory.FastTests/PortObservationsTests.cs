@@ -231,6 +231,27 @@ public sealed class PortObservationsTests
         Assert.Contains(Assert.Single(_observations.Summary(includeHostRefs: false).Transports).Processes, p => p.ProcessName == process);
     }
 
+    [Fact]
+    public void Host_sets_of_a_state_written_before_host_sets_had_sketches_are_carried_over_on_activation()
+    {
+        // As an older state reads back: the hashes in the fields that held them then, the new ones empty.
+        HashSet<ulong> Hosts(params int[] hosts) => [.. hosts.Select(h => HostRefs.Hash($"host-{h}"))];
+        var process = new ProcessUsage { Name = "rpcbind", Executable = "/usr/sbin/rpcbind", LegacyHosts = Hosts(1, 2, 3), Sightings = 3 };
+        var transport = new TransportUsage { Transport = Transport.Tcp, LegacyHosts = Hosts(1, 2, 3, 4), Sightings = 4 };
+        transport.Processes["rpcbind\0/usr/sbin/rpcbind"] = process;
+        var usage = new ObservedUsage { Transports = [transport] };
+
+        var observations = new PortObservations(Port, usage, new FixedContext());
+
+        Assert.Equal((4L, 3L), (transport.Hosts.Count, process.Hosts.Count));
+        Assert.Null(transport.LegacyHosts);
+        Assert.Null(process.LegacyHosts);
+        // The carried-over hosts count as known: a sighting from host 2 adds none.
+        Assert.Equal(1, observations.Apply(Writer, [Entry(1, process: "rpcbind", host: 2)]));
+        Assert.Equal((4L, 3L), (transport.Hosts.Count, process.Hosts.Count));
+        Assert.Equal(4L, process.Sightings);
+    }
+
     private static ObservationEntry Entry(long seq, string process = "rpcbind", Transport transport = Transport.Tcp, int host = 0,
         BindScope scope = BindScope.Wildcard) =>
         new(seq, transport, HostRefs.Hash($"host-{host}"), $"host-{host}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), scope, Privileged: false);

@@ -351,6 +351,38 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture)
         Assert.Contains("no import directory is configured", refused.Status.Detail);
     }
 
+    [Fact]
+    public async Task A_request_that_is_not_valid_protobuf_is_invalid_argument_for_unary_and_streaming_calls()
+    {
+        var server = await ServerAsync();
+        var bytes = Marshallers.Create<byte[]>(b => b, b => b);
+        // Field 1 as a length-delimited value that runs past the end of the message.
+        byte[] broken = [0x0A, 0x7F, 0x01];
+        var invoker = server.Admin.CreateCallInvoker();
+
+        var unary = await RegistryServerFixture.FailsAsync(() => invoker.AsyncUnaryCall(
+            new Method<byte[], byte[]>(MethodType.Unary, "porthistory.v1.PortRegistry", "GetPort", bytes, bytes), null, new CallOptions(), broken).ResponseAsync);
+        var streamed = await RegistryServerFixture.FailsAsync(async () =>
+        {
+            using var call = invoker.AsyncClientStreamingCall(
+                new Method<byte[], byte[]>(MethodType.ClientStreaming, "porthistory.v1.Sightings", "Report", bytes, bytes), null, new CallOptions());
+            try
+            {
+                await call.RequestStream.WriteAsync(broken);
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (RpcException)
+            {
+                // Refused while writing: the status comes with the response.
+            }
+
+            await call.ResponseAsync;
+        });
+
+        Assert.Equal((StatusCode.InvalidArgument, "request: not a valid message"), (unary.StatusCode, unary.Status.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, "request: not a valid message"), (streamed.StatusCode, streamed.Status.Detail));
+    }
+
     private static Sighting With(Sighting sighting, Action<Sighting> change)
     {
         var copy = sighting.Clone();

@@ -26,33 +26,43 @@ public sealed class ContractMethodProvider<TService> : IServiceMethodProvider<TS
 
     private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
     {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            context.AddUnaryMethod(Tolerant(method), Metadata(method), Invoker<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(method));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Implementation<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(method);
+            context.AddUnaryMethod(Tolerant(method), metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddServerStreamingMethod(Tolerant(method), Metadata(method),
-                Invoker<Grpc.AspNetCore.Server.Model.ServerStreamingServerMethod<TService, TRequest, TResponse>>(method));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Implementation<Grpc.AspNetCore.Server.Model.ServerStreamingServerMethod<TService, TRequest, TResponse>>(method);
+            context.AddServerStreamingMethod(Tolerant(method), metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddClientStreamingMethod(Tolerant(method), Metadata(method),
-                Invoker<Grpc.AspNetCore.Server.Model.ClientStreamingServerMethod<TService, TRequest, TResponse>>(method));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Implementation<Grpc.AspNetCore.Server.Model.ClientStreamingServerMethod<TService, TRequest, TResponse>>(method);
+            context.AddClientStreamingMethod(Tolerant(method), metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddDuplexStreamingMethod(Tolerant(method), Metadata(method),
-                Invoker<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Implementation<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method);
+            context.AddDuplexStreamingMethod(Tolerant(method), metadata, invoker);
+        }
 
-        /// <summary>The service's implementation of the method as an open-instance delegate (called on each call's service).</summary>
-        private static TDelegate Invoker<TDelegate>(IMethod method)
+        /// <summary>
+        /// The service's implementation of the method as an open-instance delegate (called on each call's service), and
+        /// the attributes of the service and the method as endpoint metadata, as grpc-dotnet gives them.
+        /// </summary>
+        private static (TDelegate Invoker, List<object> Metadata) Implementation<TDelegate>(IMethod method)
             where TDelegate : Delegate
         {
             var parameters = typeof(TDelegate).GetMethod("Invoke")!.GetParameters().Skip(1).Select(p => p.ParameterType).ToArray();
             var implementation = typeof(TService).GetMethod(method.Name, BindingFlags.Public | BindingFlags.Instance, parameters)
                                  ?? throw new InvalidOperationException($"{typeof(TService).Name} has no method {method.Name}");
-            return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), implementation);
+            List<object> metadata = [.. typeof(TService).GetCustomAttributes(inherit: true), .. implementation.GetCustomAttributes(inherit: true)];
+            return ((TDelegate)Delegate.CreateDelegate(typeof(TDelegate), implementation), metadata);
         }
-
-        private static List<object> Metadata(IMethod method) =>
-            [.. typeof(TService).GetCustomAttributes(inherit: true), .. typeof(TService).GetMethod(method.Name)?.GetCustomAttributes(inherit: true) ?? []];
 
         private static Method<TRequest, TResponse> Tolerant<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class
