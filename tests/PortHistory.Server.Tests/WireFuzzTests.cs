@@ -1,18 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text;
-using CsCheck;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
-using PortHistory.Contracts.V1;
 using PortHistory.Testing;
-using Date = Google.Type.Date;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace PortHistory.Server.Tests;
 
