@@ -215,7 +215,7 @@ internal sealed class PortObservations
         if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
         process.Sightings++;
         process.Weight++;
-        Record(process, entry.ObservedAt, entry.Scope, entry.Privileged, 1);
+        Record(process, entry.ObservedAt, entry.Scope, entry.Privileged);
     }
 
     /// <summary>
@@ -245,19 +245,19 @@ internal sealed class PortObservations
         return other;
     }
 
-    private static void Record(ProcessUsage process, DateTime observedAt, BindScope scope, bool privileged, long count)
+    private static void Record(ProcessUsage process, DateTime observedAt, BindScope scope, bool privileged)
     {
         if (observedAt < process.FirstSeen) process.FirstSeen = observedAt;
         if (observedAt > process.LastSeen) process.LastSeen = observedAt;
         switch (scope)
         {
-            case BindScope.Wildcard: process.Wildcard += count; break;
-            case BindScope.Loopback: process.Loopback += count; break;
-            default: process.Specific += count; break;
+            case BindScope.Wildcard: process.Wildcard++; break;
+            case BindScope.Loopback: process.Loopback++; break;
+            default: process.Specific++; break;
         }
 
-        if (privileged) process.Privileged += count;
-        else process.Unprivileged += count;
+        if (privileged) process.Privileged++;
+        else process.Unprivileged++;
     }
 
     private static ObservedProcess ToContract(ProcessUsage process, string name, bool includeHostRefs)
