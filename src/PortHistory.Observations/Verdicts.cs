@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace PortHistory.Observations;
 
 public enum VerdictKind
@@ -14,9 +16,11 @@ public enum VerdictKind
 public sealed record VerdictOptions
 {
     /// <summary>A process counts as running on a port once this many distinct hosts report it (also the privacy floor).</summary>
+    [Range(1, int.MaxValue)]
     public int MinHostsPerProcess { get; init; } = 3;
 
     /// <summary>"Never observed" means something only once this many hosts report anything at all.</summary>
+    [Range(1, int.MaxValue)]
     public int MinReportingHosts { get; init; } = 10;
 
     public const int FirstDynamicPort = 49152;

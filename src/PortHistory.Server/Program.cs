@@ -5,6 +5,7 @@ using PortHistory.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddServiceDefaults();
+builder.AddPortHistoryOptions();
 builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
 builder.AddRegistryServices();

@@ -1,5 +1,6 @@
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.FastTests;
 

@@ -7,10 +7,10 @@ using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
-using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Testing;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Tests;
 
@@ -156,8 +156,8 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
             siloBuilder.Services.AddSingleton<IEditionCatalog>(new AllCommittedCatalog([5, 7, 8]));
             siloBuilder.Services.AddSingleton<PortAnswerBoard>();
             siloBuilder.Services.AddSingleton<TimelineInterner>();
-            siloBuilder.Services.AddSingleton<PortHistory.Grains.Observations.ISightingJournal, EmptyJournal>();
-            siloBuilder.Services.AddSingleton<PortHistory.Grains.Observations.IObservationContext, DefaultObservations>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.ISightingJournal, EmptyJournal>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IObservationContext, DefaultObservations>();
             siloBuilder.AddAdoNetGrainStorage(PortGrainStorage.Name, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Configuration.AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Orleans.Serialization.Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {
@@ -168,17 +168,17 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
         }
     }
 
-    private sealed class EmptyJournal : PortHistory.Grains.Observations.ISightingJournal
+    private sealed class EmptyJournal : PortHistory.Grains.Abstractions.ISightingJournal
     {
-        public Task<IReadOnlyList<(int Writer, PortHistory.Grains.Observations.ObservationEntry Entry)>> ReadAfterAsync(int port,
+        public Task<IReadOnlyList<(int Writer, PortHistory.Grains.Abstractions.ObservationEntry Entry)>> ReadAfterAsync(int port,
             IReadOnlyDictionary<int, long> watermarks, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<(int, PortHistory.Grains.Observations.ObservationEntry)>>([]);
+            Task.FromResult<IReadOnlyList<(int, PortHistory.Grains.Abstractions.ObservationEntry)>>([]);
 
         public Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks,
-            IReadOnlyList<PortHistory.Grains.Observations.ObservationIndexRow> rows, CancellationToken cancellationToken) => Task.CompletedTask;
+            IReadOnlyList<PortHistory.Grains.Abstractions.ObservationIndexRow> rows, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private sealed class DefaultObservations : PortHistory.Grains.Observations.IObservationContext
+    private sealed class DefaultObservations : PortHistory.Grains.Abstractions.IObservationContext
     {
         public long ReportingHosts => 0;
         public PortHistory.Observations.VerdictOptions Options { get; } = new();

@@ -1,4 +1,5 @@
 using PortHistory.Observations;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Grains.Observations;
 

@@ -1,4 +1,5 @@
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Grains.Observations;
 
@@ -110,65 +111,4 @@ public sealed class ProcessUsage
     /// </summary>
     [Id(13)]
     public long Weight { get; set; }
-}
-
-/// <summary>
-/// New journal entries for one port from one writer, in sequence order. Without entries it only says the journal holds
-/// that writer's entries up to <see cref="PreviousSeq"/>: the grain reads what it lacks.
-/// </summary>
-[GenerateSerializer, Immutable, Alias("porthistory.ObservationDelta")]
-public sealed record ObservationDelta(
-    [property: Id(0)] int Writer,
-    [property: Id(1)] long PreviousSeq,
-    [property: Id(2)] ObservationEntry[] Entries);
-
-/// <summary>One sighting as the port grain needs it (the journal keeps every field).</summary>
-[GenerateSerializer, Immutable, Alias("porthistory.ObservationEntry")]
-public sealed record ObservationEntry(
-    [property: Id(0)] long Seq,
-    [property: Id(1)] Transport Transport,
-    [property: Id(2)] ulong HostHash,
-    [property: Id(3)] string HostRef,
-    [property: Id(4)] string Process,
-    [property: Id(5)] string Executable,
-    [property: Id(6)] DateTime ObservedAt,
-    [property: Id(7)] BindScope Scope,
-    [property: Id(8)] bool Privileged);
-
-/// <summary>A row of the observations query index, per transport.</summary>
-public sealed record ObservationIndexRow(
-    Transport Transport,
-    long Hosts,
-    long Sightings,
-    DateTime FirstSeen,
-    DateTime LastSeen,
-    VerdictKind Verdict,
-    string Reason,
-    string? AssignedService,
-    string[] Observed);
-
-/// <summary>The journal as port grains see it: catching up past their watermarks, and recording checkpoints.</summary>
-public interface ISightingJournal
-{
-    Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks, CancellationToken cancellationToken);
-
-    /// <summary>Called after the grain's state is written: the journal below the watermarks may go; the index gets the rows.</summary>
-    Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows, CancellationToken cancellationToken);
-}
-
-/// <summary>Silo-wide inputs to verdicts.</summary>
-public interface IObservationContext
-{
-    /// <summary>Hosts that have reported anything, fleet-wide.</summary>
-    long ReportingHosts { get; }
-
-    PortHistory.Observations.VerdictOptions Options { get; }
-
-    PortHistory.Observations.ProcessServiceMap Processes { get; }
-
-    /// <summary>A port grain writes its aggregates after this many new sightings at most…</summary>
-    int CheckpointEvery { get; }
-
-    /// <summary>…or this long after the first unwritten one.</summary>
-    TimeSpan CheckpointInterval { get; }
 }

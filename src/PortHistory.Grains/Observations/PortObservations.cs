@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
+using PortHistory.Grains.Abstractions;
 using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
 
 namespace PortHistory.Grains.Observations;

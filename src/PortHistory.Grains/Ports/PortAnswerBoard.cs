@@ -1,4 +1,5 @@
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Grains.Ports;
 

@@ -1,6 +1,6 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Editions;
 using PortHistory.Grains.Observations;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Grains.Ports;
 
@@ -243,10 +243,4 @@ public sealed class PortGrain(
         if (_answers is null || _answers.Catalog != snapshot) _answers = new PortRegistryAnswers(Port, _timelines, snapshot);
         return _answers;
     }
-}
-
-public static class PortGrainStorage
-{
-    /// <summary>The grain storage provider the port grains persist to.</summary>
-    public const string Name = "porthistory";
 }

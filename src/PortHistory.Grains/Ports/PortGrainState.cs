@@ -1,3 +1,5 @@
+using PortHistory.Grains.Abstractions;
+
 namespace PortHistory.Grains.Ports;
 
 /// <summary>What a port grain persists.</summary>

@@ -1,7 +1,7 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Editions;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
+using PortHistory.Grains.Abstractions;
 using Transport = PortHistory.Contracts.V1.Transport;
 
 namespace PortHistory.Grains.Ports;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Grains.Ports;
 

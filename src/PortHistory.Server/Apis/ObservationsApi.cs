@@ -4,6 +4,7 @@ using PortHistory.Grains.Ports;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Sightings;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Apis;
 

@@ -1,10 +1,11 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Apis;
 

@@ -6,6 +6,7 @@ using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Apis;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Apis;
 

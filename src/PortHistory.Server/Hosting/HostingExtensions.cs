@@ -1,11 +1,12 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
-using PortHistory.Grains.Editions;
 using PortHistory.Grains.Ports;
+using PortHistory.Observations;
 using PortHistory.Server.Apis;
 using PortHistory.Grains.Observations;
 using PortHistory.Server.Application.Import;
@@ -14,12 +15,35 @@ using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
 using PortHistory.Server.Infrastructure.Sightings;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Hosting;
 
 /// <summary>The server's composition, one extension per concern; Program.cs reads as their list.</summary>
 public static partial class HostingExtensions
 {
+    /// <summary>
+    /// Every setting of PortHistory, one options class per section, bound here and checked when the server starts: a
+    /// bad value stops it with the setting's name instead of failing later under load.
+    /// </summary>
+    public static WebApplicationBuilder AddPortHistoryOptions(this WebApplicationBuilder builder)
+    {
+        Bind<ImportOptions>(builder, ImportOptions.Section);
+        Bind<QueryOptions>(builder, QueryOptions.Section);
+        Bind<SightingOptions>(builder, SightingOptions.Section);
+        Bind<ObservationOptions>(builder, ObservationOptions.Section);
+        // The verdict thresholds are the domain's own options, read from the same section.
+        Bind<VerdictOptions>(builder, ObservationOptions.Section);
+        Bind<RateLimitOptions>(builder, RateLimitOptions.Section);
+        Bind<SiloHostingOptions>(builder, SiloHostingOptions.Section);
+        return builder;
+    }
+
+    private static void Bind<TOptions>(WebApplicationBuilder builder, string section)
+        where TOptions : class =>
+        builder.Services.AddOptions<TOptions>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+
     /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
     public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
     {
@@ -48,21 +72,19 @@ public static partial class HostingExtensions
     /// <summary>The Orleans silo: one grain per port, state in PostgreSQL through the ADO.NET provider.</summary>
     public static WebApplicationBuilder AddPortHistorySilo(this WebApplicationBuilder builder)
     {
-        // Not the "Orleans" section: Orleans reads that one itself as provider configuration.
-        var orleans = builder.Configuration.GetSection("PortHistory:Silo");
+        // Read now, not through IOptions: the silo is configured while the host is being built.
+        var settings = builder.Configuration.GetSection(SiloHostingOptions.Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
+        Validator.ValidateObject(settings, new ValidationContext(settings), validateAllProperties: true);
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")!;
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
             {
-                // Part of every stored grain row's key: never change it for an existing database.
-                o.ServiceId = orleans["ServiceId"] ?? "porthistory";
-                o.ClusterId = orleans["ClusterId"] ?? "porthistory";
+                o.ServiceId = settings.ServiceId;
+                o.ClusterId = settings.ClusterId;
             });
 
-            var siloPort = orleans.GetValue("SiloPort", 11111);
-            var gatewayPort = orleans.GetValue("GatewayPort", 30000);
-            if (string.Equals(orleans["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+            if (settings.Clustering == SiloClustering.AdoNet)
             {
                 // Several silos of one cluster: membership in the same PostgreSQL.
                 silo.UseAdoNetClustering(o =>
@@ -70,12 +92,12 @@ public static partial class HostingExtensions
                     o.Invariant = "Npgsql";
                     o.ConnectionString = connectionString;
                 });
-                var advertised = orleans["AdvertisedIPAddress"] is { Length: > 0 } address ? System.Net.IPAddress.Parse(address) : System.Net.IPAddress.Loopback;
-                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+                var advertised = settings.AdvertisedIPAddress is { Length: > 0 } address ? System.Net.IPAddress.Parse(address) : System.Net.IPAddress.Loopback;
+                silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
             }
             else
             {
-                silo.UseLocalhostClustering(siloPort, gatewayPort);
+                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
             }
 
             silo.AddAdoNetGrainStorage(PortGrainStorage.Name, (OptionsBuilder<AdoNetGrainStorageOptions> storage) =>
@@ -87,7 +109,7 @@ public static partial class HostingExtensions
                     // Binary, version-tolerant by [Id]: no type or assembly names in the stored rows.
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
-            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = orleans.GetValue("GrainCollectionAge", TimeSpan.FromHours(2)));
+            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = settings.GrainCollectionAge);
         });
         return builder;
     }
@@ -95,10 +117,8 @@ public static partial class HostingExtensions
     /// <summary>The registry side: edition store, importer, query index.</summary>
     public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
         builder.Services.AddSingleton<EditionStore>();
         builder.Services.AddSingleton<ImportDirectory>();
-        builder.Services.Configure<QueryOptions>(builder.Configuration.GetSection(QueryOptions.Section));
         builder.Services.AddSingleton<QueryIndex>();
         builder.Services.AddSingleton<ImportProgressHub>();
         builder.Services.AddSingleton<EditionImporter>();
@@ -112,8 +132,6 @@ public static partial class HostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddSightingServices(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<SightingOptions>(builder.Configuration.GetSection(SightingOptions.Section));
-        builder.Services.Configure<VerdictSettings>(builder.Configuration.GetSection(VerdictSettings.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SightingValidator>();
         builder.Services.AddSingleton<ObservationContext>();
@@ -133,7 +151,6 @@ public static partial class HostingExtensions
     /// <summary>Bearer tokens with roles, and the per-agent rate limit.</summary>
     public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddSingleton<SightingRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();

@@ -10,6 +10,8 @@ using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Import;
 

@@ -3,24 +3,10 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
-
-public sealed class VerdictSettings
-{
-    public const string Section = "PortHistory:Verdicts";
-
-    public int MinHostsPerProcess { get; set; } = 3;
-
-    public int MinReportingHosts { get; set; } = 10;
-
-    /// <summary>A process-services table to use instead of the one shipped (same JSON shape).</summary>
-    public string? ProcessServicesFile { get; set; }
-
-    public int CheckpointEvery { get; set; } = 20_000;
-
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(15);
-}
 
 /// <summary>The silo-wide inputs of verdicts: thresholds, the process table, and the fleet's reporting hosts.</summary>
 public sealed class ObservationContext : IObservationContext
@@ -29,10 +15,10 @@ public sealed class ObservationContext : IObservationContext
     private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _reportingHosts;
 
-    public ObservationContext(IOptions<VerdictSettings> settings)
+    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings)
     {
         var value = settings.Value;
-        Options = new VerdictOptions { MinHostsPerProcess = value.MinHostsPerProcess, MinReportingHosts = value.MinReportingHosts };
+        Options = verdicts.Value;
         Processes = string.IsNullOrWhiteSpace(value.ProcessServicesFile) ? ProcessServiceMap.Default : ProcessServiceMap.LoadFile(value.ProcessServicesFile);
         CheckpointEvery = value.CheckpointEvery;
         CheckpointInterval = value.CheckpointInterval;

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Grains.Observations;
 using PortHistory.Grains.Ports;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
 

@@ -6,6 +6,8 @@ using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Grains.Observations;
 using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Configuration;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
 

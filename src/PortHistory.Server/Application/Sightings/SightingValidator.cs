@@ -3,48 +3,9 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Validation;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Application.Sightings;
-
-public sealed class SightingOptions
-{
-    public const string Section = "PortHistory:Sightings";
-
-    public int MaxBatchSize { get; set; } = 5000;
-
-    /// <summary>Batches one Report stream takes (its answer holds a result for each).</summary>
-    public int MaxBatchesPerStream { get; set; } = 1000;
-
-    /// <summary>Sightings observed further ahead than this (clock skew) are refused.</summary>
-    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Sightings older than this are refused.</summary>
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
-
-    /// <summary>How often accepted sightings are handed to the port grains.</summary>
-    public TimeSpan DispatchWindow { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Most sightings written in one journal transaction (concurrent batches share one commit).</summary>
-    public int MaxRowsPerFlush { get; set; } = 20_000;
-
-    /// <summary>Journal writers per process, each with its own sequence (COPY streams run side by side).</summary>
-    public int Writers { get; set; } = 4;
-
-    /// <summary>
-    /// Memory that sightings waiting for delivery to the grains may take, in bytes (counted from their text). Beyond it
-    /// they are let go, and each port they were for is told to read them from the journal instead.
-    /// </summary>
-    public long MaxPendingDeliveryBytes { get; set; } = 512L * 1024 * 1024;
-
-    /// <summary>A journal writer silent (no heartbeat) this long belongs to a process that is gone.</summary>
-    public TimeSpan WriterTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>How often journal rows that every port has checkpointed are deleted.</summary>
-    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How often the journal is searched for rows of gone writers that no grain has applied.</summary>
-    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
-}
 
 /// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>
 public sealed record ValidSighting(

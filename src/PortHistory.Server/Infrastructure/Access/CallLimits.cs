@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Infrastructure.Access;
 

@@ -1,21 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Infrastructure.Access;
-
-public sealed class RateLimitOptions
-{
-    public const string Section = "PortHistory:RateLimit";
-
-    /// <summary>Sightings per second an agent token may report, sustained.</summary>
-    public double SightingsPerSecond { get; set; } = 50_000;
-
-    /// <summary>Sightings an agent may report in one burst.</summary>
-    public double Burst { get; set; } = 200_000;
-
-    /// <summary>Calls one token may have in flight at once, of any kind (open streams included).</summary>
-    public int ConcurrentCallsPerToken { get; set; } = 256;
-}
 
 /// <summary>A token bucket per agent token: reports beyond the rate are refused with how long to wait.</summary>
 public sealed class SightingRateLimiter(IOptions<RateLimitOptions> options)

@@ -70,7 +70,7 @@ public static class DatabaseErrors
                     return true;
                 case System.Net.Sockets.SocketException:
                     return true;
-                case Grains.Ports.PortStorageException storage:
+                case Grains.Abstractions.PortStorageException storage:
                     return storage.Transient;
             }
 

@@ -1,9 +1,9 @@
 using System.Collections.Frozen;
 using Npgsql;
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Editions;
 
 using PortHistory.Registry.Protobuf;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 

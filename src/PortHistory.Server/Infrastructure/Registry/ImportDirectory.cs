@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Application.Import;
+using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 

@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Observations;
+using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Infrastructure.Sightings;
 

@@ -1,13 +1,17 @@
-namespace PortHistory.Server.Application.Import;
+using System.ComponentModel.DataAnnotations;
+
+namespace PortHistory.Server.Configuration;
 
 public sealed class ImportOptions
 {
     public const string Section = "PortHistory:Import";
 
     /// <summary>Port grains staged at once while applying a generation.</summary>
+    [Range(1, 4096)]
     public int StagingConcurrency { get; set; } = 64;
 
     /// <summary>Largest edition file accepted, in bytes.</summary>
+    [Range(1L, 1L << 31)]
     public long MaxEditionBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>

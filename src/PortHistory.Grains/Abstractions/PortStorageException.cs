@@ -1,4 +1,4 @@
-namespace PortHistory.Grains.Ports;
+namespace PortHistory.Grains.Abstractions;
 
 /// <summary>
 /// A port grain could not write its state. Database exceptions do not serialize between silos; this carries their

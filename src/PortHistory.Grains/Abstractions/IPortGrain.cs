@@ -1,6 +1,6 @@
 using PortHistory.Contracts.V1;
 
-namespace PortHistory.Grains.Ports;
+namespace PortHistory.Grains.Abstractions;
 
 /// <summary>
 /// One grain per port number (0-65535): the port's registry history on every transport and what fleets observe
@@ -30,7 +30,7 @@ public interface IPortGrain : IGrainWithIntegerKey
 
     /// <summary>New journal entries for this port, one delta per writer (the ingest path delivers them after they are durable).</summary>
     [Alias("Observe")]
-    Task ObserveAsync(Immutable<Observations.ObservationDelta[]> deltas);
+    Task ObserveAsync(Immutable<ObservationDelta[]> deltas);
 
     /// <summary>Rewrites this port's rows of the observations index (the registry changed under them).</summary>
     [Alias("RefreshVerdicts")]
@@ -44,16 +44,3 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("GetRegistryGenerations"), ReadOnly]
     Task<RegistryGenerations> GetRegistryGenerationsAsync();
 }
-
-[GenerateSerializer, Immutable, Alias("porthistory.PortQuery")]
-public sealed record PortQuery(
-    [property: Id(0)] Transport Transport,
-    [property: Id(1)] DateOnly? AsOf,
-    [property: Id(2)] bool IncludeHostRefs = false)
-{
-    /// <summary>The question most callers ask (newest edition, every transport, no host ids): the one answer boards keep.</summary>
-    public static bool IsCommon(PortQuery query) => query is { Transport: Transport.Unspecified, AsOf: null, IncludeHostRefs: false };
-}
-
-[GenerateSerializer, Immutable, Alias("porthistory.RegistryGenerations")]
-public sealed record RegistryGenerations([property: Id(0)] long? Committed, [property: Id(1)] long? Staged, [property: Id(2)] long Visible);

@@ -1,17 +1,6 @@
 using PortHistory.Contracts.V1;
 
-namespace PortHistory.Grains.Editions;
-
-/// <summary>
-/// The committed editions as this silo last saw them: their order (rank) in the current history generation and
-/// which generations are committed. A port grain shows a staged timeline only once its generation is committed.
-/// </summary>
-public interface IEditionCatalog
-{
-    CatalogSnapshot Current { get; }
-
-    bool IsCommitted(long generation);
-}
+namespace PortHistory.Grains.Abstractions;
 
 /// <summary>One committed generation: its editions in history order.</summary>
 public sealed class CatalogSnapshot

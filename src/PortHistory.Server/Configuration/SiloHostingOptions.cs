@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PortHistory.Server.Configuration;
+
+/// <summary>
+/// The Orleans silo. Not the "Orleans" section: Orleans reads that one itself as provider configuration.
+/// </summary>
+public sealed class SiloHostingOptions
+{
+    public const string Section = "PortHistory:Silo";
+
+    /// <summary>Part of every stored grain row's key: never change it for an existing database.</summary>
+    [Required]
+    public string ServiceId { get; set; } = "porthistory";
+
+    [Required]
+    public string ClusterId { get; set; } = "porthistory";
+
+    /// <summary><see cref="SiloClustering.AdoNet"/> for several silos of one cluster (membership in the same PostgreSQL).</summary>
+    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
+
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients reach this one at (AdoNet clustering); loopback when unset.</summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    public bool ListenOnAnyHostAddress { get; set; }
+
+    /// <summary>An idle port grain is deactivated after this long.</summary>
+    public TimeSpan GrainCollectionAge { get; set; } = TimeSpan.FromHours(2);
+}
+
+public enum SiloClustering
+{
+    Localhost,
+    AdoNet,
+}
