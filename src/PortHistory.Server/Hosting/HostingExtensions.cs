@@ -65,7 +65,8 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<TimelineInterner>();
         // Registered before the silo, so it runs first: the silo needs the Orleans tables and queries in place.
         builder.Services.AddHostedService<DatabaseStartup>();
-        builder.Services.AddHostedService<EditionCatalogRefresher>();
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<EditionCatalog>());
+        builder.Services.AddHostedService<DatabaseNotifications>();
         return builder;
     }
 
@@ -154,7 +155,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddSingleton<SightingRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();
-        builder.Services.AddHostedService<AccessTokenListener>();
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());
         return builder;
     }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using PortHistory.Contracts.V1;
+using PortHistory.Server.Infrastructure.Database;
 
 namespace PortHistory.Server.Infrastructure.Access;
 
@@ -16,7 +17,7 @@ public sealed record Principal(string TokenId, string Name, Role Role)
 /// Bearer tokens in PostgreSQL, stored as SHA-256 hashes. Lookups are cached per silo; a revocation clears this
 /// silo's cache at once and tells the other silos through a notification, so a revoked token stops working at once.
 /// </summary>
-public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessTokens> logger)
+public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessTokens> logger) : INotificationHandler
 {
     public const string Channel = "porthistory_tokens";
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
@@ -150,6 +151,20 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
         while (_unknown.Count > NegativeEntries && _unknownOrder.TryDequeue(out var oldest)) _unknown.TryRemove(oldest, out _);
     }
 
+    string INotificationHandler.Channel => Channel;
+
+    bool INotificationHandler.RefreshWithoutNotice => false;
+
+    /// <summary>
+    /// Another silo revoked a token, or the listener just (re)connected. Cached lookups stay usable while PostgreSQL is
+    /// away (no token can be revoked then); reconnecting clears them, in case a revocation was missed meanwhile.
+    /// </summary>
+    Task INotificationHandler.OnChangedAsync(CancellationToken cancellationToken)
+    {
+        Invalidate();
+        return Task.CompletedTask;
+    }
+
     /// <summary>Forgets every cached lookup (a token was revoked, here or on another silo).</summary>
     public void Invalidate()
     {
@@ -219,38 +234,4 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
         CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(created, DateTimeKind.Utc)),
         RevokedAt = revoked is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null,
     };
-}
-
-/// <summary>Clears this silo's token cache when another silo revokes a token.</summary>
-public sealed class AccessTokenListener(NpgsqlDataSource dataSource, AccessTokens tokens, ILogger<AccessTokenListener> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => tokens.Invalidate();
-                await using (var listen = new NpgsqlCommand($"LISTEN {AccessTokens.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                tokens.Invalidate();
-                while (!stoppingToken.IsCancellationRequested) await connection.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Cached lookups stay usable while PostgreSQL is away (no token can be revoked then); reconnecting
-                // clears them, in case a revocation was missed meanwhile.
-                logger.LogWarning("Token listener failed: {Message}; retrying", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using Npgsql;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Resilience;
 
 namespace PortHistory.Server.Infrastructure.Database;
 
@@ -16,23 +17,13 @@ public sealed class DatabaseStartup(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        for (var attempt = 1; ; attempt++)
+        var pipeline = Backoff.UntilStopped(logger, "Reaching PostgreSQL", DatabaseErrors.IsUnavailable);
+        await pipeline.ExecuteAsync(async token =>
         {
-            try
-            {
-                await migrator.MigrateAsync(cancellationToken);
-                await catalog.RefreshAsync(cancellationToken);
-                await tokens.EnsureBootstrapTokenAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], cancellationToken);
-                return;
-            }
-            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
-            {
-                logger.LogWarning("PostgreSQL is not reachable yet (attempt {Attempt}): {Message}; retrying in {Delay}", attempt, e.Message, delay);
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+            await migrator.MigrateAsync(token);
+            await catalog.RefreshAsync(token);
+            await tokens.EnsureBootstrapTokenAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], token);
+        }, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

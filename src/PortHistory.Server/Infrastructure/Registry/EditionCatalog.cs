@@ -4,6 +4,7 @@ using PortHistory.Contracts.V1;
 
 using PortHistory.Registry.Protobuf;
 using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Infrastructure.Database;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -11,9 +12,15 @@ namespace PortHistory.Server.Infrastructure.Registry;
 /// This silo's view of the committed editions, read from PostgreSQL at start, after every import this silo
 /// commits, on every "porthistory_catalog" notification from other silos, and every few seconds as a fallback.
 /// </summary>
-public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog
+public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog, INotificationHandler
 {
     public const string Channel = "porthistory_catalog";
+
+    string INotificationHandler.Channel => Channel;
+
+    bool INotificationHandler.RefreshWithoutNotice => true;
+
+    Task INotificationHandler.OnChangedAsync(CancellationToken cancellationToken) => RefreshAsync(cancellationToken);
 
     private volatile CatalogSnapshot _current = CatalogSnapshot.Empty;
     private volatile FrozenSet<long> _committed = FrozenSet<long>.Empty;
@@ -64,43 +71,6 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalo
         finally
         {
             _refreshing.Release();
-        }
-    }
-}
-
-/// <summary>Keeps the catalog current: LISTEN for commits by any silo, and refresh periodically in case a notification was missed.</summary>
-public sealed class EditionCatalogRefresher(NpgsqlDataSource dataSource, EditionCatalog catalog, ILogger<EditionCatalogRefresher> logger) : BackgroundService
-{
-    private static readonly TimeSpan Fallback = TimeSpan.FromSeconds(10);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {EditionCatalog.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                await catalog.RefreshAsync(stoppingToken);
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(Fallback, stoppingToken);
-                    await catalog.RefreshAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("Edition catalog refresh failed: {Message}; retrying", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
         }
     }
 }
