@@ -36,10 +36,6 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("RefreshVerdicts")]
     Task RefreshVerdictsAsync();
 
-    /// <summary>Writes the aggregates and watermarks now, if anything was applied since the last checkpoint.</summary>
-    [Alias("CheckpointNow")]
-    Task CheckpointNowAsync();
-
     /// <summary>The committed and staged generations this grain holds (for diagnostics and tests).</summary>
     [Alias("GetRegistryGenerations"), ReadOnly]
     Task<RegistryGenerations> GetRegistryGenerationsAsync();

@@ -17,4 +17,15 @@ public sealed class PortStorageException : Exception
     /// <summary>The database was unreachable, overloaded or restarting: the same write may succeed later.</summary>
     [Id(0)]
     public bool Transient { get; init; }
+
+    /// <summary>The database's exception behind a failed state write (the storage provider wraps it in its own), as one of these; else null.</summary>
+    public static PortStorageException? FromDatabase(Exception exception, uint port)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException database) return new PortStorageException($"port {port}: writing its state failed: {database.Message}", database.IsTransient);
+        }
+
+        return null;
+    }
 }

@@ -21,8 +21,7 @@ internal sealed class PortObservations
     public const int AnswerBytesPerTransport = 12 * 1024;
 
     private const int QuarantineReasonsKept = 5;
-    private const int ExecutableShown = 1024;
-    private const string OtherName = "(other)";
+    internal const string OtherName = "(other)";
     private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
     private readonly uint _port;
@@ -73,62 +72,9 @@ internal sealed class PortObservations
 
     public bool HasObservations => _usage.Transports.Count > 0;
 
-    public ObservedSummary Summary(bool includeHostRefs, Transport only = Transport.Unspecified)
-    {
-        var minimum = _context.Options.MinHostsPerProcess;
-        var summary = new ObservedSummary { Port = _port, ReportingHosts = (ulong)_context.ReportingHosts };
-        if (includeHostRefs)
-        {
-            summary.QuarantinedSightings = (ulong)_usage.Quarantined;
-            summary.QuarantineReasons.AddRange(_usage.QuarantineReasons);
-        }
-
-        foreach (var transport in _usage.Transports.OrderBy(t => t.Transport))
-        {
-            if (only != Transport.Unspecified && transport.Transport != only) continue;
-            var observed = new ObservedTransport
-            {
-                Transport = transport.Transport,
-                DistinctHosts = (ulong)transport.Hosts.Count,
-                Sightings = (ulong)transport.Sightings,
-                FirstSeen = Timestamp.FromDateTime(transport.FirstSeen),
-                LastSeen = Timestamp.FromDateTime(transport.LastSeen),
-            };
-            var other = transport.Other is { } evicted ? Fold(null, evicted) : null;
-            var otherProcesses = transport.OtherProcesses;
-            var budget = AnswerBytesPerTransport;
-            foreach (var process in transport.Processes.Values.OrderByDescending(p => p.Hosts.Count).ThenBy(p => p.Name, StringComparer.Ordinal))
-            {
-                // Below the floor a process could single out a host: only admins see it.
-                if (!includeHostRefs && process.Hosts.Count < minimum)
-                {
-                    observed.WithheldProcesses++;
-                    continue;
-                }
-
-                var item = ToContract(process, process.Name, includeHostRefs);
-                budget -= item.CalculateSize();
-                if (budget < 0)
-                {
-                    other = Fold(other, process);
-                    otherProcesses++;
-                    continue;
-                }
-
-                observed.Processes.Add(item);
-            }
-
-            if (other is not null)
-            {
-                observed.Other = ToContract(other, OtherName, includeHostRefs: false);
-                observed.OtherProcesses = (uint)Math.Min(otherProcesses, uint.MaxValue);
-            }
-
-            summary.Transports.Add(observed);
-        }
-
-        return summary;
-    }
+    /// <summary>What callers see: below the privacy floor processes are withheld unless <paramref name="includeHostRefs"/> (admins).</summary>
+    public ObservedSummary Summary(bool includeHostRefs, Transport only = Transport.Unspecified) =>
+        ObservedAnswers.Summary(_port, _usage, _context, includeHostRefs, only);
 
     /// <summary>The verdict per transport that has something to say, against the registry as it stands now.</summary>
     public IReadOnlyList<(Transport Transport, VerdictResult Result, TransportUsage? Usage)> Verdicts(Func<Transport, RegistrySide> registry)
@@ -150,18 +96,9 @@ internal sealed class PortObservations
         return verdicts;
     }
 
-    public static Verdict ToContract(Transport transport, VerdictResult result)
-    {
-        var verdict = new Verdict
-        {
-            Transport = transport,
-            Kind = (ContractVerdictKind)(int)result.Kind,
-            Reason = result.Reason,
-            AssignedService = result.AssignedService ?? "",
-        };
-        verdict.ObservedProcesses.AddRange(result.ObservedProcesses);
-        return verdict;
-    }
+    /// <summary>The verdicts as callers get them: every transport's, or one transport's.</summary>
+    public IEnumerable<Verdict> ContractVerdicts(Func<Transport, RegistrySide> registry, Transport only = Transport.Unspecified) =>
+        Verdicts(registry).Where(v => only == Transport.Unspecified || v.Transport == only).Select(v => ObservedAnswers.ToContract(v.Transport, v.Result));
 
     /// <summary>Index rows for the transports that were observed (unobserved ghosts come from the registry index).</summary>
     public IReadOnlyList<ObservationIndexRow> IndexRows(Func<Transport, RegistrySide> registry) =>
@@ -234,7 +171,7 @@ internal sealed class PortObservations
     }
 
     /// <summary>Adds a process's counts into an "other" aggregate.</summary>
-    private static ProcessUsage Fold(ProcessUsage? other, ProcessUsage process)
+    internal static ProcessUsage Fold(ProcessUsage? other, ProcessUsage process)
     {
         other ??= new ProcessUsage { Name = OtherName, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen };
         other.Hosts.UnionWith(process.Hosts, HostSetLimits.Process);
@@ -259,35 +196,6 @@ internal sealed class PortObservations
 
         if (privileged) process.Privileged++;
         else process.Unprivileged++;
-    }
-
-    private static ObservedProcess ToContract(ProcessUsage process, string name, bool includeHostRefs)
-    {
-        var item = new ObservedProcess
-        {
-            ProcessName = name,
-            // Paths may be 4,096 characters; an answer shows enough of one to recognise it, so a process always fits its budget.
-            Executable = Shortened(process.Executable, ExecutableShown),
-            DistinctHosts = (ulong)process.Hosts.Count,
-            Sightings = (ulong)process.Sightings,
-            FirstSeen = Timestamp.FromDateTime(process.FirstSeen),
-            LastSeen = Timestamp.FromDateTime(process.LastSeen),
-            WildcardSightings = (ulong)process.Wildcard,
-            LoopbackSightings = (ulong)process.Loopback,
-            SpecificSightings = (ulong)process.Specific,
-            PrivilegedSightings = (ulong)process.Privileged,
-            UnprivilegedSightings = (ulong)process.Unprivileged,
-        };
-        if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
-        return item;
-    }
-
-    /// <summary>Cut to at most <paramref name="length"/> characters, never inside a surrogate pair (which could not be encoded).</summary>
-    private static string Shortened(string text, int length)
-    {
-        if (text.Length <= length) return text;
-        if (char.IsHighSurrogate(text[length - 1])) length--;
-        return text[..length] + "…";
     }
 
     private static string Key(string process, string executable) => process + "\0" + executable;
