@@ -153,6 +153,7 @@ public static partial class HostingExtensions
     public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AccessTokens>();
+        builder.Services.AddSingleton<BootstrapAdminToken>();
         builder.Services.AddSingleton<SightingRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());

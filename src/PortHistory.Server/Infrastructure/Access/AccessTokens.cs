@@ -22,7 +22,6 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     public const string Channel = "porthistory_tokens";
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Negative = TimeSpan.FromSeconds(30);
-    private const long BootstrapLock = 0x706f7274_61646d6e; // "portadmn"
     private const string SecretPrefix = "ph_";
     private const int SecretLength = 46; // "ph_" and 32 random bytes in unpadded base64url
 
@@ -53,7 +52,8 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
         return await IssueAsync(connection, name, role, cancellationToken);
     }
 
-    private async Task<(TokenInfo Info, string Secret)> IssueAsync(NpgsqlConnection connection, string name, Role role, CancellationToken cancellationToken)
+    /// <summary>Issues a token on the caller's connection (inside its transaction, if it has one).</summary>
+    internal async Task<(TokenInfo Info, string Secret)> IssueAsync(NpgsqlConnection connection, string name, Role role, CancellationToken cancellationToken)
     {
         var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -170,53 +170,6 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     {
         Interlocked.Increment(ref _generation);
         _known.Clear();
-    }
-
-    /// <summary>
-    /// Makes sure someone can administer the server. With a file configured, the file holds a valid admin token
-    /// (created when it does not, mode 600). Without one, the first admin token is created only if there is no admin
-    /// token at all, and shown once in the log.
-    /// </summary>
-    public async Task EnsureBootstrapTokenAsync(string? file, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrWhiteSpace(file))
-        {
-            if (File.Exists(file) && await ValidateAsync((await File.ReadAllTextAsync(file, cancellationToken)).Trim(), cancellationToken) is { IsAdmin: true }) return;
-            var (created, token) = await IssueAsync("bootstrap admin", Role.Admin, cancellationToken);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            // Readable by the owner only from its first byte on: written to a new file made with mode 600, then moved.
-            var temporary = file + ".new";
-            File.Delete(temporary);
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            await using (var stream = new FileStream(temporary, create))
-            await using (var writer = new StreamWriter(stream))
-            {
-                await writer.WriteAsync(token + "\n");
-            }
-
-            File.Move(temporary, file, overwrite: true);
-            // Only the id is logged: the secret is in the file.
-            logger.LogWarning("Created an admin token ({TokenId}) in {File}", created.TokenId, file);
-            return;
-        }
-
-        // Silos starting together on an empty database: one at a time decides, so only one first token is made.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(
-            "SELECT pg_advisory_xact_lock(@lock); SELECT count(*) FROM access_tokens WHERE role = 3 AND revoked_at IS NULL", connection, transaction))
-        {
-            command.Parameters.AddWithValue("lock", BootstrapLock);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            if (reader.GetInt64(0) > 0) return;
-        }
-
-        var (info, secret) = await IssueAsync(connection, "bootstrap admin", Role.Admin, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        logger.LogWarning("No admin token existed; created {TokenId}. It is shown this once: {Token}", info.TokenId, secret);
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

@@ -11,7 +11,7 @@ namespace PortHistory.Server.Infrastructure.Database;
 public sealed class DatabaseStartup(
     SchemaMigrator migrator,
     EditionCatalog catalog,
-    Access.AccessTokens tokens,
+    Access.BootstrapAdminToken bootstrap,
     IConfiguration configuration,
     ILogger<DatabaseStartup> logger) : IHostedService
 {
@@ -22,7 +22,7 @@ public sealed class DatabaseStartup(
         {
             await migrator.MigrateAsync(token);
             await catalog.RefreshAsync(token);
-            await tokens.EnsureBootstrapTokenAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], token);
+            await bootstrap.EnsureAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], token);
         }, cancellationToken);
     }
 
