@@ -30,6 +30,9 @@ public sealed class SiloHostingOptions
 
     public bool ListenOnAnyHostAddress { get; set; }
 
+    /// <summary>Mutual TLS for silo-to-silo and gateway connections; see <see cref="ClusterTlsOptions"/>.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>An idle port grain is deactivated after this long.</summary>
     public TimeSpan GrainCollectionAge { get; set; } = TimeSpan.FromHours(2);
 }

@@ -101,6 +101,8 @@ public static partial class HostingExtensions
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
             }
 
+            silo.UseClusterTls(settings.Tls);
+
             silo.AddAdoNetGrainStorage(PortGrainStorage.Name, (OptionsBuilder<AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {

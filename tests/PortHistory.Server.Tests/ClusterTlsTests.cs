@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Testing;
+using Transport = PortHistory.Contracts.V1.Transport;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>
+/// With cluster TLS on, silos that hold certificates of the cluster's authority form one cluster; a process without
+/// one (or with one from another authority) can neither join it nor call a grain through a silo's gateway.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class ClusterTlsTests(RegistryServerFixture fixture)
+{
+    private const string ClusterId = "tls-cluster";
+
+    [Fact]
+    public async Task Only_holders_of_a_cluster_certificate_join_or_call_grains()
+    {
+        var connectionString = fixture.Postgres.ConnectionString("clustertls");
+        using var pki = new ClusterCertificates("porthistory cluster test authority");
+        using var stranger = new ClusterCertificates("someone else's authority");
+        var gatewayPort = PostgresServer.FreePort();
+
+        await using var first = new ServerProcess(connectionString, Settings(pki.SiloSettings("silo-a"), ("PortHistory__Silo__GatewayPort", gatewayPort)));
+        await first.StartAsync();
+        await using var second = new ServerProcess(connectionString, Settings(pki.SiloSettings("silo-b")));
+        await second.StartAsync();
+        Assert.Equal(2, await ActiveSilosAsync(connectionString));
+
+        // A client with a certificate of the cluster's authority calls a grain: the gateway and the settings work.
+        var (member, _, _) = pki.Issue("tool");
+        Assert.NotNull(await CallPortGrainAsync(gatewayPort, member));
+
+        // Without a certificate, or with another authority's, nothing gets through.
+        await Assert.ThrowsAnyAsync<Exception>(() => CallPortGrainAsync(gatewayPort, certificate: null));
+        var (foreign, _, _) = stranger.Issue("intruder");
+        await Assert.ThrowsAnyAsync<Exception>(() => CallPortGrainAsync(gatewayPort, foreign));
+
+        // A silo without a certificate cannot join: it never becomes active, and the two members stay as they are.
+        await using var outsider = new ServerProcess(connectionString, Settings([]));
+        await Assert.ThrowsAnyAsync<Exception>(() => outsider.StartAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(2, await ActiveSilosAsync(connectionString));
+    }
+
+    private static Dictionary<string, string> Settings(Dictionary<string, string> tls, params (string Key, int Value)[] more)
+    {
+        var settings = new Dictionary<string, string>(tls)
+        {
+            ["PortHistory__Silo__Clustering"] = "AdoNet",
+            ["PortHistory__Silo__ClusterId"] = ClusterId,
+        };
+        foreach (var (key, value) in more) settings[key] = value.ToString(CultureInfo.InvariantCulture);
+        return settings;
+    }
+
+    /// <summary>An Orleans client of its own, as any process in the network could start, calling port 776's grain.</summary>
+    private static async Task<object> CallPortGrainAsync(int gatewayPort, X509Certificate2? certificate)
+    {
+        using var host = new HostBuilder().UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort));
+            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "porthistory"));
+            if (certificate is not null) client.UseTls(certificate, o => o.AllowAnyRemoteCertificate());
+        }).Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await host.StartAsync(timeout.Token);
+        try
+        {
+            var grains = host.Services.GetRequiredService<IClusterClient>();
+            var answer = await grains.GetGrain<IPortGrain>(776).GetPortAsync(new PortQuery(Transport.Unspecified, null)).WaitAsync(timeout.Token);
+            return answer.Value;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<int> ActiveSilosAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        // Status 3 is SiloStatus.Active.
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = '{ClusterId}' AND status = 3", connection);
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+}
