@@ -4,8 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 namespace PortHistory.Testing;
 
 /// <summary>
-/// A certificate authority of its own and silo certificates it issues, written as PEM files in a temporary directory
-/// (as an operator's Secret would hold them), for clusters that speak mutual TLS.
+/// Certificates for clusters that speak mutual TLS: the ones the deploy script makes, or an authority of its own
+/// (another cluster's, to show its certificates are refused) with certificates it issues, as PEM files.
 /// </summary>
 public sealed class ClusterCertificates : IDisposable
 {
@@ -27,6 +27,31 @@ public sealed class ClusterCertificates : IDisposable
 
     public string Directory { get; }
 
+    /// <summary>
+    /// The certificates deploy/make-cluster-certificates.sh creates (what an operator puts in the Secret): the
+    /// authority, and the one certificate every silo presents. Returns the silo settings and that certificate.
+    /// </summary>
+    public static async Task<(Dictionary<string, string> Settings, X509Certificate2 Certificate)> FromDeployScriptAsync(string directory)
+    {
+        var script = Path.Combine(RegistryData.RepositoryRoot, "deploy", "make-cluster-certificates.sh");
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [script, directory])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed: {await error}");
+        var settings = new Dictionary<string, string>
+        {
+            ["PortHistory__Silo__Tls__CertificatePath"] = Path.Combine(directory, "tls.crt"),
+            ["PortHistory__Silo__Tls__KeyPath"] = Path.Combine(directory, "tls.key"),
+            ["PortHistory__Silo__Tls__AuthorityPath"] = Path.Combine(directory, "ca.crt"),
+        };
+        return (settings, X509Certificate2.CreateFromPemFile(settings["PortHistory__Silo__Tls__CertificatePath"], settings["PortHistory__Silo__Tls__KeyPath"]));
+    }
+
     public string AuthorityPath { get; }
 
     /// <summary>A certificate for a silo (server and client authentication), with its key; both as files.</summary>
@@ -45,18 +70,6 @@ public sealed class ClusterCertificates : IDisposable
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         return (certificate, certificatePath, keyPath);
-    }
-
-    /// <summary>Server settings for a silo presenting <paramref name="name"/>'s certificate.</summary>
-    public Dictionary<string, string> SiloSettings(string name)
-    {
-        var (_, certificatePath, keyPath) = Issue(name);
-        return new Dictionary<string, string>
-        {
-            ["PortHistory__Silo__Tls__CertificatePath"] = certificatePath,
-            ["PortHistory__Silo__Tls__KeyPath"] = keyPath,
-            ["PortHistory__Silo__Tls__AuthorityPath"] = AuthorityPath,
-        };
     }
 
     public void Dispose()
