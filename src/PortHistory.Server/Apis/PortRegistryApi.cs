@@ -15,8 +15,8 @@ namespace PortHistory.Server.Apis;
 /// </summary>
 public sealed class PortRegistryApi(
     IGrainFactory grains,
-    QueryIndex index,
-    EditionStore editions,
+    IRegistryQueries index,
+    IEditionStore editions,
     PortAnswerBoard board,
     IEditionCatalog catalog,
     IOptions<QueryOptions> queries)
@@ -53,16 +53,7 @@ public sealed class PortRegistryApi(
         using var deadline = QueryDeadline(context);
         try
         {
-            DiffEditionsResult diff;
-            try
-            {
-                diff = await index.DiffAsync(from, to, ports, deadline.Token);
-            }
-            catch (UnknownEditionException e)
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
-            }
-
+            var diff = await index.DiffAsync(from, to, ports, deadline.Token);
             foreach (var batch in diff.Entries.Chunk(BatchSize).DefaultIfEmpty([]))
             {
                 var response = new DiffEditionsResponse { From = diff.From, To = diff.To };
@@ -87,28 +78,16 @@ public sealed class PortRegistryApi(
         {
             var sent = false;
             ListPortsResponse? batch = null;
-            await foreach (var page in index.ListPortsAsync(range, asOf, (short)status, (short)transport, deadline.Token))
+            await foreach (var page in index.ListPortsAsync(range, asOf, status, transport, deadline.Token))
             {
                 batch ??= new ListPortsResponse { Edition = page.Edition };
-                // Segments arrive per transport; answer port by port, each port's transports in order.
-                var byTransport = page.Segments.GroupBy(s => s.Transport).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
-                var cursors = new int[byTransport.Count];
-                for (var port = page.Range.First; port <= page.Range.Last; port++)
+                foreach (var assignment in page.Ports)
                 {
-                    for (var t = 0; t < byTransport.Count; t++)
-                    {
-                        var segments = byTransport[t];
-                        while (cursors[t] < segments.Count && segments[cursors[t]].Last < port) cursors[t]++;
-                        if (cursors[t] >= segments.Count || segments[cursors[t]].First > port) continue;
-                        var segment = segments[cursors[t]];
-                        var assignment = new PortAssignment { Port = (uint)port, Transport = (Transport)segment.Transport, Since = segment.Version.From };
-                        assignment.Records.AddRange(segment.Version.Records);
-                        batch.Ports.Add(assignment);
-                        if (batch.Ports.Count < BatchSize) continue;
-                        await responseStream.WriteAsync(batch, deadline.Token);
-                        sent = true;
-                        batch = new ListPortsResponse { Edition = page.Edition };
-                    }
+                    batch.Ports.Add(assignment);
+                    if (batch.Ports.Count < BatchSize) continue;
+                    await responseStream.WriteAsync(batch, deadline.Token);
+                    sent = true;
+                    batch = new ListPortsResponse { Edition = page.Edition };
                 }
             }
 

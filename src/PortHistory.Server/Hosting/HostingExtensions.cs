@@ -117,15 +117,23 @@ public static partial class HostingExtensions
         return builder;
     }
 
-    /// <summary>The registry side: edition store, importer, query index.</summary>
+    /// <summary>The registry side: edition and generation stores, the importer and its loop, the query index.</summary>
     public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<EditionStore>();
+        builder.Services.AddSingleton<IEditionStore, EditionStore>();
+        builder.Services.AddSingleton<IGenerationStore, GenerationStore>();
+        builder.Services.AddSingleton<IRegistryQueries, RegistryQueries>();
+        builder.Services.AddSingleton<ICatalogRefresh>(sp => sp.GetRequiredService<EditionCatalog>());
         builder.Services.AddSingleton<ImportDirectory>();
-        builder.Services.AddSingleton<QueryIndex>();
         builder.Services.AddSingleton<ImportProgressHub>();
-        builder.Services.AddSingleton<EditionImporter>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<EditionImporter>());
+        builder.Services.AddSingleton<ParsedEditions>();
+        builder.Services.AddSingleton<UploadIntake>();
+        builder.Services.AddSingleton<IRegistryStaging, GrainRegistryStaging>();
+        builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<ObservationIndex>().ObservedPortsAsync));
+        builder.Services.AddSingleton<PortStaging>();
+        builder.Services.AddSingleton<GenerationLifecycle>();
+        builder.Services.AddSingleton<EditionImport>();
+        builder.Services.AddHostedService<ImportLoop>();
         return builder;
     }
 

@@ -10,6 +10,7 @@ using PortHistory.Registry.Protobuf;
 using DomainTransport = PortHistory.Registry.Model.Transport;
 using DomainTransports = PortHistory.Registry.Model.Transports;
 using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Server.Infrastructure.Registry;
 
 namespace PortHistory.Server.Application.Import;
 
@@ -32,10 +33,8 @@ public sealed class RegistryProjection
     /// <summary>SHA-256 of <see cref="PortTimelines"/> per port.</summary>
     public required byte[][] PortHashes { get; init; }
 
-    public required IReadOnlyList<VersionRow> Versions { get; init; }
-    public required IReadOnlyList<NameOnlyRow> NameOnly { get; init; }
-    public required IReadOnlyList<HoldingRow> Holdings { get; init; }
-    public required IReadOnlyList<RenameRow> Renames { get; init; }
+    /// <summary>The rows of the query index.</summary>
+    public required QueryIndexRows Index { get; init; }
 
     /// <summary>Edition ids in history order: the rank of an edition is its index here.</summary>
     public required IReadOnlyList<string> EditionOrder { get; init; }
@@ -107,10 +106,7 @@ public sealed class RegistryProjection
         {
             PortTimelines = timelines,
             PortHashes = hashes,
-            Versions = rows,
-            NameOnly = nameOnly,
-            Holdings = holdings,
-            Renames = renames,
+            Index = new QueryIndexRows(rows, nameOnly, holdings, renames),
             EditionOrder = [.. history.Editions.Select(e => e.Id)],
         };
 
@@ -139,12 +135,3 @@ public sealed class RegistryProjection
 
     private static object? Identity(ImmutableArray<DomainVersion> versions) => ImmutableCollectionsMarshal.AsArray(versions);
 }
-
-public sealed record VersionRow(short Transport, int PortFirst, int PortLast, int VersionIndex, int FromRank, int ThroughRank, short Status,
-    byte[] StateKey, byte[] Version);
-
-public sealed record NameOnlyRow(short Transport, string NameLower, int VersionIndex, int FromRank, int ThroughRank, byte[] StateKey, byte[] Version);
-
-public sealed record HoldingRow(string NameLower, int Ordinal, byte[] Holding);
-
-public sealed record RenameRow(int Ordinal, string FromLower, string ToLower, byte[] Link);

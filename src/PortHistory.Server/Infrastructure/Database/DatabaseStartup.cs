@@ -70,4 +70,18 @@ public static class DatabaseErrors
 
         return false;
     }
+
+    /// <summary>
+    /// What went wrong, in one line for a caller: the innermost database error if there is one (Orleans wraps storage
+    /// errors with whole stack traces), else the message's first line.
+    /// </summary>
+    public static string Describe(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException npgsql) return $"PostgreSQL: {npgsql.Message.Split('\n')[0]}";
+        }
+
+        return exception.Message.Split('\n')[0].Trim();
+    }
 }

@@ -12,7 +12,7 @@ namespace PortHistory.Server.Infrastructure.Registry;
 /// This silo's view of the committed editions, read from PostgreSQL at start, after every import this silo
 /// commits, on every "porthistory_catalog" notification from other silos, and every few seconds as a fallback.
 /// </summary>
-public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog, INotificationHandler
+public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog, ICatalogRefresh, INotificationHandler
 {
     public const string Channel = "porthistory_catalog";
 
@@ -73,4 +73,10 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalo
             _refreshing.Release();
         }
     }
+}
+
+/// <summary>Rereads the committed editions now, as after this silo commits a generation.</summary>
+public interface ICatalogRefresh
+{
+    Task RefreshAsync(CancellationToken cancellationToken);
 }

@@ -4,13 +4,9 @@ using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
-/// <summary>The editions table: every edition received, its bytes, and whether a committed generation contains it.</summary>
-public sealed class EditionStore(NpgsqlDataSource dataSource)
+/// <summary>The editions table in PostgreSQL.</summary>
+public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
 {
-    /// <summary>
-    /// Records a parsed edition as pending. The same bytes already stored (by SHA-256) give that edition back; another
-    /// file under the same id is a conflict.
-    /// </summary>
     public async Task<SubmitOutcome> AddPendingAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -46,7 +42,6 @@ public sealed class EditionStore(NpgsqlDataSource dataSource)
         return new SubmitOutcome(status == "complete" ? SubmitResult.AlreadyImported : SubmitResult.Queued, id, sha256);
     }
 
-    /// <summary>Complete and pending editions with their bytes and the choices made when they were received.</summary>
     public async Task<IReadOnlyList<StoredEdition>> LoadAllAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -65,20 +60,18 @@ public sealed class EditionStore(NpgsqlDataSource dataSource)
         return editions;
     }
 
-    public async Task<(EditionSummary Summary, DateTimeOffset? CommittedAt, long? Generation, bool Pending)?> FindAsync(string id, CancellationToken cancellationToken)
+    public async Task<FoundEdition?> FindAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"SELECT {SummaryColumns}, status, committed_generation FROM editions WHERE id = @id", connection);
         command.Parameters.AddWithValue("id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        return (ReadSummary(reader), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        return new FoundEdition(ReadSummary(reader), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
             reader.IsDBNull(12) ? null : reader.GetInt64(12), reader.GetString(11) == "pending");
     }
 
-    /// <summary>The committed editions in history order, and the generation they belong to, from one snapshot.</summary>
-    public async Task<(IReadOnlyList<(EditionSummary Summary, DateTimeOffset? CommittedAt)> Editions, long Generation)> ListCommittedAsync(
-        CancellationToken cancellationToken)
+    public async Task<CommittedEditions> ListCommittedAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
@@ -92,7 +85,25 @@ public sealed class EditionStore(NpgsqlDataSource dataSource)
         await using var generation = new NpgsqlCommand("SELECT coalesce(max(generation), 0) FROM registry_generations WHERE state = 'committed'", connection, transaction);
         var current = (long)(await generation.ExecuteScalarAsync(cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
-        return (editions, current);
+        return new CommittedEditions(editions, current);
+    }
+
+    /// <summary>
+    /// Within a generation's commit: every edition takes its rank (its place in history order), and the pending ones
+    /// it applied become complete.
+    /// </summary>
+    public static async Task MarkCommittedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long generation,
+        IReadOnlyList<string> historyOrder, IReadOnlyCollection<string> applied, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE editions e SET rank = r.rank FROM unnest(@ids, @ranks) AS r(id, rank) WHERE e.id = r.id;
+            UPDATE editions SET status = 'complete', committed_at = now(), committed_generation = @generation WHERE id = ANY(@pending);
+            """, connection, transaction);
+        command.Parameters.AddWithValue("ids", historyOrder.ToArray());
+        command.Parameters.AddWithValue("ranks", Enumerable.Range(0, historyOrder.Count).ToArray());
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.AddWithValue("pending", applied.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private const string SummaryColumns =
@@ -102,25 +113,3 @@ public sealed class EditionStore(NpgsqlDataSource dataSource)
         reader.GetString(0), (EditionFormat)reader.GetInt16(1), reader.GetString(2), reader.GetFieldValue<DateOnly>(3),
         (EditionDateSource)reader.GetInt16(4), reader.GetString(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt32(8), reader.GetInt32(9));
 }
-
-public enum SubmitResult
-{
-    Queued,
-    AlreadyImported,
-    IdTaken,
-}
-
-/// <summary>What happened to a submitted edition; for <see cref="SubmitResult.IdTaken"/>, the id and the other file's hash.</summary>
-public sealed record SubmitOutcome(SubmitResult Result, string EditionId, string? ExistingSha256);
-
-/// <summary>An edition as stored: its bytes and the id, format, title and date settled when it was received.</summary>
-public sealed record StoredEdition(
-    string Id,
-    string Sha256,
-    EditionFormat Format,
-    string Title,
-    DateOnly EffectiveDate,
-    EditionDateSource DateSource,
-    string Source,
-    bool Pending,
-    byte[] Content);

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using PortHistory.Server.Application.Import;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Infrastructure.Registry;

@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.FastTests.Import;
+using PortHistory.FastTests.Support;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Grains.Ports;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Registry;
+using DomainRange = PortHistory.Registry.Model.PortRange;
+
+namespace PortHistory.FastTests.Apis;
+
+public sealed class RegistryApiTests
+{
+    private static readonly EditionRef Edition = new() { Id = "iana-2020-01-01" };
+
+    [Fact]
+    public async Task ImportEdition_refuses_a_stream_without_a_header_and_stores_nothing()
+    {
+        var editions = new FakeEditionStore();
+        var intake = new UploadIntake(editions, new ParsedEditions());
+        var import = new EditionImport(intake, editions, new ImportProgressHub(), new ImportDirectory(Options.Create(new ImportOptions())),
+            NullLogger<EditionImport>.Instance);
+        var api = new RegistryAdminApi(import, Options.Create(new ImportOptions()));
+        var chunkFirst = new ImportEditionRequest { Chunk = Google.Protobuf.ByteString.CopyFromUtf8("http,80") };
+
+        var empty = await Assert.ThrowsAsync<RpcException>(() => api.ImportEdition(new Requests<ImportEditionRequest>(), new Responses<ImportEditionProgress>(),
+            new TestServerCallContext()));
+        var headless = await Assert.ThrowsAsync<RpcException>(() => api.ImportEdition(new Requests<ImportEditionRequest>(chunkFirst),
+            new Responses<ImportEditionProgress>(), new TestServerCallContext()));
+
+        Assert.Equal((StatusCode.InvalidArgument, "header: the request stream is empty; send the header first"), (empty.StatusCode, empty.Status.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, "header: the first message must be the header"), (headless.StatusCode, headless.Status.Detail));
+        Assert.Empty(editions.Editions);
+        Assert.False(intake.IsReceiving);
+    }
+
+    [Fact]
+    public async Task DiffEditions_with_an_edition_not_committed_is_invalid_argument_naming_the_field()
+    {
+        var api = RegistryApi(new FakeQueries { Diff = (from, _) => throw new UnknownEditionException("from_edition", from) });
+        var context = new TestServerCallContext();
+
+        var error = await Assert.ThrowsAsync<UnknownEditionException>(() => api.DiffEditions(
+            new DiffEditionsRequest { FromEdition = "iana-1999", ToEdition = "2020-01-01" }, new Responses<DiffEditionsResponse>(), context));
+        var status = new RpcErrorMapping(NullLogger<RpcErrorMapping>.Instance).Map(error, context).Status;
+
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.StartsWith("from_edition: no committed edition \"iana-1999\"", status.Detail);
+    }
+
+    [Fact]
+    public async Task FindService_validates_the_name_before_asking_the_index()
+    {
+        var queries = new FakeQueries();
+        var api = RegistryApi(queries);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => api.FindService(new FindServiceRequest { Name = "  " }, new TestServerCallContext()));
+        var found = await api.FindService(new FindServiceRequest { Name = " http " }, new TestServerCallContext());
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("name: ", error.Status.Detail);
+        Assert.Equal(["http"], queries.ServicesAsked);
+        Assert.Equal("http", found.Name);
+    }
+
+    [Fact]
+    public async Task ListPorts_sends_batches_of_512_across_pages_and_an_empty_listing_as_one_answer_naming_the_edition()
+    {
+        static PortAssignment At(int port) => new() { Port = (uint)port, Transport = Transport.Tcp };
+        var pages = new[] { new ListPortsPage(Edition, [.. Enumerable.Range(0, 300).Select(At)]), new ListPortsPage(Edition, [.. Enumerable.Range(300, 300).Select(At)]) };
+        var responses = new Responses<ListPortsResponse>();
+
+        await RegistryApi(new FakeQueries { Pages = pages }).ListPorts(new ListPortsRequest(), responses, new TestServerCallContext());
+
+        Assert.Equal([512, 88], responses.Written.Select(r => r.Ports.Count));
+        Assert.Equal(Enumerable.Range(0, 600).Select(p => (uint)p), responses.Written.SelectMany(r => r.Ports).Select(p => p.Port));
+        Assert.All(responses.Written, r => Assert.Equal(Edition, r.Edition));
+
+        var empty = new Responses<ListPortsResponse>();
+        await RegistryApi(new FakeQueries { Pages = [new ListPortsPage(Edition, [])] }).ListPorts(new ListPortsRequest(), empty, new TestServerCallContext());
+        Assert.Equal(Edition, Assert.Single(empty.Written).Edition);
+    }
+
+    [Fact]
+    public void A_listing_goes_port_by_port_each_port_s_transports_in_order_from_segments_reaching_beyond_the_window()
+    {
+        var version = new TimelineVersion { Records = { new RegistryRecord { ServiceName = "x" } } };
+        ListedSegment[] segments =
+        [
+            new(Transport.Udp, 0, 11, version),
+            new(Transport.Tcp, 5, 10, version),
+            new(Transport.Tcp, 12, 20, version),
+        ];
+
+        var listed = PortListing.Merge(new DomainRange(9, 12), segments).Select(a => (a.Port, a.Transport)).ToList();
+
+        Assert.Equal([(9u, Transport.Tcp), (9u, Transport.Udp), (10u, Transport.Tcp), (10u, Transport.Udp), (11u, Transport.Udp), (12u, Transport.Tcp)], listed);
+    }
+
+    private static PortRegistryApi RegistryApi(IRegistryQueries queries) =>
+        new(null!, queries, new FakeEditionStore(), new PortAnswerBoard(), new NoCatalog(), Options.Create(new QueryOptions()));
+
+    private sealed class FakeQueries : IRegistryQueries
+    {
+        public Func<string, string, DiffEditionsResult> Diff { get; init; } = (_, _) => throw new NotSupportedException();
+
+        public IReadOnlyList<ListPortsPage> Pages { get; init; } = [];
+
+        public List<string> ServicesAsked { get; } = [];
+
+        public Task<FindServiceResponse> FindServiceAsync(string name, CancellationToken cancellationToken)
+        {
+            ServicesAsked.Add(name);
+            return Task.FromResult(new FindServiceResponse { Name = name });
+        }
+
+        public Task<DiffEditionsResult> DiffAsync(string from, string to, DomainRange? ports, CancellationToken cancellationToken) => Task.FromResult(Diff(from, to));
+
+        public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(DomainRange range, DateOnly? asOf, AssignmentStatus status, Transport transport,
+            [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            foreach (var page in Pages) yield return page;
+            await Task.CompletedTask;
+        }
+    }
+
+    private sealed class NoCatalog : IEditionCatalog
+    {
+        public CatalogSnapshot Current => CatalogSnapshot.Empty;
+
+        public bool IsCommitted(long generation) => false;
+    }
+
+    private sealed class Requests<T>(params T[] messages) : IAsyncStreamReader<T>
+    {
+        private int _next = -1;
+
+        public T Current => messages[_next];
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken) => Task.FromResult(++_next < messages.Length);
+    }
+
+    private sealed class Responses<T> : IServerStreamWriter<T>
+    {
+        public List<T> Written { get; } = [];
+
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
+
+        public Task WriteAsync(T message, CancellationToken cancellationToken)
+        {
+            Written.Add(message);
+            return Task.CompletedTask;
+        }
+    }
+}

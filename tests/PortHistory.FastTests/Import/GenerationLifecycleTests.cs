@@ -1,0 +1,163 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Registry;
+
+namespace PortHistory.FastTests.Import;
+
+public sealed class GenerationLifecycleTests
+{
+    private static readonly DateOnly Older = new(2010, 1, 1);
+    private static readonly DateOnly Newer = new(2020, 1, 1);
+
+    private readonly FakeEditionStore _editions = new();
+    private readonly FakeGenerationStore _generations;
+    private readonly FakeRegistryStaging _grains = new();
+    private readonly FakeCatalog _catalog = new();
+    private readonly ImportProgressHub _progress = new();
+    private readonly List<int> _observed = [443, 9999];
+    private readonly GenerationLifecycle _lifecycle;
+
+    public GenerationLifecycleTests()
+    {
+        _generations = new FakeGenerationStore(_editions);
+        var staging = new PortStaging(_grains, _progress, Options.Create(new ImportOptions { StagingConcurrency = 4 }), NullLogger<PortStaging>.Instance);
+        _lifecycle = new GenerationLifecycle(_editions, _generations, new ParsedEditions(), staging, _grains, _catalog,
+            new ObservedPorts(_ => Task.FromResult<IReadOnlyList<int>>(_observed)), _progress, NullLogger<GenerationLifecycle>.Instance);
+    }
+
+    private void Add(string id, DateOnly date, bool pending, params (string, int, string)[] rows) =>
+        _editions.Editions.Add(TestEditions.Stored(id, date, pending, TestEditions.Csv(rows)));
+
+    [Fact]
+    public async Task Pending_editions_are_applied_together_in_one_generation_with_every_edition_ranked_in_history_order()
+    {
+        Add("complete", new DateOnly(2015, 1, 1), pending: false, ("http", 80, "WWW"));
+        Add("newest", Newer, pending: true, ("http", 80, "World Wide Web"));
+        Add("oldest", Older, pending: true, ("http", 80, "Web"));
+
+        var generation = await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var started = Assert.Single(_generations.Started);
+        Assert.Equal(["newest", "oldest"], started.Order());
+        var commit = Assert.Single(_generations.Commits);
+        Assert.Equal(generation, commit.Generation);
+        Assert.Equal(["newest", "oldest"], commit.EditionIds.Order());
+        Assert.Equal(["oldest", "complete", "newest"], commit.HistoryOrder);
+        Assert.NotEmpty(commit.Index.Versions);
+        Assert.Equal(1, _catalog.Refreshes);
+        Assert.Equal(0, _generations.LeasesHeld);
+    }
+
+    [Fact]
+    public async Task Only_ports_whose_timelines_changed_are_staged_and_aborted_generations_reach_the_grains()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        Assert.Equal([80, 443], _grains.StageCalls.Keys.Order());
+
+        _grains.StageCalls.Clear();
+        _generations.Aborted.Add(7);
+        Add("second", Newer, pending: true, ("http", 80, "WWW"), ("https", 443, "HTTP over TLS"), ("alt", 8080, "Alternate"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        Assert.Equal([443, 8080], _grains.StageCalls.Keys.Order());
+        Assert.All(_grains.AbortedSeen.Take(2), a => Assert.Equal([7L], a));
+        Assert.Equal([443, 8080], _generations.Commits[^1].ChangedHashes.Select(c => c.Port).Order());
+    }
+
+    [Fact]
+    public async Task Nothing_pending_starts_no_generation()
+    {
+        Add("done", Older, pending: false, ("http", 80, "WWW"));
+
+        Assert.Null(await _lifecycle.ApplyPendingAsync(CancellationToken.None));
+        Assert.Empty(_generations.Started);
+        Assert.Empty(_generations.Commits);
+        Assert.Equal(0, _generations.LeasesHeld);
+    }
+
+    [Fact]
+    public async Task Without_the_import_lock_nothing_is_applied()
+    {
+        Add("waiting", Older, pending: true, ("http", 80, "WWW"));
+        _generations.LockHeldElsewhere = true;
+
+        Assert.Null(await _lifecycle.ApplyPendingAsync(CancellationToken.None));
+        Assert.Empty(_generations.Started);
+    }
+
+    [Fact]
+    public async Task A_stage_that_fails_for_a_passing_reason_is_retried_and_the_generation_commits()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        _grains.Failure = (port, call) => port == 443 && call == 1 ? new TimeoutException("silo did not answer") : null;
+
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        Assert.Equal(2, _grains.StageCalls[443]);
+        Assert.Single(_generations.Commits);
+    }
+
+    [Fact]
+    public async Task A_stage_that_fails_for_good_fails_the_generation_before_its_commit_and_reports_the_failure()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        _grains.Failure = (port, _) => port == 443 ? new InvalidOperationException("grain state is corrupt\nstack trace") : null;
+        using var watch = _progress.Follow("first");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _lifecycle.ApplyPendingAsync(CancellationToken.None));
+
+        Assert.Equal(1, _grains.StageCalls[443]);
+        Assert.Empty(_generations.Commits);
+        Assert.Equal(0, _catalog.Refreshes);
+        var last = Drain(watch)[^1];
+        Assert.NotNull(last.Failure);
+        Assert.Equal("grain state is corrupt", last.Message);
+        Assert.Equal(0, _generations.LeasesHeld);
+    }
+
+    [Fact]
+    public async Task A_generation_aborted_before_its_commit_is_never_reported_committed()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"));
+        _generations.AbortBeforeCommit = true;
+        using var watch = _progress.Follow("first");
+
+        await Assert.ThrowsAsync<GenerationAbortedException>(() => _lifecycle.ApplyPendingAsync(CancellationToken.None));
+
+        var events = Drain(watch);
+        Assert.DoesNotContain(events, e => e.Stage == ImportStage.Committed);
+        Assert.NotNull(events[^1].Failure);
+        Assert.Equal(0, _catalog.Refreshes);
+        Assert.Empty(_grains.VerdictsRefreshed);
+        Assert.True(_editions.Editions.Single().Pending);
+    }
+
+    [Fact]
+    public async Task Progress_goes_staging_indexing_committed_and_verdicts_are_redone_for_the_observed_ports()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        using var watch = _progress.Follow("first");
+
+        var generation = await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var events = Drain(watch);
+        Assert.Equal($"staging 2 changed ports in generation {generation}", events[0].Message);
+        Assert.Equal((ImportStage.Staging, 0, 2), (events[0].Stage, events[0].Done, events[0].Total));
+        Assert.Equal(["staged 1 of 2 ports", "staged 2 of 2 ports"], events[1..^2].Select(e => e.Message));
+        Assert.Equal((ImportStage.Indexing, "writing the query index and committing"), (events[^2].Stage, events[^2].Message));
+        Assert.Equal((ImportStage.Committed, $"committed in generation {generation}"), (events[^1].Stage, events[^1].Message));
+        Assert.All(events, e => Assert.Equal(generation, e.Generation));
+        Assert.Equal([443, 9999], _grains.VerdictsRefreshed.Order());
+    }
+
+    private static List<ImportEvent> Drain(ImportProgressHub.Watch watch)
+    {
+        var events = new List<ImportEvent>();
+        while (watch.Events.Reader.TryRead(out var e)) events.Add(e);
+        return events;
+    }
+}

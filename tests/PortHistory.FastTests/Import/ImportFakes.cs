@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using PortHistory.Registry.Formats;
+using PortHistory.Registry.Model;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Infrastructure.Registry;
+
+namespace PortHistory.FastTests.Import;
+
+/// <summary>Small IANA CSV editions: one row per (service, port, transport, description).</summary>
+public static class TestEditions
+{
+    private const string Header =
+        "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\r\n";
+
+    public static byte[] Csv(params (string Name, int Port, string Description)[] rows) =>
+        Encoding.UTF8.GetBytes(Header + string.Concat(rows.Select(r => $"{r.Name},{r.Port},tcp,{r.Description},,,,,,,,\r\n")));
+
+    public static StoredEdition Stored(string id, DateOnly date, bool pending, byte[] content) =>
+        new(id, Convert.ToHexStringLower(SHA256.HashData(content)), EditionFormat.IanaCsv, id, date, EditionDateSource.Override, $"{id}.csv", pending, content);
+
+    public static RegistryEdition Parsed(string id, DateOnly date, byte[] content) =>
+        EditionReader.Read(new EditionContent(content, $"{id}.csv"), new EditionReadOptions { Format = EditionFormat.IanaCsv, EffectiveDate = date, Id = id });
+}
+
+/// <summary>The editions table in memory, with the same rules for duplicates as the SQL.</summary>
+public sealed class FakeEditionStore : IEditionStore
+{
+    public List<StoredEdition> Editions { get; } = [];
+
+    public Dictionary<string, long> CommittedIn { get; } = [];
+
+    public Task<SubmitOutcome> AddPendingAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        lock (Editions)
+        {
+            var existing = Editions.FirstOrDefault(e => e.Sha256 == edition.Sha256) ?? Editions.FirstOrDefault(e => e.Id == edition.Id);
+            if (existing is null)
+            {
+                Editions.Add(new StoredEdition(edition.Id, edition.Sha256, edition.Format, edition.Title, edition.EffectiveDate, edition.DateSource, edition.Source,
+                    true, content.ToArray()));
+                return Task.FromResult(new SubmitOutcome(SubmitResult.Queued, edition.Id, null));
+            }
+
+            if (existing.Sha256 != edition.Sha256) return Task.FromResult(new SubmitOutcome(SubmitResult.IdTaken, existing.Id, existing.Sha256));
+            return Task.FromResult(new SubmitOutcome(existing.Pending ? SubmitResult.Queued : SubmitResult.AlreadyImported, existing.Id, existing.Sha256));
+        }
+    }
+
+    public Task<IReadOnlyList<StoredEdition>> LoadAllAsync(CancellationToken cancellationToken)
+    {
+        lock (Editions) return Task.FromResult<IReadOnlyList<StoredEdition>>([.. Editions]);
+    }
+
+    public Task<FoundEdition?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        lock (Editions)
+        {
+            var found = Editions.FirstOrDefault(e => e.Id == id);
+            return Task.FromResult(found is null
+                ? null
+                : new FoundEdition(new EditionSummary(found.Id, found.Format, found.Title, found.EffectiveDate, found.DateSource, found.Source, found.Sha256,
+                    found.Content.Length, 0, 0), found.Pending ? null : DateTimeOffset.UnixEpoch, CommittedIn.TryGetValue(id, out var g) ? g : null, found.Pending));
+        }
+    }
+
+    public Task<CommittedEditions> ListCommittedAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public void MarkCommitted(IEnumerable<string> ids, long generation)
+    {
+        lock (Editions)
+        {
+            foreach (var id in ids)
+            {
+                var i = Editions.FindIndex(e => e.Id == id);
+                Editions[i] = Editions[i] with { Pending = false };
+                CommittedIn[id] = generation;
+            }
+        }
+    }
+}
+
+/// <summary>The generation tables in memory; a commit also marks the editions committed, as the SQL does.</summary>
+public sealed class FakeGenerationStore(FakeEditionStore editions) : IGenerationStore
+{
+    private long _next = 10;
+
+    public bool LockHeldElsewhere { get; set; }
+
+    public int LeasesHeld { get; private set; }
+
+    public List<long> Aborted { get; } = [];
+
+    public List<IReadOnlyCollection<string>> Started { get; } = [];
+
+    public Dictionary<int, byte[]> CommittedHashes { get; } = [];
+
+    public List<GenerationCommit> Commits { get; } = [];
+
+    /// <summary>Set: the next commit finds its generation aborted by another importer.</summary>
+    public bool AbortBeforeCommit { get; set; }
+
+    public Task<IAsyncDisposable?> TryAcquireImportLockAsync(CancellationToken cancellationToken)
+    {
+        if (LockHeldElsewhere) return Task.FromResult<IAsyncDisposable?>(null);
+        LeasesHeld++;
+        return Task.FromResult<IAsyncDisposable?>(new Lease(this));
+    }
+
+    public Task AbortApplyingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<long[]> AbortedAsync(CancellationToken cancellationToken) => Task.FromResult(Aborted.ToArray());
+
+    public Task<long> StartAsync(IReadOnlyCollection<string> editionIds, CancellationToken cancellationToken)
+    {
+        Started.Add([.. editionIds]);
+        return Task.FromResult(++_next);
+    }
+
+    public Task<IReadOnlyDictionary<int, byte[]>> CommittedHashesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<int, byte[]>>(new Dictionary<int, byte[]>(CommittedHashes));
+
+    public Task CommitAsync(GenerationCommit commit, CancellationToken cancellationToken)
+    {
+        if (AbortBeforeCommit) throw new GenerationAbortedException(commit.Generation, "aborted");
+        foreach (var (port, hash) in commit.ChangedHashes) CommittedHashes[port] = hash;
+        editions.MarkCommitted(commit.EditionIds, commit.Generation);
+        Commits.Add(commit);
+        return Task.CompletedTask;
+    }
+
+    private sealed class Lease(FakeGenerationStore store) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            store.LeasesHeld--;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Port grains that record what they were asked, and fail as told.</summary>
+public sealed class FakeRegistryStaging : IRegistryStaging
+{
+    public ConcurrentDictionary<int, int> StageCalls { get; } = new();
+
+    public ConcurrentBag<long[]> AbortedSeen { get; } = [];
+
+    public ConcurrentBag<int> VerdictsRefreshed { get; } = [];
+
+    /// <summary>Per port, what its nth stage call throws (null: succeeds).</summary>
+    public Func<int, int, Exception?> Failure { get; set; } = (_, _) => null;
+
+    public Task StageAsync(int port, long generation, long[] abortedGenerations, byte[] timelines)
+    {
+        var call = StageCalls.AddOrUpdate(port, 1, (_, n) => n + 1);
+        AbortedSeen.Add(abortedGenerations);
+        return Failure(port, call) is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
+
+    public Task RefreshVerdictsAsync(int port)
+    {
+        VerdictsRefreshed.Add(port);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class FakeCatalog : ICatalogRefresh
+{
+    public int Refreshes { get; private set; }
+
+    public Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        Refreshes++;
+        return Task.CompletedTask;
+    }
+}
