@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using PortHistory.Testing;
+using YamlDotNet.RepresentationModel;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>
+/// The manifests in k8s/ are valid Kubernetes objects (checked against the API schemas by kubernetes-models, from
+/// npm) and hold what operators expect of them: no root, no writable root filesystem, no privilege escalation, no
+/// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods.
+/// </summary>
+public sealed class KubernetesManifestTests
+{
+    private static readonly string Manifests = Path.Combine(RegistryData.RepositoryRoot, "k8s");
+    private static readonly string Validator = Path.Combine(RegistryData.RepositoryRoot, "deploy", "k8s-schema");
+
+    [Fact]
+    public async Task Every_manifest_is_valid_against_the_Kubernetes_schemas()
+    {
+        var (exit, output) = await ValidateAsync(Manifests);
+        Assert.True(exit == 0, output);
+        foreach (var expected in new[] { "Deployment/porthistory", "StatefulSet/porthistory-postgres", "DaemonSet/porthistory-agent",
+                     "NetworkPolicy/porthistory", "NetworkPolicy/porthistory-postgres", "PodDisruptionBudget/porthistory" })
+        {
+            Assert.Matches($@"(?m)^valid .*: {System.Text.RegularExpressions.Regex.Escape(expected)}$", output);
+        }
+    }
+
+    [Fact]
+    public async Task The_validator_refuses_an_invalid_object()
+    {
+        var broken = Path.Combine(Path.GetTempPath(), $"porthistory-broken-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(broken, """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: broken
+            spec:
+              selector: {}
+              template:
+                spec:
+                  containers:
+                    - image: porthistory/server:1.0.0
+                      resources:
+                        limits:
+                          memory: lots
+            """);
+        try
+        {
+            var (exit, output) = await ValidateAsync(broken);
+            Assert.Equal(1, exit);
+            Assert.Contains("INVALID", output);
+            Assert.Contains("memory", output);
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
+    }
+
+    [Fact]
+    public void Server_and_PostgreSQL_run_unprivileged_with_probes_pinned_images_and_limits()
+    {
+        foreach (var (file, kind) in new[] { ("server.yaml", "Deployment"), ("postgres.yaml", "StatefulSet") })
+        {
+            var workload = Objects(file).Single(o => Text(o, "kind") == kind);
+            var pod = Node(workload, "spec", "template", "spec");
+            Assert.Equal("true", Text(pod, "securityContext", "runAsNonRoot"));
+            Assert.Equal("RuntimeDefault", Text(pod, "securityContext", "seccompProfile", "type"));
+            foreach (var container in ((YamlSequenceNode)Node(pod, "containers")).Cast<YamlMappingNode>())
+            {
+                var name = $"{file}: {Text(container, "name")}";
+                Assert.True(Text(container, "securityContext", "readOnlyRootFilesystem") == "true", name);
+                Assert.True(Text(container, "securityContext", "allowPrivilegeEscalation") == "false", name);
+                Assert.Equal(["ALL"], ((YamlSequenceNode)Node(container, "securityContext", "capabilities", "drop")).Select(n => n.ToString()));
+                Assert.True(Has(container, "startupProbe") && Has(container, "readinessProbe") && Has(container, "livenessProbe"), name);
+                var image = Text(container, "image");
+                Assert.True(image.Contains(':', StringComparison.Ordinal) && !image.EndsWith(":latest", StringComparison.Ordinal), $"{name}: image {image} is not pinned");
+                foreach (var bound in new[] { "requests", "limits" })
+                {
+                    Assert.True(Has(container, "resources", bound, "cpu") && Has(container, "resources", bound, "memory"), $"{name}: {bound}");
+                }
+            }
+        }
+
+        var agent = Objects("agent.yaml").Single(o => Text(o, "kind") == "DaemonSet");
+        var agentContainer = (YamlMappingNode)((YamlSequenceNode)Node(agent, "spec", "template", "spec", "containers"))[0];
+        Assert.True(Has(agentContainer, "resources", "limits", "memory") && Has(agentContainer, "resources", "limits", "cpu"));
+        Assert.DoesNotContain(":latest", Text(agentContainer, "image"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Silo_ports_listen_on_the_pod_address_with_cluster_TLS_and_only_server_pods_reach_them()
+    {
+        var server = Objects("server.yaml");
+        var container = (YamlMappingNode)((YamlSequenceNode)Node(server.Single(o => Text(o, "kind") == "Deployment"), "spec", "template", "spec", "containers"))[0];
+        var environment = ((YamlSequenceNode)Node(container, "env")).Cast<YamlMappingNode>().ToDictionary(e => Text(e, "name"), e => e);
+        Assert.Equal("false", Text(environment["PortHistory__Silo__ListenOnAnyHostAddress"], "value"));
+        Assert.Equal("status.podIP", Text(environment["PortHistory__Silo__AdvertisedIPAddress"], "valueFrom", "fieldRef", "fieldPath"));
+        foreach (var setting in new[] { "CertificatePath", "KeyPath", "AuthorityPath" })
+        {
+            Assert.StartsWith("/etc/porthistory/cluster-tls/", Text(environment[$"PortHistory__Silo__Tls__{setting}"], "value"), StringComparison.Ordinal);
+        }
+
+        var policy = server.Single(o => Text(o, "kind") == "NetworkPolicy");
+        Assert.Equal("porthistory", Text(policy, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name"));
+        var rules = ((YamlSequenceNode)Node(policy, "spec", "ingress")).Cast<YamlMappingNode>().ToList();
+        var siloPorts = new[] { "11111", "30000" };
+        foreach (var rule in rules)
+        {
+            var ports = ((YamlSequenceNode)Node(rule, "ports")).Select(p => Text((YamlMappingNode)p, "port")).ToList();
+            if (!ports.Intersect(siloPorts).Any()) continue;
+            // A rule that opens a silo port names its peers, and they are server pods.
+            var from = ((YamlSequenceNode)Node(rule, "from")).Cast<YamlMappingNode>().ToList();
+            Assert.NotEmpty(from);
+            Assert.All(from, peer => Assert.Equal("porthistory", Text(peer, "podSelector", "matchLabels", "app.kubernetes.io/name")));
+        }
+
+        Assert.Contains(rules, rule => ((YamlSequenceNode)Node(rule, "ports")).Any(p => siloPorts.Contains(Text((YamlMappingNode)p, "port"))));
+    }
+
+    private static async Task<(int Exit, string Output)> ValidateAsync(string path)
+    {
+        if (!Directory.Exists(Path.Combine(Validator, "node_modules")))
+        {
+            var (installed, log) = await RunAsync("npm", Validator, "ci", "--no-audit", "--no-fund");
+            Assert.True(installed == 0, $"npm ci in {Validator} failed:\n{log}");
+        }
+
+        return await RunAsync("node", Validator, "validate.mjs", path);
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(string program, string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program, arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output + await error);
+    }
+
+    private static List<YamlMappingNode> Objects(string file)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(Path.Combine(Manifests, file));
+        stream.Load(reader);
+        return [.. stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
+    }
+
+    private static YamlNode Node(YamlNode node, params string[] path)
+    {
+        foreach (var key in path)
+        {
+            node = ((YamlMappingNode)node).Children.TryGetValue(new YamlScalarNode(key), out var child)
+                ? child
+                : throw new Xunit.Sdk.XunitException($"no {string.Join('.', path)}");
+        }
+
+        return node;
+    }
+
+    private static bool Has(YamlNode node, params string[] path)
+    {
+        foreach (var key in path)
+        {
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(key), out var child)) return false;
+            node = child;
+        }
+
+        return true;
+    }
+
+    private static string Text(YamlNode node, params string[] path) => ((YamlScalarNode)Node(node, path)).Value ?? "";
+}
