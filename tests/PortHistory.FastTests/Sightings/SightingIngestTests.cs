@@ -34,7 +34,13 @@ public sealed class SightingIngestTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync() => _ingest.StopAsync(CancellationToken.None);
+    public async Task DisposeAsync()
+    {
+        // A test that failed half-way may have left a commit waiting: release it, and do not wait on the writer for long.
+        _journal.CommitGate?.TrySetResult();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _ingest.StopAsync(timeout.Token);
+    }
 
     [Fact]
     public async Task A_batch_is_acknowledged_and_dispatched_only_after_its_flush_commits()
