@@ -14,7 +14,7 @@ namespace PortHistory.Server.Apis;
 /// </summary>
 public sealed class SightingsApi(
     SightingValidator validator,
-    SightingIngest ingest,
+    ISightingRecorder recorder,
     SightingRateLimiter limiter,
     CallAuthorization authorization,
     IOptions<SightingOptions> options)
@@ -73,7 +73,7 @@ public sealed class SightingsApi(
         // Nothing to record: no journal transaction and no batch row (a retry gives the same answer anyway).
         if (validated.Accepted.Count == 0) return result;
 
-        var recorded = await ingest.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
+        var recorded = await recorder.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
         result.Accepted = (uint)recorded.Accepted;
         result.Duplicate = recorded.Duplicate;
         return result;

@@ -148,10 +148,17 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<ObservationContext>();
         builder.Services.AddSingleton<IObservationContext>(sp => sp.GetRequiredService<ObservationContext>());
         builder.Services.AddSingleton<ISightingJournal, SightingJournal>();
+        builder.Services.AddSingleton<IJournalWriter, PostgresJournalWriter>();
+        builder.Services.AddSingleton<IOrphanedJournal, PostgresOrphanedJournal>();
+        builder.Services.AddSingleton<IReportingHostCount, PostgresReportingHostCount>();
         builder.Services.AddSingleton<ObservationIndex>();
+        builder.Services.AddSingleton<IObservationIndex>(sp => sp.GetRequiredService<ObservationIndex>());
+        builder.Services.AddSingleton<IObservationQueries, ObservationQueries>();
+        builder.Services.AddSingleton<IObservationDelivery, PortGrainDelivery>();
         builder.Services.AddSingleton<ObservationDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationDispatcher>());
         builder.Services.AddSingleton<SightingIngest>();
+        builder.Services.AddSingleton<ISightingRecorder>(sp => sp.GetRequiredService<SightingIngest>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SightingIngest>());
         builder.Services.AddHostedService<FleetStatisticsRefresher>();
         builder.Services.AddHostedService<JournalCompactor>();

@@ -1,7 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using PortHistory.Grains.Observations;
 using PortHistory.Observations;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
@@ -49,41 +47,4 @@ public sealed class ObservationContext : IObservationContext
     public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);
 
     public void RecountStarting() => _recount.Reader.TryRead(out _);
-}
-
-/// <summary>
-/// Counts the fleet's reporting hosts at start, after this silo records new ones, and every few seconds (other silos
-/// add hosts too).
-/// </summary>
-public sealed class FleetStatisticsRefresher(NpgsqlDataSource dataSource, ObservationContext context, ILogger<FleetStatisticsRefresher> logger) : BackgroundService
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            context.RecountStarting();
-            try
-            {
-                await using var command = dataSource.CreateCommand("SELECT count(*) FROM reporting_hosts");
-                context.Set((long)(await command.ExecuteScalarAsync(stoppingToken))!);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogDebug("Counting reporting hosts failed: {Message}", e.Message);
-            }
-
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            wait.CancelAfter(Interval);
-            try
-            {
-                await context.RecountRequestedAsync(wait.Token);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The interval passed without new hosts here: count anyway, for the other silos' hosts.
-            }
-        }
-    }
 }

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using PortHistory.Grains.Observations;
-using PortHistory.Grains.Ports;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
 
@@ -12,7 +10,7 @@ namespace PortHistory.Server.Application.Sightings;
 /// from its writer; a grain that sees a gap (a delivery that failed, or was dropped because the grains fell behind)
 /// reads what it missed from the journal. So delivery can be lossy without the counts ever being.
 /// </summary>
-public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<SightingOptions> options, ILogger<ObservationDispatcher> logger)
+public sealed class ObservationDispatcher(IObservationDelivery delivery, IOptions<SightingOptions> options, ILogger<ObservationDispatcher> logger)
     : BackgroundService
 {
     /// <summary>Deliveries of one port's entries tried this often before they are left to the journal.</summary>
@@ -82,33 +80,35 @@ public sealed class ObservationDispatcher(IGrainFactory grains, IOptions<Sightin
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.DispatchWindow);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            Dictionary<int, List<PortDelta>> window;
-            lock (_gate)
-            {
-                if (_pending.Count == 0) continue;
-                window = _pending;
-                _pending = [];
-                _pendingBytes = 0;
-            }
+        while (await timer.WaitForNextTickAsync(stoppingToken)) await DispatchWindowAsync(stoppingToken);
+    }
 
-            await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
-            {
-                var (port, deltas) = item;
-                try
-                {
-                    var message = deltas.Select(d => new ObservationDelta(d.Writer, d.PreviousSeq, [.. d.Entries])).ToArray();
-                    await grains.GetGrain<IPortGrain>(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta[]>(message));
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogDebug("Delivering {Count} sightings to port {Port} failed: {Message}; they go with the next window",
-                        deltas.Sum(d => d.Entries.Count), port, e.Message);
-                    Requeue(port, deltas);
-                }
-            });
+    /// <summary>Delivers everything pending now: one call per port, failed ones requeued for the next window.</summary>
+    internal async Task DispatchWindowAsync(CancellationToken stoppingToken)
+    {
+        Dictionary<int, List<PortDelta>> window;
+        lock (_gate)
+        {
+            if (_pending.Count == 0) return;
+            window = _pending;
+            _pending = [];
+            _pendingBytes = 0;
         }
+
+        await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
+        {
+            var (port, deltas) = item;
+            try
+            {
+                await delivery.DeliverAsync(port, [.. deltas.Select(d => new ObservationDelta(d.Writer, d.PreviousSeq, [.. d.Entries]))]);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogDebug("Delivering {Count} sightings to port {Port} failed: {Message}; they go with the next window",
+                    deltas.Sum(d => d.Entries.Count), port, e.Message);
+                Requeue(port, deltas);
+            }
+        });
     }
 
     /// <summary>

@@ -4,27 +4,9 @@ using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Sightings;
 
 namespace PortHistory.Server.Application.Sightings;
-
-/// <summary>A sighting that passed validation, with what was derived (bind scope, family, host hash).</summary>
-public sealed record ValidSighting(
-    int Port,
-    Transport Transport,
-    string HostRef,
-    ulong HostHash,
-    DateTime ObservedAt,
-    AddressFamily AddressFamily,
-    string LocalAddress,
-    BindScope BindScope,
-    SocketState State,
-    string Process,
-    string Executable,
-    int Pid,
-    string User,
-    bool Privileged,
-    string ContainerId,
-    string NetworkNamespace);
 
 public sealed record ValidatedBatch(Guid BatchId, IReadOnlyList<ValidSighting> Accepted, IReadOnlyList<RejectedSighting> Rejected, string? Error);
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Infrastructure.Sightings;

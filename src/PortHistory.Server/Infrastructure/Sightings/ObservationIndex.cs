@@ -11,7 +11,7 @@ namespace PortHistory.Server.Infrastructure.Sightings;
 /// Fleet-wide discrepancies without activating grains: observed ports from the index the port grains write when they
 /// checkpoint, and ghosts (assigned now, never observed) from the registry index, in one snapshot.
 /// </summary>
-public sealed class ObservationIndex(NpgsqlDataSource dataSource)
+public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservationIndex
 {
     public async Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<ContractVerdictKind> kinds, PortRange range, Transport transport,
         long reportingHosts, VerdictOptions options, CancellationToken cancellationToken)

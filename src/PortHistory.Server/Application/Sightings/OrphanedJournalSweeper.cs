@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
-using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Sightings;
 
-namespace PortHistory.Server.Infrastructure.Sightings;
+namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
 /// Keeps this process's journal writers alive (a heartbeat), and finds the journal rows of writers whose process is
@@ -12,7 +11,8 @@ namespace PortHistory.Server.Infrastructure.Sightings;
 /// otherwise would hear of those rows only from a writer that no longer exists.
 /// </summary>
 public sealed class OrphanedJournalSweeper(
-    NpgsqlDataSource dataSource,
+    IJournalWriter journal,
+    IOrphanedJournal orphans,
     SightingIngest ingest,
     ObservationDispatcher dispatcher,
     IOptions<SightingOptions> options,
@@ -29,7 +29,7 @@ public sealed class OrphanedJournalSweeper(
         {
             try
             {
-                await BeatAsync(stoppingToken);
+                await journal.HeartbeatAsync(ingest.Writers, stoppingToken);
                 if (DateTime.UtcNow < nextSweep) continue;
                 nextSweep = DateTime.UtcNow + settings.OrphanSweepInterval;
                 await SweepAsync(settings.WriterTimeout, stoppingToken);
@@ -41,34 +41,10 @@ public sealed class OrphanedJournalSweeper(
         }
     }
 
-    private async Task BeatAsync(CancellationToken cancellationToken)
-    {
-        var writers = ingest.Writers;
-        if (writers.Count == 0) return;
-        await using var command = dataSource.CreateCommand("UPDATE sighting_writers SET heartbeat_at = now() WHERE writer_id = ANY(@writers)");
-        command.Parameters.AddWithValue("writers", writers.ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     private async Task SweepAsync(TimeSpan writerTimeout, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT j.port, j.writer_id, max(j.seq)
-            FROM sighting_writers w
-            JOIN sighting_journal j ON j.writer_id = w.writer_id
-            LEFT JOIN port_watermarks m ON m.port = j.port AND m.writer_id = j.writer_id
-            WHERE w.heartbeat_at < now() - @timeout AND j.seq > coalesce(m.seq, 0)
-            GROUP BY j.port, j.writer_id
-            """);
-        command.Parameters.AddWithValue("timeout", writerTimeout);
-        var found = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            dispatcher.NotifyUnapplied(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2));
-            found++;
-        }
-
-        if (found > 0) logger.LogInformation("{Count} port(s) have journal rows of writers that are gone; their grains are told to read them", found);
+        var found = await orphans.FindUnappliedAsync(writerTimeout, cancellationToken);
+        foreach (var rows in found) dispatcher.NotifyUnapplied(rows.Port, rows.Writer, rows.LastSeq);
+        if (found.Count > 0) logger.LogInformation("{Count} port(s) have journal rows of writers that are gone; their grains are told to read them", found.Count);
     }
 }

@@ -1,0 +1,31 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Infrastructure.Sightings;
+using PortRange = PortHistory.Registry.Model.PortRange;
+
+namespace PortHistory.Server.Application.Sightings;
+
+/// <summary>Discrepancies found fleet-wide, with the count of reporting hosts they were judged against.</summary>
+public sealed record DiscrepancyReport(long ReportingHosts, IReadOnlyList<Discrepancy> Discrepancies);
+
+/// <summary>What the fleet observes: one port from its grain, discrepancies from the observations index.</summary>
+public interface IObservationQueries
+{
+    Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs);
+
+    Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport, CancellationToken cancellationToken);
+}
+
+public sealed class ObservationQueries(IGrainFactory grains, IObservationIndex index, ObservationContext observations) : IObservationQueries
+{
+    public async Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs) =>
+        (await grains.GetGrain<IPortGrain>(port).GetObservedAsync(transport, includeHostRefs)).Value;
+
+    public async Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport,
+        CancellationToken cancellationToken)
+    {
+        // Read once: the ghosts are judged against the same count the answer reports.
+        var reporting = observations.ReportingHosts;
+        return new DiscrepancyReport(reporting, await index.DiscrepanciesAsync(kinds, range, transport, reporting, observations.Options, cancellationToken));
+    }
+}

@@ -1,0 +1,17 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Observations;
+using PortRange = PortHistory.Registry.Model.PortRange;
+using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
+
+namespace PortHistory.Server.Infrastructure.Sightings;
+
+/// <summary>The observations index the port grains write when they checkpoint, read fleet-wide.</summary>
+public interface IObservationIndex
+{
+    /// <summary>Discrepancies of the given kinds in a range, ghosts (assigned, never observed) included, ordered by port and transport.</summary>
+    Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<ContractVerdictKind> kinds, PortRange range, Transport transport,
+        long reportingHosts, VerdictOptions options, CancellationToken cancellationToken);
+
+    /// <summary>Ports with observations: after a registry change their verdicts are recomputed.</summary>
+    Task<IReadOnlyList<int>> ObservedPortsAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,118 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.FastTests.Support;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Infrastructure.Sightings;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+
+namespace PortHistory.FastTests.Sightings;
+
+/// <summary>The Sightings adapter: a batch is validated, its valid sightings recorded, and the outcome mapped to the answer.</summary>
+public sealed class SightingsApiTests
+{
+    private const string BatchId = "3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b";
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    private readonly FakeRecorder _recorder = new();
+
+    [Fact]
+    public async Task A_batch_whose_id_is_not_a_uuid_is_refused_whole_and_nothing_is_recorded()
+    {
+        var batch = new SightingBatch { BatchId = "not-a-uuid", Sightings = { Good("host-a") } };
+
+        var result = await Api().ReportBatch(batch, Agent());
+
+        Assert.StartsWith("batch_id: ", result.Error);
+        Assert.Equal((0u, false, "not-a-uuid"), (result.Accepted, result.Duplicate, result.BatchId));
+        Assert.Empty(_recorder.Calls);
+    }
+
+    [Fact]
+    public async Task The_valid_sightings_are_recorded_and_the_answer_carries_the_recorded_count_and_the_rejected_ones()
+    {
+        var bad = Good("host-c");
+        bad.ClearPort();
+        var batch = new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a"), Good("host-b"), bad } };
+        _recorder.Answer = new IngestResult(5, Duplicate: true);
+
+        var result = await Api().ReportBatch(batch, Agent());
+
+        var call = Assert.Single(_recorder.Calls);
+        Assert.Equal((Guid.Parse(BatchId), 2, 1), (call.BatchId, call.Sightings.Count, call.Rejected));
+        Assert.Equal(["host-a", "host-b"], call.Sightings.Select(s => s.HostRef));
+        Assert.Equal((5u, true, "", BatchId), (result.Accepted, result.Duplicate, result.Error, result.BatchId));
+        var rejected = Assert.Single(result.Rejected);
+        Assert.Equal((2u, "port"), (rejected.Index, rejected.Field));
+    }
+
+    [Fact]
+    public async Task A_batch_without_a_valid_sighting_is_not_recorded()
+    {
+        var bad = Good("host-a");
+        bad.ClearPort();
+
+        var result = await Api().ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { bad } }, Agent());
+
+        Assert.Equal((0u, false, 1), (result.Accepted, result.Duplicate, result.Rejected.Count));
+        Assert.Empty(_recorder.Calls);
+    }
+
+    [Fact]
+    public async Task An_agent_beyond_its_rate_is_told_when_to_retry()
+    {
+        var api = Api(new RateLimitOptions { SightingsPerSecond = 1, Burst = 1 });
+        await api.ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a") } }, Agent());
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => api.ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a") } }, Agent()));
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains(refused.Trailers, t => t.Key == "retry-after-ms");
+        Assert.Single(_recorder.Calls);
+    }
+
+    private SightingsApi Api(RateLimitOptions? rateLimit = null)
+    {
+        var options = Options.Create(new SightingOptions());
+        // Only a Report stream authorizes again (per batch): ReportBatch never asks for a token.
+        return new SightingsApi(new SightingValidator(options, TimeProvider.System), _recorder, new SightingRateLimiter(Options.Create(rateLimit ?? new RateLimitOptions())),
+            new CallAuthorization(null!), options);
+    }
+
+    /// <summary>A call as the gateway hands it on once authorized: the principal in the call's user state.</summary>
+    private static TestServerCallContext Agent()
+    {
+        var context = new TestServerCallContext();
+        // CallAuthorization's key for the principal (it has no public way to set one).
+        context.UserState["porthistory.principal"] = new Principal("tok_test", "test-agent", Role.Agent);
+        return context;
+    }
+
+    private static Sighting Good(string hostRef) => new()
+    {
+        HostRef = hostRef,
+        ObservedAt = Timestamp.FromDateTimeOffset(Now.AddMinutes(-1)),
+        Transport = Transport.Tcp,
+        LocalAddress = "0.0.0.0",
+        Port = 111,
+        ProcessName = "rpcbind",
+        Executable = "/usr/sbin/rpcbind",
+        Pid = 812,
+    };
+
+    private sealed class FakeRecorder : ISightingRecorder
+    {
+        public List<(Guid BatchId, IReadOnlyList<ValidSighting> Sightings, int Rejected)> Calls { get; } = [];
+
+        public IngestResult? Answer { get; set; }
+
+        public Task<IngestResult> SubmitAsync(Guid batchId, IReadOnlyList<ValidSighting> sightings, int rejected, CancellationToken cancellationToken)
+        {
+            Calls.Add((batchId, sightings, rejected));
+            return Task.FromResult(Answer ?? new IngestResult(sightings.Count, Duplicate: false));
+        }
+    }
+}
