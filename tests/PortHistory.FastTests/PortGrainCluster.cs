@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using PortHistory.Grains.Editions;
+using PortHistory.Grains.Observations;
+using PortHistory.Grains.Ports;
+using PortHistory.Observations;
+
+namespace PortHistory.FastTests;
+
+/// <summary>
+/// One in-process silo with memory grain storage and in-memory journal and catalog, shared by the port grain tests
+/// (starting a silo takes far longer than the tests). Tests use ports and generations of their own.
+/// </summary>
+public sealed class PortGrainCluster : IAsyncLifetime
+{
+    // The silo builds its services in this process: it reaches the fakes through these.
+    internal static readonly FakeEditionCatalog Catalog = new();
+    internal static readonly FakeSightingJournal Journal = new();
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddMemoryGrainStorage(PortGrainStorage.Name);
+            siloBuilder.Services.AddSingleton<IEditionCatalog>(Catalog);
+            siloBuilder.Services.AddSingleton<ISightingJournal>(Journal);
+            siloBuilder.Services.AddSingleton<IObservationContext>(new FixedObservationContext());
+            siloBuilder.Services.AddSingleton<PortAnswerBoard>();
+            siloBuilder.Services.AddSingleton<TimelineInterner>();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PortGrainCollection : ICollectionFixture<PortGrainCluster>
+{
+    public const string Name = "port grain cluster";
+}
+
+/// <summary>The tiny history's catalog; a generation is committed once a test says so.</summary>
+internal sealed class FakeEditionCatalog : IEditionCatalog
+{
+    private readonly ConcurrentDictionary<long, bool> _committed = new();
+
+    public CatalogSnapshot Current { get; } = TinyRegistry.Catalog();
+
+    public bool IsCommitted(long generation) => _committed.ContainsKey(generation);
+
+    public void Commit(long generation) => _committed[generation] = true;
+}
+
+/// <summary>The sightings journal in memory: entries per port, read back past the watermarks as the real one does.</summary>
+internal sealed class FakeSightingJournal : ISightingJournal
+{
+    private readonly ConcurrentDictionary<int, List<(int Writer, ObservationEntry Entry)>> _rows = new();
+
+    public void Append(int port, int writer, params ObservationEntry[] entries)
+    {
+        var rows = _rows.GetOrAdd(port, _ => []);
+        lock (rows) rows.AddRange(entries.Select(e => (writer, e)));
+    }
+
+    public Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
+        CancellationToken cancellationToken)
+    {
+        if (!_rows.TryGetValue(port, out var rows)) return Task.FromResult<IReadOnlyList<(int, ObservationEntry)>>([]);
+        lock (rows)
+        {
+            IReadOnlyList<(int, ObservationEntry)> after =
+            [
+                .. rows.Where(r => r.Entry.Seq > watermarks.GetValueOrDefault(r.Writer))
+                    .OrderBy(r => r.Writer).ThenBy(r => r.Entry.Seq),
+            ];
+            return Task.FromResult(after);
+        }
+    }
+
+    public Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,
+        CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class FixedObservationContext : IObservationContext
+{
+    public long ReportingHosts => 1_000;
+
+    public VerdictOptions Options { get; } = new();
+
+    public ProcessServiceMap Processes => ProcessServiceMap.Default;
+
+    // Nothing is written behind a test's back: no checkpoint by count or by timer while the suite runs.
+    public int CheckpointEvery => 1_000_000;
+
+    public TimeSpan CheckpointInterval => TimeSpan.FromHours(1);
+}

@@ -1,0 +1,168 @@
+using Orleans.Concurrency;
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Observations;
+using PortHistory.Grains.Ports;
+using PortHistory.Observations;
+
+namespace PortHistory.FastTests;
+
+/// <summary>
+/// Port grains in a silo: staged registry timelines become visible only once their generation commits, and
+/// observation deltas are applied exactly once, with entries a delta skipped read back from the journal.
+/// </summary>
+[Collection(PortGrainCollection.Name)]
+public sealed class PortGrainTests(PortGrainCluster fixture)
+{
+    private static readonly DateTime At = new(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly PortQuery Newest = new(Transport.Unspecified, null);
+
+    [Fact]
+    public async Task A_staged_generation_is_answered_once_the_catalog_commits_it()
+    {
+        var grain = Grain(770);
+
+        await grain.StageRegistryAsync(101, [], new(TinyRegistry.Projection.PortTimelines[770]));
+        var before = (await grain.GetPortAsync(Newest)).Value;
+        PortGrainCluster.Catalog.Commit(101);
+        var after = (await grain.GetPortAsync(Newest)).Value;
+
+        Assert.Empty(Tcp(before).Records);
+        Assert.Equal("cadlock", Tcp(after).Records.Single().ServiceName);
+        Assert.Equal(TinyRegistry.FirstId, Tcp(after).Since.Id);
+        Assert.Equal(new RegistryGenerations(null, 101, 101), await grain.GetRegistryGenerationsAsync());
+    }
+
+    [Fact]
+    public async Task A_newer_staged_generation_stays_invisible_until_committed_while_the_older_one_answers()
+    {
+        var grain = Grain(771);
+        await grain.StageRegistryAsync(201, [], new(TinyRegistry.FirstOnlyProjection.PortTimelines[771]));
+        PortGrainCluster.Catalog.Commit(201);
+        Assert.Equal("Real Time IP", Description(await grain.GetPortAsync(Newest)));
+
+        await grain.StageRegistryAsync(202, [], new(TinyRegistry.Projection.PortTimelines[771]));
+
+        Assert.Equal("Real Time IP", Description(await grain.GetPortAsync(Newest)));
+        Assert.Single(Assert.Single((await grain.GetTimelineAsync(Transport.Tcp)).Value.Timelines).Versions);
+        Assert.Equal(new RegistryGenerations(201, 202, 201), await grain.GetRegistryGenerationsAsync());
+
+        PortGrainCluster.Catalog.Commit(202);
+
+        Assert.Equal("Real-time IP", Description(await grain.GetPortAsync(Newest)));
+        Assert.Equal(2, Assert.Single((await grain.GetTimelineAsync(Transport.Tcp)).Value.Timelines).Versions.Count);
+    }
+
+    [Fact]
+    public async Task A_staged_generation_the_importer_aborted_never_becomes_the_committed_one()
+    {
+        var grain = Grain(9);
+        await grain.StageRegistryAsync(301, [], new(TinyRegistry.Projection.PortTimelines[9]));
+        await grain.StageRegistryAsync(303, [], new(TinyRegistry.Projection.PortTimelines[9]));
+        Assert.Equal(new RegistryGenerations(301, 303, 301), await grain.GetRegistryGenerationsAsync());
+
+        await grain.StageRegistryAsync(305, [303], new(TinyRegistry.Projection.PortTimelines[9]));
+
+        Assert.Equal(new RegistryGenerations(301, 305, 301), await grain.GetRegistryGenerationsAsync());
+        // A replayed older stage changes nothing.
+        await grain.StageRegistryAsync(303, [], new(TinyRegistry.Projection.PortTimelines[9]));
+        Assert.Equal(new RegistryGenerations(301, 305, 301), await grain.GetRegistryGenerationsAsync());
+    }
+
+    [Fact]
+    public async Task Observed_deltas_add_up_once_each_and_decide_the_verdict()
+    {
+        const int port = 776, writer = 1;
+        var grain = Grain(port);
+        await grain.StageRegistryAsync(401, [], new(TinyRegistry.Projection.PortTimelines[port]));
+        PortGrainCluster.Catalog.Commit(401);
+
+        var first = Entries(1, 4, "rpc.statd");
+        PortGrainCluster.Journal.Append(port, writer, first);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, first)]));
+        var afterFirst = await Observed(grain);
+
+        var second = Entries(5, 6, "rpc.statd");
+        PortGrainCluster.Journal.Append(port, writer, second);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 4, second)]));
+        // Delivered twice (a retry): the watermark keeps it from counting again.
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 4, second)]));
+        var afterSecond = await Observed(grain);
+
+        Assert.Equal((4UL, 4UL), Totals(afterFirst));
+        Assert.Equal((6UL, 6UL), Totals(afterSecond));
+        // wpages is assigned on both transports; rpc.statd squats on udp, and nothing at all runs on tcp.
+        var verdicts = afterSecond.Verdicts.ToDictionary(v => v.Transport);
+        Assert.Equal((Contracts.V1.VerdictKind.Squatter, "wpages"), (verdicts[Transport.Udp].Kind, verdicts[Transport.Udp].AssignedService));
+        Assert.Equal(["rpc.statd"], verdicts[Transport.Udp].ObservedProcesses);
+        Assert.Equal(Contracts.V1.VerdictKind.Ghost, verdicts[Transport.Tcp].Kind);
+    }
+
+    [Fact]
+    public async Task A_delta_past_the_watermark_makes_the_grain_read_the_missed_entries_from_the_journal()
+    {
+        const int port = 3001, writer = 7;
+        var grain = Grain(port);
+        // Active before anything is journaled, so activation has nothing to catch up on.
+        Assert.Empty((await Observed(grain)).Observed.Transports);
+
+        // Entries 1-3 were journaled but their delta never arrived.
+        PortGrainCluster.Journal.Append(port, writer, Entries(1, 5, "myapp"));
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 3, Entries(4, 5, "myapp"))]));
+
+        Assert.Equal((5UL, 5UL), Totals(await Observed(grain)));
+    }
+
+    [Fact]
+    public async Task A_delta_without_entries_makes_the_grain_read_up_to_its_sequence()
+    {
+        const int port = 3002, writer = 8;
+        var grain = Grain(port);
+        Assert.Empty((await Observed(grain)).Observed.Transports);
+
+        PortGrainCluster.Journal.Append(port, writer, Entries(1, 3, "myapp"));
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 3, [])]));
+
+        Assert.Equal((3UL, 3UL), Totals(await Observed(grain)));
+    }
+
+    [Fact]
+    public async Task Observations_are_answered_with_the_port_and_only_for_the_transport_asked()
+    {
+        const int port = 3003, writer = 9;
+        var grain = Grain(port);
+        var entries = Entries(1, 3, "myapp");
+        PortGrainCluster.Journal.Append(port, writer, entries);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
+
+        var portAnswer = (await grain.GetPortAsync(Newest)).Value;
+        var tcp = (await grain.GetObservedAsync(Transport.Tcp, includeHostRefs: false)).Value;
+
+        Assert.Equal(3UL, Assert.Single(portAnswer.Observed.Transports).Sightings);
+        Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single(portAnswer.Verdicts).Kind);
+        Assert.Empty(tcp.Observed.Transports);
+        Assert.Empty(tcp.Verdicts);
+    }
+
+    private IPortGrain Grain(int port) => fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
+
+    private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>
+        (await grain.GetObservedAsync(Transport.Unspecified, includeHostRefs: false)).Value;
+
+    /// <summary>Sightings and distinct hosts of the port's one observed transport.</summary>
+    private static (ulong Sightings, ulong Hosts) Totals(GetObservedResponse response)
+    {
+        var transport = Assert.Single(response.Observed.Transports);
+        return (transport.Sightings, transport.DistinctHosts);
+    }
+
+    private static TransportAssignment Tcp(GetPortResponse response) => response.Transports.Single(t => t.Transport == Transport.Tcp);
+
+    private static string Description(Immutable<GetPortResponse> response) => Tcp(response.Value).Records.Single().Description;
+
+    /// <summary>Sightings with sequence numbers first..last on udp, one host each.</summary>
+    private static ObservationEntry[] Entries(long first, long last, string process) =>
+    [
+        .. Enumerable.Range((int)first, (int)(last - first + 1)).Select(seq => new ObservationEntry(seq, Transport.Udp,
+            HostRefs.Hash($"host-{seq}"), $"host-{seq}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), BindScope.Wildcard, Privileged: true)),
+    ];
+}
