@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
-using PortHistory.Grains.Editions;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
 using PortHistory.Grains.Ports;
 using PortHistory.Observations;

@@ -1,5 +1,5 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Editions;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using DomainEditionRef = PortHistory.Registry.History.EditionRef;
 using EditionFormat = PortHistory.Registry.Model.EditionFormat;

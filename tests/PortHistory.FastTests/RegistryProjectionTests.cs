@@ -81,10 +81,10 @@ public sealed class RegistryProjectionTests
     [Fact]
     public void Versions_that_say_the_same_share_a_state_key_and_different_ones_do_not()
     {
-        var rows = Projection.Versions.Where(r => r.Transport == (short)Transport.Tcp).ToList();
+        var rows = Projection.Index.Versions.Where(r => r.Transport == (short)Transport.Tcp).ToList();
         var rtip = rows.Where(r => r.PortFirst == 771).ToList();
         var wpagesTcp = rows.Single(r => r.PortFirst == 776);
-        var wpagesUdp = Projection.Versions.Single(r => r.Transport == (short)Transport.Udp && r.PortFirst == 776);
+        var wpagesUdp = Projection.Index.Versions.Single(r => r.Transport == (short)Transport.Udp && r.PortFirst == 776);
 
         Assert.NotEqual(rtip[0].StateKey, rtip[1].StateKey);
         Assert.NotEqual(rtip[1].StateKey, wpagesTcp.StateKey);
@@ -126,13 +126,13 @@ public sealed class RegistryProjectionTests
 
         Assert.Equal(PortRange.MaxPort + 1, empty.PortHashes.Length);
         Assert.All(empty.PortHashes, hash => Assert.Equal(RegistryProjection.EmptyHash, hash));
-        Assert.Empty(empty.Versions);
+        Assert.Empty(empty.Index.Versions);
         Assert.Empty(empty.EditionOrder);
     }
 
     private static List<(int First, int Last, int Version, int From, int Through, AssignmentStatus Status)> Rows(Transport transport) =>
     [
-        .. Projection.Versions
+        .. Projection.Index.Versions
             .Where(r => r.Transport == (short)transport)
             .OrderBy(r => r.PortFirst).ThenBy(r => r.VersionIndex)
             .Select(r => (r.PortFirst, r.PortLast, r.VersionIndex, r.FromRank, r.ThroughRank, (AssignmentStatus)r.Status)),

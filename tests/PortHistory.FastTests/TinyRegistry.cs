@@ -1,5 +1,5 @@
 using System.Text;
-using PortHistory.Grains.Editions;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
