@@ -15,6 +15,9 @@ public static class RegistryProto
 
     public static Transport ToDomain(this V1.Transport transport) => (Transport)(int)transport;
 
+    /// <summary><see cref="Transports.All"/> as contract values, in the same order.</summary>
+    public static readonly IReadOnlyList<V1.Transport> AllTransports = [.. Transports.All.Select(t => t.ToProto())];
+
     public static V1.AssignmentStatus ToProto(this AssignmentStatus status) => (V1.AssignmentStatus)(int)status;
 
     public static AssignmentStatus ToDomain(this V1.AssignmentStatus status) => (AssignmentStatus)(int)status;

@@ -80,7 +80,7 @@ public sealed class OfflineRegistrySource : IRegistrySource
         if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []));
         var transports = transport is { } only ? [only] : Transports.All;
         var answers = transports.Select(t => _history.InEdition(port, t, index))
-            .Where(s => transport is not null || s.Transport is Transport.Tcp or Transport.Udp || IsInformative(s))
+            .Where(s => transport is not null || Transports.ShownUnasked(s.Transport, s.Primary?.Status))
             // As the server answers: the records of the version in effect, as listed in its first edition.
             .Select(s => new TransportAnswer(s.Transport, s.Version is { } v ? v.Records : s.Records, s.Version?.From))
             .ToList();
@@ -121,8 +121,4 @@ public sealed class OfflineRegistrySource : IRegistrySource
         var known = string.Join(", ", _history.Editions.Concat(_history.LocalEditions).Select(e => e.Id));
         throw new UsageException($"unknown edition \"{reference}\" (known: {known})");
     }
-
-    /// <summary>sctp and dccp are unassigned almost everywhere; show them only when they say something.</summary>
-    private static bool IsInformative(PortSnapshot snapshot) =>
-        snapshot.Primary is { Status: not AssignmentStatus.Unassigned };
 }

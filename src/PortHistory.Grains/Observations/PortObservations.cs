@@ -22,7 +22,6 @@ internal sealed class PortObservations
 
     private const int QuarantineReasonsKept = 5;
     internal const string OtherName = "(other)";
-    private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
     private readonly uint _port;
     private readonly ObservedUsage _usage;
@@ -80,7 +79,7 @@ internal sealed class PortObservations
     public IReadOnlyList<(Transport Transport, VerdictResult Result, TransportUsage? Usage)> Verdicts(Func<Transport, RegistrySide> registry)
     {
         var verdicts = new List<(Transport, VerdictResult, TransportUsage?)>();
-        foreach (var transport in AllTransports)
+        foreach (var transport in PortHistory.Registry.Protobuf.RegistryProto.AllTransports)
         {
             var side = registry(transport);
             var observed = _transports[(int)transport];

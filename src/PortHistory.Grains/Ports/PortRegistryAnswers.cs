@@ -13,8 +13,6 @@ namespace PortHistory.Grains.Ports;
 /// </summary>
 internal sealed class PortRegistryAnswers
 {
-    private static readonly Transport[] AllTransports = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
-
     private readonly uint _port;
     private readonly StoredPortRegistry _timelines;
     private GetPortResponse? _latest;
@@ -48,12 +46,11 @@ internal sealed class PortRegistryAnswers
         if (rank < 0) return response;
         response.Edition = Catalog.Editions[rank];
 
-        foreach (var transport in query.Transport == Transport.Unspecified ? AllTransports : [query.Transport])
+        foreach (var transport in query.Transport == Transport.Unspecified ? RegistryProto.AllTransports : [query.Transport])
         {
             var version = VersionAt(transport, rank);
-            var informative = version is not null && version.Records.Count > 0 && version.Records[0].Status != PortHistory.Contracts.V1.AssignmentStatus.Unassigned;
-            // sctp and dccp are "unassigned" almost everywhere: show them when asked for, or when they say more.
-            if (query.Transport == Transport.Unspecified && transport is Transport.Sctp or Transport.Dccp && !informative) continue;
+            var status = version is { Records.Count: > 0 } ? version.Records[0].Status.ToDomain() : (PortHistory.Registry.Model.AssignmentStatus?)null;
+            if (query.Transport == Transport.Unspecified && !Transports.ShownUnasked(transport.ToDomain(), status)) continue;
             var assignment = new TransportAssignment { Transport = transport };
             if (version is not null)
             {

@@ -15,6 +15,13 @@ public static class Transports
     /// <summary>The four transports a port number can be assigned on, in display order.</summary>
     public static readonly IReadOnlyList<Transport> All = [Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp];
 
+    /// <summary>
+    /// Whether a port's answer lists the transport when the caller asked for none: tcp and udp always; sctp and dccp,
+    /// unassigned almost everywhere, only when their record in effect says something else.
+    /// </summary>
+    public static bool ShownUnasked(Transport transport, AssignmentStatus? status) =>
+        transport is Transport.Tcp or Transport.Udp || status is { } known && known != AssignmentStatus.Unassigned;
+
     public static string ToText(this Transport transport) => transport switch
     {
         Transport.Tcp => "tcp",

@@ -14,7 +14,7 @@ public sealed class ObservationsApi(IObservationQueries queries) : PortHistory.C
     {
         var port = Requests.Port(request.HasPort, request.Port);
         var admin = CallAuthorization.PrincipalOf(context).IsAdmin;
-        return queries.GetObservedAsync(port, Requests.Transport(request.Transport), admin);
+        return queries.GetObservedAsync(port, Requests.Transport(request.Transport), admin, context.Deadline, context.CancellationToken);
     }
 
     public override async Task ListDiscrepancies(ListDiscrepanciesRequest request, IServerStreamWriter<ListDiscrepanciesResponse> responseStream,

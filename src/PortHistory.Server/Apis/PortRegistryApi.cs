@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Ports;
 using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Ports;
 using PortHistory.Server.Infrastructure.Registry;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
@@ -14,7 +15,7 @@ namespace PortHistory.Server.Apis;
 /// PostgreSQL. Nothing here activates more than one grain per request.
 /// </summary>
 public sealed class PortRegistryApi(
-    IGrainFactory grains,
+    PortReads ports,
     IRegistryQueries index,
     IEditionStore editions,
     PortAnswerBoard board,
@@ -31,15 +32,13 @@ public sealed class PortRegistryApi(
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
         // The common question, answered by an activation on this silo, comes from what that activation published.
         if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published) return published;
-        return AskGrainAsync(port, query);
+        return ports.GetPortAsync(port, query, context.Deadline, context.CancellationToken);
     }
 
-    private async Task<GetPortResponse> AskGrainAsync(int port, PortQuery query) => (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value;
-
-    public override async Task<GetTimelineResponse> GetTimeline(GetTimelineRequest request, ServerCallContext context)
+    public override Task<GetTimelineResponse> GetTimeline(GetTimelineRequest request, ServerCallContext context)
     {
         var port = Requests.Port(request.HasPort, request.Port);
-        return (await grains.GetGrain<IPortGrain>(port).GetTimelineAsync(Requests.Transport(request.Transport))).Value;
+        return ports.GetTimelineAsync(port, Requests.Transport(request.Transport), context.Deadline, context.CancellationToken);
     }
 
     public override Task<FindServiceResponse> FindService(FindServiceRequest request, ServerCallContext context) =>

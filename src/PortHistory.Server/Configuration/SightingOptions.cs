@@ -23,7 +23,7 @@ public sealed class SightingOptions
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>How often accepted sightings are handed to the port grains.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan DispatchWindow { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Most sightings written in one journal transaction (concurrent batches share one commit).</summary>

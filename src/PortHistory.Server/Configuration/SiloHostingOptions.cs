@@ -33,6 +33,17 @@ public sealed class SiloHostingOptions
     /// <summary>Mutual TLS for silo-to-silo and gateway connections; see <see cref="ClusterTlsOptions"/>.</summary>
     public ClusterTlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// How long a silo waits for a peer's answer to a liveness probe; after <see cref="MissedProbesLimit"/> missed ones
+    /// it votes the peer dead. Shorter than Orleans' 5 s default: a cluster of a few silos on one network should notice
+    /// a dead silo in seconds, because until then calls to its grains are refused.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(1, 10)]
+    public int MissedProbesLimit { get; set; } = 3;
+
     /// <summary>An idle port grain is deactivated after this long.</summary>
     public TimeSpan GrainCollectionAge { get; set; } = TimeSpan.FromHours(2);
 }

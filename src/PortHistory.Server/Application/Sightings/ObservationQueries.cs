@@ -1,5 +1,5 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Ports;
 using PortHistory.Server.Infrastructure.Sightings;
 using PortRange = PortHistory.Registry.Model.PortRange;
 
@@ -11,15 +11,15 @@ public sealed record DiscrepancyReport(long ReportingHosts, IReadOnlyList<Discre
 /// <summary>What the fleet observes: one port from its grain, discrepancies from the observations index.</summary>
 public interface IObservationQueries
 {
-    Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs);
+    Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken);
 
     Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport, CancellationToken cancellationToken);
 }
 
-public sealed class ObservationQueries(IGrainFactory grains, IObservationIndex index, ObservationContext observations) : IObservationQueries
+public sealed class ObservationQueries(PortReads ports, IObservationIndex index, ObservationContext observations) : IObservationQueries
 {
-    public async Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs) =>
-        (await grains.GetGrain<IPortGrain>(port).GetObservedAsync(transport, includeHostRefs)).Value;
+    public Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken) =>
+        ports.GetObservedAsync(port, transport, includeHostRefs, deadline, cancellationToken);
 
     public async Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport,
         CancellationToken cancellationToken)

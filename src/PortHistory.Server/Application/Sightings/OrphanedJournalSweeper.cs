@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Resilience;
 using PortHistory.Server.Infrastructure.Sightings;
 
 namespace PortHistory.Server.Application.Sightings;
@@ -8,17 +10,22 @@ namespace PortHistory.Server.Application.Sightings;
 /// Keeps this process's journal writers alive (a heartbeat), and finds the journal rows of writers whose process is
 /// gone (a silo killed between acknowledging a batch and delivering it) that no port has checkpointed. A grain that
 /// activates later reads them anyway; this reaches the grains that stay active on the surviving silos, which
-/// otherwise would hear of those rows only from a writer that no longer exists.
+/// otherwise would hear of those rows only from a writer that no longer exists. A writer is gone when its heartbeat
+/// stops, or at once when the cluster declares its silo dead (then the sweep runs right away).
 /// </summary>
 public sealed class OrphanedJournalSweeper(
     IJournalWriter journal,
     IOrphanedJournal orphans,
     SightingIngest ingest,
     ObservationDispatcher dispatcher,
+    IClusterMembershipService membership,
     IOptions<SightingOptions> options,
     ILogger<OrphanedJournalSweeper> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(BeatAndSweepAsync(stoppingToken), SweepOnSiloDeathAsync(stoppingToken));
+
+    private async Task BeatAndSweepAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         // A few heartbeats per timeout, so one slow write does not make a live writer look gone.
@@ -37,6 +44,34 @@ public sealed class OrphanedJournalSweeper(
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogDebug("Journal heartbeat or sweep failed: {Message}", e.Message);
+            }
+        }
+    }
+
+    private async Task SweepOnSiloDeathAsync(CancellationToken stoppingToken)
+    {
+        var handled = new HashSet<SiloAddress>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+                {
+                    foreach (var (silo, member) in snapshot.Members)
+                    {
+                        if (member.Status != SiloStatus.Dead || !handled.Add(silo)) continue;
+                        // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
+                        if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), stoppingToken) == 0) continue;
+                        logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
+                        await SweepAsync(options.Value.WriterTimeout, stoppingToken);
+                    }
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The heartbeat sweep still finds the rows; try again at the next membership change.
+                logger.LogWarning("Sweeping after a silo's death failed: {Message}", e.Message);
+                await Task.Delay(Backoff.FirstDelay, stoppingToken);
             }
         }
     }

@@ -38,7 +38,8 @@ public static class DatabaseErrors
     public static bool IsTransient(Exception exception) => IsUnavailable(exception) || IsClusterUnavailable(exception);
 
     public static bool IsClusterUnavailable(Exception exception) =>
-        exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException;
+        exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException
+            or Orleans.Runtime.Messaging.ConnectionFailedException;
 
     /// <summary>
     /// True when an exception (or one it wraps, as Orleans storage errors do) means the database could not be

@@ -10,6 +10,9 @@ public interface IOrphanedJournal
 {
     /// <summary>Per port and writer, for the writers silent longer than <paramref name="writerTimeout"/>.</summary>
     Task<IReadOnlyList<UnappliedRows>> FindUnappliedAsync(TimeSpan writerTimeout, CancellationToken cancellationToken);
+
+    /// <summary>The cluster declared a silo dead: its writers count as gone from now on, whatever their last heartbeat.</summary>
+    Task<int> MarkSiloGoneAsync(string silo, CancellationToken cancellationToken);
 }
 
 public sealed class PostgresOrphanedJournal(NpgsqlDataSource dataSource) : IOrphanedJournal
@@ -29,5 +32,12 @@ public sealed class PostgresOrphanedJournal(NpgsqlDataSource dataSource) : IOrph
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) found.Add(new UnappliedRows(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2)));
         return found;
+    }
+
+    public async Task<int> MarkSiloGoneAsync(string silo, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE sighting_writers SET heartbeat_at = '-infinity' WHERE silo = @silo AND heartbeat_at > '-infinity'");
+        command.Parameters.AddWithValue("silo", silo);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,13 +1,15 @@
 using Npgsql;
+using Orleans.Runtime;
 
 namespace PortHistory.Server.Infrastructure.Sightings;
 
 /// <summary>Journal writers in sighting_writers, and flushes into sighting_batches, sighting_journal and reporting_hosts.</summary>
-public sealed class PostgresJournalWriter(NpgsqlDataSource dataSource) : IJournalWriter
+public sealed class PostgresJournalWriter(NpgsqlDataSource dataSource, ILocalSiloDetails silo) : IJournalWriter
 {
     public async Task<int> RegisterAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("INSERT INTO sighting_writers DEFAULT VALUES RETURNING writer_id");
+        await using var command = dataSource.CreateCommand("INSERT INTO sighting_writers (silo) VALUES (@silo) RETURNING writer_id");
+        command.Parameters.AddWithValue("silo", silo.SiloAddress.ToParsableString());
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Ports;
+using PortHistory.Server.Infrastructure.Access;
+
+namespace PortHistory.Server.Hosting;
+
+public static partial class HostingExtensions
+{
+    /// <summary>The gRPC gateway: services, reflection, and grpc.health.v1 backed by the readiness check.</summary>
+    public static WebApplicationBuilder AddGrpcGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<CallAuthorization>();
+        builder.Services.AddSingleton<RpcErrorMapping>();
+        builder.Services.AddSingleton<PortReads>();
+        // Singletons, the services too: they hold nothing per call, and grpc-dotnet would otherwise build the
+        // interceptor and each service, dependencies resolved one by one, for every call.
+        builder.Services.AddSingleton<GatewayInterceptor>();
+        builder.Services.AddSingleton<PortRegistryApi>();
+        builder.Services.AddSingleton<RegistryAdminApi>();
+        builder.Services.AddSingleton<SightingsApi>();
+        builder.Services.AddSingleton<ObservationsApi>();
+        builder.Services.AddSingleton<AccessAdminApi>();
+        // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
+        // unauthenticated caller: small for everything, larger only where the contract needs it.
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<GatewayInterceptor>();
+            o.MaxReceiveMessageSize = 64 * 1024;
+        })
+        .AddServiceOptions<SightingsApi>(o => o.MaxReceiveMessageSize = 8 * 1024 * 1024)
+        .AddServiceOptions<RegistryAdminApi>(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024);
+        builder.Services.AddGrpcReflection();
+        // A singleton: the health service would otherwise build the check anew for every probe, and its one-second memory with it.
+        builder.Services.AddSingleton<ReadinessHealthCheck>();
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
+        // In place of grpc-dotnet's method provider (registered by the calls above): the same methods, with undecodable
+        // requests answered InvalidArgument.
+        builder.Services.RemoveAll(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>));
+        builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(ContractMethodProvider<>));
+        return builder;
+    }
+
+    public static WebApplication MapPortHistoryApis(this WebApplication app)
+    {
+        app.MapGrpcService<PortRegistryApi>();
+        app.MapGrpcService<RegistryAdminApi>();
+        app.MapGrpcService<SightingsApi>();
+        app.MapGrpcService<ObservationsApi>();
+        app.MapGrpcService<AccessAdminApi>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}

@@ -1,0 +1,72 @@
+using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Sightings;
+
+namespace PortHistory.Server.Hosting;
+
+public static partial class HostingExtensions
+{
+    /// <summary>The registry side: edition and generation stores, the importer and its loop, the query index.</summary>
+    public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IEditionStore, EditionStore>();
+        builder.Services.AddSingleton<IGenerationStore, GenerationStore>();
+        builder.Services.AddSingleton<IRegistryQueries, RegistryQueries>();
+        builder.Services.AddSingleton<ICatalogRefresh>(sp => sp.GetRequiredService<EditionCatalog>());
+        builder.Services.AddSingleton<ImportDirectory>();
+        builder.Services.AddSingleton<ImportProgressHub>();
+        builder.Services.AddSingleton<ParsedEditions>();
+        builder.Services.AddSingleton<UploadIntake>();
+        builder.Services.AddSingleton<IRegistryStaging, GrainRegistryStaging>();
+        builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<ObservationIndex>().ObservedPortsAsync));
+        builder.Services.AddSingleton<PortStaging>();
+        builder.Services.AddSingleton<GenerationLifecycle>();
+        builder.Services.AddSingleton<EditionImport>();
+        builder.Services.AddHostedService<ImportLoop>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Sightings: validation, the journal writer (durable before acknowledged), delivery to the port grains,
+    /// compaction, and the observations index.
+    /// </summary>
+    public static WebApplicationBuilder AddSightingServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SightingValidator>();
+        builder.Services.AddSingleton<ObservationContext>();
+        builder.Services.AddSingleton<IObservationContext>(sp => sp.GetRequiredService<ObservationContext>());
+        builder.Services.AddSingleton<ISightingJournal, SightingJournal>();
+        builder.Services.AddSingleton<IJournalWriter, PostgresJournalWriter>();
+        builder.Services.AddSingleton<IOrphanedJournal, PostgresOrphanedJournal>();
+        builder.Services.AddSingleton<IReportingHostCount, PostgresReportingHostCount>();
+        builder.Services.AddSingleton<ObservationIndex>();
+        builder.Services.AddSingleton<IObservationIndex>(sp => sp.GetRequiredService<ObservationIndex>());
+        builder.Services.AddSingleton<IObservationQueries, ObservationQueries>();
+        builder.Services.AddSingleton<IObservationDelivery, PortGrainDelivery>();
+        builder.Services.AddSingleton<ObservationDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationDispatcher>());
+        builder.Services.AddSingleton<SightingIngest>();
+        builder.Services.AddSingleton<ISightingRecorder>(sp => sp.GetRequiredService<SightingIngest>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SightingIngest>());
+        builder.Services.AddHostedService<FleetStatisticsRefresher>();
+        builder.Services.AddHostedService<JournalCompactor>();
+        builder.Services.AddHostedService<OrphanedJournalSweeper>();
+        return builder;
+    }
+
+    /// <summary>Bearer tokens with roles, and the per-agent rate limit.</summary>
+    public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AccessTokens>();
+        builder.Services.AddSingleton<BootstrapAdminToken>();
+        builder.Services.AddSingleton<SightingRateLimiter>();
+        builder.Services.AddSingleton<CallLimits>();
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());
+        return builder;
+    }
+}
