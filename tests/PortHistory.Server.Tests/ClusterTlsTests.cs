@@ -46,7 +46,7 @@ public sealed class ClusterTlsTests(RegistryServerFixture fixture)
 
         // A silo without a certificate cannot join: it never becomes active, and the two members stay as they are.
         await using var outsider = new ServerProcess(connectionString, Settings([]));
-        await Assert.ThrowsAnyAsync<Exception>(() => outsider.StartAsync(TimeSpan.FromSeconds(60)));
+        await Assert.ThrowsAnyAsync<Exception>(() => outsider.StartAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal(2, await ActiveSilosAsync(connectionString));
     }
 

@@ -25,16 +25,6 @@ public sealed class CatalogSnapshot
     public int RankOf(string editionId) => _rankById.TryGetValue(editionId, out var rank) ? rank : -1;
 
     /// <summary>Rank of the edition in effect on a date (the newest effective on or before it), or -1.</summary>
-    public int RankAsOf(DateOnly date)
-    {
-        var rank = -1;
-        for (var i = 0; i < Editions.Count; i++)
-        {
-            var effective = Editions[i].EffectiveDate;
-            if (new DateOnly(effective.Year, effective.Month, effective.Day) > date) break;
-            rank = i;
-        }
-
-        return rank;
-    }
+    public int RankAsOf(DateOnly date) =>
+        PortHistory.Registry.History.EditionAsOf.EditionIndex(Editions, e => new DateOnly(e.EffectiveDate.Year, e.EffectiveDate.Month, e.EffectiveDate.Day), date);
 }

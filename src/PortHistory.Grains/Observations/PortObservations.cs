@@ -11,7 +11,9 @@ namespace PortHistory.Grains.Observations;
 /// see (privacy floor for non-admins, host ids for admins only), and the verdicts against the registry.
 /// What agents send cannot grow it without bound: per transport at most <see cref="MaxProcessesPerTransport"/>
 /// processes are kept (the rest added up as "other"), distinct hosts are counted in a <see cref="HostSet"/>, an
-/// entry that cannot be applied is quarantined (skipped and counted), and answers stay within a size budget.
+/// entry that cannot be applied is quarantined (skipped and counted), and answers stay within a size budget
+/// (<see cref="ObservedAnswers"/> shapes them). Kept as one class a little over 200 lines: applying, evicting and
+/// judging share the same lookups and must change together.
 /// </summary>
 internal sealed class PortObservations
 {

@@ -81,12 +81,7 @@ public sealed class RegistryHistory
         Editions.Concat(LocalEditions).FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Index of the edition in effect on a date (the newest with an effective date on or before it), or -1.</summary>
-    public int EditionIndexAsOf(DateOnly date)
-    {
-        var index = -1;
-        for (var i = 0; i < Editions.Length && Editions[i].EffectiveDate <= date; i++) index = i;
-        return index;
-    }
+    public int EditionIndexAsOf(DateOnly date) => EditionAsOf.EditionIndex(Editions, e => e.EffectiveDate, date);
 
     public PortTimeline Timeline(int port, Transport transport)
     {
@@ -184,12 +179,8 @@ public sealed class RegistryHistory
         return new EditionDiff(EditionRef.Of(from), EditionRef.Of(to), diff.Build());
     }
 
-    /// <summary>The semantic key of a state: equal keys mean the registry said the same thing (see <see cref="Compare"/>).</summary>
+    /// <summary>The semantic key of a state: equal keys mean the registry said the same thing.</summary>
     public static string StateKey(IReadOnlyList<RegistryRecord> state) => PortStates.Key(state);
-
-    /// <summary>How one state of a (port, transport) differs from another, classified as in timelines.</summary>
-    public static ImmutableArray<Change> Compare(IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after) =>
-        PortStates.Compare(before, after);
 
     /// <summary>The segments of one transport's port space, in port order, each with the versions its ports share.</summary>
     public IEnumerable<TimelineSegment> Segments(Transport transport)
