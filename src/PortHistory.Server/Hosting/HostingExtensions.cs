@@ -29,7 +29,7 @@ public static partial class HostingExtensions
         // The verdict thresholds are the domain's own options, read from the same section.
         Bind<VerdictOptions>(builder, ObservationOptions.Section);
         Bind<RateLimitOptions>(builder, RateLimitOptions.Section);
-        Bind<SiloHostingOptions>(builder, SiloHostingOptions.Section);
+        // The silo settings are read and checked in AddPortHistorySilo: the silo is configured while the host is built.
         return builder;
     }
 

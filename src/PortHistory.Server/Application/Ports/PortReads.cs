@@ -43,9 +43,11 @@ public sealed class PortReads(IGrainFactory grains)
 
     private static async Task<T> ReadAsync<T>(Func<Task<T>> read, DateTime deadline, CancellationToken cancellationToken)
     {
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var left = deadline == DateTime.MaxValue ? MaxRetryTime : deadline.ToUniversalTime() - DateTime.UtcNow;
-        budget.CancelAfter(left < MaxRetryTime ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : MaxRetryTime);
+        // No time left for a retry: one attempt, its failure as it is.
+        if (left <= TimeSpan.Zero) return await read();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(left < MaxRetryTime ? left : MaxRetryTime);
         Exception? last = null;
         try
         {
