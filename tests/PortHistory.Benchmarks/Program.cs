@@ -18,8 +18,11 @@ switch (which)
     case "fuzz":
         return await FuzzBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var messages) ? messages : 200_000,
             args.Length > 2 && ulong.TryParse(args[2], out var seed) ? seed : WireFuzz.SeedFromEnvironment());
+    case "chaos":
+        await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
+        return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | chaos [seconds]");
         return 2;
 }
 

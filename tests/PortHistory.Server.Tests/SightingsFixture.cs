@@ -39,27 +39,7 @@ public sealed class SightingsServer : IAsyncDisposable
     }
 
     /// <summary>Polls (the grains apply durable sightings within the dispatch window) until the condition holds.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            T value;
-            try
-            {
-                value = await read();
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-                continue;
-            }
-
-            if (done(value)) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the condition did not hold in time; last value: {value}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null) => Eventually.Async(read, done, timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -92,6 +92,7 @@ public static partial class HostingExtensions
                 {
                     o.ProbeTimeout = settings.ProbeTimeout;
                     o.NumMissedProbesLimit = settings.MissedProbesLimit;
+                    o.IAmAliveTablePublishTimeout = settings.AliveRecordInterval;
                 });
             }
             else
