@@ -25,13 +25,40 @@ public sealed class ServerRegistrySource : IRegistrySource
             throw new UsageException($"--server must be an http:// or https:// URL, got \"{address}\"");
         }
 
-        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024, ServiceConfig = ReadRetries });
         if (!string.IsNullOrWhiteSpace(token)) _headers.Add("authorization", $"Bearer {token}");
         Registry = new V1.PortRegistry.PortRegistryClient(_channel);
         Admin = new V1.RegistryAdmin.RegistryAdminClient(_channel);
         Observations = new V1.Observations.ObservationsClient(_channel);
         Access = new V1.AccessAdmin.AccessAdminClient(_channel);
     }
+
+    /// <summary>
+    /// Reads are asked again when the server is briefly unavailable (a silo restarting, PostgreSQL failing over). Only
+    /// the read services: an import or a token issued twice would not be harmless.
+    /// </summary>
+    private static readonly Grpc.Net.Client.Configuration.ServiceConfig ReadRetries = new()
+    {
+        MethodConfigs =
+        {
+            new Grpc.Net.Client.Configuration.MethodConfig
+            {
+                Names =
+                {
+                    new Grpc.Net.Client.Configuration.MethodName { Service = V1.PortRegistry.Descriptor.FullName },
+                    new Grpc.Net.Client.Configuration.MethodName { Service = V1.Observations.Descriptor.FullName },
+                },
+                RetryPolicy = new Grpc.Net.Client.Configuration.RetryPolicy
+                {
+                    MaxAttempts = 5,
+                    InitialBackoff = TimeSpan.FromMilliseconds(500),
+                    MaxBackoff = TimeSpan.FromSeconds(5),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
 
     public V1.PortRegistry.PortRegistryClient Registry { get; }
 
