@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Grpc.Net.Client;
+using PortHistory.Agent.Enrolling;
 using PortHistory.Agent.Scanning;
 using PortHistory.Agent.Sending;
 using PortHistory.Contracts.V1;
@@ -54,25 +55,56 @@ public static class AgentApp
         DefaultValueFactory = _ => "/proc",
     };
 
+    private static readonly Option<string?> EnrollSecretFile = EnrollCommands.EnrollSecretFileOption();
+
+    private static readonly Option<string> CredentialFile = EnrollCommands.CredentialFileOption();
+
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var root = new RootCommand("porthistory-agent: reports which processes listen on which ports of this Linux host to a PortHistory server.")
         {
-            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot,
+            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile,
         };
+        foreach (var command in EnrollCommands.Build(output, error)) root.Subcommands.Add(command);
         root.SetAction(async (parse, cancel) =>
         {
             try
             {
-                var settings = AgentSettings.Resolve(parse.GetValue(Server), parse.GetValue(Token), parse.GetValue(TokenFile), parse.GetValue(HostRef),
+                var enrollSecretFile = parse.GetValue(EnrollSecretFile);
+                if (enrollSecretFile is not null && (parse.GetValue(Token) ?? parse.GetValue(TokenFile)) is not null)
+                {
+                    throw new UsageException("--enroll-secret-file reports with the host's own credential: pass it without --token or --token-file");
+                }
+
+                // Enrolling: the token is the stored credential, known only once the settings (server, host) are.
+                var settings = AgentSettings.Resolve(parse.GetValue(Server), enrollSecretFile is null ? parse.GetValue(Token) : "(enrolling)",
+                    enrollSecretFile is null ? parse.GetValue(TokenFile) : null, parse.GetValue(HostRef),
                     parse.GetValue(Interval), parse.GetValue(BatchSize), parse.GetValue(Once), parse.GetValue(DryRun), parse.GetValue(ProcRoot)!,
                     Environment.GetEnvironmentVariable);
+                if (enrollSecretFile is not null && !settings.DryRun)
+                {
+                    settings = settings with
+                    {
+                        Token = await EnrollCommands.CredentialAsync(settings.Server, settings.HostRef, enrollSecretFile, parse.GetValue(CredentialFile)!, output, error, cancel),
+                    };
+                }
+
                 return await RunAsync(settings, output, error, cancel);
             }
             catch (UsageException e)
             {
                 await error.WriteLineAsync($"error: {e.Message}");
                 return Usage;
+            }
+            catch (ServerRefusedException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return Refused;
+            }
+            catch (Exception e) when (e is EnrollmentFailedException or IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return Failed;
             }
         });
 

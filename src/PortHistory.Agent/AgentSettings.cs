@@ -19,26 +19,39 @@ public sealed record AgentSettings(Uri Server, Func<string>? Token, string HostR
         string? server, string? token, string? tokenFile, string? hostRef, string? interval, int batchSize, bool once, bool dryRun, string procRoot,
         Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null)
     {
+        var serverUri = ResolveServer(server, environment);
+        if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
+        var every = interval is null ? DefaultInterval : ParseInterval(interval);
+        if (!Directory.Exists(procRoot)) throw new UsageException($"--proc-root: no directory \"{procRoot}\" (the agent reads Linux's /proc)");
+
+        var resolvedHostRef = ResolveHostRef(hostRef, machineIdFiles);
+        // A dry run sends nothing, so it needs no token.
+        var tokenSource = dryRun ? null : TokenSource(token, tokenFile, environment);
+        return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot);
+    }
+
+    /// <summary>--server, else $PORTHISTORY_SERVER, else the default; an http(s) URL.</summary>
+    public static Uri ResolveServer(string? server, Func<string, string?> environment)
+    {
         server ??= environment("PORTHISTORY_SERVER") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultServer;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("http" or "https"))
         {
             throw new UsageException($"--server must be an http:// or https:// URL, got \"{server}\"");
         }
 
-        if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
-        var every = interval is null ? DefaultInterval : ParseInterval(interval);
-        if (!Directory.Exists(procRoot)) throw new UsageException($"--proc-root: no directory \"{procRoot}\" (the agent reads Linux's /proc)");
+        return serverUri;
+    }
 
-        var resolvedHostRef = HostRefs.Resolve(hostRef, machineIdFiles)
-            ?? throw new UsageException("no host id: /etc/machine-id is missing or empty; pass --host-ref");
-        if (resolvedHostRef.Length == 0 || resolvedHostRef.Length > HostRefs.MaxLength || resolvedHostRef.Contains('\0'))
+    /// <summary>--host-ref, else derived from the machine id.</summary>
+    public static string ResolveHostRef(string? hostRef, IEnumerable<string>? machineIdFiles = null)
+    {
+        var resolved = HostRefs.Resolve(hostRef, machineIdFiles) ?? throw new UsageException("no host id: /etc/machine-id is missing or empty; pass --host-ref");
+        if (resolved.Length == 0 || resolved.Length > HostRefs.MaxLength || resolved.Contains('\0'))
         {
             throw new UsageException($"--host-ref must be 1-{HostRefs.MaxLength} characters");
         }
 
-        // A dry run sends nothing, so it needs no token.
-        var tokenSource = dryRun ? null : TokenSource(token, tokenFile, environment);
-        return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot);
+        return resolved;
     }
 
     /// <summary>--token, else --token-file, else $PORTHISTORY_TOKEN.</summary>

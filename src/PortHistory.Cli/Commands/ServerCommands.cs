@@ -64,7 +64,7 @@ public static class ServerCommands
     private static Command Token(CommandContext context)
     {
         var name = new Argument<string>("name") { Description = "A name to recognise the token by, e.g. \"agent web-12\"." };
-        var role = new Option<string>("--role") { Description = "agent (report sightings), reader (queries) or admin.", Required = true };
+        var role = new Option<string>("--role") { Description = "agent (report sightings for any host), reader (queries), admin, or enroll (an enrollment secret: agents get per-host credentials with it).", Required = true };
         var issue = new Command("issue", "Issue a token; its secret is shown once.") { name, role };
         issue.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {

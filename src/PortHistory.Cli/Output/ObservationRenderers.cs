@@ -99,8 +99,8 @@ public static class ObservationRenderers
             return;
         }
 
-        var table = new TextTable("ID", "ROLE", "NAME", "CREATED", "REVOKED");
-        foreach (var t in tokens) table.Add(t.Id, t.Role, t.Name, Time(t.CreatedAt), t.RevokedAt is null ? "" : Time(t.RevokedAt));
+        var table = new TextTable("ID", "ROLE", "HOST", "NAME", "CREATED", "REVOKED");
+        foreach (var t in tokens) table.Add(t.Id, t.Role, t.HostRef ?? "", t.Name, Time(t.CreatedAt), t.RevokedAt is null ? "" : Time(t.RevokedAt));
         table.WriteTo(output);
     }
 
@@ -112,7 +112,7 @@ public static class ObservationRenderers
             return;
         }
 
-        output.WriteLine($"{(token.RevokedAt is null ? "token" : "revoked")} {token.Id}: {token.Role}, \"{token.Name}\"");
+        output.WriteLine($"{(token.RevokedAt is null ? "token" : "revoked")} {token.Id}: {token.Role}, \"{token.Name}\"{(token.HostRef is null ? "" : $", host {token.HostRef}")}");
         if (token.Token is not null)
         {
             output.WriteLine("The secret, shown this once (only its hash is stored):");

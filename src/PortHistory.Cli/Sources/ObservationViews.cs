@@ -36,7 +36,8 @@ public sealed record VerdictView(Transport Transport, string Verdict, string Rea
 public sealed record DiscrepancyView(int Port, VerdictView Verdict, ulong Hosts, ulong Sightings);
 
 /// <summary>An access token as the admin API describes it; the secret only right after issuing.</summary>
-public sealed record TokenView(string Id, string Name, string Role, DateTime? CreatedAt, DateTime? RevokedAt, string? Token = null);
+/// <param name="HostRef">The one host a per-host credential reports for; null for every other token.</param>
+public sealed record TokenView(string Id, string Name, string Role, DateTime? CreatedAt, DateTime? RevokedAt, string? Token = null, string? HostRef = null);
 
 /// <summary>Contract messages to the CLI's views, and the words the CLI uses for verdicts and roles.</summary>
 public static class ObservationViews
@@ -51,7 +52,7 @@ public static class ObservationViews
         (V1.VerdictKind.InsufficientEvidence, "insufficient-evidence"),
     ];
 
-    private static readonly (V1.Role Role, string Text)[] RoleNames = [(V1.Role.Agent, "agent"), (V1.Role.Reader, "reader"), (V1.Role.Admin, "admin")];
+    private static readonly (V1.Role Role, string Text)[] RoleNames = [(V1.Role.Agent, "agent"), (V1.Role.Reader, "reader"), (V1.Role.Admin, "admin"), (V1.Role.Enroll, "enroll")];
 
     public static IEnumerable<string> VerdictWords => VerdictNames.Select(v => v.Text);
 
@@ -67,7 +68,7 @@ public static class ObservationViews
     public static V1.Role ParseRole(string text) =>
         RoleNames.FirstOrDefault(r => string.Equals(r.Text, text.Trim(), StringComparison.OrdinalIgnoreCase)) is { Text: not null } found
             ? found.Role
-            : throw new UsageException($"role must be agent, reader or admin, got \"{text}\"");
+            : throw new UsageException($"role must be agent, reader, admin or enroll, got \"{text}\"");
 
     public static ObservedAnswer ToView(int port, V1.ObservedSummary? observed, IEnumerable<V1.Verdict> verdicts) => new(
         port,
@@ -83,7 +84,8 @@ public static class ObservationViews
         [.. verdict.ObservedProcesses]);
 
     public static TokenView ToView(V1.TokenInfo info, string? token = null) =>
-        new(info.TokenId, info.Name, info.Role.ToText(), info.CreatedAt?.ToDateTime(), info.RevokedAt?.ToDateTime(), token);
+        new(info.TokenId, info.Name, info.Role.ToText(), info.CreatedAt?.ToDateTime(), info.RevokedAt?.ToDateTime(), token,
+            info.HostRef.Length > 0 ? info.HostRef : null);
 
     private static ObservedTransportView ToView(V1.ObservedTransport transport) => new(
         transport.Transport.ToDomain(),

@@ -10,7 +10,7 @@ public sealed class AccessAdminApi(AccessTokens tokens) : AccessAdmin.AccessAdmi
     public override async Task<IssueTokenResponse> IssueToken(IssueTokenRequest request, ServerCallContext context)
     {
         var name = Requests.Text(request.Name, "name", 200);
-        if (request.Role == Role.Unspecified || !Enum.IsDefined(request.Role)) throw Requests.Invalid("role", "must be agent, reader or admin");
+        if (request.Role == Role.Unspecified || !Enum.IsDefined(request.Role)) throw Requests.Invalid("role", "must be agent, reader, admin or enroll");
         var (info, secret) = await tokens.IssueAsync(name, request.Role, context.CancellationToken);
         return new IssueTokenResponse { Info = info, Token = secret };
     }

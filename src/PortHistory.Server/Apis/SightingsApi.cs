@@ -10,7 +10,7 @@ namespace PortHistory.Server.Apis;
 
 /// <summary>
 /// porthistory.v1.Sightings: validates a batch (bad sightings are rejected with field and reason, the rest go on),
-/// applies the agent's rate limit, and answers only once the batch is durable.
+/// applies the agent's rate limit and its credential's host binding, and answers only once the batch is durable.
 /// </summary>
 public sealed class SightingsApi(
     SightingValidator validator,
@@ -60,6 +60,9 @@ public sealed class SightingsApi(
                     { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
                 });
         }
+
+        // Before anything of it is validated or recorded: a host's credential that names another host is refused whole.
+        if (HostBinding.Refusal(principal.HostRef, batch) is { } refusal) throw new RpcException(new Status(StatusCode.PermissionDenied, refusal));
 
         var validated = validator.Validate(batch);
         var result = new BatchResult { BatchId = batch.BatchId.Length <= 64 ? batch.BatchId : "" };

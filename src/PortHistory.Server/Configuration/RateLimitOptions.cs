@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace PortHistory.Server.Configuration;
 
-/// <summary>What one caller may use: sightings per second (agents) and calls in flight (every token).</summary>
+/// <summary>What one caller may use: sightings per second (agents), enrollments (enrollment secrets) and calls in flight (every token).</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "PortHistory:RateLimit";
@@ -14,6 +14,14 @@ public sealed class RateLimitOptions
     /// <summary>Sightings an agent may report in one burst.</summary>
     [Range(1.0, double.MaxValue)]
     public double Burst { get; set; } = 200_000;
+
+    /// <summary>Per-host credentials one enrollment secret may have issued per minute, sustained (a fleet rolling out).</summary>
+    [Range(1, 1_000_000)]
+    public int EnrollmentsPerMinute { get; set; } = 600;
+
+    /// <summary>Enrollments one secret may make in one burst (hosts started together).</summary>
+    [Range(1, 1_000_000)]
+    public int EnrollmentBurst { get; set; } = 1000;
 
     /// <summary>Calls one token may have in flight at once, of any kind (open streams included).</summary>
     [Range(1, 1_000_000)]

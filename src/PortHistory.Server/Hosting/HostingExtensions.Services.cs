@@ -65,6 +65,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddSingleton<BootstrapAdminToken>();
         builder.Services.AddSingleton<SightingRateLimiter>();
+        builder.Services.AddSingleton<EnrollmentRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());
         return builder;

@@ -74,6 +74,31 @@ public sealed class SightingsApiTests
         Assert.Single(_recorder.Calls);
     }
 
+    [Fact]
+    public async Task A_host_s_credential_naming_another_host_is_refused_whole_and_nothing_is_recorded()
+    {
+        var batch = new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a"), Good("host-b") } };
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Api().ReportBatch(batch, Agent(boundTo: "host-a")));
+
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.StartsWith("host_ref: sighting 1 names another host", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(_recorder.Calls);
+    }
+
+    [Fact]
+    public async Task A_host_s_credential_reports_its_own_host_and_a_shared_token_any_host()
+    {
+        // Padding is trimmed before the comparison, as it is before recording.
+        var padded = Good(" host-a ");
+        padded.Port = 112;
+        var own = await Api().ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a"), padded } }, Agent(boundTo: "host-a"));
+        var shared = await Api().ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a"), Good("host-b") } }, Agent());
+
+        Assert.Equal((2u, 2u), (own.Accepted, shared.Accepted));
+        Assert.Equal(2, _recorder.Calls.Count);
+    }
+
     private SightingsApi Api(RateLimitOptions? rateLimit = null)
     {
         var options = Options.Create(new SightingOptions());
@@ -83,11 +108,11 @@ public sealed class SightingsApiTests
     }
 
     /// <summary>A call as the gateway hands it on once authorized: the principal in the call's user state.</summary>
-    private static TestServerCallContext Agent()
+    private static TestServerCallContext Agent(string? boundTo = null)
     {
         var context = new TestServerCallContext();
         // CallAuthorization's key for the principal (it has no public way to set one).
-        context.UserState["porthistory.principal"] = new Principal("tok_test", "test-agent", Role.Agent);
+        context.UserState["porthistory.principal"] = new Principal("tok_test", "test-agent", Role.Agent, boundTo);
         return context;
     }
 

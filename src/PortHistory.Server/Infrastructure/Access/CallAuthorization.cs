@@ -24,6 +24,8 @@ public sealed class CallAuthorization(AccessTokens tokens)
     {
         _ when method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal) => null,
         _ when method.StartsWith("/porthistory.v1.Sightings/", StringComparison.Ordinal) => Role.Agent,
+        "/porthistory.v1.Enrollment/Enroll" => Role.Enroll,
+        "/porthistory.v1.Enrollment/RotateCredential" => Role.Agent,
         _ when method.StartsWith("/porthistory.v1.PortRegistry/", StringComparison.Ordinal) => Role.Reader,
         _ when method.StartsWith("/porthistory.v1.Observations/", StringComparison.Ordinal) => Role.Reader,
         // Reflection shows the schema only: any valid token will do.
