@@ -83,7 +83,7 @@ public sealed class CallAuthorization(AccessTokens tokens)
         if (!Allows(principal.Role, required))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"authorization: a {principal.Role.ToString().ToLowerInvariant()} token may not call {context.Method}"));
+                $"authorization: a token with the {principal.Role.ToString().ToLowerInvariant()} role may not call {context.Method}"));
         }
 
         context.UserState[PrincipalKey] = principal;
