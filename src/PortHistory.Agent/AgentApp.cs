@@ -59,13 +59,15 @@ public static class AgentApp
 
     private static readonly Option<string> CredentialFile = EnrollCommands.CredentialFileOption();
 
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(
+        string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken, string defaultConfigFile = AgentConfigFile.DefaultPath)
     {
         var root = new RootCommand("porthistory-agent: reports which processes listen on which ports of this Linux host to a PortHistory server.")
         {
-            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile,
+            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile, AgentConfigFile.Option,
         };
         foreach (var command in EnrollCommands.Build(output, error)) root.Subcommands.Add(command);
+        AgentConfigFile? config = null;
         root.SetAction(async (parse, cancel) =>
         {
             try
@@ -93,7 +95,7 @@ public static class AgentApp
             }
             catch (UsageException e)
             {
-                await error.WriteLineAsync($"error: {e.Message}");
+                await error.WriteLineAsync($"error: {config?.Locate(e.Message) ?? e.Message}");
                 return Usage;
             }
             catch (ServerRefusedException e)
@@ -108,10 +110,20 @@ public static class AgentApp
             }
         });
 
-        var parse = root.Parse(args);
+        ParseResult parse;
+        try
+        {
+            (parse, config) = AgentConfigFile.ParseCommandLine(root, args, defaultConfigFile);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Task.FromResult(Usage);
+        }
+
         if (parse.Errors.Count > 0)
         {
-            foreach (var parseError in parse.Errors) error.WriteLine($"error: {parseError.Message}");
+            foreach (var parseError in parse.Errors) error.WriteLine($"error: {config?.Locate(parseError.Message) ?? parseError.Message}");
             return Task.FromResult(Usage);
         }
 

@@ -1,13 +1,67 @@
 namespace PortHistory.Agent.Tests;
 
-public sealed class AgentAppTests
+public sealed class AgentAppTests : IDisposable
 {
-    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
+    private readonly string _directory = Directory.CreateTempSubdirectory("porthistory-agent-app-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>Runs the agent with no default settings file, whatever the machine has in /etc.</summary>
+    private async Task<(int Exit, string Output, string Error)> Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await AgentApp.RunAsync(args, output, error, CancellationToken.None);
+        var exit = await AgentApp.RunAsync(args, output, error, CancellationToken.None, defaultConfigFile: Path.Combine(_directory, "none.conf"));
         return (exit, output.ToString(), error.ToString());
+    }
+
+    private string WriteConfig(string text)
+    {
+        var path = Path.Combine(_directory, "agent.conf");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_settings_file_supplies_options_and_the_command_line_overrides_them()
+    {
+        using var proc = new FakeProc().WithSelf(effectiveUid: 0);
+        var config = WriteConfig($"# test host\nhost-ref = from-file\nproc-root = {proc.Root}\ndry-run = true\n");
+
+        var (exit, output, error) = await Run("--config", config);
+        Assert.Equal(AgentApp.Ok, exit);
+        Assert.Empty(error);
+        Assert.StartsWith("host_ref from-file, ", output, StringComparison.Ordinal);
+
+        (exit, output, _) = await Run("--config", config, "--host-ref", "from-flag");
+        Assert.Equal(AgentApp.Ok, exit);
+        Assert.StartsWith("host_ref from-flag, ", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("interval = 5x", "--interval must be")]
+    [InlineData("batch-size = many", "many")]
+    [InlineData("server = ftp://example", "--server must be")]
+    [InlineData("spool = /var/spool", "unknown setting \"spool\"")]
+    [InlineData("interval 5m", "expected \"key = value\"")]
+    public async Task A_bad_setting_in_the_file_exits_2_naming_the_file_and_line(string line, string message)
+    {
+        var config = WriteConfig($"host-ref = h\n{line}\n");
+
+        var (exit, _, error) = await Run("--config", config, "--once", "--token", "t");
+
+        Assert.Equal(AgentApp.Usage, exit);
+        Assert.StartsWith($"error: {config}:2: ", error, StringComparison.Ordinal);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_config_named_on_the_command_line_exits_2()
+    {
+        var (exit, _, error) = await Run("--config", Path.Combine(_directory, "absent.conf"), "--dry-run", "--host-ref", "h");
+
+        Assert.Equal(AgentApp.Usage, exit);
+        Assert.Contains("absent.conf", error, StringComparison.Ordinal);
     }
 
     [Fact]

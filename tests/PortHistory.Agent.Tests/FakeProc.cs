@@ -29,11 +29,12 @@ public sealed class FakeProc : IDisposable
         return this;
     }
 
-    public FakeProc WithSelf(uint effectiveUid, string? networkNamespace = null)
+    public FakeProc WithSelf(uint effectiveUid, string? networkNamespace = null, ulong effectiveCapabilities = 0)
     {
         var self = Path.Combine(Root, "self");
         Directory.CreateDirectory(self);
-        File.WriteAllText(Path.Combine(self, "status"), $"Name:\ttesthost\nUid:\t{effectiveUid}\t{effectiveUid}\t{effectiveUid}\t{effectiveUid}\n");
+        File.WriteAllText(Path.Combine(self, "status"),
+            $"Name:\ttesthost\nUid:\t{effectiveUid}\t{effectiveUid}\t{effectiveUid}\t{effectiveUid}\nCapEff:\t{effectiveCapabilities:x16}\n");
         if (networkNamespace is not null) Link(self, "ns/net", networkNamespace);
         return this;
     }

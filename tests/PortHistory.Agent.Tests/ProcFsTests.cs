@@ -25,6 +25,19 @@ public sealed class ProcFsTests
     }
 
     [Fact]
+    public void A_non_root_agent_with_cap_sys_ptrace_counts_as_privileged()
+    {
+        // CAP_SYS_PTRACE (bit 19) and CAP_DAC_READ_SEARCH (bit 2), as the packaged service runs.
+        const string service = "Name:\tporthistory-agen\nUid:\t998\t998\t998\t998\nCapInh:\t0000000000000000\nCapEff:\t0000000000080004\n";
+
+        Assert.Equal(0x80004UL, ProcFs.EffectiveCapabilities(service));
+        Assert.True(SightingScanner.IsPrivileged(service));
+        Assert.False(SightingScanner.IsPrivileged(service.Replace("0000000000080004", "0000000000000004", StringComparison.Ordinal)));
+        Assert.True(SightingScanner.IsPrivileged("Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n"));
+        Assert.False(SightingScanner.IsPrivileged(null));
+    }
+
+    [Fact]
     public void User_names_come_from_passwd_and_unknown_uids_stay_numbers()
     {
         var names = UserNames.Parse("root:x:0:0:root:/root:/bin/bash\n# comment\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\ntoor:x:0:0::/:/bin/sh\nbroken\n");

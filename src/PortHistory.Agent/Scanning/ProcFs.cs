@@ -46,6 +46,19 @@ public static class ProcFs
         return null;
     }
 
+    /// <summary>The effective capability set: the hex "CapEff:" line of /proc/[pid]/status.</summary>
+    public static ulong? EffectiveCapabilities(string? statusText)
+    {
+        if (statusText is null) return null;
+        foreach (var line in statusText.Split('\n'))
+        {
+            if (!line.StartsWith("CapEff:", StringComparison.Ordinal)) continue;
+            return ulong.TryParse(line.AsSpan("CapEff:".Length).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var set) ? set : null;
+        }
+
+        return null;
+    }
+
     /// <summary>"socket:[12345]" → 12345; anything else (files, pipes, anon inodes) → null.</summary>
     public static ulong? SocketInode(string? linkTarget)
     {

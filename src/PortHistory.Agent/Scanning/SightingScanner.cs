@@ -20,11 +20,21 @@ public sealed class SightingScanner(string procRoot = "/proc", string passwdPath
         ("udp6", Transport.Udp, AddressFamily.Ipv6),
     ];
 
+    /// <summary>CAP_SYS_PTRACE: what lets a process read other users' /proc/[pid]/fd.</summary>
+    private const int CapSysPtrace = 19;
+
+    /// <summary>
+    /// Whether the agent can see every process's sockets: as root, or as the packaged service's own user, which holds
+    /// CAP_SYS_PTRACE (and CAP_DAC_READ_SEARCH) and nothing else.
+    /// </summary>
+    public static bool IsPrivileged(string? selfStatus) =>
+        ProcFs.EffectiveUid(selfStatus) == 0 || (ProcFs.EffectiveCapabilities(selfStatus) & (1UL << CapSysPtrace)) is > 0;
+
     public ScanResult Scan(string hostRef, DateTimeOffset observedAt)
     {
         var userNames = UserNames.Load(passwdPath);
         var owners = SocketOwnerIndex.Build(procRoot, userNames);
-        var privileged = ProcFs.EffectiveUid(ProcFs.TryReadText(Path.Combine(procRoot, "self", "status"))) == 0;
+        var privileged = IsPrivileged(ProcFs.TryReadText(Path.Combine(procRoot, "self", "status")));
         var timestamp = Timestamp.FromDateTimeOffset(observedAt);
 
         var sightings = new List<Sighting>();
