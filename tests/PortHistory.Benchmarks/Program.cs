@@ -18,11 +18,15 @@ switch (which)
     case "fuzz":
         return await FuzzBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var messages) ? messages : 200_000,
             args.Length > 2 && ulong.TryParse(args[2], out var seed) ? seed : WireFuzz.SeedFromEnvironment());
+    case "agent":
+        // An earlier build's agent (its porthistory-agent.dll) is measured in the same run when given.
+        await AgentBenchmark.RunAsync(Console.Out, args.Length > 1 ? Path.GetFullPath(args[1]) : null);
+        return 0;
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | chaos [seconds]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | chaos [seconds] | agent [previous porthistory-agent.dll]");
         return 2;
 }
 
