@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Grpc.Net.Client;
 using PortHistory.Agent.Enrolling;
+using PortHistory.Agent.Health;
 using PortHistory.Agent.Scanning;
 using PortHistory.Agent.Sending;
 using PortHistory.Contracts.V1;
@@ -44,7 +45,7 @@ public static class AgentApp
 
     private static readonly Option<bool> Once = new("--once")
     {
-        Description = "Scan and send once; exit 0 only if every batch was acknowledged.",
+        Description = "Scan once and send what the spool holds; exit 0 only if every batch was acknowledged.",
     };
 
     private static readonly Option<bool> DryRun = new("--dry-run") { Description = "Scan once and print the sightings; send nothing." };
@@ -59,12 +60,47 @@ public static class AgentApp
 
     private static readonly Option<string> CredentialFile = EnrollCommands.CredentialFileOption();
 
+    private static readonly Option<string?> SpoolDir = new("--spool-dir")
+    {
+        Description = $"Where batches wait until the server acknowledges them. Default: {AgentSettings.SystemSpoolDirectory} "
+            + "(not root: $XDG_STATE_HOME/porthistory-agent/spool).",
+    };
+
+    private static readonly Option<string?> SpoolMaxBytes = new("--spool-max-bytes")
+    {
+        Description = "Most disk the spool may take, e.g. 64MiB, 1GiB; the oldest batches are dropped beyond it. Default: 64MiB.",
+    };
+
+    private static readonly Option<string?> MetricsFile = new("--metrics-file")
+    {
+        Description = "Also write the agent's figures to this file in Prometheus text format (node_exporter textfile collector).",
+    };
+
     public static Task<int> RunAsync(
         string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken, string defaultConfigFile = AgentConfigFile.DefaultPath)
     {
+        var status = new Command("status", "Print the running agent's figures: last scan, last acknowledged send, spool depth, records lost.")
+        {
+            SpoolDir,
+        };
+        status.SetAction(async (parse, _) =>
+        {
+            try
+            {
+                var directory = AgentSettings.ResolveSpoolDirectory(parse.GetValue(SpoolDir), Environment.GetEnvironmentVariable);
+                return await PrintStatusAsync(directory, output, error);
+            }
+            catch (UsageException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return Usage;
+            }
+        });
+
         var root = new RootCommand("porthistory-agent: reports which processes listen on which ports of this Linux host to a PortHistory server.")
         {
-            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile, AgentConfigFile.Option,
+            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile,
+            SpoolDir, SpoolMaxBytes, MetricsFile, AgentConfigFile.Option, status,
         };
         foreach (var command in EnrollCommands.Build(output, error)) root.Subcommands.Add(command);
         AgentConfigFile? config = null;
@@ -82,7 +118,8 @@ public static class AgentApp
                 var settings = AgentSettings.Resolve(parse.GetValue(Server), enrollSecretFile is null ? parse.GetValue(Token) : "(enrolling)",
                     enrollSecretFile is null ? parse.GetValue(TokenFile) : null, parse.GetValue(HostRef),
                     parse.GetValue(Interval), parse.GetValue(BatchSize), parse.GetValue(Once), parse.GetValue(DryRun), parse.GetValue(ProcRoot)!,
-                    Environment.GetEnvironmentVariable);
+                    Environment.GetEnvironmentVariable, spoolDirectory: parse.GetValue(SpoolDir), spoolMaxBytes: parse.GetValue(SpoolMaxBytes),
+                    metricsFile: parse.GetValue(MetricsFile));
                 if (enrollSecretFile is not null && !settings.DryRun)
                 {
                     settings = settings with
@@ -142,18 +179,28 @@ public static class AgentApp
 
         using var channel = GrpcChannel.ForAddress(settings.Server);
         var sender = new BatchSender(new Sightings.SightingsClient(channel), settings.Token!, output, error);
+        return await RunAsync(settings, now => scanner.Scan(settings.HostRef, now), sender, output, error, cancellationToken);
+    }
+
+    /// <summary>The scan-spool-send cycle with a given scan and sender (tests give their own).</summary>
+    public static async Task<int> RunAsync(
+        AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, BatchSender sender, TextWriter output, TextWriter error,
+        CancellationToken cancellationToken)
+    {
+        using var reporter = Reporter.Open(settings, scan, sender, output, error);
         try
         {
-            if (settings.Once) return await CycleAsync(settings, scanner, sender, output, error, cancellationToken) ? Ok : Failed;
-
-            await output.WriteLineAsync($"reporting to {settings.Server} every {settings.Interval.TotalSeconds:0.###}s as host {settings.HostRef}; Ctrl-C stops");
-            using var timer = new PeriodicTimer(settings.Interval);
-            do
+            if (settings.Once)
             {
-                await CycleAsync(settings, scanner, sender, output, error, cancellationToken);
+                // --once sends what earlier runs left in the spool too, and succeeds only when the spool is empty.
+                var scanned = reporter.Scan();
+                var drained = await reporter.DrainAsync(cancellationToken);
+                return scanned && drained.Complete && drained.Refused == 0 ? Ok : Failed;
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
 
+            await output.WriteLineAsync($"reporting to {settings.Server} every {settings.Interval.TotalSeconds:0.###}s as host {settings.HostRef}, "
+                + $"spooling in {settings.SpoolDirectory}; Ctrl-C stops");
+            await reporter.RunAsync(cancellationToken);
             return Ok;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -169,27 +216,17 @@ public static class AgentApp
         }
     }
 
-    /// <summary>One scan and its sending; true when every batch was acknowledged.</summary>
-    private static async Task<bool> CycleAsync(
-        AgentSettings settings, SightingScanner scanner, BatchSender sender, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> PrintStatusAsync(string spoolDirectory, TextWriter output, TextWriter error)
     {
-        ScanResult scan;
-        try
+        var path = Path.Combine(spoolDirectory, AgentStatus.FileName);
+        if (AgentStatus.Read(path) is not { } status)
         {
-            scan = scanner.Scan(settings.HostRef, DateTimeOffset.UtcNow);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            await error.WriteLineAsync($"scan failed: {e.Message}");
-            return false;
+            await error.WriteLineAsync($"error: no agent status in {path} (has the agent run with this --spool-dir?)");
+            return Failed;
         }
 
-        var batches = BatchSender.Split(scan.Sightings, settings.BatchSize);
-        await output.WriteLineAsync($"scan: {scan.Sightings.Count} sightings in {batches.Count} batches"
-            + (scan.Unowned > 0 ? $"; {scan.Unowned} sockets without a visible process{(scan.Privileged ? "" : " (agent unprivileged)")}" : ""));
-        var summary = await sender.SendAsync(batches, cancellationToken);
-        await output.WriteLineAsync($"sent: {summary.Acknowledged} of {summary.Batches} batches acknowledged, {summary.Accepted} sightings accepted, "
-            + $"{summary.Rejected} rejected, {summary.Duplicates} duplicate batches");
-        return summary.AllAcknowledged;
+        await output.WriteLineAsync($"spool directory:        {spoolDirectory}");
+        status.Describe(output, DateTimeOffset.UtcNow);
+        return Ok;
     }
 }

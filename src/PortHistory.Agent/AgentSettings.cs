@@ -8,16 +8,28 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The agent's settings, checked, with defaults and environment variables applied.</summary>
 /// <param name="Token">Read on every call: a token file may be rotated while the agent runs.</param>
-public sealed record AgentSettings(Uri Server, Func<string>? Token, string HostRef, TimeSpan Interval, int BatchSize, bool Once, bool DryRun, string ProcRoot)
+/// <param name="SpoolDirectory">Where batches wait until the server acknowledges them.</param>
+/// <param name="SpoolMaxBytes">Bound on the spool's segment files; the oldest batches are dropped beyond it.</param>
+/// <param name="MetricsFile">Where to write the agent's figures in Prometheus text format, if anywhere.</param>
+public sealed record AgentSettings(
+    Uri Server, Func<string>? Token, string HostRef, TimeSpan Interval, int BatchSize, bool Once, bool DryRun, string ProcRoot,
+    string SpoolDirectory, long SpoolMaxBytes, string? MetricsFile)
 {
     public const string DefaultServer = "http://127.0.0.1:7710";
     public const int DefaultBatchSize = 500;
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
 
+    public const string SystemSpoolDirectory = "/var/lib/porthistory-agent/spool";
+    public const long DefaultSpoolMaxBytes = 64L * 1024 * 1024;
+    public const long MinSpoolMaxBytes = 1024 * 1024;
+    public const long MaxSpoolMaxBytes = 1024L * 1024 * 1024 * 1024;
+
     /// <summary>Options as typed (null when not given), resolved against the environment.</summary>
+    /// <param name="privileged">Whether the agent runs as root (default: the process's own answer); decides the default spool directory.</param>
     public static AgentSettings Resolve(
         string? server, string? token, string? tokenFile, string? hostRef, string? interval, int batchSize, bool once, bool dryRun, string procRoot,
-        Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null)
+        Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null,
+        string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null)
     {
         var serverUri = ResolveServer(server, environment);
         if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
@@ -27,7 +39,15 @@ public sealed record AgentSettings(Uri Server, Func<string>? Token, string HostR
         var resolvedHostRef = ResolveHostRef(hostRef, machineIdFiles);
         // A dry run sends nothing, so it needs no token.
         var tokenSource = dryRun ? null : TokenSource(token, tokenFile, environment);
-        return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot);
+        var spoolBound = spoolMaxBytes is null ? DefaultSpoolMaxBytes : ParseSize(spoolMaxBytes);
+        if (spoolBound is < MinSpoolMaxBytes or > MaxSpoolMaxBytes)
+        {
+            throw new UsageException($"--spool-max-bytes must be between 1MiB and 1TiB, got \"{spoolMaxBytes}\"");
+        }
+
+        if (metricsFile is { Length: 0 }) throw new UsageException("--metrics-file is empty");
+        return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot,
+            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile);
     }
 
     /// <summary>--server, else $PORTHISTORY_SERVER, else the default; an http(s) URL.</summary>
@@ -52,6 +72,56 @@ public sealed record AgentSettings(Uri Server, Func<string>? Token, string HostR
         }
 
         return resolved;
+    }
+
+    /// <summary>
+    /// --spool-dir, else $STATE_DIRECTORY/spool (set by systemd's StateDirectory=, where the packaged unit runs the
+    /// agent as a dynamic user), else /var/lib/porthistory-agent/spool for root, else $XDG_STATE_HOME/porthistory-agent/spool
+    /// (~/.local/state/porthistory-agent/spool): an agent started by hand without root still keeps its batches.
+    /// </summary>
+    public static string ResolveSpoolDirectory(string? spoolDirectory, Func<string, string?> environment, bool? privileged = null)
+    {
+        if (spoolDirectory is not null)
+        {
+            return spoolDirectory.Trim().Length > 0 ? Path.GetFullPath(spoolDirectory) : throw new UsageException("--spool-dir is empty");
+        }
+
+        // systemd may list several state directories separated by colons; the unit names one.
+        if (environment("STATE_DIRECTORY") is { Length: > 0 } managed && managed.Split(':')[0] is var first && Path.IsPathRooted(first))
+        {
+            return Path.Combine(first, "spool");
+        }
+
+        if (privileged ?? Environment.IsPrivilegedProcess) return SystemSpoolDirectory;
+        var state = environment("XDG_STATE_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg)
+            ? xdg
+            : environment("HOME") is { Length: > 0 } home && Path.IsPathRooted(home)
+                ? Path.Combine(home, ".local", "state")
+                : throw new UsageException("no spool directory: not root and no $HOME; pass --spool-dir");
+        return Path.Combine(state, "porthistory-agent", "spool");
+    }
+
+    /// <summary>Bytes, plain ("1048576") or with a binary unit: "512KiB", "64MiB", "1GiB" (K, M, G alone mean the same).</summary>
+    public static long ParseSize(string text)
+    {
+        var trimmed = text.Trim();
+        var digits = trimmed.TakeWhile(char.IsAsciiDigit).Count();
+        long? multiplier = trimmed[digits..].Trim() switch
+        {
+            "" or "B" => 1,
+            "K" or "KiB" => 1L << 10,
+            "M" or "MiB" => 1L << 20,
+            "G" or "GiB" => 1L << 30,
+            _ => null,
+        };
+        if (digits is 0 or > 18 || multiplier is not { } unit
+            || !long.TryParse(trimmed.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new UsageException($"--spool-max-bytes must be a size such as 64MiB or 1GiB, got \"{text}\"");
+        }
+
+        // Saturates instead of overflowing; the caller's range check then refuses it.
+        return value > long.MaxValue / unit ? long.MaxValue : value * unit;
     }
 
     /// <summary>--token, else --token-file, else $PORTHISTORY_TOKEN.</summary>

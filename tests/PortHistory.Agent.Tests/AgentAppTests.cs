@@ -88,6 +88,8 @@ public sealed class AgentAppTests : IDisposable
     [InlineData("--batch-size", "many")]
     [InlineData("--bogus")]
     [InlineData("--once", "--server", "ftp://example")]
+    [InlineData("--once", "--spool-max-bytes", "lots")]
+    [InlineData("--once", "--spool-max-bytes", "1KiB")]
     public async Task Usage_mistakes_exit_2_with_a_message(params string[] args)
     {
         var (exit, _, error) = await Run([.. args, "--token", "t", "--host-ref", "h"]);

@@ -11,9 +11,9 @@ public sealed class AgentSettingsTests : IDisposable
 
     private AgentSettings Resolve(
         string? server = null, string? token = "t", string? tokenFile = null, string? hostRef = "host-a", string? interval = null, int batchSize = 500,
-        bool dryRun = false, string procRoot = "/proc", IEnumerable<string>? machineIdFiles = null) =>
+        bool dryRun = false, string procRoot = "/proc", IEnumerable<string>? machineIdFiles = null, string? spoolMaxBytes = null) =>
         AgentSettings.Resolve(server, token, tokenFile, hostRef, interval, batchSize, once: false, dryRun, procRoot,
-            name => _environment.GetValueOrDefault(name), machineIdFiles);
+            name => _environment.GetValueOrDefault(name), machineIdFiles, spoolDirectory: _directory, spoolMaxBytes: spoolMaxBytes);
 
     [Theory]
     [InlineData("60s", 60_000)]
@@ -97,5 +97,53 @@ public sealed class AgentSettingsTests : IDisposable
         Assert.Equal("rack7-node3", Resolve(hostRef: " rack7-node3 ", machineIdFiles: [machineId]).HostRef);
         Assert.Throws<UsageException>(() => Resolve(hostRef: null, machineIdFiles: [Path.Combine(_directory, "none")]));
         Assert.Throws<UsageException>(() => Resolve(hostRef: new string('h', HostRefs.MaxLength + 1)));
+    }
+
+    [Theory]
+    [InlineData("1048576", 1L << 20)]
+    [InlineData("64MiB", 64L << 20)]
+    [InlineData("64M", 64L << 20)]
+    [InlineData(" 512KiB ", 512L << 10)]
+    [InlineData("2GiB", 2L << 30)]
+    public void Spool_sizes_are_bytes_with_an_optional_binary_unit(string text, long bytes) => Assert.Equal(bytes, AgentSettings.ParseSize(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("MiB")]
+    [InlineData("64 MB")]
+    [InlineData("-1")]
+    [InlineData("1.5GiB")]
+    [InlineData("99999999999999999999GiB")]
+    public void Unreadable_spool_sizes_are_usage_errors(string text) => Assert.Throws<UsageException>(() => AgentSettings.ParseSize(text));
+
+    [Fact]
+    public void The_spool_bound_defaults_to_64_MiB_and_stays_between_1_MiB_and_1_TiB()
+    {
+        Assert.Equal(64L << 20, Resolve().SpoolMaxBytes);
+        Assert.Equal(1L << 20, Resolve(spoolMaxBytes: "1MiB").SpoolMaxBytes);
+        Assert.Throws<UsageException>(() => Resolve(spoolMaxBytes: "512KiB"));
+        Assert.Throws<UsageException>(() => Resolve(spoolMaxBytes: "2000GiB"));
+        Assert.Throws<UsageException>(() => Resolve(spoolMaxBytes: "9999999999999999GiB"));
+    }
+
+    [Fact]
+    public void The_spool_directory_is_the_option_else_var_lib_for_root_else_the_user_s_state_directory()
+    {
+        _environment["HOME"] = "/home/ops";
+        var resolve = (string? option, bool root) => AgentSettings.ResolveSpoolDirectory(option, name => _environment.GetValueOrDefault(name), root);
+
+        Assert.Equal("/var/lib/porthistory-agent/spool", resolve(null, true));
+        Assert.Equal("/home/ops/.local/state/porthistory-agent/spool", resolve(null, false));
+        _environment["XDG_STATE_HOME"] = "/srv/state";
+        Assert.Equal("/srv/state/porthistory-agent/spool", resolve(null, false));
+        Assert.Equal("/data/spool", resolve("/data/spool", true));
+        Assert.Equal(Path.GetFullPath("relative/spool"), resolve("relative/spool", false));
+        Assert.Throws<UsageException>(() => resolve(" ", true));
+        // Under the packaged unit: a dynamic user (not root) whose state directory systemd names.
+        _environment["STATE_DIRECTORY"] = "/var/lib/porthistory-agent";
+        Assert.Equal("/var/lib/porthistory-agent/spool", resolve(null, false));
+        Assert.Equal("/data/spool", resolve("/data/spool", false));
+        _environment.Clear();
+        Assert.Throws<UsageException>(() => resolve(null, false));
     }
 }

@@ -1,0 +1,8 @@
+namespace PortHistory.Agent.Spool;
+
+/// <summary>What a spool record holds. Stored as one byte in each record's header.</summary>
+public enum SpoolRecordKind : byte
+{
+    /// <summary>A SightingBatch (protobuf) of one scan, with its batch_id and each sighting's observed_at.</summary>
+    FullBatch = 1,
+}
