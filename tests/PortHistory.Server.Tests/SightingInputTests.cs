@@ -73,10 +73,10 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
         var process = Assert.Single(live.Observed.Transports[0].Processes);
         Assert.Equal(("java", "org.apache.catalina.startup.Bootstrap", "tomcat10.service"), (process.ProcessName, process.Program, process.SystemdUnit));
 
-        // A row only in the journal, for a port no grain has seen: the grain reads it when it activates.
+        // A row only in the journal, of a writer that is gone: the sweeper tells the port, whose grain reads the row back.
         await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("access"));
         await using (var command = database.CreateCommand("""
-            WITH w AS (INSERT INTO sighting_writers DEFAULT VALUES RETURNING writer_id)
+            WITH w AS (INSERT INTO sighting_writers (heartbeat_at) VALUES (now() - interval '1 day') RETURNING writer_id)
             INSERT INTO sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
                                           bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
                                           network_namespace, batch_id, program, systemd_unit)
