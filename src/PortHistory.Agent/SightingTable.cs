@@ -11,7 +11,7 @@ public static class SightingTable
     {
         output.WriteLine($"host_ref {hostRef}, {scan.Sightings.Count} sightings, agent {(scan.Privileged ? "privileged" : "unprivileged")}"
             + (scan.Unowned > 0 ? $", {scan.Unowned} sockets without a visible process" : ""));
-        string[] header = ["PROTO", "ADDRESS", "PORT", "STATE", "SCOPE", "PID", "USER", "PROCESS", "EXECUTABLE", "CONTAINER", "NETNS"];
+        string[] header = ["PROTO", "ADDRESS", "PORT", "STATE", "SCOPE", "PID", "USER", "PROCESS", "PROGRAM", "UNIT", "EXECUTABLE", "CONTAINER", "NETNS"];
         var rows = scan.Sightings.Select(s => new[]
         {
             s.Transport == Transport.Udp ? "udp" : "tcp",
@@ -22,6 +22,8 @@ public static class SightingTable
             s.Pid == 0 ? "-" : s.Pid.ToString(CultureInfo.InvariantCulture),
             OrDash(s.User),
             OrDash(s.ProcessName),
+            OrDash(s.Program),
+            OrDash(s.SystemdUnit),
             OrDash(s.Executable),
             // A 12-digit prefix is how docker and crictl show container ids.
             s.ContainerId.Length > 12 ? s.ContainerId[..12] : OrDash(s.ContainerId),

@@ -39,9 +39,13 @@ public sealed class FakeProc : IDisposable
         return this;
     }
 
-    /// <summary>A process holding the given socket inodes (and a non-socket descriptor, as real ones do).</summary>
+    /// <summary>
+    /// A process holding the given socket inodes (and a non-socket descriptor, as real ones do); its cmdline, when given,
+    /// as the kernel writes it: each argument ended by a NUL.
+    /// </summary>
     public FakeProc WithProcess(
-        int pid, string comm, uint uid, ulong[] socketInodes, string? executable = null, string? networkNamespace = null, string? cgroup = null)
+        int pid, string comm, uint uid, ulong[] socketInodes, string? executable = null, string? networkNamespace = null, string? cgroup = null,
+        string[]? cmdline = null)
     {
         var directory = Path.Combine(Root, Pid(pid));
         Directory.CreateDirectory(Path.Combine(directory, "fd"));
@@ -53,6 +57,7 @@ public sealed class FakeProc : IDisposable
         if (executable is not null) Link(directory, "exe", executable);
         if (networkNamespace is not null) Link(directory, "ns/net", networkNamespace);
         if (cgroup is not null) File.WriteAllText(Path.Combine(directory, "cgroup"), cgroup);
+        if (cmdline is not null) File.WriteAllText(Path.Combine(directory, "cmdline"), string.Concat(cmdline.Select(a => a + "\0")));
         return this;
     }
 

@@ -58,7 +58,39 @@ public sealed class ProcFsTests
     // 65 hex digits is not a container id.
     [InlineData("0::/x/ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n", "")]
     public void The_container_id_is_a_64_hex_digit_name_in_the_cgroup_path(string cgroup, string expected) =>
-        Assert.Equal(expected, SocketOwnerIndex.ContainerIdOf(cgroup));
+        Assert.Equal(expected, CgroupPaths.ContainerIdOf(cgroup));
+
+    [Fact]
+    public void A_command_line_is_its_nul_ended_arguments()
+    {
+        Assert.Equal(["java", "-jar", "app.jar", ""], ProcFs.CommandLine("java\0-jar\0app.jar\0\0"));
+        // A rewritten title may lack the final NUL and hold spaces: one argument, as it is.
+        Assert.Equal(["puma 6.4.0 (tcp://0.0.0.0:3000) [app]"], ProcFs.CommandLine("puma 6.4.0 (tcp://0.0.0.0:3000) [app]"));
+        Assert.Empty(ProcFs.CommandLine(""));
+        Assert.Empty(ProcFs.CommandLine(null));
+    }
+
+    [Fact]
+    public void A_long_command_line_is_read_up_to_a_cap_and_loses_only_its_cut_argument()
+    {
+        var directory = Directory.CreateTempSubdirectory("porthistory-cmdline-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "cmdline");
+            // A classpath longer than the cap, then the main class: what was read is whole arguments only.
+            string[] argv = ["java", "-cp", string.Join(':', Enumerable.Range(0, 20_000).Select(i => $"/opt/lib/dep{i}.jar")), "kafka.Kafka"];
+            File.WriteAllText(path, string.Concat(argv.Select(a => a + "\0")));
+
+            var read = ProcFs.TryReadCommandLine(path);
+
+            Assert.Equal(["java", "-cp"], read);
+            Assert.Null(ProcFs.TryReadCommandLine(Path.Combine(directory.FullName, "missing")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 
     [Theory]
     [InlineData(new[] { 1, 812 }, 812)]

@@ -78,6 +78,29 @@ public sealed class SightingScannerTests
     }
 
     [Fact]
+    public void A_runtime_s_sighting_carries_its_program_and_systemd_unit_by_name_only()
+    {
+        using var proc = new FakeProc()
+            .WithSelf(effectiveUid: 0)
+            .WithTable("tcp", Header + Row("00000000:0885", "0A", 0, 1) + Row("00000000:2384", "0A", 0, 2))
+            .WithProcess(40, "java", 0, [1], executable: "/usr/lib/jvm/java-17/bin/java", cgroup: "0::/system.slice/zookeeper.service\n",
+                cmdline: ["java", "-Dzookeeper.admin.password=hunter2", "-cp", "/opt/zookeeper/lib/*", "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                    "/etc/zookeeper/zoo.cfg"])
+            .WithProcess(41, "python3", 0, [2], executable: "/usr/bin/python3.11", cgroup: $"0::/system.slice/docker-{ContainerId}.scope\n",
+                cmdline: ["python3", "/srv/app/serve.py", "--token", "s3cr3t"]);
+
+        var scan = new SightingScanner(proc.Root, proc.Passwd).Scan("host-a", ScanTime);
+
+        var zookeeper = Assert.Single(scan.Sightings, s => s.Port == 2181);
+        Assert.Equal(("java", "org.apache.zookeeper.server.quorum.QuorumPeerMain", "zookeeper.service", ""),
+            (zookeeper.ProcessName, zookeeper.Program, zookeeper.SystemdUnit, zookeeper.ContainerId));
+        var app = Assert.Single(scan.Sightings, s => s.Port == 9092);
+        Assert.Equal(("serve.py", "", ContainerId), (app.Program, app.SystemdUnit, app.ContainerId));
+        // Nothing of the arguments leaves the host.
+        Assert.DoesNotContain(scan.Sightings, s => s.ToString().Contains("hunter2", StringComparison.Ordinal) || s.ToString().Contains("s3cr3t", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Several_sockets_of_one_process_on_one_port_make_one_sighting()
     {
         // SO_REUSEPORT: the server would reject the second as a duplicate within the batch.

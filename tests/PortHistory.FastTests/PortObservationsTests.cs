@@ -166,8 +166,10 @@ public sealed class PortObservationsTests
     public void The_admin_answer_stays_under_64_KB_on_all_four_transports_with_the_longest_values_allowed(char letter)
     {
         const int processes = 100, sightingsEach = 20;
-        // The longest a process name (256), an executable (4,096) and a host ref (128) may be.
+        // The longest a process name (256), an executable (4,096), a host ref (128), a program (128) and a unit (256) may be.
         var names = Enumerable.Range(0, processes).Select(p => $"{p:D3}-{new string(letter, 256 - 4)}").ToArray();
+        var programs = Enumerable.Range(0, processes).Select(p => $"{p:D3}-{new string(letter, 128 - 4)}").ToArray();
+        var units = Enumerable.Range(0, processes).Select(p => $"{p:D3}-{new string(letter, 256 - 4)}").ToArray();
         var executables = Enumerable.Range(0, processes).Select(p => $"/{p:D3}/{new string(letter, 4096 - 5)}").ToArray();
         var entries = new List<ObservationEntry>();
         foreach (var transport in AllTransports)
@@ -177,7 +179,7 @@ public sealed class PortObservationsTests
                 var hostRef = $"{transport}-{i}-".PadRight(128, 'h');
                 var process = i / sightingsEach;
                 entries.Add(new ObservationEntry(entries.Count + 1, transport, HostRefs.Hash(hostRef), hostRef, names[process], executables[process],
-                    At, BindScope.Wildcard, Privileged: true));
+                    At, BindScope.Wildcard, Privileged: true, Program: programs[process], SystemdUnit: units[process]));
             }
         }
 
@@ -217,6 +219,49 @@ public sealed class PortObservationsTests
             Assert.InRange(named, 1, VerdictRules.NamedProcesses);
             Assert.All(verdict.Result.ObservedProcesses, name => Assert.Contains(name, verdict.Result.Reason, StringComparison.Ordinal));
         });
+    }
+
+    [Fact]
+    public void Runtimes_running_different_programs_are_different_processes_and_the_program_decides_the_verdict()
+    {
+        var entries = new List<ObservationEntry>();
+        for (var h = 0; h < 5; h++)
+        {
+            entries.Add(Entry(entries.Count + 1, process: "beam.smp", host: h) with { Program = "rabbit", SystemdUnit = "rabbitmq-server.service" });
+            if (h < 3) entries.Add(Entry(entries.Count + 1, process: "beam.smp", host: 10 + h) with { Program = "couchdb" });
+        }
+
+        _observations.Apply(Writer, entries);
+        var amqp = new RegistrySide("amqp", ["amqp"], "2005-01-01", "Assigned");
+
+        var tcp = Assert.Single(_usage.Transports);
+        Assert.Equal(["couchdb", "rabbit"], tcp.Processes.Values.Select(p => p.Program).Order(StringComparer.Ordinal));
+        var verdict = Assert.Single(_observations.Verdicts(_ => amqp), v => v.Transport == Transport.Tcp);
+        Assert.Equal(PortHistory.Observations.VerdictKind.Match, verdict.Result.Kind);
+        Assert.Equal(["beam.smp (rabbit)", "beam.smp (couchdb)"], verdict.Result.ObservedProcesses);
+        var listed = Assert.Single(_observations.Summary(includeHostRefs: false).Transports).Processes;
+        Assert.Contains(listed, p => (p.ProcessName, p.Program, p.SystemdUnit, p.DistinctHosts) == ("beam.smp", "rabbit", "rabbitmq-server.service", 5ul));
+    }
+
+    [Fact]
+    public void An_entry_from_a_silo_without_programs_counts_with_the_same_process_sent_without_one()
+    {
+        // A silo that predates programs and units deserialises entries without them: null there.
+        _observations.Apply(Writer, [Entry(1, host: 0), Entry(2, host: 1) with { Program = null!, SystemdUnit = null! }]);
+
+        var process = Assert.Single(Assert.Single(_usage.Transports).Processes);
+        Assert.Equal(("rpcbind\0/usr/sbin/rpcbind", 2L, "", ""), (process.Key, process.Value.Sightings, process.Value.Program, process.Value.SystemdUnit));
+    }
+
+    [Fact]
+    public void An_entry_with_an_overlong_program_or_unit_is_quarantined()
+    {
+        _observations.Apply(Writer, [Entry(1) with { Program = new string('p', 129) }, Entry(2) with { SystemdUnit = new string('u', 257) }, Entry(3, host: 1)]);
+
+        Assert.Equal(2L, _usage.Quarantined);
+        Assert.Contains(_usage.QuarantineReasons, r => r.Contains("program is 129 characters", StringComparison.Ordinal));
+        Assert.Contains(_usage.QuarantineReasons, r => r.Contains("systemd_unit is 257 characters", StringComparison.Ordinal));
+        Assert.Equal(1L, Assert.Single(_usage.Transports).Sightings);
     }
 
     /// <summary>

@@ -32,6 +32,8 @@ public sealed class SightingValidatorTests
         ["user"] = (s, text) => s.User = text,
         ["container_id"] = (s, text) => s.ContainerId = text,
         ["network_namespace"] = (s, text) => s.NetworkNamespace = text,
+        ["program"] = (s, text) => s.Program = text,
+        ["systemd_unit"] = (s, text) => s.SystemdUnit = text,
     };
 
     /// <summary>NUL, ESC, DEL, a C1 control (NEL), the right-to-left override, a bidi isolate, a lone surrogate.</summary>
@@ -114,6 +116,38 @@ public sealed class SightingValidatorTests
     [MemberData(nameof(TextFieldsAndForbiddenCharacters))]
     public void A_control_character_bidi_control_or_lone_surrogate_in_text_is_rejected_naming_its_field(string field, int codeUnit) =>
         AssertRejectedAmongGoodOnes(field, s => TextFields[field](s, $"rpc{(char)codeUnit}bind"));
+
+    [Fact]
+    public void A_program_and_a_systemd_unit_are_accepted_and_carried_to_the_journal_row()
+    {
+        var sighting = Good("host-1");
+        (sighting.Program, sighting.SystemdUnit) = (" org.apache.zookeeper.server.quorum.QuorumPeerMain ", "zookeeper.service");
+
+        var valid = Assert.Single(Validate(sighting).Accepted);
+
+        Assert.Equal(("org.apache.zookeeper.server.quorum.QuorumPeerMain", "zookeeper.service"), (valid.Program, valid.SystemdUnit));
+        Assert.Equal(("", ""), (Assert.Single(Validate(Good("host-2")).Accepted).Program, Assert.Single(Validate(Good("host-2")).Accepted).SystemdUnit));
+    }
+
+    [Theory]
+    [InlineData("program", "/opt/kafka/libs/kafka_2.13-3.6.0.jar")]
+    [InlineData("program", "manage.py runserver")]
+    [InlineData("program", "app.py\t--token")]
+    [InlineData("systemd_unit", "system.slice/rpc-statd.service")]
+    [InlineData("systemd_unit", "rpc statd.service")]
+    public void A_program_or_unit_that_is_a_path_or_has_arguments_is_rejected(string field, string value) =>
+        AssertRejectedAmongGoodOnes(field, s => TextFields[field](s, value));
+
+    [Theory]
+    [InlineData("program", 128)]
+    [InlineData("systemd_unit", 256)]
+    public void A_program_or_unit_longer_than_its_limit_is_rejected_and_one_at_it_is_not(string field, int limit)
+    {
+        AssertRejectedAmongGoodOnes(field, s => TextFields[field](s, new string('p', limit + 1)));
+        var atLimit = Good("host-1");
+        TextFields[field](atLimit, new string('p', limit));
+        Assert.Single(Validate(atLimit).Accepted);
+    }
 
     [Theory]
     [InlineData(2_147_483_648u)]

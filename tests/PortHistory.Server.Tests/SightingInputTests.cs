@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Npgsql;
 using PortHistory.Contracts.V1;
 using static PortHistory.Testing.FleetSimulator;
 using ObservationsService = PortHistory.Contracts.V1.Observations;
@@ -32,6 +33,8 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
             ("process_name", With(good, s => { s.ProcessName = ""; s.Executable = ""; })),
             ("process_name", With(good, s => s.ProcessName = new string('p', 257))),
             ("local_address", With(good, s => s.LocalAddress = "not-an-address")),
+            ("program", With(good, s => s.Program = "/opt/kafka/libs/kafka_2.13-3.6.0.jar")),
+            ("systemd_unit", With(good, s => s.SystemdUnit = "rpc-statd.service --user")),
             ("bind_scope", With(good, s => { s.LocalAddress = ""; s.BindScope = BindScope.Unspecified; })),
             ("sightings", good.Clone()),
         };
@@ -49,6 +52,46 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
         var loopback = await SightingsServer.EventuallyAsync(
             () => observed.GetObservedAsync(new GetObservedRequest { Port = 30002 }).ResponseAsync, r => r.Observed.Transports.Count == 1);
         Assert.Equal(1ul, loopback.Observed.Transports[0].Processes[0].LoopbackSightings);
+    }
+
+    [Fact]
+    public async Task A_program_and_unit_reach_the_port_as_sent_and_as_read_back_from_the_journal()
+    {
+        var server = await ServerAsync();
+        var client = new Sightings.SightingsClient(server.Agent);
+        var observed = new ObservationsService.ObservationsClient(server.Admin);
+        var sent = With(Sighting("identity-host", 30010, Transport.Tcp, "java", "/usr/lib/jvm/bin/java"), s =>
+        {
+            s.Program = "org.apache.catalina.startup.Bootstrap";
+            s.SystemdUnit = "tomcat10.service";
+        });
+
+        Assert.Equal(1u, (await client.ReportBatchAsync(Batch([sent]))).Accepted);
+
+        var live = await SightingsServer.EventuallyAsync(
+            () => observed.GetObservedAsync(new GetObservedRequest { Port = 30010 }).ResponseAsync, r => r.Observed.Transports.Count == 1);
+        var process = Assert.Single(live.Observed.Transports[0].Processes);
+        Assert.Equal(("java", "org.apache.catalina.startup.Bootstrap", "tomcat10.service"), (process.ProcessName, process.Program, process.SystemdUnit));
+
+        // A row only in the journal, of a writer that is gone: the sweeper tells the port, whose grain reads the row back.
+        await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("access"));
+        await using (var command = database.CreateCommand("""
+            WITH w AS (INSERT INTO sighting_writers (heartbeat_at) VALUES (now() - interval '1 day') RETURNING writer_id)
+            INSERT INTO sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
+                                          bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
+                                          network_namespace, batch_id, program, systemd_unit)
+            SELECT w.writer_id, 1, 30011, 1, 4242, 'journal-host', now(), 1, '0.0.0.0', 1, 1, 'java', '/usr/bin/java', 1, 'kafka', true, '', '',
+                   gen_random_uuid(), 'kafka.Kafka', 'kafka.service'
+            FROM w
+            """))
+        {
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var caughtUp = await SightingsServer.EventuallyAsync(
+            () => observed.GetObservedAsync(new GetObservedRequest { Port = 30011 }).ResponseAsync, r => r.Observed.Transports.Count == 1);
+        var read = Assert.Single(caughtUp.Observed.Transports[0].Processes);
+        Assert.Equal(("java", "kafka.Kafka", "kafka.service"), (read.ProcessName, read.Program, read.SystemdUnit));
     }
 
     [Fact]

@@ -20,6 +20,41 @@ public static class ProcFs
         }
     }
 
+    /// <summary>Enough of a command line for any program name; the rest (long classpaths, many arguments) is not needed.</summary>
+    public const int CommandLineBytes = 64 * 1024;
+
+    /// <summary>/proc/[pid]/cmdline read up to <see cref="CommandLineBytes"/>; null when it cannot be read.</summary>
+    public static IReadOnlyList<string>? TryReadCommandLine(string path)
+    {
+        try
+        {
+            // procfs files report no length: read until the end or the cap.
+            using var stream = File.OpenRead(path);
+            var buffer = new byte[CommandLineBytes];
+            var total = 0;
+            int read;
+            while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0) total += read;
+            // An argument cut by the cap is partial: it ends at the last NUL read.
+            if (total == buffer.Length) total = Array.LastIndexOf(buffer, (byte)0, total - 1) + 1;
+            return CommandLine(System.Text.Encoding.UTF8.GetString(buffer, 0, total));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The arguments of a cmdline text, each ended by a NUL. Empty for a kernel thread or a zombie. A process that
+    /// rewrote its title may leave one argument without the final NUL, or with spaces: kept as it is.
+    /// </summary>
+    public static IReadOnlyList<string> CommandLine(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return [];
+        var args = text.Split('\0');
+        return text.EndsWith('\0') ? args[..^1] : args;
+    }
+
     public static string? TryReadLink(string path)
     {
         try

@@ -65,6 +65,8 @@ public sealed class SightingScanner(string procRoot = "/proc", string passwdPath
                 AgentPrivileged = privileged,
                 ContainerId = owner.ContainerId,
                 NetworkNamespace = owner.NetworkNamespace is { Length: > 0 } ns ? ns : tableNamespace,
+                Program = owner.Program,
+                SystemdUnit = owner.SystemdUnit,
             });
         }
 

@@ -1,16 +1,18 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace PortHistory.Agent.Scanning;
 
 /// <summary>What the agent could learn about a process holding a socket. Empty strings for what it could not read.</summary>
-public sealed record ProcessInfo(int Pid, string Name, string Executable, string User, string NetworkNamespace, string ContainerId);
+/// <param name="Program">What a runtime (java, python, node…) runs, by file or module name only (<see cref="ProgramNames"/>).</param>
+/// <param name="SystemdUnit">The systemd service the process belongs to, from its cgroup.</param>
+public sealed record ProcessInfo(
+    int Pid, string Name, string Executable, string User, string NetworkNamespace, string ContainerId, string Program = "", string SystemdUnit = "");
 
 /// <summary>
 /// Socket inode → owning process, from the /proc/[pid]/fd/* links of the form "socket:[INODE]". Processes the agent
 /// may not inspect (other users' when unprivileged) are skipped: their sockets simply have no owner.
 /// </summary>
-public sealed partial class SocketOwnerIndex
+public sealed class SocketOwnerIndex
 {
     private readonly Dictionary<ulong, ProcessInfo> _owners;
 
@@ -98,22 +100,8 @@ public sealed partial class SocketOwnerIndex
         var uid = ProcFs.EffectiveUid(ProcFs.TryReadText(Path.Combine(directory, "status")));
         var user = uid is { } known ? userNames.NameOf(known) : "";
         var networkNamespace = ProcFs.TryReadLink(Path.Combine(directory, "ns", "net")) ?? "";
-        var containerId = ContainerIdOf(ProcFs.TryReadText(Path.Combine(directory, "cgroup")));
-        return new ProcessInfo(pid, name, executable, user, networkNamespace, containerId);
+        var cgroup = ProcFs.TryReadText(Path.Combine(directory, "cgroup"));
+        var program = ProgramNames.Of(name, executable, ProcFs.TryReadCommandLine(Path.Combine(directory, "cmdline")) ?? []);
+        return new ProcessInfo(pid, name, executable, user, networkNamespace, CgroupPaths.ContainerIdOf(cgroup), program, CgroupPaths.SystemdUnitOf(cgroup));
     }
-
-    /// <summary>
-    /// Best effort: docker, containerd, CRI-O and podman all put the 64-hex-digit container id in the cgroup path
-    /// ("0::/system.slice/docker-&lt;id&gt;.scope", "/kubepods/.../cri-containerd-&lt;id&gt;.scope"). The last one wins,
-    /// being the innermost.
-    /// </summary>
-    public static string ContainerIdOf(string? cgroupText)
-    {
-        if (cgroupText is null) return "";
-        var matches = ContainerId().Matches(cgroupText);
-        return matches.Count > 0 ? matches[^1].Value : "";
-    }
-
-    [GeneratedRegex("(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")]
-    private static partial Regex ContainerId();
 }

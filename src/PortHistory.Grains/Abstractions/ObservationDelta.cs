@@ -13,6 +13,8 @@ public sealed record ObservationDelta(
     [property: Id(2)] ObservationEntry[] Entries);
 
 /// <summary>One sighting as the port grain needs it (the journal keeps every field).</summary>
+/// <param name="Program">What a runtime process runs ("zookeeper.jar"); "" when unknown or not a runtime.</param>
+/// <param name="SystemdUnit">The process's systemd service ("rpc-statd.service"); "" when none.</param>
 [GenerateSerializer, Immutable, Alias("porthistory.ObservationEntry")]
 public sealed record ObservationEntry(
     [property: Id(0)] long Seq,
@@ -23,4 +25,6 @@ public sealed record ObservationEntry(
     [property: Id(5)] string Executable,
     [property: Id(6)] DateTime ObservedAt,
     [property: Id(7)] BindScope Scope,
-    [property: Id(8)] bool Privileged);
+    [property: Id(8)] bool Privileged,
+    [property: Id(9)] string Program = "",
+    [property: Id(10)] string SystemdUnit = "");

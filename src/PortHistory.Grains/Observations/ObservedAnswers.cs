@@ -97,6 +97,8 @@ internal static class ObservedAnswers
             SpecificSightings = (ulong)process.Specific,
             PrivilegedSightings = (ulong)process.Privileged,
             UnprivilegedSightings = (ulong)process.Unprivileged,
+            Program = process.Program ?? "",
+            SystemdUnit = process.SystemdUnit ?? "",
         };
         if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
         return item;

@@ -42,7 +42,7 @@ public sealed class TransportUsage
     [Id(4)]
     public DateTime LastSeen { get; set; }
 
-    /// <summary>By process name and executable: the processes with the most weight, at most a fixed number.</summary>
+    /// <summary>By process name, executable, program and unit: the processes with the most weight, at most a fixed number.</summary>
     [Id(5)]
     public Dictionary<string, ProcessUsage> Processes { get; set; } = [];
 
@@ -111,4 +111,16 @@ public sealed class ProcessUsage
     /// </summary>
     [Id(13)]
     public long Weight { get; set; }
+
+    /// <summary>What a runtime runs (a "java" running zookeeper.jar is not one running kafka.Kafka); "" when unknown.</summary>
+    [Id(14)]
+    public string Program { get; set; } = "";
+
+    /// <summary>The systemd service the process belongs to; "" when none.</summary>
+    [Id(15)]
+    public string SystemdUnit { get; set; } = "";
+
+    /// <summary>How the process is named in verdicts: its name, with what it runs when that is known ("java (zookeeper.jar)").</summary>
+    public string DisplayName =>
+        Program is { Length: > 0 } ? $"{Name} ({Program})" : SystemdUnit is { Length: > 0 } ? $"{Name} ({SystemdUnit})" : Name;
 }

@@ -29,9 +29,9 @@ internal sealed class PortObservations
     private readonly ObservedUsage _usage;
     private readonly IObservationContext _context;
 
-    // Lookups by transport and by (transport, process, executable), without building the stored string key per sighting.
+    // Lookups by transport and by (transport, process identity), without building the stored string key per sighting.
     private readonly TransportUsage?[] _transports = new TransportUsage?[(int)Transport.Dccp + 1];
-    private readonly Dictionary<(Transport, string, string), ProcessUsage> _processes = [];
+    private readonly Dictionary<(Transport, string, string, string, string), ProcessUsage> _processes = [];
 
     public PortObservations(uint port, ObservedUsage usage, IObservationContext context)
     {
@@ -45,7 +45,9 @@ internal sealed class PortObservations
             {
                 MoveLegacyHosts(process.LegacyHosts, process.Hosts, HostSetLimits.Process);
                 process.LegacyHosts = null;
-                _processes[(transport.Transport, process.Name, process.Executable)] = process;
+                // States written before programs and units were kept have null there.
+                (process.Program, process.SystemdUnit) = (process.Program ?? "", process.SystemdUnit ?? "");
+                _processes[(transport.Transport, process.Name, process.Executable, process.Program, process.SystemdUnit)] = process;
             }
         }
     }
@@ -88,8 +90,8 @@ internal sealed class PortObservations
             var known = new HashSet<string>(side.AssignedNames, StringComparer.OrdinalIgnoreCase);
             var processes = observed is null
                 ? []
-                : observed.Processes.Values.Select(p => new ObservedProcessSide(p.Name, p.Executable, p.Hosts.Count, p.Sightings,
-                    _context.Processes.Match(p.Name, p.Executable, known.Contains))).ToList();
+                : observed.Processes.Values.Select(p => new ObservedProcessSide(p.DisplayName, p.Executable, p.Hosts.Count, p.Sightings,
+                    _context.Processes.Match(new ProcessIdentity(p.Name, p.Executable, p.Program, p.SystemdUnit), known.Contains))).ToList();
             var result = VerdictRules.Decide((int)_port, side, processes, observed?.Hosts.Count ?? 0, _context.ReportingHosts, _context.Options);
             if (result is not null) verdicts.Add((transport, result, observed));
         }
@@ -119,6 +121,8 @@ internal sealed class PortObservations
         _ when entry.HostRef.Length > 128 => $"host_ref is {entry.HostRef.Length} characters",
         _ when entry.Process.Length > 256 => $"process is {entry.Process.Length} characters",
         _ when entry.Executable.Length > 4096 => $"executable is {entry.Executable.Length} characters",
+        _ when entry.Program?.Length > 128 => $"program is {entry.Program.Length} characters",
+        _ when entry.SystemdUnit?.Length > 256 => $"systemd_unit is {entry.SystemdUnit.Length} characters",
         _ => null,
     };
 
@@ -143,12 +147,18 @@ internal sealed class PortObservations
         if (entry.ObservedAt < transport.FirstSeen) transport.FirstSeen = entry.ObservedAt;
         if (entry.ObservedAt > transport.LastSeen) transport.LastSeen = entry.ObservedAt;
 
-        if (!_processes.TryGetValue((entry.Transport, entry.Process, entry.Executable), out var process))
+        // An entry from a silo that predates programs and units has null there.
+        var (program, unit) = (entry.Program ?? "", entry.SystemdUnit ?? "");
+        if (!_processes.TryGetValue((entry.Transport, entry.Process, entry.Executable, program, unit), out var process))
         {
-            process = new ProcessUsage { Name = entry.Process, Executable = entry.Executable, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
+            process = new ProcessUsage
+            {
+                Name = entry.Process, Executable = entry.Executable, Program = program, SystemdUnit = unit, FirstSeen = entry.ObservedAt,
+                LastSeen = entry.ObservedAt,
+            };
             if (transport.Processes.Count >= MaxProcessesPerTransport) process.Weight = Evict(transport);
-            transport.Processes[Key(entry.Process, entry.Executable)] = process;
-            _processes[(entry.Transport, entry.Process, entry.Executable)] = process;
+            transport.Processes[Key(process)] = process;
+            _processes[(entry.Transport, entry.Process, entry.Executable, program, unit)] = process;
         }
 
         if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
@@ -165,7 +175,7 @@ internal sealed class PortObservations
     {
         var (key, least) = transport.Processes.MinBy(p => p.Value.Weight);
         transport.Processes.Remove(key);
-        _processes.Remove((transport.Transport, least.Name, least.Executable));
+        _processes.Remove((transport.Transport, least.Name, least.Executable, least.Program, least.SystemdUnit));
         transport.Other = Fold(transport.Other, least);
         transport.OtherProcesses++;
         return least.Weight;
@@ -199,7 +209,11 @@ internal sealed class PortObservations
         else process.Unprivileged++;
     }
 
-    private static string Key(string process, string executable) => process + "\0" + executable;
+    /// <summary>The stored key; a process without program and unit keeps the key states had before they were kept.</summary>
+    private static string Key(ProcessUsage process) =>
+        process.Program.Length == 0 && process.SystemdUnit.Length == 0
+            ? process.Name + "\0" + process.Executable
+            : process.Name + "\0" + process.Executable + "\0" + process.Program + "\0" + process.SystemdUnit;
 
     private static void MoveLegacyHosts(HashSet<ulong>? legacy, HostSet into, HostSetLimits limits)
     {

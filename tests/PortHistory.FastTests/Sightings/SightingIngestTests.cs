@@ -126,5 +126,5 @@ public sealed class SightingIngestTests : IAsyncLifetime
 
     private static ValidSighting Sighting(int port, string host) =>
         new(port, Transport.Tcp, host, HostRefs.Hash(host), new DateTime(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc), AddressFamily.Ipv4, "0.0.0.0",
-            BindScope.Wildcard, SocketState.Listen, "nginx", "/usr/sbin/nginx", 100, "www", false, "", "");
+            BindScope.Wildcard, SocketState.Listen, "nginx", "/usr/sbin/nginx", 100, "www", false, "", "", "", "");
 }

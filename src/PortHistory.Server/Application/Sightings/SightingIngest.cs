@@ -132,7 +132,8 @@ public sealed class SightingIngest(
             for (var i = 0; i < entries.Length; i++)
             {
                 var s = pending.Sightings[i];
-                entries[i] = (s.Port, new ObservationEntry(++next, s.Transport, s.HostHash, s.HostRef, s.Process, s.Executable, s.ObservedAt, s.BindScope, s.Privileged));
+                entries[i] = (s.Port, new ObservationEntry(++next, s.Transport, s.HostHash, s.HostRef, s.Process, s.Executable, s.ObservedAt, s.BindScope, s.Privileged,
+                    s.Program, s.SystemdUnit));
             }
 
             dispatcher.Enqueue(writer, entries);

@@ -90,6 +90,8 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         if (WireText.Check(s.User, 256) is { } user) return ("user", user);
         if (WireText.Check(s.ContainerId, 256) is { } container) return ("container_id", container);
         if (WireText.Check(s.NetworkNamespace, 256) is { } netns) return ("network_namespace", netns);
+        if (WireText.CheckName(s.Program, 128) is { } program) return ("program", program);
+        if (WireText.CheckName(s.SystemdUnit, 256) is { } unit) return ("systemd_unit", unit);
         if (s.Pid > int.MaxValue) return ("pid", $"must be at most {int.MaxValue}, got {s.Pid}");
 
         if (WireText.Check(s.LocalAddress, 64) is { } badAddress) return ("local_address", badAddress);
@@ -113,7 +115,8 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
         var hostRef = s.HostRef.Trim();
         valid = new ValidSighting((int)s.Port, s.Transport, hostRef, HostRefs.Hash(hostRef), observed, family, address, scope, state,
             s.ProcessName.Trim().Length > 0 ? s.ProcessName.Trim() : Path.GetFileName(s.Executable.Trim()),
-            s.Executable.Trim(), (int)s.Pid, s.User.Trim(), s.AgentPrivileged, s.ContainerId.Trim(), s.NetworkNamespace.Trim());
+            s.Executable.Trim(), (int)s.Pid, s.User.Trim(), s.AgentPrivileged, s.ContainerId.Trim(), s.NetworkNamespace.Trim(),
+            s.Program.Trim(), s.SystemdUnit.Trim());
         return null;
     }
 

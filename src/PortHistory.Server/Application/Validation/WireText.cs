@@ -30,5 +30,22 @@ public static class WireText
         return null;
     }
 
+    /// <summary>
+    /// A name, not a path or a phrase: <see cref="Check"/>, and no "/" or whitespace inside. What an agent sends as a
+    /// program or a unit must be a file, module or unit name: a path or arguments could carry more than the name.
+    /// </summary>
+    public static string? CheckName(string value, int maxLength)
+    {
+        if (Check(value, maxLength) is { } bad) return bad;
+        var name = value.AsSpan().Trim();
+        if (name.IndexOf('/') is >= 0 and var slash) return $"contains \"/\" at {slash}: a name is expected, not a path";
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsWhiteSpace(name[i])) return $"contains whitespace at {i}: a name is expected, not arguments";
+        }
+
+        return null;
+    }
+
     private static bool IsBidiControl(char c) => c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 }

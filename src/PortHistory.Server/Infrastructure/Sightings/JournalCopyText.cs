@@ -12,7 +12,7 @@ public static class JournalCopyText
     public const string Command = """
         COPY sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
                                bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
-                               network_namespace, batch_id)
+                               network_namespace, batch_id, program, systemd_unit)
         FROM STDIN
         """;
 
@@ -28,7 +28,9 @@ public static class JournalCopyText
         Escape(line, s.Executable).Append('\t').Append(s.Pid).Append('\t');
         Escape(line, s.User).Append('\t').Append(s.Privileged ? 't' : 'f').Append('\t');
         Escape(line, s.ContainerId).Append('\t');
-        return Escape(line, s.NetworkNamespace).Append('\t').Append(batchId).Append('\n');
+        Escape(line, s.NetworkNamespace).Append('\t').Append(batchId).Append('\t');
+        Escape(line, s.Program).Append('\t');
+        return Escape(line, s.SystemdUnit).Append('\n');
     }
 
     /// <summary>COPY text format: backslash, tab, newline and carriage return are escaped; nothing else needs to be.</summary>

@@ -22,4 +22,6 @@ public sealed record ValidSighting(
     string User,
     bool Privileged,
     string ContainerId,
-    string NetworkNamespace);
+    string NetworkNamespace,
+    string Program,
+    string SystemdUnit);
