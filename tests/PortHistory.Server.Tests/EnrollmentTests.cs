@@ -244,11 +244,20 @@ public sealed class EnrollmentTests(RegistryServerFixture fixture)
         }
     }
 
+    /// <summary>Runs the agent (scans with a spool of their own, as a host would have; subcommands as given).</summary>
     private static async Task<(int Exit, string Output)> RunAgentAsync(params string[] args)
     {
         using var output = new StringWriter();
-        var exit = await AgentApp.RunAsync(args, output, output, CancellationToken.None);
-        return (exit, output.ToString());
+        var spool = Directory.CreateTempSubdirectory("porthistory-agent-spool-");
+        try
+        {
+            var exit = await AgentApp.RunAsync(args[0].StartsWith("--", StringComparison.Ordinal) ? [.. args, "--spool-dir", spool.FullName] : args, output, output, CancellationToken.None);
+            return (exit, output.ToString());
+        }
+        finally
+        {
+            spool.Delete(recursive: true);
+        }
     }
 
     private static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>
