@@ -145,40 +145,17 @@ public sealed class BatchSenderTests
     }
 
     /// <summary>Answers ReportBatch calls from a script, one step per call, and records what each call carried.</summary>
-    private sealed class ScriptedInvoker(params Func<SightingBatch, BatchResult>[] steps) : CallInvoker
+    private sealed class ScriptedInvoker(params Func<SightingBatch, BatchResult>[] steps) : UnaryCallInvoker
     {
         private int _next;
 
         public List<(string BatchId, string? Authorization, DateTime? Deadline)> Calls { get; } = [];
 
-        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+        protected override object Answer(IMethod method, object request, CallOptions options)
         {
-            var batch = (SightingBatch)(object)request;
+            var batch = (SightingBatch)request;
             Calls.Add((batch.BatchId, options.Headers?.GetValue("authorization"), options.Deadline));
-            Task<TResponse> response;
-            try
-            {
-                response = Task.FromResult((TResponse)(object)steps[_next++](batch));
-            }
-            catch (RpcException e)
-            {
-                response = Task.FromException<TResponse>(e);
-            }
-
-            return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+            return steps[_next++](batch);
         }
-
-        public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-            throw new NotSupportedException();
-
-        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) => throw new NotSupportedException();
-
-        public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options) => throw new NotSupportedException();
-
-        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options) => throw new NotSupportedException();
     }
 }

@@ -109,39 +109,16 @@ public sealed class HostEnrollmentTests : IDisposable
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    private sealed class ScriptedInvoker(params Func<object, object>[] steps) : CallInvoker
+    private sealed class ScriptedInvoker(params Func<object, object>[] steps) : UnaryCallInvoker
     {
         private int _next;
 
         public List<(string Method, object Request, string? Authorization)> Calls { get; } = [];
 
-        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+        protected override object Answer(IMethod method, object request, CallOptions options)
         {
             Calls.Add((method.FullName, request, options.Headers?.GetValue("authorization")));
-            Task<TResponse> response;
-            try
-            {
-                response = Task.FromResult((TResponse)steps[_next++](request));
-            }
-            catch (RpcException e)
-            {
-                response = Task.FromException<TResponse>(e);
-            }
-
-            return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+            return steps[_next++](request);
         }
-
-        public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-            throw new NotSupportedException();
-
-        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) => throw new NotSupportedException();
-
-        public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options) => throw new NotSupportedException();
-
-        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
-            Method<TRequest, TResponse> method, string? host, CallOptions options) => throw new NotSupportedException();
     }
 }
