@@ -36,6 +36,17 @@ public static class Describe
         return string.Join("; ", people);
     }
 
+    /// <summary>"nmap-services says wpages on 776/udp (open frequency 0.002043) [nmap-services-2023-01-16]".</summary>
+    public static string Local(LocalEntry entry)
+    {
+        var text = new System.Text.StringBuilder($"{entry.TableName} says {entry.ServiceName} on {entry.Port}/{entry.Transport.ToText()}");
+        if (entry.OpenFrequency is { } frequency) text.Append($" (open frequency {frequency.ToString("0.0#####", System.Globalization.CultureInfo.InvariantCulture)})");
+        if (!entry.Aliases.IsEmpty) text.Append($" (alias {string.Join(", ", entry.Aliases)})");
+        if (entry.Comment is { } comment) text.Append($" \"{comment}\"");
+        text.Append($" [{entry.Edition.Id}, {entry.Source}]");
+        return text.ToString();
+    }
+
     public static string Edition(EditionRef edition) => $"{edition.Id} ({edition.Date:yyyy-MM-dd})";
 
     public static string Changes(IEnumerable<Change> changes) => string.Join("; ", changes.Select(c => c.ToString()));

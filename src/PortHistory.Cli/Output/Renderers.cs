@@ -97,14 +97,20 @@ public static class Renderers
             return;
         }
 
-        if (answer.Edition is null)
-        {
-            output.WriteLine($"Port {answer.Port}: no edition was in effect on that date.");
-        }
-        else
+        if (answer.Edition is not null)
         {
             RegistrySection(output, answer, answer.Edition);
         }
+        else if (answer.Local.Count > 0)
+        {
+            output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; no registry edition in effect, local tables only");
+        }
+        else
+        {
+            output.WriteLine($"Port {answer.Port}: no edition was in effect on that date.");
+        }
+
+        LocalSection(output, answer.Local);
 
         if (answer.Observed is null) return;
         output.WriteLine();
@@ -133,6 +139,14 @@ public static class Renderers
         }
 
         table.WriteTo(output);
+    }
+
+    /// <summary>One line per local table entry: conventional use, worded apart from the registry's records.</summary>
+    private static void LocalSection(TextWriter output, IReadOnlyList<LocalEntry> entries)
+    {
+        if (entries.Count == 0) return;
+        output.WriteLine();
+        foreach (var entry in entries) output.WriteLine($"local: {Describe.Local(entry)}");
     }
 
     public static void Service(TextWriter output, ServiceAnswer answer, bool json)

@@ -25,9 +25,12 @@ public interface IRegistrySource : IAsyncDisposable
 
 /// <summary>
 /// What held a port (per transport) in the edition in effect on the date asked about; from a server, also what fleets
-/// observe there and the verdicts.
+/// observe there and the verdicts. <see cref="Local"/> is what local service tables say, beside the registry.
 /// </summary>
-public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports, ObservedAnswer? Observed = null);
+public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports, ObservedAnswer? Observed = null)
+{
+    public IReadOnlyList<LocalEntry> Local { get; init; } = [];
+}
 
 /// <summary>The records one transport of the port held (empty: not listed), and the first edition of their version.</summary>
 public sealed record TransportAnswer(Transport Transport, IReadOnlyList<RegistryRecord> Records, EditionRef? Since);

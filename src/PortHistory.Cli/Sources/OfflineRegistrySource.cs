@@ -77,14 +77,15 @@ public sealed class OfflineRegistrySource : IRegistrySource
     public Task<PortAnswer> GetPortAsync(int port, Transport? transport, DateOnly? asOf, CancellationToken cancellationToken)
     {
         var index = asOf is { } date ? _history.EditionIndexAsOf(date) : _history.Editions.Length - 1;
-        if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []));
+        var local = _history.LocalEntries(port, transport);
+        if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []) { Local = local });
         var transports = transport is { } only ? [only] : Transports.All;
         var answers = transports.Select(t => _history.InEdition(port, t, index))
             .Where(s => transport is not null || Transports.ShownUnasked(s.Transport, s.Primary?.Status))
             // As the server answers: the records of the version in effect, as listed in its first edition.
             .Select(s => new TransportAnswer(s.Transport, s.Version is { } v ? v.Records : s.Records, s.Version?.From))
             .ToList();
-        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], answers));
+        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], answers) { Local = local });
     }
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) =>

@@ -101,6 +101,17 @@ public sealed class RegistryHistory
         return index < 0 ? null : InEdition(port, transport, index);
     }
 
+    /// <summary>
+    /// What every local service table says about a port (optionally one transport), table by table in history order.
+    /// Local tables have no place in the timelines, so no date selects among them: each entry carries its table's date.
+    /// Within a table, entries come in transport order (tcp, udp, …), as the file listed them otherwise.
+    /// </summary>
+    public IReadOnlyList<LocalEntry> LocalEntries(int port, Transport? transport = null)
+    {
+        CheckPort(port);
+        return [.. LocalEditions.SelectMany(e => LocalEntry.Of(e, port, transport).OrderBy(entry => entry.Transport))];
+    }
+
     /// <summary>What an edition (by index in <see cref="Editions"/>) listed for (port, transport).</summary>
     public PortSnapshot InEdition(int port, Transport transport, int editionIndex)
     {

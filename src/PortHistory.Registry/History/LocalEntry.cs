@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+using PortHistory.Registry.Model;
+
+namespace PortHistory.Registry.History;
+
+/// <summary>
+/// What one local service table (/etc/services, nmap-services) says about a (port, transport): conventional use on
+/// a host or in a scanner's tables, shown beside the registry and never part of its history.
+/// </summary>
+public sealed record LocalEntry(
+    EditionRef Edition,
+    string Source,
+    int Port,
+    Transport Transport,
+    string ServiceName,
+    double? OpenFrequency,
+    ImmutableArray<string> Aliases,
+    string? Comment)
+{
+    /// <summary>"nmap-services" or "/etc/services": what kind of table speaks, for wording.</summary>
+    public string TableName => Edition.Format == EditionFormat.NmapServices ? "nmap-services" : "/etc/services";
+
+    /// <summary>
+    /// The entries of <paramref name="edition"/> (a local one) for a port, in file order; the one conversion from a
+    /// local table's records, shared by the library's answers and the server's.
+    /// </summary>
+    public static IEnumerable<LocalEntry> Of(RegistryEdition edition, int port, Transport? transport = null)
+    {
+        if (!edition.IsLocal) throw new ArgumentException($"edition {edition.Id} is not a local service table", nameof(edition));
+        var reference = EditionRef.Of(edition);
+        foreach (var record in edition.Records)
+        {
+            if (record.Ports is not { } ports || ports.First > port || ports.Last < port || record.ServiceName is null) continue;
+            if (transport is { } only and not Transport.Unspecified && record.Transport != only) continue;
+            yield return new LocalEntry(reference, edition.Source, port, record.Transport, record.ServiceName, record.OpenFrequency,
+                record.Aliases, record.Description.Length == 0 ? null : record.Description);
+        }
+    }
+}
