@@ -1,7 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using PortHistory.Cli.Commands;
+using PortHistory.Cli.Output;
 using PortHistory.Cli.Sources;
 using PortHistory.Registry.Formats;
+using Spectre.Console;
 
 namespace PortHistory.Cli;
 
@@ -12,7 +15,9 @@ public static class CliApp
     public const int Failed = 1;
     public const int Usage = 2;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <param name="terminal">The interactive terminal output goes to, for live progress; null when output is a file, a pipe or a test.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default,
+        IAnsiConsole? terminal = null)
     {
         var root = new RootCommand("porthistory: what a network port is for, what it was for, and what runs on it.")
         {
@@ -23,19 +28,39 @@ public static class CliApp
             CliOptions.AsJson,
         };
 
-        var context = new CommandContext(output, error);
+        var context = new CommandContext(output, error, terminal);
         foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context))) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        var invocation = new InvocationConfiguration { Output = output, Error = error };
+        if (parse.Action is not ParseErrorAction parseError) return await parse.InvokeAsync(invocation, cancellationToken);
+
+        // An unknown option, a missing argument or a stray word is bad usage like any other: the errors (and any
+        // "did you mean") on stderr, exit code 2, and stdout left empty rather than filled with help text.
+        parseError.ShowHelp = false;
+        await parse.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }, cancellationToken);
+        await error.WriteLineAsync($"Run '{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help' for usage.");
+        return Usage;
+    }
+
+    private static IEnumerable<string> CommandPath(Command command, RootCommand root)
+    {
+        var names = new Stack<string>();
+        for (var at = command; at is not null && at != root; at = at.Parents.OfType<Command>().FirstOrDefault()) names.Push(at.Name);
+        return ["porthistory", .. names];
     }
 }
 
 /// <summary>What a verb needs to run: the writers, and a way to open the right source for the options given.</summary>
-public sealed class CommandContext(TextWriter output, TextWriter error)
+public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiConsole? terminal = null)
 {
     public TextWriter Output { get; } = output;
     public TextWriter Error { get; } = error;
+
+    /// <summary>How `import` shows progress: NDJSON events for --json, a live bar on a terminal, else plain lines.</summary>
+    public IImportReporter ImportReporter(bool json) => json
+        ? new JsonImportReporter(Output)
+        : terminal is not null ? new LiveImportReporter(terminal, Output) : new PlainImportReporter(Output);
 
     /// <summary>Runs a verb, turning the errors users can cause into a message and an exit code instead of a stack trace.</summary>
     public async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<IRegistrySource?, bool, Task> verb, bool needsSource = true)

@@ -1,4 +1,5 @@
 using PortHistory.Cli;
+using Spectre.Console;
 
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -7,4 +8,8 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token);
+// Live progress only where someone watches: not when output goes to a file or a pipe, nor on a terminal that cannot
+// move the cursor (TERM=dumb, CI logs).
+var terminal = Console.IsOutputRedirected || AnsiConsole.Console.Profile.Capabilities is not { Ansi: true, Interactive: true } ? null : AnsiConsole.Console;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token, terminal);

@@ -124,38 +124,25 @@ public static class ServerCommands
             }
 
             // Sent together: the server applies editions that arrive close together in one generation.
-            var gate = new object();
-            var results = await Task.WhenAll(files.Select(async Task<(string File, ImportEditionProgress? Progress, string? Error)> (file) =>
+            var reporter = context.ImportReporter(json);
+            var results = await reporter.ShowAsync(files, () => Task.WhenAll(files.Select(async Task<ImportOutcome> (file) =>
             {
                 var fileHeader = header.Clone();
                 fileHeader.FileName = Path.GetFileName(file);
                 if (remote) fileHeader.ServerPath = file;
+                ImportOutcome outcome;
                 try
                 {
-                    var last = await server.ImportAsync(file, fileHeader, progress =>
-                    {
-                        if (json || progress.Stage is not (ImportStage.Parsed or ImportStage.Committed or ImportStage.AlreadyImported)) return;
-                        lock (gate) context.Output.WriteLine($"{Path.GetFileName(file)}: {progress.Message}");
-                    }, cancel);
-                    return (file, last, null);
+                    outcome = new ImportOutcome(file, await server.ImportAsync(file, fileHeader, progress => reporter.Progress(file, progress), cancel), null);
                 }
                 catch (SourceException e)
                 {
-                    return (file, null, e.Message);
+                    outcome = new ImportOutcome(file, null, e.Message);
                 }
-            }));
 
-            if (json)
-            {
-                Json.Write(context.Output, results.Select(r => new
-                {
-                    file = r.File,
-                    stage = r.Progress?.Stage.ToString(),
-                    edition = r.Progress?.Edition?.ToDomain(),
-                    generation = r.Progress?.Generation,
-                    error = r.Error,
-                }));
-            }
+                reporter.Finished(outcome);
+                return outcome;
+            })));
 
             var failed = results.Where(r => r.Error is not null).ToList();
             foreach (var failure in failed) await context.Error.WriteLineAsync($"error: {Path.GetFileName(failure.File)}: {failure.Error}");
