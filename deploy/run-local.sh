@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs PortHistory for real on this machine: a local PostgreSQL (created on first run, data kept in .data/ in the
-# repository), the server (Orleans silo + gRPC gateway on 127.0.0.1:7710), and an import of registry editions.
+# repository), the server (Orleans silo + gRPC gateway on 127.0.0.1:7710, HTTP/JSON on 127.0.0.1:7711), and an import
+# of registry editions.
 #
-#   deploy/run-local.sh [--editions DIR] [--port 7710] [--pg-port 55432]
+#   deploy/run-local.sh [--editions DIR] [--port 7710] [--http-port 7711] [--pg-port 55432]
 #
 # Editions come from --editions DIR, else $PORTHISTORY_EDITIONS, else (when online) the official IANA and RFC
 # Editor URLs; offline with none given, the server serves what its database already holds. Ctrl-C stops it all.
@@ -11,13 +12,15 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 editions="${PORTHISTORY_EDITIONS:-}"
 grpc_port="${PORTHISTORY_PORT:-7710}"
+http_port="${PORTHISTORY_HTTP_PORT:-7711}"
 pg_port="${PORTHISTORY_PG_PORT:-55432}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --editions) editions="$2"; shift 2 ;;
     --port) grpc_port="$2"; shift 2 ;;
+    --http-port) http_port="$2"; shift 2 ;;
     --pg-port) pg_port="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,6 +84,7 @@ token_file="$data/admin-token"
 export PortHistory__Auth__BootstrapTokenFile="$token_file"
 export ConnectionStrings__PortHistory="Host=127.0.0.1;Port=$pg_port;Database=porthistory;Username=postgres;Maximum Pool Size=64"
 export Kestrel__Endpoints__Grpc__Url="$url"
+export Kestrel__Endpoints__Http__Url="http://127.0.0.1:$http_port"
 dotnet "$repo/src/PortHistory.Server/bin/Release/net10.0/PortHistory.Server.dll" &
 server_pid=$!
 ready=""
@@ -92,7 +96,7 @@ done
 [ -n "$ready" ] || { echo "the server did not become ready in 2 minutes; see its output above" >&2; exit 1; }
 token="$(cat "$token_file")"
 cli=("${porthistory[@]}" --server "$url" --token "$token")
-say "server SERVING on $url"
+say "server SERVING on $url (HTTP/JSON on http://127.0.0.1:$http_port)"
 
 # --- Editions ------------------------------------------------------------------------------------------------
 if [ -z "$editions" ]; then

@@ -33,10 +33,12 @@ public sealed class ServerProcess : IAsyncDisposable
         GrpcPort = PostgresServer.FreePort();
         _certificate = certificate;
         Address = $"{(certificate is null ? "http" : "https")}://127.0.0.1:{GrpcPort}";
+        HttpAddress = $"http://127.0.0.1:{PostgresServer.FreePort()}";
         _environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__PortHistory"] = connectionString,
             ["Kestrel__Endpoints__Grpc__Url"] = Address,
+            ["Kestrel__Endpoints__Http__Url"] = HttpAddress,
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
@@ -91,6 +93,9 @@ public sealed class ServerProcess : IAsyncDisposable
     public int GrpcPort { get; }
 
     public string Address { get; }
+
+    /// <summary>The HTTP/1.1 and HTTP/2 endpoint of the HTTP/JSON API (cleartext).</summary>
+    public string HttpAddress { get; }
 
     /// <summary>Cleartext: the channel's own handler. Over TLS, the server must present the configured certificate; nothing else is trusted.</summary>
     private SocketsHttpHandler? Handler()

@@ -30,8 +30,9 @@ public sealed class PortRegistryApi(
         var port = Requests.Port(request.HasPort, request.Port);
         var admin = Infrastructure.Access.CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
-        // The common question, answered by an activation on this silo, comes from what that activation published.
-        if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published) return published;
+        // The common question, answered by an activation on this silo, comes from what that activation published; not
+        // over HTTP/JSON, which is written from the answer's fields, and a published answer's read as empty.
+        if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published && !HttpJson.IsTranscoded(context)) return published;
         return ports.GetPortAsync(port, query, context.Deadline, context.CancellationToken);
     }
 

@@ -1,15 +1,31 @@
+using Google.Protobuf;
+using Google.Rpc;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Validation;
+using Any = Google.Protobuf.WellKnownTypes.Any;
 using DomainRange = PortHistory.Registry.Model.PortRange;
+using Status = Grpc.Core.Status;
 
 namespace PortHistory.Server.Apis;
 
 /// <summary>Request validation: every bad field is an InvalidArgument whose message starts with the field's name.</summary>
 public static class Requests
 {
-    public static RpcException Invalid(string field, string reason) => new(new Status(StatusCode.InvalidArgument, $"{field}: {reason}"));
+    /// <summary>
+    /// The field and the reason are also given as a google.rpc.BadRequest in the status details (the
+    /// grpc-status-details-bin trailer), which HTTP/JSON callers receive as the error's "details".
+    /// </summary>
+    public static RpcException Invalid(string field, string reason)
+    {
+        var message = $"{field}: {reason}";
+        var details = new Google.Rpc.Status { Code = (int)StatusCode.InvalidArgument, Message = message };
+        details.Details.Add(Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = reason } } }));
+        return new RpcException(new Status(StatusCode.InvalidArgument, message), new Metadata { { StatusDetailsTrailer, details.ToByteArray() } });
+    }
+
+    public const string StatusDetailsTrailer = "grpc-status-details-bin";
 
     public static int Port(bool present, uint port, string field = "port")
     {

@@ -24,7 +24,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<EnrollmentApi>();
         // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
         // unauthenticated caller: small for everything, larger only where the contract needs it.
-        builder.Services.AddGrpc(o =>
+        var grpc = builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<GatewayInterceptor>();
             o.MaxReceiveMessageSize = 64 * 1024;
@@ -37,8 +37,13 @@ public static partial class HostingExtensions
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
         // In place of grpc-dotnet's method provider (registered by the calls above): the same methods, with undecodable
         // requests answered InvalidArgument.
+        // The OpenAPI description is registered first: it registers gRPC's own method provider again.
+        builder.AddHttpJsonDescription();
         builder.Services.RemoveAll(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>));
         builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(ContractMethodProvider<>));
+        // HTTP/JSON routes from the contract's google.api.http rules, through the same interceptor and services.
+        // The error details the services attach (Requests.Invalid) must be known to be written as JSON.
+        grpc.AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor));
         return builder;
     }
 
@@ -52,6 +57,7 @@ public static partial class HostingExtensions
         app.MapGrpcService<EnrollmentApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
+        app.MapHttpJsonDescription();
         return app;
     }
 }

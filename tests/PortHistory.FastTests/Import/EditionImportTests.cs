@@ -146,7 +146,10 @@ public sealed class EditionImportTests
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal("server_path: http.csv is not a readable edition at line 1; the reason is in the server log", error.Status.Detail);
         Assert.DoesNotContain("hunter2", error.Status.Detail);
-        Assert.Empty(error.Trailers);
+        // The only trailer is the field's BadRequest detail, which says what the message says.
+        var trailer = Assert.Single(error.Trailers);
+        Assert.Equal(Requests.StatusDetailsTrailer, trailer.Key);
+        Assert.DoesNotContain("hunter2", System.Text.Encoding.UTF8.GetString(trailer.ValueBytes));
     }
 
     private static async Task<List<ImportReport>> Collect(IAsyncEnumerable<ImportReport> reports)
