@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -8,6 +9,7 @@ using PortHistory.Grains.Ports;
 using PortHistory.Observations;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Telemetry;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
 
@@ -36,6 +38,13 @@ public static partial class HostingExtensions
     private static void Bind<TOptions>(WebApplicationBuilder builder, string section)
         where TOptions : class =>
         builder.Services.AddOptions<TOptions>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>PortHistory's own instruments (one meter for the process), scraped at /metrics with the others.</summary>
+    public static WebApplicationBuilder AddPortHistoryMetrics(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp => new PortHistoryMetrics(sp.GetRequiredService<IMeterFactory>()));
+        return builder;
+    }
 
     /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
     public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
@@ -112,6 +121,9 @@ public static partial class HostingExtensions
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = settings.GrainCollectionAge);
+            // Grain calls carry the caller's trace context, so a GetPort's span and its grain call's are one trace
+            // (exported only when OTLP is configured).
+            silo.AddActivityPropagation();
         });
         return builder;
     }
