@@ -58,6 +58,8 @@ public static partial class HostingExtensions
             // of times: prepared once per connection, PostgreSQL skips parsing and planning them. A "Max Auto
             // Prepare" in the connection string wins (0 turns it off, e.g. behind a transaction-mode pooler).
             if (!AutoPrepareSetting().IsMatch(connectionString)) source.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            // The pool's name in the Npgsql metrics (by default the connection string).
+            source.Name = "porthistory";
             return source.Build();
         });
         builder.Services.AddSingleton<SchemaMigrator>();
