@@ -5,6 +5,7 @@ using PortHistory.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddServiceDefaults();
+builder.AddPortHistoryMetrics();
 builder.AddPortHistoryOptions();
 builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
@@ -15,4 +16,5 @@ builder.AddGrpcGateway();
 
 var app = builder.Build();
 app.MapPortHistoryApis();
+app.MapMetricsEndpoint();
 app.Run();

@@ -1,6 +1,11 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -12,9 +17,17 @@ public static class ServiceDefaultsExtensions
     /// <summary>The name PortHistory's own meters and activity sources use.</summary>
     public const string TelemetryName = "PortHistory";
 
+    /// <summary>The Kestrel endpoint that serves the Prometheus scrape (cleartext HTTP/1.1, apart from the gRPC port).</summary>
+    public const string MetricsEndpointUrlKey = "Kestrel:Endpoints:Metrics:Url";
+
+    /// <summary>The path Prometheus scrapes on the metrics endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
     /// <summary>
-    /// Logs, metrics and traces through OpenTelemetry (ASP.NET Core, gRPC, runtime, Orleans and PortHistory's own),
-    /// exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; and the health check registry.
+    /// Logs, metrics and traces through OpenTelemetry; and the health check registry. Metrics (ASP.NET Core and
+    /// Kestrel, runtime, Orleans, Npgsql and PortHistory's own) are always collected for the Prometheus scrape
+    /// endpoint, and also exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Traces (ASP.NET Core, Orleans
+    /// grain calls, Npgsql commands) are collected only then.
     /// </summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
@@ -24,17 +37,22 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        // Metrics and traces cost work on every request and grain call: collect them only when they go somewhere.
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddMeter("Microsoft.Orleans")
+                .AddMeter(TelemetryName)
+                .AddPrometheusExporter());
+
+        // A span per request, grain call and SQL command costs work on the hot paths: traced only when they go somewhere.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            builder.Services.AddOpenTelemetry()
-                .WithMetrics(metrics => metrics
-                    .AddAspNetCoreInstrumentation()
-                    .AddRuntimeInstrumentation()
-                    .AddMeter("Microsoft.Orleans")
-                    .AddMeter(TelemetryName))
+            telemetry
                 .WithTracing(tracing => tracing
                     .AddAspNetCoreInstrumentation()
+                    .AddNpgsql()
                     .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                     .AddSource(TelemetryName))
                 .UseOtlpExporter();
@@ -42,5 +60,32 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks();
         return builder;
+    }
+
+    /// <summary>
+    /// Serves <see cref="MetricsPath"/> on the metrics endpoint only, and nothing else there: the scrape is never
+    /// reachable through the gRPC port (nor its token check), and the gRPC services are not served on the metrics
+    /// port. Scrapes are left out of the HTTP request metrics.
+    /// </summary>
+    public static WebApplication MapMetricsEndpoint(this WebApplication app)
+    {
+        var url = app.Configuration[MetricsEndpointUrlKey];
+        if (string.IsNullOrWhiteSpace(url)) return app;
+        var port = BindingAddress.Parse(url).Port;
+        app.MapWhen(context => context.Connection.LocalPort == port, metrics =>
+        {
+            metrics.Use((context, next) =>
+            {
+                if (context.Features.Get<IHttpMetricsTagsFeature>() is { } tags) tags.MetricsDisabled = true;
+                return next(context);
+            });
+            metrics.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath);
+            metrics.Run(context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        });
+        return app;
     }
 }

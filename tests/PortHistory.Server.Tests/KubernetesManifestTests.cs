@@ -119,6 +119,28 @@ public sealed class KubernetesManifestTests
         Assert.Contains(rules, rule => ((YamlSequenceNode)Node(rule, "ports")).Any(p => siloPorts.Contains(Text((YamlMappingNode)p, "port"))));
     }
 
+    [Fact]
+    public void Each_silo_announces_its_metrics_port_and_only_the_monitoring_namespace_reaches_it()
+    {
+        var server = Objects("server.yaml");
+        var template = Node(server.Single(o => Text(o, "kind") == "Deployment"), "spec", "template");
+        var container = (YamlMappingNode)((YamlSequenceNode)Node(template, "spec", "containers"))[0];
+        var environment = ((YamlSequenceNode)Node(container, "env")).Cast<YamlMappingNode>().ToDictionary(e => Text(e, "name"), e => e);
+        var port = new Uri(Text(environment["Kestrel__Endpoints__Metrics__Url"], "value")).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains((YamlSequenceNode)Node(container, "ports"), p => Text(p, "name") == "metrics" && Text(p, "containerPort") == port);
+        Assert.Equal(("true", port, "/metrics"),
+            (Text(template, "metadata", "annotations", "prometheus.io/scrape"), Text(template, "metadata", "annotations", "prometheus.io/port"),
+                Text(template, "metadata", "annotations", "prometheus.io/path")));
+
+        var policy = server.Single(o => Text(o, "kind") == "NetworkPolicy");
+        var rules = ((YamlSequenceNode)Node(policy, "spec", "ingress")).Cast<YamlMappingNode>()
+            .Where(rule => ((YamlSequenceNode)Node(rule, "ports")).Any(p => Text(p, "port") == port)).ToList();
+        var metricsRule = Assert.Single(rules);
+        var from = Assert.Single((YamlSequenceNode)Node(metricsRule, "from"));
+        Assert.Equal("monitoring", Text(from, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"));
+        Assert.Equal([port], ((YamlSequenceNode)Node(metricsRule, "ports")).Select(p => Text(p, "port")));
+    }
+
     private static async Task<(int Exit, string Output)> ValidateAsync(string path)
     {
         if (!Directory.Exists(Path.Combine(Validator, "node_modules")))

@@ -34,11 +34,14 @@ public sealed class ServerProcess : IAsyncDisposable
         _certificate = certificate;
         Address = $"{(certificate is null ? "http" : "https")}://127.0.0.1:{GrpcPort}";
         HttpAddress = $"http://127.0.0.1:{PostgresServer.FreePort()}";
+        // Many server processes run at once: each scrape endpoint on a port of its own, not the default 9464.
+        MetricsAddress = $"http://127.0.0.1:{PostgresServer.FreePort()}";
         _environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__PortHistory"] = connectionString,
             ["Kestrel__Endpoints__Grpc__Url"] = Address,
             ["Kestrel__Endpoints__Http__Url"] = HttpAddress,
+            ["Kestrel__Endpoints__Metrics__Url"] = MetricsAddress,
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
@@ -96,6 +99,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>The HTTP/1.1 and HTTP/2 endpoint of the HTTP/JSON API (cleartext).</summary>
     public string HttpAddress { get; }
+    /// <summary>The Prometheus scrape endpoint (cleartext HTTP/1.1); the metrics are at /metrics.</summary>
+    public string MetricsAddress { get; }
 
     /// <summary>Cleartext: the channel's own handler. Over TLS, the server must present the configured certificate; nothing else is trusted.</summary>
     private SocketsHttpHandler? Handler()

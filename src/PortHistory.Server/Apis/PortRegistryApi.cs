@@ -6,6 +6,7 @@ using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Ports;
 using PortHistory.Server.Infrastructure.Registry;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Apis;
@@ -20,20 +21,39 @@ public sealed class PortRegistryApi(
     IEditionStore editions,
     PortAnswerBoard board,
     IEditionCatalog catalog,
-    IOptions<QueryOptions> queries)
+    IOptions<QueryOptions> queries,
+    PortHistoryMetrics metrics)
     : PortRegistry.PortRegistryBase
 {
     private const int BatchSize = 512;
 
     public override Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
     {
+        var started = PortHistoryMetrics.Now();
         var port = Requests.Port(request.HasPort, request.Port);
         var admin = Infrastructure.Access.CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
         // The common question, answered by an activation on this silo, comes from what that activation published; not
         // over HTTP/JSON, which is written from the answer's fields, and a published answer's read as empty.
-        if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published && !HttpJson.IsTranscoded(context)) return published;
-        return ports.GetPortAsync(port, query, context.Deadline, context.CancellationToken);
+        if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published && !HttpJson.IsTranscoded(context))
+        {
+            metrics.GetPortAnswered(AnswerSource.Board, started);
+            return published;
+        }
+
+        return FromGrainAsync(port, query, context, started);
+    }
+
+    private async Task<GetPortResponse> FromGrainAsync(int port, PortQuery query, ServerCallContext context, long started)
+    {
+        try
+        {
+            return await ports.GetPortAsync(port, query, context.Deadline, context.CancellationToken);
+        }
+        finally
+        {
+            metrics.GetPortAnswered(AnswerSource.Grain, started);
+        }
     }
 
     public override Task<GetTimelineResponse> GetTimeline(GetTimelineRequest request, ServerCallContext context)

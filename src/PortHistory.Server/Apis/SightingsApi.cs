@@ -5,6 +5,7 @@ using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Apis;
 
@@ -17,7 +18,8 @@ public sealed class SightingsApi(
     ISightingRecorder recorder,
     SightingRateLimiter limiter,
     CallAuthorization authorization,
-    IOptions<SightingOptions> options)
+    IOptions<SightingOptions> options,
+    PortHistoryMetrics metrics)
     : Sightings.SightingsBase
 {
     public override async Task<BatchResult> ReportBatch(SightingBatch request, ServerCallContext context) =>
@@ -46,6 +48,7 @@ public sealed class SightingsApi(
 
     private async Task<BatchResult> RecordAsync(SightingBatch batch, ServerCallContext context)
     {
+        var started = PortHistoryMetrics.Now();
         // Every batch costs, the empty and the refused ones too (at least one sighting's worth): validating and
         // answering them is work, and a flood of them must meet the limit like any other.
         var principal = CallAuthorization.PrincipalOf(context);
@@ -70,15 +73,24 @@ public sealed class SightingsApi(
         if (validated.Error is not null)
         {
             result.Error = validated.Error;
+            metrics.BatchAnswered(BatchOutcome.Refused, 0, validated.Rejected.Count);
             return result;
         }
 
         // Nothing to record: no journal transaction and no batch row (a retry gives the same answer anyway).
-        if (validated.Accepted.Count == 0) return result;
+        if (validated.Accepted.Count == 0)
+        {
+            metrics.BatchAnswered(BatchOutcome.Empty, 0, validated.Rejected.Count);
+            return result;
+        }
 
         var recorded = await recorder.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
         result.Accepted = (uint)recorded.Accepted;
         result.Duplicate = recorded.Duplicate;
+        // A resent batch's sightings were counted when it was first recorded (its rejections too).
+        if (recorded.Duplicate) metrics.BatchAnswered(BatchOutcome.Duplicate, 0, 0);
+        else metrics.BatchAnswered(BatchOutcome.Recorded, recorded.Accepted, validated.Rejected.Count);
+        metrics.BatchAcknowledged(started);
         return result;
     }
 }

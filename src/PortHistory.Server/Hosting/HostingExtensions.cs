@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -8,6 +9,7 @@ using PortHistory.Grains.Ports;
 using PortHistory.Observations;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Telemetry;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
 
@@ -37,6 +39,13 @@ public static partial class HostingExtensions
         where TOptions : class =>
         builder.Services.AddOptions<TOptions>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
 
+    /// <summary>PortHistory's own instruments (one meter for the process), scraped at /metrics with the others.</summary>
+    public static WebApplicationBuilder AddPortHistoryMetrics(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp => new PortHistoryMetrics(sp.GetRequiredService<IMeterFactory>()));
+        return builder;
+    }
+
     /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
     public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
     {
@@ -49,6 +58,8 @@ public static partial class HostingExtensions
             // of times: prepared once per connection, PostgreSQL skips parsing and planning them. A "Max Auto
             // Prepare" in the connection string wins (0 turns it off, e.g. behind a transaction-mode pooler).
             if (!AutoPrepareSetting().IsMatch(connectionString)) source.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            // The pool's name in the Npgsql metrics (by default the connection string).
+            source.Name = "porthistory";
             return source.Build();
         });
         builder.Services.AddSingleton<SchemaMigrator>();
@@ -112,6 +123,9 @@ public static partial class HostingExtensions
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = settings.GrainCollectionAge);
+            // Grain calls carry the caller's trace context, so a GetPort's span and its grain call's are one trace
+            // (exported only when OTLP is configured).
+            silo.AddActivityPropagation();
         });
         return builder;
     }

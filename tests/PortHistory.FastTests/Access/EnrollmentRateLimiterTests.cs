@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Access;
 
@@ -10,7 +11,7 @@ public sealed class EnrollmentRateLimiterTests
     [Fact]
     public void A_secret_beyond_its_burst_is_told_to_wait_and_other_secrets_are_not()
     {
-        using var limiter = new EnrollmentRateLimiter(Options.Create(new RateLimitOptions { EnrollmentBurst = 3, EnrollmentsPerMinute = 1 }));
+        using var limiter = new EnrollmentRateLimiter(Options.Create(new RateLimitOptions { EnrollmentBurst = 3, EnrollmentsPerMinute = 1 }), new PortHistoryMetrics());
 
         Assert.All(Enumerable.Range(0, 3), _ => Assert.Equal(TimeSpan.Zero, limiter.TryTake("tok_secret")));
         var wait = limiter.TryTake("tok_secret");

@@ -12,6 +12,7 @@ using PortHistory.Server.Application.Import;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Registry;
 using DomainRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Apis;
 
@@ -24,7 +25,7 @@ public sealed class RegistryApiTests
     {
         var editions = new FakeEditionStore();
         var intake = new UploadIntake(editions, new ParsedEditions());
-        var import = new EditionImport(intake, editions, new ImportProgressHub(), new ImportDirectory(Options.Create(new ImportOptions())),
+        var import = new EditionImport(intake, editions, new ImportProgressHub(new PortHistoryMetrics()), new ImportDirectory(Options.Create(new ImportOptions())),
             NullLogger<EditionImport>.Instance);
         var api = new RegistryAdminApi(import, Options.Create(new ImportOptions()));
         var chunkFirst = new ImportEditionRequest { Chunk = Google.Protobuf.ByteString.CopyFromUtf8("http,80") };
@@ -104,7 +105,7 @@ public sealed class RegistryApiTests
     }
 
     private static PortRegistryApi RegistryApi(IRegistryQueries queries) =>
-        new(null!, queries, new FakeEditionStore(), new PortAnswerBoard(), new NoCatalog(), Options.Create(new QueryOptions()));
+        new(null!, queries, new FakeEditionStore(), new PortAnswerBoard(), new NoCatalog(), Options.Create(new QueryOptions()), new PortHistoryMetrics());
 
     private sealed class FakeQueries : IRegistryQueries
     {

@@ -7,6 +7,7 @@ using PortHistory.Server.Apis;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Import;
 
@@ -16,7 +17,7 @@ public sealed class EditionImportTests
     private static readonly byte[] Http = TestEditions.Csv(("http", 80, "WWW"));
 
     private readonly FakeEditionStore _editions = new();
-    private readonly ImportProgressHub _progress = new();
+    private readonly ImportProgressHub _progress = new(new PortHistoryMetrics());
     private readonly UploadIntake _intake;
     private readonly EditionImport _import;
 

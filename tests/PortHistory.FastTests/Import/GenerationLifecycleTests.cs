@@ -4,6 +4,7 @@ using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Import;
 
@@ -16,7 +17,7 @@ public sealed class GenerationLifecycleTests
     private readonly FakeGenerationStore _generations;
     private readonly FakeRegistryStaging _grains = new();
     private readonly FakeCatalog _catalog = new();
-    private readonly ImportProgressHub _progress = new();
+    private readonly ImportProgressHub _progress = new(new PortHistoryMetrics());
     private readonly List<int> _observed = [443, 9999];
     private readonly GenerationLifecycle _lifecycle;
 
@@ -25,7 +26,7 @@ public sealed class GenerationLifecycleTests
         _generations = new FakeGenerationStore(_editions);
         var staging = new PortStaging(_grains, _progress, Options.Create(new ImportOptions { StagingConcurrency = 4 }), NullLogger<PortStaging>.Instance);
         _lifecycle = new GenerationLifecycle(_editions, _generations, new ParsedEditions(), staging, _grains, _catalog,
-            new ObservedPorts(_ => Task.FromResult<IReadOnlyList<int>>(_observed)), _progress, NullLogger<GenerationLifecycle>.Instance);
+            new ObservedPorts(_ => Task.FromResult<IReadOnlyList<int>>(_observed)), _progress, new PortHistoryMetrics(), NullLogger<GenerationLifecycle>.Instance);
     }
 
     private void Add(string id, DateOnly date, bool pending, params (string, int, string)[] rows) =>

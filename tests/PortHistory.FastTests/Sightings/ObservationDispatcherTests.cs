@@ -4,6 +4,7 @@ using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;
 
@@ -112,11 +113,38 @@ public sealed class ObservationDispatcherTests
         Assert.Equal("1:6:7", Describe(_delivery.Take().Single().Deltas.Single()));
     }
 
+    [Fact]
+    public async Task The_backlog_counts_every_sighting_until_a_delivery_carrying_it_or_its_gap_succeeds()
+    {
+        // 148 bytes an entry: the third call crosses the limit and lets go of what waits.
+        var dispatcher = Dispatcher(maxPendingBytes: 400);
+        Assert.Equal((0L, TimeSpan.Zero), dispatcher.Backlog());
+
+        dispatcher.Enqueue(1, [(80, Entry(1)), (443, Entry(2))]);
+        var (waiting, oldest) = dispatcher.Backlog();
+        Assert.Equal(2, waiting);
+        Assert.True(oldest > TimeSpan.Zero);
+
+        // Failed deliveries keep theirs; so does letting go from memory (the grain is still to read them).
+        _delivery.Failing[80] = true;
+        await dispatcher.DispatchWindowAsync(CancellationToken.None);
+        Assert.Equal(1, dispatcher.Backlog().Sightings);
+        dispatcher.Enqueue(2, [(80, Entry(1)), (22, Entry(2))]);
+        dispatcher.Enqueue(2, [(22, Entry(3))]);
+        Assert.Equal(4, dispatcher.Backlog().Sightings);
+        Assert.True(dispatcher.Backlog().Oldest >= oldest);
+
+        _delivery.Failing.Clear();
+        await dispatcher.DispatchWindowAsync(CancellationToken.None);
+        Assert.Contains(_delivery.Take(), c => c.Port == 80 && c.Deltas.All(d => d.Entries.Length == 0));
+        Assert.Equal((0L, TimeSpan.Zero), dispatcher.Backlog());
+    }
+
     /// <summary>"writer:previousSeq:seq,seq…"</summary>
     internal static string Describe(ObservationDelta delta) => $"{delta.Writer}:{delta.PreviousSeq}:{string.Join(',', delta.Entries.Select(e => e.Seq))}";
 
     private ObservationDispatcher Dispatcher(long maxPendingBytes = 512L * 1024 * 1024) =>
-        new(_delivery, Options.Create(new SightingOptions { MaxPendingDeliveryBytes = maxPendingBytes }), NullLogger<ObservationDispatcher>.Instance);
+        new(_delivery, Options.Create(new SightingOptions { MaxPendingDeliveryBytes = maxPendingBytes }), new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
 
     private static ObservationEntry Entry(long seq) =>
         new(seq, Transport.Tcp, 42, "host-a", "nginx", "/usr/sbin/nginx", new DateTime(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc), BindScope.Wildcard, false);

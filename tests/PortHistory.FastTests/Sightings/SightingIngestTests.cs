@@ -5,6 +5,7 @@ using PortHistory.Observations;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Sightings;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;
 
@@ -27,7 +28,7 @@ public sealed class SightingIngestTests : IAsyncLifetime
     public SightingIngestTests()
     {
         var options = Options.Create(new SightingOptions { Writers = 1 });
-        _dispatcher = new ObservationDispatcher(_delivery, options, NullLogger<ObservationDispatcher>.Instance);
+        _dispatcher = new ObservationDispatcher(_delivery, options, new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
         var context = new ObservationContext(Options.Create(new VerdictOptions()), Options.Create(new ObservationOptions()));
         _ingest = new SightingIngest(_journal, _dispatcher, context, options, NullLogger<SightingIngest>.Instance);
     }

@@ -8,6 +8,7 @@ using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Sightings;
 using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;
 
@@ -103,8 +104,8 @@ public sealed class SightingsApiTests
     {
         var options = Options.Create(new SightingOptions());
         // Only a Report stream authorizes again (per batch): ReportBatch never asks for a token.
-        return new SightingsApi(new SightingValidator(options, TimeProvider.System), _recorder, new SightingRateLimiter(Options.Create(rateLimit ?? new RateLimitOptions())),
-            new CallAuthorization(null!), options);
+        return new SightingsApi(new SightingValidator(options, TimeProvider.System), _recorder, new SightingRateLimiter(Options.Create(rateLimit ?? new RateLimitOptions()), new PortHistoryMetrics()),
+            new CallAuthorization(null!), options, new PortHistoryMetrics());
     }
 
     /// <summary>A call as the gateway hands it on once authorized: the principal in the call's user state.</summary>

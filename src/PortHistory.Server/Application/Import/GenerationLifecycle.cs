@@ -4,6 +4,7 @@ using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Application.Import;
 
@@ -23,6 +24,7 @@ public sealed class GenerationLifecycle(
     ICatalogRefresh catalog,
     IObservedPorts observed,
     ImportProgressHub progress,
+    PortHistoryMetrics metrics,
     ILogger<GenerationLifecycle> logger)
 {
     /// <summary>
@@ -34,9 +36,9 @@ public sealed class GenerationLifecycle(
         await using var lease = await generations.TryAcquireImportLockAsync(cancellationToken);
         if (lease is null) return null;
         IReadOnlyCollection<string> pendingIds = [];
+        var clock = Stopwatch.StartNew();
         try
         {
-            var clock = Stopwatch.StartNew();
             // Holding the lock, nobody else is applying: a generation still applying was left by a lost importer.
             await generations.AbortApplyingAsync(cancellationToken);
             var stored = await editions.LoadAllAsync(cancellationToken);
@@ -58,12 +60,14 @@ public sealed class GenerationLifecycle(
             await catalog.RefreshAsync(cancellationToken);
             logger.LogInformation("Committed generation {Generation}: {Changed} ports restaged in {Elapsed:0.0}s", generation, changed.Length, clock.Elapsed.TotalSeconds);
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Committed, $"committed in generation {generation}", changed.Length, changed.Length, generation));
+            metrics.ImportFinished(committed: true, clock.Elapsed);
             await RefreshVerdictsAsync(cancellationToken);
             return generation;
         }
         catch (Exception e) when (pendingIds.Count > 0)
         {
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Unspecified, DatabaseErrors.Describe(e), Failure: e));
+            metrics.ImportFinished(committed: false, clock.Elapsed);
             throw;
         }
     }

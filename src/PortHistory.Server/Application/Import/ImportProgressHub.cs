@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using PortHistory.Contracts.V1;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Application.Import;
 
@@ -8,7 +9,7 @@ namespace PortHistory.Server.Application.Import;
 public sealed record ImportEvent(ImportStage Stage, string Message, int Done = 0, int Total = 0, long Generation = 0, Exception? Failure = null);
 
 /// <summary>Lets each ImportEdition call follow the editions it submitted while the importer applies them.</summary>
-public sealed class ImportProgressHub
+public sealed class ImportProgressHub(PortHistoryMetrics metrics)
 {
     private readonly ConcurrentDictionary<Watch, byte> _watches = new();
 
@@ -21,6 +22,7 @@ public sealed class ImportProgressHub
 
     public void Publish(IReadOnlyCollection<string> editionIds, ImportEvent importEvent)
     {
+        metrics.ImportProgressed(importEvent.Stage, importEvent.Done, importEvent.Total);
         foreach (var watch in _watches.Keys)
         {
             if (editionIds.Contains(watch.EditionId)) watch.Events.Writer.TryWrite(importEvent);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
@@ -10,7 +12,11 @@ namespace PortHistory.Server.Application.Sightings;
 /// from its writer; a grain that sees a gap (a delivery that failed, or was dropped because the grains fell behind)
 /// reads what it missed from the journal. So delivery can be lossy without the counts ever being.
 /// </summary>
-public sealed class ObservationDispatcher(IObservationDelivery delivery, IOptions<SightingOptions> options, ILogger<ObservationDispatcher> logger)
+public sealed class ObservationDispatcher(
+    IObservationDelivery delivery,
+    IOptions<SightingOptions> options,
+    PortHistoryMetrics metrics,
+    ILogger<ObservationDispatcher> logger)
     : BackgroundService
 {
     /// <summary>Deliveries of one port's entries tried this often before they are left to the journal.</summary>
@@ -20,6 +26,23 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
     private readonly Dictionary<int, long[]> _lastEnqueued = [];
     private Dictionary<int, List<PortDelta>> _pending = [];
     private long _pendingBytes;
+
+    // Journal lag, for the metrics: sightings acknowledged and not yet delivered (waiting, or let go from memory and
+    // still to be read by their grains), and since when the oldest of them waits (Stopwatch timestamps, 0: none).
+    private long _pendingSightings;
+    private long _pendingSince;
+    private long _inFlightSightings;
+    private long _inFlightSince;
+
+    /// <summary>Sightings acknowledged and not yet delivered to their grains, and how long the oldest has waited.</summary>
+    public (long Sightings, TimeSpan Oldest) Backlog()
+    {
+        lock (_gate)
+        {
+            var since = _pendingSince == 0 ? _inFlightSince : _inFlightSince == 0 ? _pendingSince : Math.Min(_pendingSince, _inFlightSince);
+            return (_pendingSightings + Interlocked.Read(ref _inFlightSightings), since == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(since));
+        }
+    }
 
     /// <summary>Entries one journal writer has just committed, in its sequence order.</summary>
     public void Enqueue(int writer, IReadOnlyList<(int Port, ObservationEntry Entry)> entries)
@@ -32,9 +55,13 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
                 if (!_pending.TryGetValue(port, out var deltas)) _pending[port] = deltas = [];
                 var delta = Of(deltas, writer) ?? Add(deltas, new PortDelta(writer, last[port]));
                 delta.Entries.Add(entry);
+                delta.Undelivered++;
                 last[port] = entry.Seq;
                 _pendingBytes += SizeOf(entry);
             }
+
+            _pendingSightings += entries.Count;
+            if (_pendingSince == 0 && entries.Count > 0) _pendingSince = Stopwatch.GetTimestamp();
 
             if (_pendingBytes > options.Value.MaxPendingDeliveryBytes)
             {
@@ -79,6 +106,7 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.ObserveUndelivered(Backlog);
         using var timer = new PeriodicTimer(options.Value.DispatchWindow);
         while (await timer.WaitForNextTickAsync(stoppingToken)) await DispatchWindowAsync(stoppingToken);
     }
@@ -93,6 +121,10 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
             window = _pending;
             _pending = [];
             _pendingBytes = 0;
+            _inFlightSightings = _pendingSightings;
+            _inFlightSince = _pendingSince;
+            _pendingSightings = 0;
+            _pendingSince = 0;
         }
 
         await Parallel.ForEachAsync(window, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken }, async (item, _) =>
@@ -101,6 +133,7 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
             try
             {
                 await delivery.DeliverAsync(port, [.. deltas.Select(d => new ObservationDelta(d.Writer, d.PreviousSeq, [.. d.Entries]))]);
+                Interlocked.Add(ref _inFlightSightings, -deltas.Sum(d => d.Undelivered));
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -109,6 +142,12 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
                 Requeue(port, deltas);
             }
         });
+
+        lock (_gate)
+        {
+            _inFlightSightings = 0;
+            _inFlightSince = 0;
+        }
     }
 
     /// <summary>
@@ -121,13 +160,20 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
         lock (_gate)
         {
             if (!_pending.TryGetValue(port, out var newer)) _pending[port] = newer = [];
+            var undelivered = failed.Sum(d => d.Undelivered);
+            Interlocked.Add(ref _inFlightSightings, -undelivered);
+            _pendingSightings += undelivered;
+            if (undelivered > 0 && _inFlightSince != 0) _pendingSince = _pendingSince == 0 ? _inFlightSince : Math.Min(_pendingSince, _inFlightSince);
             foreach (var delta in failed)
             {
                 delta.Attempts++;
-                var kept = delta.Attempts < MaxDeliveryAttempts ? delta : new PortDelta(delta.Writer, delta.LastSeq) { Attempts = delta.Attempts };
+                var kept = delta.Attempts < MaxDeliveryAttempts
+                    ? delta
+                    : new PortDelta(delta.Writer, delta.LastSeq) { Attempts = delta.Attempts, Undelivered = delta.Undelivered };
                 if (Of(newer, delta.Writer) is { } later)
                 {
                     kept.Entries.AddRange(later.Entries);
+                    kept.Undelivered += later.Undelivered;
                     kept.PreviousSeq = Math.Max(kept.PreviousSeq, later.PreviousSeq);
                     newer.Remove(later);
                     _pendingBytes -= later.Entries.Sum(SizeOf);
@@ -151,7 +197,7 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
             for (var i = 0; i < deltas.Count; i++)
             {
                 var delta = deltas[i];
-                if (delta.Entries.Count > 0) deltas[i] = new PortDelta(delta.Writer, delta.LastSeq);
+                if (delta.Entries.Count > 0) deltas[i] = new PortDelta(delta.Writer, delta.LastSeq) { Undelivered = delta.Undelivered };
             }
         }
 
@@ -187,6 +233,9 @@ public sealed class ObservationDispatcher(IObservationDelivery delivery, IOption
         public List<ObservationEntry> Entries { get; } = [];
 
         public int Attempts { get; set; }
+
+        /// <summary>Sightings this delta stands for: its entries, and those let go from memory that its grain is still to read.</summary>
+        public long Undelivered { get; set; }
 
         public long LastSeq => Entries.Count > 0 ? Math.Max(Entries[^1].Seq, PreviousSeq) : PreviousSeq;
     }

@@ -4,6 +4,7 @@ using System.Text;
 using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Infrastructure.Access;
 
@@ -17,7 +18,7 @@ public sealed record Principal(string TokenId, string Name, Role Role, string? H
 /// Bearer tokens in PostgreSQL, stored as SHA-256 hashes. Lookups are cached per silo; a revocation clears this
 /// silo's cache at once and tells the other silos through a notification, so a revoked token stops working at once.
 /// </summary>
-public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessTokens> logger) : INotificationHandler
+public sealed class AccessTokens(NpgsqlDataSource dataSource, PortHistoryMetrics metrics, ILogger<AccessTokens> logger) : INotificationHandler
 {
     public const string Channel = "porthistory_tokens";
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
@@ -169,10 +170,26 @@ public sealed class AccessTokens(NpgsqlDataSource dataSource, ILogger<AccessToke
     {
         // Keyed by the presented secret itself: a hit (nearly every call) hashes nothing and allocates nothing.
         var now = DateTime.UtcNow;
-        if (KnownBySecret.TryGetValue(secret, out var known) && known.Until > now) return ValueTask.FromResult<Principal?>(known.Principal);
+        if (KnownBySecret.TryGetValue(secret, out var known) && known.Until > now)
+        {
+            metrics.TokenLookedUp(TokenLookup.Hit);
+            return ValueTask.FromResult<Principal?>(known.Principal);
+        }
+
         // Something that cannot be a token is refused without a hash or a query.
-        if (!LooksLikeSecret(secret)) return ValueTask.FromResult<Principal?>(null);
-        if (UnknownBySecret.TryGetValue(secret, out var until) && until > now) return ValueTask.FromResult<Principal?>(null);
+        if (!LooksLikeSecret(secret))
+        {
+            metrics.TokenLookedUp(TokenLookup.Malformed);
+            return ValueTask.FromResult<Principal?>(null);
+        }
+
+        if (UnknownBySecret.TryGetValue(secret, out var until) && until > now)
+        {
+            metrics.TokenLookedUp(TokenLookup.NegativeHit);
+            return ValueTask.FromResult<Principal?>(null);
+        }
+
+        metrics.TokenLookedUp(TokenLookup.Miss);
         return LookUpAsync(secret.ToString(), cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Infrastructure.Access;
 
@@ -10,7 +11,7 @@ namespace PortHistory.Server.Infrastructure.Access;
 /// hostile, cannot hold every worker, connection and stream of the gateway. Beyond it a call is refused with
 /// ResourceExhausted at once rather than queued.
 /// </summary>
-public sealed class CallLimits(IOptions<RateLimitOptions> options) : IDisposable
+public sealed class CallLimits(IOptions<RateLimitOptions> options, PortHistoryMetrics metrics) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(tokenId =>
         RateLimitPartition.GetConcurrencyLimiter(tokenId, _ => new ConcurrencyLimiterOptions
@@ -25,6 +26,7 @@ public sealed class CallLimits(IOptions<RateLimitOptions> options) : IDisposable
         var lease = _limiter.AttemptAcquire(principal.TokenId);
         if (lease.IsAcquired) return lease;
         lease.Dispose();
+        metrics.RateLimited(RateLimit.ConcurrentCalls);
         throw new RpcException(new Status(StatusCode.ResourceExhausted,
             $"too many calls in flight: token {principal.TokenId} may have {options.Value.ConcurrentCallsPerToken} at once"));
     }

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Infrastructure.Access;
 
@@ -8,7 +9,7 @@ namespace PortHistory.Server.Infrastructure.Access;
 /// A token bucket per enrollment secret (and per credential, for rotations): a leaked secret, or an agent looping on
 /// enrollment, can add only so many credentials a minute.
 /// </summary>
-public sealed class EnrollmentRateLimiter(IOptions<RateLimitOptions> options) : IDisposable
+public sealed class EnrollmentRateLimiter(IOptions<RateLimitOptions> options, PortHistoryMetrics metrics) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(tokenId =>
         RateLimitPartition.GetTokenBucketLimiter(tokenId, _ => new TokenBucketRateLimiterOptions
@@ -26,6 +27,7 @@ public sealed class EnrollmentRateLimiter(IOptions<RateLimitOptions> options) : 
     {
         using var lease = _limiter.AttemptAcquire(tokenId);
         if (lease.IsAcquired) return TimeSpan.Zero;
+        metrics.RateLimited(RateLimit.Enrollments);
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : TimeSpan.FromSeconds(1);
     }
 

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Configuration;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Infrastructure.Access;
 
 /// <summary>A token bucket per agent token: reports beyond the rate are refused with how long to wait.</summary>
-public sealed class SightingRateLimiter(IOptions<RateLimitOptions> options)
+public sealed class SightingRateLimiter(IOptions<RateLimitOptions> options, PortHistoryMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
 
@@ -26,6 +27,7 @@ public sealed class SightingRateLimiter(IOptions<RateLimitOptions> options)
                 return TimeSpan.Zero;
             }
 
+            metrics.RateLimited(RateLimit.Sightings);
             return TimeSpan.FromSeconds((Math.Min(sightings, burst) - bucket.Tokens) / rate);
         }
     }

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using PortHistory.Contracts.V1;
+using static PortHistory.Testing.FleetSimulator;
+
+namespace PortHistory.Server.Tests;
+
+/// <summary>
+/// The Prometheus scrape endpoint, read as Prometheus reads it (cleartext HTTP/1.1, apart from the gRPC port): what
+/// an agent and a reader do moves PortHistory's figures by exactly that much, and the platform's meters are there.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed partial class MetricsTests(RegistryServerFixture fixture)
+{
+    /// <summary>PostgreSQL here trusts every local connection: the password is never checked, only looked for in the figures.</summary>
+    private const string Password = "metrics-password-b7f3";
+
+    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("metrics", () => SightingsServer.StartAsync(fixture.Postgres, "metrics",
+        new Dictionary<string, string> { ["ConnectionStrings__PortHistory"] = $"{fixture.Postgres.ConnectionString("metrics")};Password={Password}" }));
+
+    [Fact]
+    public async Task Ingest_and_reads_move_the_scraped_figures_by_exactly_what_was_done()
+    {
+        var server = await ServerAsync();
+        using var http = Scraper(server);
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var sizes = Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(1, 8)).ToArray();
+        var reads = random.Next(3, 9);
+        var context = $"seed {seed}, batches of {string.Join(", ", sizes)}, {reads} reads";
+        var before = await ScrapeAsync(http);
+
+        var agent = new Sightings.SightingsClient(server.Agent);
+        var batches = sizes.Select((size, b) => Batch(Enumerable.Range(0, size).Select(i => Sighting($"metrics-{b}-{i}", (uint)(31000 + b), Transport.Tcp, "metricsd")))).ToList();
+        // One sighting the server rejects, in a batch whose good ones are recorded.
+        batches[0].Sightings.Add(Sighting("metrics-bad", 70000, Transport.Tcp, "metricsd"));
+        foreach (var batch in batches) Assert.False((await agent.ReportBatchAsync(batch)).Duplicate);
+        var resent = await agent.ReportBatchAsync(batches[^1]);
+        Assert.True(resent.Duplicate);
+
+        var reader = new PortRegistry.PortRegistryClient(server.Reader);
+        for (var i = 0; i < reads; i++) await reader.GetPortAsync(new GetPortRequest { Port = (uint)(i % 2 == 0 ? 22 : 443) });
+
+        var accepted = sizes.Sum();
+        // Counters are updated before each call is answered; the exporter may serve a scrape it cached just before.
+        var after = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Delta(s, before, "porthistory_sightings_accepted_total") >= accepted
+            && Delta(s, before, "porthistory_getport_duration_seconds_count") >= reads, TimeSpan.FromSeconds(30));
+
+        Assert.True(accepted == Delta(after, before, "porthistory_sightings_accepted_total"), context);
+        Assert.True(1 == Delta(after, before, "porthistory_sightings_rejected_total"), context);
+        Assert.True(sizes.Length == Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "recorded")), context);
+        Assert.True(1 == Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "duplicate")), context);
+        // Every batch that reached the journal was acknowledged, the duplicate included.
+        Assert.True(sizes.Length + 1 == Delta(after, before, "porthistory_sightings_acknowledgement_duration_seconds_count"), context);
+        Assert.True(reads == Delta(after, before, "porthistory_getport_duration_seconds_count"), context);
+        Assert.All(after.Where(s => s.Name == "porthistory_getport_duration_seconds_count"), s => Assert.Contains(s.Label("source"), new[] { "board", "grain" }));
+        // Each call's token was checked once, from the cache or from PostgreSQL.
+        Assert.True(batches.Count + 1 + reads == Delta(after, before, "porthistory_tokens_lookups_total"), context);
+
+        // Delivered to the grains, nothing is left undelivered.
+        var settled = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Sum(s, "porthistory_journal_undelivered") == 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, Sum(settled, "porthistory_journal_undelivered_age_seconds"));
+
+        // The platform's meters: ASP.NET Core (the gRPC calls, by route), Orleans (port grains), Npgsql, runtime.
+        Assert.Contains(after, s => s.Name == "http_server_request_duration_seconds_count" && s.Label("http_route") == "/porthistory.v1.PortRegistry/GetPort");
+        Assert.Contains(after, s => s.Name == "orleans_grains" && s.Label("grain_type") == "port" && s.Value > 0);
+        Assert.Contains(after, s => s.Name == "db_client_connection_count" && s.Label("db_client_connection_pool_name") == "porthistory");
+        Assert.DoesNotContain(after, s => s.Labels.Values.Any(v => v.Contains(Password, StringComparison.Ordinal)));
+        Assert.Contains(after, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
+        // The import the server started with, committed.
+        Assert.Contains(after, s => s.Name == "porthistory_import_duration_seconds_count" && s.Label("outcome") == "committed" && s.Value >= 1);
+        Assert.Equal((double)ImportStage.Committed, Sum(after, "porthistory_import_stage"));
+    }
+
+    [Fact]
+    public async Task The_scrape_is_served_only_on_its_own_port_and_nothing_else_is_served_there()
+    {
+        var server = await ServerAsync();
+        using var http = Scraper(server);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/porthistory.v1.PortRegistry/GetPort")).StatusCode);
+        // The gRPC port (HTTP/2 only, cleartext) has no /metrics: a scraper pointed at it gets no figures.
+        using var grpcPort = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        var onGrpcPort = await grpcPort.GetAsync(new Uri(new Uri(server.Server.Address), "/metrics"));
+        Assert.NotEqual(HttpStatusCode.OK, onGrpcPort.StatusCode);
+        Assert.DoesNotContain("porthistory_", await onGrpcPort.Content.ReadAsStringAsync());
+    }
+
+    private static HttpClient Scraper(SightingsServer server) => new()
+    {
+        BaseAddress = new Uri(server.Server.MetricsAddress),
+        DefaultRequestVersion = HttpVersion.Version11,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    private static async Task<IReadOnlyList<Sample>> ScrapeAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(new Version(1, 1), response.Version);
+        return Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>How much the samples of a name (with the given labels) grew between two scrapes.</summary>
+    private static double Delta(IReadOnlyList<Sample> after, IReadOnlyList<Sample> before, string name, params (string Key, string Value)[] labels) =>
+        Sum(after, name, labels) - Sum(before, name, labels);
+
+    private static double Sum(IReadOnlyList<Sample> samples, string name, params (string Key, string Value)[] labels) =>
+        samples.Where(s => s.Name == name && labels.All(l => s.Label(l.Key) == l.Value)).Sum(s => s.Value);
+
+    /// <summary>The Prometheus text format, as much as these tests need: one sample per line, comments skipped.</summary>
+    private static List<Sample> Parse(string text)
+    {
+        var samples = new List<Sample>();
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var match = SampleLine().Match(line);
+            Assert.True(match.Success, $"not a sample: {line}");
+            var labels = LabelPair().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => Regex.Unescape(m.Groups[2].Value));
+            samples.Add(new Sample(match.Groups["name"].Value, labels, ParseValue(match.Groups["value"].Value)));
+        }
+
+        return samples;
+    }
+
+    private static double ParseValue(string value) => value switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        _ => double.Parse(value, CultureInfo.InvariantCulture),
+    };
+
+    private sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+    {
+        public string? Label(string key) => Labels.GetValueOrDefault(key);
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})?\s+(?<value>\S+)(\s+\S+)?$")]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex(@"([a-zA-Z_][a-zA-Z0-9_]*)=""((?:[^""\\]|\\.)*)""")]
+    private static partial Regex LabelPair();
+}
