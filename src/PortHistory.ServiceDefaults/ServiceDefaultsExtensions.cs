@@ -23,11 +23,14 @@ public static class ServiceDefaultsExtensions
     /// <summary>The path Prometheus scrapes on the metrics endpoint.</summary>
     public const string MetricsPath = "/metrics";
 
+    /// <summary>Whether the Prometheus scrape is served (default true); false collects no metrics unless OTLP is set.</summary>
+    public const string MetricsEnabledKey = "PortHistory:Metrics:Enabled";
+
     /// <summary>
     /// Logs, metrics and traces through OpenTelemetry; and the health check registry. Metrics (ASP.NET Core and
-    /// Kestrel, runtime, Orleans, Npgsql and PortHistory's own) are always collected for the Prometheus scrape
-    /// endpoint, and also exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Traces (ASP.NET Core, Orleans
-    /// grain calls, Npgsql commands) are collected only then.
+    /// Kestrel, runtime, Orleans, Npgsql and PortHistory's own) are collected for the Prometheus scrape endpoint
+    /// unless <see cref="MetricsEnabledKey"/> is false, and exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+    /// set. Traces (ASP.NET Core, Orleans grain calls, Npgsql commands) are collected only then.
     /// </summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
@@ -37,17 +40,26 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddNpgsqlInstrumentation()
-                .AddMeter("Microsoft.Orleans")
-                .AddMeter(TelemetryName)
-                .AddPrometheusExporter());
+        var scrape = builder.Configuration.GetValue(MetricsEnabledKey, true);
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var telemetry = builder.Services.AddOpenTelemetry();
+        // Without a listener the instruments record nothing: a server with neither sink pays no metric cost at all.
+        if (scrape || otlp)
+        {
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddMeter("Microsoft.Orleans")
+                    .AddMeter(TelemetryName);
+                if (scrape) metrics.AddPrometheusExporter();
+            });
+        }
 
         // A span per request, grain call and SQL command costs work on the hot paths: traced only when they go somewhere.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (otlp)
         {
             telemetry
                 .WithTracing(tracing => tracing
@@ -65,13 +77,14 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Serves <see cref="MetricsPath"/> on the metrics endpoint only, and nothing else there: the scrape is never
     /// reachable through the gRPC port (nor its token check), and the gRPC services are not served on the metrics
-    /// port. Scrapes are left out of the HTTP request metrics.
+    /// port. Scrapes are left out of the HTTP request metrics. With metrics off the endpoint answers 404 to everything.
     /// </summary>
     public static WebApplication MapMetricsEndpoint(this WebApplication app)
     {
         var url = app.Configuration[MetricsEndpointUrlKey];
         if (string.IsNullOrWhiteSpace(url)) return app;
         var port = BindingAddress.Parse(url).Port;
+        var scrape = app.Configuration.GetValue(MetricsEnabledKey, true);
         app.MapWhen(context => context.Connection.LocalPort == port, metrics =>
         {
             metrics.Use((context, next) =>
@@ -79,7 +92,7 @@ public static class ServiceDefaultsExtensions
                 if (context.Features.Get<IHttpMetricsTagsFeature>() is { } tags) tags.MetricsDisabled = true;
                 return next(context);
             });
-            metrics.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath);
+            if (scrape) metrics.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath);
             metrics.Run(context =>
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -61,33 +61,61 @@ internal static partial class H2Load
                 var text = await RunAsync("h2load", $"-c1 -m{streamsPerConnection} -D {seconds} --warm-up-time=2 {headers} -d {bodyFile} --log-file={log} {url}");
                 return (text, log);
             }).ToList();
-            var finished = await Task.WhenAll(runs);
-
-            double rps = 0;
-            long succeeded = 0, failed = 0;
-            var latencies = new List<double>();
-            foreach (var (text, log) in finished)
-            {
-                var summary = FinishedPattern().Match(text);
-                if (!summary.Success) throw new InvalidOperationException($"unexpected h2load output:\n{text}");
-                rps += double.Parse(summary.Groups["rps"].Value, CultureInfo.InvariantCulture);
-                var status = StatusPattern().Match(text);
-                succeeded += long.Parse(status.Groups["ok"].Value, CultureInfo.InvariantCulture);
-                failed += long.Parse(status.Groups["failed"].Value, CultureInfo.InvariantCulture);
-                foreach (var line in File.ReadLines(log))
-                {
-                    var columns = line.Split('\t');
-                    if (columns.Length >= 3 && columns[1] == "200") latencies.Add(double.Parse(columns[2], CultureInfo.InvariantCulture) / 1000);
-                }
-            }
-
-            latencies.Sort();
-            return new Result(rps, latencies, succeeded, failed);
+            return Summarise(await Task.WhenAll(runs));
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// GETs over HTTP/1.1 keep-alive: one h2load process per URL, each with <paramref name="connectionsEach"/>
+    /// connections and one request at a time on each (no pipelining, as browsers and curl do).
+    /// </summary>
+    public static async Task<Result> RunHttp1Async(IReadOnlyList<string> urls, int connectionsEach, int seconds, string? bearerToken = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("porthistory-h2load-").FullName;
+        try
+        {
+            var authorization = bearerToken is null ? "" : $"-H \"authorization: Bearer {bearerToken}\"";
+            var runs = urls.Select(async (url, i) =>
+            {
+                var log = Path.Combine(directory, $"log{i}.tsv");
+                var text = await RunAsync("h2load", $"--h1 -c{connectionsEach} -m1 -D {seconds} --warm-up-time=2 {authorization} --log-file={log} {url}");
+                return (text, log);
+            }).ToList();
+            return Summarise(await Task.WhenAll(runs));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static Result Summarise(IEnumerable<(string Text, string Log)> finished)
+    {
+        double rps = 0;
+        long succeeded = 0, failed = 0;
+        var latencies = new List<double>();
+        foreach (var (text, log) in finished)
+        {
+            var summary = FinishedPattern().Match(text);
+            if (!summary.Success) throw new InvalidOperationException($"unexpected h2load output:\n{text}");
+            rps += double.Parse(summary.Groups["rps"].Value, CultureInfo.InvariantCulture);
+            var status = StatusPattern().Match(text);
+            succeeded += long.Parse(status.Groups["ok"].Value, CultureInfo.InvariantCulture);
+            failed += long.Parse(status.Groups["failed"].Value, CultureInfo.InvariantCulture);
+            foreach (var line in File.ReadLines(log))
+            {
+                var columns = line.Split('\t');
+                if (columns.Length >= 3 && columns[1] == "200") latencies.Add(double.Parse(columns[2], CultureInfo.InvariantCulture) / 1000);
+                else if (columns.Length >= 3) failed++;
+            }
+        }
+
+        latencies.Sort();
+        return new Result(rps, latencies, succeeded, failed);
     }
 
     private static string Headers(string? bearerToken) =>

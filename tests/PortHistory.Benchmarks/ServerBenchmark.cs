@@ -9,7 +9,7 @@ namespace PortHistory.Benchmarks;
 /// <summary>
 /// The server for real (its own process, a fresh PostgreSQL): cold start, full import of the sixteen editions,
 /// resident memory with every port grain active, and GetPort under h2load next to a bare gRPC echo driven the same
-/// way in the same run.
+/// way in the same run: over gRPC with metrics on (the default) and off, and as JSON over HTTP/1.1.
 /// </summary>
 internal static class ServerBenchmark
 {
@@ -62,8 +62,12 @@ internal static class ServerBenchmark
         var check = await client.GetPortAsync(new GetPortRequest { Port = 776 });
         if (check.Transports.Count == 0) throw new InvalidOperationException("GetPort(776) answered nothing");
 
+        // The same database served with metrics off, by a process that takes turns with the default one.
+        await using var metricsOff = new ServerProcess(postgres.ConnectionString("bench"),
+            new Dictionary<string, string> { ["PortHistory__Metrics__Enabled"] = "false" });
         var echoPort = PostgresServer.FreePort();
         var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo");
+        var metricCosts = new List<string>();
         using (var echo = StartEcho(echoPort))
         {
             try
@@ -74,23 +78,46 @@ internal static class ServerBenchmark
                 {
                     var echoRuns = new List<H2Load.Result>();
                     var getPortRuns = new List<H2Load.Result>();
+                    var offRuns = new List<H2Load.Result>();
+                    var jsonRuns = new List<H2Load.Result>();
                     for (var round = 1; round <= rounds; round++)
                     {
                         var e = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
-                        var g = await H2Load.RunAsync($"{server.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
                         echoRuns.Add(e);
-                        getPortRuns.Add(g);
-                        output.WriteLine($"  4 x {streams}, round {round}: echo {e.RequestsPerSecond:0} req/s p99 {e.P99Milliseconds:0.0} ms; " +
-                                         $"GetPort {g.RequestsPerSecond:0} req/s p99 {g.P99Milliseconds:0.0} ms ({g.RequestsPerSecond / e.RequestsPerSecond:0.00} of echo)");
+                        // Metrics on first in odd rounds and off first in even ones, so drift falls on both alike.
+                        foreach (var metrics in round % 2 == 1 ? new[] { true, false } : [false, true])
+                        {
+                            var serving = metrics ? server : metricsOff;
+                            await (metrics ? metricsOff : server).StopAsync();
+                            await serving.StartAsync();
+                            await WarmAsync(serving);
+                            var g = await H2Load.RunAsync($"{serving.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
+                            (metrics ? getPortRuns : offRuns).Add(g);
+                            output.WriteLine($"  4 x {streams}, round {round}: GetPort metrics {(metrics ? "on" : "off")} {g.RequestsPerSecond:0} req/s " +
+                                             $"p99 {g.P99Milliseconds:0.0} ms ({g.RequestsPerSecond / e.RequestsPerSecond:0.00} of echo {e.RequestsPerSecond:0})");
+                            if (!metrics) continue;
+                            var j = await H2Load.RunHttp1Async(Ports.Select(p => $"{serving.HttpAddress}/v1/ports/{p}").ToList(), streams, seconds, readerToken);
+                            jsonRuns.Add(j);
+                            output.WriteLine($"  4 x {streams}, round {round}: GET /v1/ports/N HTTP/1.1 {j.RequestsPerSecond:0} req/s p99 {j.P99Milliseconds:0.0} ms");
+                        }
                     }
 
                     var baseline = H2Load.Result.Pool(echoRuns);
-                    var getPort = H2Load.Result.Pool(getPortRuns);
-                    var ratios = getPortRuns.Zip(echoRuns, (g, e) => g.RequestsPerSecond / e.RequestsPerSecond).ToList();
                     table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds,
                         baseline.Failed, "1.00");
-                    table.Add("GetPort (gateway -> port grain)", $"4 x {streams}", getPort.RequestsPerSecond, getPort.P50Milliseconds, getPort.P99Milliseconds,
-                        getPort.Failed, $"{getPort.RequestsPerSecond / baseline.RequestsPerSecond:0.00} ({ratios.Min():0.00}-{ratios.Max():0.00})");
+                    AddRow("GetPort (gateway -> port grain)", $"4 x {streams}", getPortRuns);
+                    AddRow("GetPort, metrics off", $"4 x {streams}", offRuns);
+                    AddRow("GET /v1/ports/N (HTTP/1.1 JSON)", $"4 x {streams} conn", jsonRuns);
+                    var costs = getPortRuns.Zip(offRuns, (on, off) => 1 - on.RequestsPerSecond / off.RequestsPerSecond).ToList();
+                    metricCosts.Add($"4 x {streams}: {costs.Average():P1} ({costs.Min():P1} to {costs.Max():P1})");
+
+                    void AddRow(string workload, string shape, List<H2Load.Result> runs)
+                    {
+                        var pooled = H2Load.Result.Pool(runs);
+                        var ratios = runs.Zip(echoRuns, (r, e) => r.RequestsPerSecond / e.RequestsPerSecond).ToList();
+                        table.Add(workload, shape, pooled.RequestsPerSecond, pooled.P50Milliseconds, pooled.P99Milliseconds, pooled.Failed,
+                            $"{pooled.RequestsPerSecond / baseline.RequestsPerSecond:0.00} ({ratios.Min():0.00}-{ratios.Max():0.00})");
+                    }
                 }
             }
             finally
@@ -100,6 +127,8 @@ internal static class ServerBenchmark
             }
         }
 
+        await metricsOff.StopAsync();
+        if (!server.IsRunning) await server.StartAsync();
         // Cold start with the full database: a new process until grpc.health.v1 says SERVING.
         await server.StopAsync();
         clock.Restart();
@@ -107,6 +136,7 @@ internal static class ServerBenchmark
         var coldFull = clock.Elapsed;
 
         table.WriteTo(output);
+        output.WriteLine($"GetPort throughput lost to metrics (1 - on/off, per round pair): {string.Join("; ", metricCosts)}");
         output.WriteLine();
         var summary = new Table("server", "value", "target");
         summary.Add("full import of 16 editions into an empty database (s)", import.TotalSeconds, "< 60");
@@ -115,6 +145,13 @@ internal static class ServerBenchmark
         summary.Add("cold start to SERVING, empty database (s)", coldEmpty.TotalSeconds, "< 5");
         summary.Add("cold start to SERVING, full database (s)", coldFull.TotalSeconds, "< 5");
         summary.WriteTo(output);
+    }
+
+    /// <summary>The benchmark's ports answered once by a freshly started process, so h2load measures no activation.</summary>
+    private static async Task WarmAsync(ServerProcess server)
+    {
+        var client = new PortRegistry.PortRegistryClient(server.Channel);
+        foreach (var port in Ports) await client.GetPortAsync(new GetPortRequest { Port = port });
     }
 
     private static Process StartEcho(int port)

@@ -9,8 +9,8 @@ using ObservationsService = PortHistory.Contracts.V1.Observations;
 namespace PortHistory.Server.Tests;
 
 /// <summary>Every RPC needs a token, and a role that may call it; revocation takes effect at once.</summary>
-[Collection(ServerCollection.Name)]
-public sealed class AccessControlTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class AccessControlTests(PostgresFixture fixture)
 {
     private static readonly Dictionary<string, (Role Required, Func<GrpcChannel, Task> Call)> Rpcs = new()
     {

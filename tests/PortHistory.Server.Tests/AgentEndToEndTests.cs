@@ -8,8 +8,8 @@ using ObservationsService = PortHistory.Contracts.V1.Observations;
 namespace PortHistory.Server.Tests;
 
 /// <summary>The fleet agent, scanning this machine, against a real server (a server of its own: it adds a reporting host).</summary>
-[Collection(ServerCollection.Name)]
-public sealed class AgentEndToEndTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class AgentEndToEndTests(PostgresFixture fixture)
 {
     private Task<SightingsServer> Server => fixture.SharedAsync("agent", () => SightingsServer.StartAsync(fixture.Postgres, "agent"));
 

@@ -8,8 +8,8 @@ using static PortHistory.Testing.FleetSimulator;
 namespace PortHistory.Server.Tests;
 
 /// <summary>The per-caller bounds: streams, calls in flight, request sizes, listing time, health probes, the token file.</summary>
-[Collection(ServerCollection.Name)]
-public sealed class CallerLimitTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class CallerLimitTests(PostgresFixture fixture)
 {
     private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("limits", () => SightingsServer.StartAsync(fixture.Postgres, "limits",
         new Dictionary<string, string>

@@ -18,7 +18,7 @@ public sealed class ChaosClusterFixture : IAsyncLifetime
 /// The chaos scenarios in their short form (the chaos benchmark runs them longer): faults under read and ingest load,
 /// each with exact totals of what agents had acknowledged.
 /// </summary>
-[Collection(ServerCollection.Name)]
+[Collection(OwnServerCollection.Name)]
 public sealed class ChaosTests(ChaosClusterFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ChaosClusterFixture>
 {
     private const double Seconds = 4;

@@ -16,8 +16,8 @@ namespace PortHistory.Server.Tests;
 /// With cluster TLS on, silos that hold certificates of the cluster's authority form one cluster; a process without
 /// one (or with one from another authority) can neither join it nor call a grain through a silo's gateway.
 /// </summary>
-[Collection(ServerCollection.Name)]
-public sealed class ClusterTlsTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class ClusterTlsTests(PostgresFixture fixture)
 {
     private const string ClusterId = "tls-cluster";
 

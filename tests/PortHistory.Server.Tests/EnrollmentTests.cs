@@ -11,8 +11,8 @@ namespace PortHistory.Server.Tests;
 /// Per-host credentials: an enrollment secret gets each host a credential of its own, which reports for that host only,
 /// is listed with its host, revoked on its own, and rotated (the old one works until the new one is first used).
 /// </summary>
-[Collection(ServerCollection.Name)]
-public sealed class EnrollmentTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class EnrollmentTests(PostgresFixture fixture)
 {
     /// <summary>Enrollments one secret may make at once on the test server: every test stays below it, save the one that meets it.</summary>
     private const int EnrollmentBurst = 8;

@@ -11,8 +11,8 @@ namespace PortHistory.Server.Tests;
 /// The Prometheus scrape endpoint, read as Prometheus reads it (cleartext HTTP/1.1, apart from the gRPC port): what
 /// an agent and a reader do moves PortHistory's figures by exactly that much, and the platform's meters are there.
 /// </summary>
-[Collection(ServerCollection.Name)]
-public sealed partial class MetricsTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed partial class MetricsTests(PostgresFixture fixture)
 {
     /// <summary>PostgreSQL here trusts every local connection: the password is never checked, only looked for in the figures.</summary>
     private const string Password = "metrics-password-b7f3";
@@ -25,6 +25,8 @@ public sealed partial class MetricsTests(RegistryServerFixture fixture)
     {
         var server = await ServerAsync();
         using var http = Scraper(server);
+        // An import by this process, for the import figures (its database was copied with the newest edition in it).
+        await Testing.EditionUpload.ImportAsync(server.Admin, Testing.RegistryData.PathOf("rfc0990.txt"));
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var sizes = Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(1, 8)).ToArray();
@@ -69,7 +71,7 @@ public sealed partial class MetricsTests(RegistryServerFixture fixture)
         Assert.Contains(after, s => s.Name == "db_client_connection_count" && s.Label("db_client_connection_pool_name") == "porthistory");
         Assert.DoesNotContain(after, s => s.Labels.Values.Any(v => v.Contains(Password, StringComparison.Ordinal)));
         Assert.Contains(after, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
-        // The import the server started with, committed.
+        // The import above, committed.
         Assert.Contains(after, s => s.Name == "porthistory_import_duration_seconds_count" && s.Label("outcome") == "committed" && s.Value >= 1);
         Assert.Equal((double)ImportStage.Committed, Sum(after, "porthistory_import_stage"));
     }
@@ -88,9 +90,25 @@ public sealed partial class MetricsTests(RegistryServerFixture fixture)
         Assert.DoesNotContain("porthistory_", await onGrpcPort.Content.ReadAsStringAsync());
     }
 
-    private static HttpClient Scraper(SightingsServer server) => new()
+    [Fact]
+    public async Task With_metrics_off_the_scrape_port_serves_nothing_and_the_gateway_still_answers()
     {
-        BaseAddress = new Uri(server.Server.MetricsAddress),
+        await using var server = new Testing.ServerProcess(fixture.Postgres.ConnectionString("metrics-off"),
+            new Dictionary<string, string> { ["PortHistory__Metrics__Enabled"] = "false" });
+        await server.StartAsync();
+        using var http = Scraper(server);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/porthistory.v1.PortRegistry/GetPort")).StatusCode);
+        var editions = await new PortRegistry.PortRegistryClient(server.Channel).ListEditionsAsync(new ListEditionsRequest());
+        Assert.Empty(editions.Editions);
+    }
+
+    private static HttpClient Scraper(SightingsServer server) => Scraper(server.Server);
+
+    private static HttpClient Scraper(Testing.ServerProcess server) => new()
+    {
+        BaseAddress = new Uri(server.MetricsAddress),
         DefaultRequestVersion = HttpVersion.Version11,
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };

@@ -7,13 +7,11 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>
 /// One real PostgreSQL and one real server process for the collection, with all sixteen editions imported through
-/// the RegistryAdmin gRPC API. Tests of the collection run one after another (two cores).
+/// the RegistryAdmin gRPC API. Tests of the collection run one after another.
 /// </summary>
-public sealed class RegistryServerFixture : IAsyncLifetime
+public sealed class RegistryServerFixture : PostgresFixture
 {
     private readonly Lazy<RegistryHistory> _offline = new(() => RegistryHistory.Build(RegistryData.AllEditions()));
-
-    public PostgresServer Postgres { get; private set; } = null!;
 
     public ServerProcess Server { get; private set; } = null!;
 
@@ -24,35 +22,19 @@ public sealed class RegistryServerFixture : IAsyncLifetime
 
     public IReadOnlyList<ImportEditionProgress>[] Imports { get; private set; } = [];
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Postgres = await PostgresServer.StartAsync();
+        await base.InitializeAsync();
         Server = new ServerProcess(Postgres.ConnectionString("registry"));
         await Server.StartAsync();
         Imports = await EditionUpload.ImportAllAsync(Server.Channel, RegistryData.EditionFiles.Select(RegistryData.PathOf));
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        foreach (var shared in _shared.Values) await ((IAsyncDisposable)await shared).DisposeAsync();
+        await DisposeSharedAsync();
         await Server.DisposeAsync();
-        await Postgres.DisposeAsync();
-    }
-
-    private readonly Dictionary<string, Task<object>> _shared = [];
-
-    /// <summary>A resource set up once for the collection (a second server with a synthetic fleet, say), disposed with it.</summary>
-    public async Task<T> SharedAsync<T>(string key, Func<Task<T>> create) where T : class, IAsyncDisposable
-    {
-        Task<object> task;
-        lock (_shared)
-        {
-            if (!_shared.TryGetValue(key, out task!)) _shared[key] = task = Create();
-        }
-
-        return (T)await task;
-
-        async Task<object> Create() => await create();
+        await base.DisposeAsync();
     }
 
     public static async Task<RpcException> FailsAsync(Func<Task> call)
@@ -70,8 +52,23 @@ public sealed class RegistryServerFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Tests that read the registry server's sixteen editions, and some that start servers of their own; they run beside
+/// <see cref="OwnServerCollection"/>, the two kept about equally long.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class ServerCollection : ICollectionFixture<RegistryServerFixture>
 {
     public const string Name = "server";
+}
+
+/// <summary>
+/// Tests that start (kill, restart, cluster) servers of their own, each on databases of its own in one PostgreSQL. They
+/// run one after another, beside the <see cref="ServerCollection"/>: much of either's time is spent waiting for
+/// processes to start, die and come back, which leaves a core to the other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class OwnServerCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "own-servers";
 }

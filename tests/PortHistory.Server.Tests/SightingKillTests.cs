@@ -10,8 +10,8 @@ namespace PortHistory.Server.Tests;
 /// SIGKILL at random moments while an agent streams batches: every acknowledged sighting is counted exactly once in
 /// the end, because acknowledgement waits for the journal and a retried batch id is not counted again.
 /// </summary>
-[Collection(ServerCollection.Name)]
-public sealed class SightingKillTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class SightingKillTests(PostgresFixture fixture)
 {
     [Fact]
     public async Task Killing_the_server_repeatedly_loses_and_doubles_nothing_that_was_acknowledged()

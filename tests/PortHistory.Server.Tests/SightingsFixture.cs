@@ -7,7 +7,7 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>
 /// A server of its own for sightings (its answers change as fleets report), on the collection's PostgreSQL, with the
-/// newest registry edition imported, and tokens for each role.
+/// newest registry edition imported (its database copied from one where that was done once), and tokens for each role.
 /// </summary>
 public sealed class SightingsServer : IAsyncDisposable
 {
@@ -27,15 +27,26 @@ public sealed class SightingsServer : IAsyncDisposable
 
     public static async Task<SightingsServer> StartAsync(PostgresServer postgres, string database, IReadOnlyDictionary<string, string>? settings = null)
     {
+        await postgres.CreateDatabaseAsync(database, "newest-edition", ImportNewestEditionAsync);
+        // With a token file of its own, the server issues a new admin token into it.
         var server = new SightingsServer(new ServerProcess(postgres.ConnectionString(database), settings));
         await server.Server.StartAsync();
-        await EditionUpload.ImportAsync(server.Admin, RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml"));
         var access = new AccessAdmin.AccessAdminClient(server.Admin);
         server.AgentToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "test agent", Role = Role.Agent })).Token;
         server.ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "test reader", Role = Role.Reader })).Token;
         server.Agent = server.Server.ChannelWith(() => server.AgentToken);
         server.Reader = server.Server.ChannelWith(() => server.ReaderToken);
         return server;
+    }
+
+    /// <summary>The database every sightings server starts from: migrated, with the newest edition imported.</summary>
+    private static async Task ImportNewestEditionAsync(string connectionString)
+    {
+        await using var server = new ServerProcess(connectionString);
+        await server.StartAsync();
+        await EditionUpload.ImportAsync(server.Channel, RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml"));
+        // Stopped as a service manager stops it: every connection closed, as copying the database requires.
+        await server.StopAsync();
     }
 
     /// <summary>Polls (the grains apply durable sightings within the dispatch window) until the condition holds.</summary>

@@ -6,8 +6,8 @@ namespace PortHistory.Server.Tests;
 /// Generated and byte-mutated messages to every RPC of the real server: none is answered Internal or Unknown, the
 /// server stays up, and every port touched still answers afterwards.
 /// </summary>
-[Collection(ServerCollection.Name)]
-public sealed class WireFuzzTests(RegistryServerFixture fixture)
+[Collection(OwnServerCollection.Name)]
+public sealed class WireFuzzTests(PostgresFixture fixture)
 {
     /// <summary>Calls the suite sends (PORTHISTORY_FUZZ_SEED chooses the seed; unset, a fixed one).</summary>
     public const int Messages = 10_000;

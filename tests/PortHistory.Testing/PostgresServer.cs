@@ -81,6 +81,28 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    private readonly Dictionary<string, Task> _templates = [];
+
+    /// <summary>
+    /// Creates <paramref name="database"/> as a copy of <paramref name="template"/>, which <paramref name="prepare"/>
+    /// fills (given its connection string, and leaving no connection open) the first time the template is named: a
+    /// copy takes a fraction of a second where filling takes many.
+    /// </summary>
+    public async Task CreateDatabaseAsync(string database, string template, Func<string, Task> prepare)
+    {
+        Task prepared;
+        lock (_templates)
+        {
+            if (!_templates.TryGetValue(template, out prepared!)) _templates[template] = prepared = prepare(ConnectionString(template));
+        }
+
+        await prepared;
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE \"{template}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>A port free now and never handed out before in this process (it is released before its user binds it).</summary>
