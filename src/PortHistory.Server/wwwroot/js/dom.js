@@ -97,9 +97,10 @@ export function table(caption, headings, rows) {
     h('tbody', {}, rows));
 }
 
+/** "Name <email> (organization)", with whatever of it the record has. */
 export function personText(person) {
-  const parts = [person.name || person.id];
-  if (person.organization) parts.push(person.organization);
-  if (person.email) parts.push(`<${person.email}>`);
-  return parts.filter(Boolean).join(', ');
+  let text = person.name || person.id || '';
+  if (person.email) text += ` <${person.email}>`;
+  if (person.organization) text += ` (${person.organization})`;
+  return text.trim();
 }

@@ -47,7 +47,8 @@ function historySection(port, timelines, editions) {
     h('h2', { id: 'history-title' }, 'Registry history'),
     legend());
   if (timelines.length > 0) {
-    section.append(timelineSvg(port, timelines, editions, (timeline, span) => details.replaceChildren(...recordView(port, timeline, span))));
+    section.append(timelineSvg(port, timelines, editions, (timeline, span) => details.replaceChildren(...recordView(port, timeline, span, editions))),
+      h('p', { class: 'hint' }, 'Ticks: the imported editions, ', editions.map((e) => editionText(e)).join(', '), '.'));
   }
   section.append(details, versionsTable(port, timelines));
   return section;
@@ -78,13 +79,14 @@ function versionsTable(port, timelines) {
     ['Transport', 'From', 'Through', 'Editions', 'Status', 'Service', 'Description', 'Changes'], rows);
 }
 
-function recordView(port, timeline, span) {
+function recordView(port, timeline, span, editions) {
   const { version } = span;
   const out = [h('h3', {}, `${transportText(timeline.transport)}: ${versionLabel(version)}`),
     h('p', {}, `${editionText(version.from)} through ${editionText(version.through)}, ${version.editionCount} edition(s).`)];
   const records = version.records ?? [];
   if (records.length === 0) out.push(h('p', {}, 'The port is not listed on this transport in these editions.'));
-  for (const record of records) out.push(recordList(record, version.from));
+  const source = editions.find((e) => e.id === version.from?.id);
+  for (const record of records) out.push(recordList(record, version.from, source));
   const changes = version.changes ?? [];
   if (changes.length) {
     out.push(h('h4', {}, 'Changes from the version before'), h('ul', {}, changes.map((c) => h('li', {}, changeText(c)))));
@@ -100,10 +102,12 @@ export function changeText(change) {
   const before = change.before ?? '';
   const after = change.after ?? '';
   if (!before && !after) return `${kind}${field}`;
+  if (!before) return `${kind}${field}: “${after}”`;
+  if (!after) return `${kind}${field}: was “${before}”`;
   return `${kind}${field}: “${before}” → “${after}”`;
 }
 
-function recordList(record, edition) {
+function recordList(record, edition, source) {
   const entries = [
     ['Service', record.serviceName ? h('a', { href: route('service', record.serviceName) }, record.serviceName) : '(none)'],
     ['Aliases', (record.aliases ?? []).join(', ')],
@@ -122,8 +126,10 @@ function recordList(record, edition) {
     ['Replaces', record.replaces],
     ['Alias of', record.aliasOf],
     ['Service code', record.serviceCode],
-    ['Source', [edition?.title || edition?.id, record.section ? `section “${record.section}”` : '', record.line ? `line ${record.line}` : '']
-      .filter(Boolean).join(', ')],
+    ['Source', [edition?.title ? `${edition.title} (${edition.id})` : edition?.id, record.section ? `section “${record.section}”` : '',
+      record.line ? `line ${record.line}` : ''].filter(Boolean).join(', ')],
+    ['Edition file', source ? [source.source, source.sha256 ? `sha256 ${source.sha256}` : '', source.importedAt ? `imported ${timeText(source.importedAt)}` : '']
+      .filter(Boolean).join(', ') : ''],
   ];
   return h('dl', { class: 'fields' }, entries.filter(([, value]) => value !== undefined && value !== null && value !== '')
     .flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
