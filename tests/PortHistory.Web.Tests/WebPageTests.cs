@@ -130,7 +130,9 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
         var page = tab.Page;
         var panel = page.Locator("#record");
 
-        await page.Locator($"svg.timeline .version[data-transport='TRANSPORT_UDP'][data-from='{newest.From.Id}']").ClickAsync();
+        var chosen = page.Locator($"svg.timeline .version[data-transport='TRANSPORT_UDP'][data-from='{newest.From.Id}']");
+        await chosen.ClickAsync();
+        await Expect(chosen).ToHaveAttributeAsync("aria-pressed", "true");
         await Expect(panel.Locator("h3")).ToHaveTextAsync($"udp: {record.ServiceName}");
         await Expect(Field(panel, "Service")).ToHaveTextAsync(record.ServiceName);
         await Expect(Field(panel, "Status")).ToHaveTextAsync("assigned");

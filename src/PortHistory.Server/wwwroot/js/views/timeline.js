@@ -85,7 +85,7 @@ export function timelineSvg(port, timelines, editions, choose) {
       const status = versionStatus(version);
       const period = `${editionText(version.from)} through ${editionText(version.through)}`;
       const bar = s('g', {
-        class: `version st-${status}`, tabindex: '0', role: 'button',
+        class: `version st-${status}`, tabindex: '0', role: 'button', 'aria-pressed': 'false',
         'data-transport': timeline.transport, 'data-from': version.from?.id ?? '', 'data-label': label,
         'aria-label': `${transport}: ${label}, ${status}, ${period}`,
       },
@@ -94,8 +94,12 @@ export function timelineSvg(port, timelines, editions, choose) {
       // The name inside the bar where it fits; the table below and the bar's title always have it.
       if (width > label.length * 7.5 + 10) bar.append(s('text', { x: left + 6, y: y + ROW / 2 + 5, class: 'bar-label', 'aria-hidden': 'true' }, label));
       const pick = () => {
-        svg.querySelectorAll('.version.selected').forEach((v) => v.classList.remove('selected'));
+        svg.querySelectorAll('.version.selected').forEach((v) => {
+          v.classList.remove('selected');
+          v.setAttribute('aria-pressed', 'false');
+        });
         bar.classList.add('selected');
+        bar.setAttribute('aria-pressed', 'true');
         choose(timeline, span);
       };
       bar.addEventListener('click', pick);
