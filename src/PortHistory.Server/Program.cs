@@ -16,5 +16,6 @@ builder.AddGrpcGateway();
 
 var app = builder.Build();
 app.MapPortHistoryApis();
+app.MapWebPage();
 app.MapMetricsEndpoint();
 app.Run();

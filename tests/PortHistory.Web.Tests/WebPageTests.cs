@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using Microsoft.Playwright;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+using static PortHistory.Testing.FleetSimulator;
+using ObservationsService = PortHistory.Contracts.V1.Observations;
+
+namespace PortHistory.Web.Tests;
+
+/// <summary>
+/// The web page in headless chromium against a real server: what it draws is checked against the server's gRPC
+/// answers for the same questions. Screenshots go to TestResults/screenshots.
+/// </summary>
+public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output) : IClassFixture<WebPageServer>, IAsyncLifetime
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private PortRegistry.PortRegistryClient Registry => new(fixture.Reader);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        output.WriteLine($"server and browser started in {fixture.StartedIn.TotalSeconds:F1}s (once for the class); this test took {_clock.Elapsed.TotalSeconds:F1}s");
+        return Task.CompletedTask;
+    }
+
+    private async Task Screenshot(IPage page, string name) => output.WriteLine($"screenshot: {await fixture.ScreenshotAsync(page, name)}");
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Searching_a_port_number_opens_its_page()
+    {
+        await using var tab = await fixture.OpenAsync();
+        var page = tab.Page;
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("PortHistory");
+
+        var search = page.GetByLabel("Port number or service name");
+        await search.FillAsync("771");
+        await search.PressAsync("Enter");
+
+        await Expect(page).ToHaveURLAsync(new Regex("#/port/771$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Port 771");
+        await Expect(page.Locator("svg.timeline")).ToBeVisibleAsync();
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Port_771_draws_every_version_per_transport_with_the_editions_as_ticks()
+    {
+        var timeline = await Registry.GetTimelineAsync(new GetTimelineRequest { Port = 771 });
+        var editions = await Registry.ListEditionsAsync(new ListEditionsRequest());
+        await using var tab = await fixture.OpenAsync("#/port/771");
+        var page = tab.Page;
+        await Expect(page.Locator("svg.timeline")).ToBeVisibleAsync();
+
+        foreach (var edition in editions.Editions)
+        {
+            await Expect(page.Locator($"svg.timeline .edition-tick[data-edition='{edition.Id}']")).ToHaveCountAsync(1);
+        }
+
+        Assert.NotEmpty(timeline.Timelines);
+        foreach (var transport in timeline.Timelines)
+        {
+            var bars = page.Locator($"svg.timeline .version[data-transport='{Enum(transport.Transport)}']");
+            await Expect(bars).ToHaveCountAsync(transport.Versions.Count);
+            foreach (var version in transport.Versions)
+            {
+                var bar = page.Locator($"svg.timeline .version[data-transport='{Enum(transport.Transport)}'][data-from='{version.From.Id}']");
+                var label = await bar.GetAttributeAsync("data-label");
+                if (version.Records.Count == 0) Assert.Equal("not listed", label);
+                foreach (var record in version.Records) Assert.Contains(record.ServiceName, label);
+            }
+        }
+
+        // The story of 771: rtip, assigned since RFC 1340, on tcp and udp, and so still in the newest edition.
+        foreach (var transport in new[] { "TRANSPORT_TCP", "TRANSPORT_UDP" })
+        {
+            var rtip = page.Locator($"svg.timeline .version.st-assigned[data-transport='{transport}'][data-from='rfc1340']");
+            await Expect(rtip).ToHaveAttributeAsync("data-label", "rtip");
+            await Expect(page.Locator($"svg.timeline .version[data-transport='{transport}']").Last).ToHaveAttributeAsync("data-label", "rtip");
+        }
+
+        await Expect(page.GetByRole(AriaRole.List, new() { Name = "At a glance" })).ToContainTextAsync("rtip (assigned) since");
+        await Screenshot(page, "port-771");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Port_776_shows_wpages_in_the_registry_and_the_squatter_the_fleet_runs_there()
+    {
+        var now = await Registry.GetPortAsync(new GetPortRequest { Port = 776 });
+        await using var tab = await fixture.OpenAsync("#/port/776");
+        var page = tab.Page;
+        await Expect(page.Locator("svg.timeline")).ToBeVisibleAsync();
+
+        foreach (var transport in now.Transports.Where(t => t.Records.Count > 0))
+        {
+            await Expect(page.Locator($"svg.timeline .version[data-transport='{Enum(transport.Transport)}']").Last)
+                .ToHaveAttributeAsync("data-label", transport.Records[0].ServiceName);
+        }
+
+        Assert.Contains(now.Transports, t => t.Transport == Transport.Udp && t.Records.Any(r => r.ServiceName == "wpages"));
+        var verdict = now.Verdicts.Single(v => v.Transport == Transport.Udp);
+        Assert.Equal(VerdictKind.Squatter, verdict.Kind);
+        var shown = page.Locator("ul.verdicts li[data-transport='TRANSPORT_UDP']");
+        await Expect(shown).ToContainTextAsync("squatter");
+        await Expect(shown).ToContainTextAsync(verdict.Reason);
+
+        var observed = page.GetByRole(AriaRole.Table, new() { Name = "udp:" });
+        var statd = observed.GetByRole(AriaRole.Row).Filter(new() { HasText = "rpc.statd" });
+        await Expect(statd).ToContainTextAsync("/usr/sbin/rpc.statd");
+        await Expect(statd.Locator("td").Nth(2)).ToHaveTextAsync(WebPageServer.Fleet.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(statd).ToContainTextAsync("wildcard");
+        await Screenshot(page, "port-776");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Choosing_a_bar_shows_its_record_its_people_and_where_it_comes_from()
+    {
+        var timeline = await Registry.GetTimelineAsync(new GetTimelineRequest { Port = 776 });
+        var newest = timeline.Timelines.Single(t => t.Transport == Transport.Udp).Versions.Last();
+        var record = Assert.Single(newest.Records);
+        Assert.NotEmpty(record.Assignees);
+        var oldest = timeline.Timelines.Single(t => t.Transport == Transport.Tcp).Versions.First();
+        var listed = Assert.Single(oldest.Records);
+        Assert.Equal(AssignmentStatus.Conventional, listed.Status);
+        await using var tab = await fixture.OpenAsync("#/port/776");
+        var page = tab.Page;
+        var panel = page.Locator("#record");
+
+        var chosen = page.Locator($"svg.timeline .version[data-transport='TRANSPORT_UDP'][data-from='{newest.From.Id}']");
+        await chosen.ClickAsync();
+        await Expect(chosen).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(panel.Locator("h3")).ToHaveTextAsync($"udp: {record.ServiceName}");
+        await Expect(Field(panel, "Service")).ToHaveTextAsync(record.ServiceName);
+        await Expect(Field(panel, "Status")).ToHaveTextAsync("assigned");
+        foreach (var person in record.Assignees) await Expect(Field(panel, "Assignees")).ToContainTextAsync(person.Name);
+        await Expect(Field(panel, "Source")).ToContainTextAsync($"line {record.Line}");
+        await Screenshot(page, "port-776-record");
+
+        // By keyboard: the first bar of tcp, focused and chosen with Enter, is RFC 1060's conventional use.
+        await page.Locator($"svg.timeline .version[data-transport='TRANSPORT_TCP'][data-from='{oldest.From.Id}']").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(panel.Locator("h3")).ToHaveTextAsync($"tcp: {listed.ServiceName}");
+        await Expect(Field(panel, "Status")).ToHaveTextAsync("conventional");
+        await Expect(Field(panel, "Source")).ToContainTextAsync($"line {listed.Line}");
+        if (listed.Section.Length > 0) await Expect(Field(panel, "Source")).ToContainTextAsync(listed.Section);
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task A_service_link_opens_the_service_page_with_every_holding()
+    {
+        var service = await Registry.FindServiceAsync(new FindServiceRequest { Name = "wpages" });
+        await using var tab = await fixture.OpenAsync("#/port/776");
+        var page = tab.Page;
+
+        await page.GetByRole(AriaRole.Table, new() { Name = "Current assignment per transport" }).GetByRole(AriaRole.Link, new() { Name = "wpages" }).First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("#/service/wpages$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Service wpages");
+        var holdings = page.GetByRole(AriaRole.Table).First.Locator("tbody tr");
+        await Expect(holdings).ToHaveCountAsync(service.Holdings.Count);
+        await Expect(holdings.GetByRole(AriaRole.Link, new() { Name = "776", Exact = true }).First).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Rename chain" })).ToBeVisibleAsync();
+        await Screenshot(page, "service-wpages");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task A_versions_change_link_opens_the_diff_of_its_two_editions()
+    {
+        var timeline = await Registry.GetTimelineAsync(new GetTimelineRequest { Port = 771, Transport = Transport.Tcp });
+        var versions = timeline.Timelines.Single().Versions;
+        var index = versions.ToList().FindIndex(v => v.From.Id == "rfc1340");
+        Assert.True(index > 0, "771/tcp has a version before RFC 1340");
+        var (from, to) = (versions[index - 1].Through.Id, versions[index].From.Id);
+        var expected = new List<DiffEntry>();
+        using (var call = Registry.DiffEditions(new DiffEditionsRequest { FromEdition = from, ToEdition = to, Ports = new PortRange { First = 771, Last = 771 } }))
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync()) expected.AddRange(message.Entries);
+        }
+
+        await using var tab = await fixture.OpenAsync("#/port/771");
+        var page = tab.Page;
+        await page.GetByRole(AriaRole.Link, new() { Name = $"What changed from {from} to {to}" }).First.ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex($"#/diff\\?from={from}&to={to}&first=771&last=771$"));
+        await Expect(page.GetByLabel("From edition")).ToHaveValueAsync(from);
+        await Expect(page.GetByLabel("To edition")).ToHaveValueAsync(to);
+        var rows = page.GetByRole(AriaRole.Table, new() { Name = "Differences, in port order" }).Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(expected.Count);
+        Assert.NotEmpty(expected);
+        await Expect(rows.Filter(new() { HasText = "tcp" }).First).ToContainTextAsync("rtip");
+
+        // Two other editions picked from the lists: the URL follows, so the view can be shared.
+        var editions = (await Registry.ListEditionsAsync(new ListEditionsRequest())).Editions;
+        var (oldest, newest) = (editions[0].Id, editions[^1].Id);
+        await page.GetByLabel("From edition").SelectOptionAsync(oldest);
+        await page.GetByLabel("To edition").SelectOptionAsync(newest);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"#/diff\\?from={oldest}&to={newest}&first=771&last=771$"));
+        await Expect(page.Locator("p.summary")).ToContainTextAsync($"from {oldest}");
+        await Screenshot(page, "diff-771");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task The_discrepancies_list_shows_a_squatter_once_hosts_report_it_and_its_name_as_text()
+    {
+        // An agent's process name is the agent's to choose: markup in it must stay text.
+        const string hostile = "<img src=x onerror=\"document.title='pwned'\">";
+        await fixture.ReportAsync(WebPageServer.Fleet.Take(4).Select(host => Sighting(host, 771, Transport.Tcp, hostile, "/opt/x/agent")));
+        var observations = new ObservationsService.ObservationsClient(fixture.Reader);
+        await Eventually.Async(async () =>
+        {
+            using var call = observations.ListDiscrepancies(new ListDiscrepanciesRequest { Verdicts = { VerdictKind.Squatter } });
+            var found = new List<Discrepancy>();
+            await foreach (var message in call.ResponseStream.ReadAllAsync()) found.AddRange(message.Discrepancies);
+            return found;
+        }, found => found.Any(d => d.Port == 771 && d.Verdict.Transport == Transport.Tcp), TimeSpan.FromSeconds(30));
+
+        await using var tab = await fixture.OpenAsync("#/discrepancies?verdict=squatter");
+        var page = tab.Page;
+        var rows = page.GetByRole(AriaRole.Table, new() { Name = "Discrepancies, in port order" }).Locator("tbody tr");
+        var squatter = rows.Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "771", Exact = true }) });
+        await Expect(squatter).ToContainTextAsync("squatter");
+        await Expect(squatter).ToContainTextAsync(hostile);
+        await Expect(squatter).ToContainTextAsync("rtip");
+        await Expect(rows.Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "776", Exact = true }) })).ToContainTextAsync("rpc.statd");
+        Assert.Equal(0, await page.Locator("main img").CountAsync());
+        Assert.NotEqual("pwned", await page.TitleAsync());
+        await Screenshot(page, "discrepancies");
+
+        // Filters: unregistered only leaves the squatters out, and says so in the URL.
+        await page.GetByLabel("squatter").UncheckAsync();
+        await page.GetByLabel("unregistered").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("#/discrepancies\\?verdict=unregistered$"));
+        await Expect(rows.Filter(new() { HasText = "squatter" })).ToHaveCountAsync(0);
+        await Expect(page.Locator("p.summary")).ToBeVisibleAsync();
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task A_refused_token_brings_the_token_form_back_with_the_reason()
+    {
+        await using var tab = await fixture.OpenAsync("#/port/776", token: "not-a-token");
+        var page = tab.Page;
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("401");
+        await Expect(page.GetByLabel("Bearer token")).ToBeFocusedAsync();
+        await Expect(page.Locator("svg.timeline")).ToHaveCountAsync(0);
+        Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('porthistory.token')"));
+        await Screenshot(page, "token-refused");
+
+        await tab.EnterTokenAsync(fixture.ReaderToken);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Port 776");
+        await Expect(page.GetByLabel("Bearer token")).ToBeHiddenAsync();
+
+        // Kept for the tab's session: a reload asks for nothing.
+        await page.ReloadAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Port 776");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task The_page_is_served_with_a_strict_content_security_policy_and_breaks_none_of_it()
+    {
+        using var http = new HttpClient();
+        using var index = await http.GetAsync($"{fixture.Server.HttpAddress}/");
+        Assert.Equal(System.Net.HttpStatusCode.OK, index.StatusCode);
+        Assert.Equal("text/html", index.Content.Headers.ContentType?.MediaType);
+        var policy = string.Join(";", index.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", policy);
+        Assert.Contains("default-src 'none'", policy);
+        Assert.DoesNotContain("unsafe", policy);
+        var html = await index.Content.ReadAsStringAsync();
+        Assert.DoesNotMatch(new Regex("<script(?![^>]*\\bsrc=)", RegexOptions.IgnoreCase), html);
+        using var script = await http.GetAsync($"{fixture.Server.HttpAddress}/js/app.js");
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        // The page gives no one the API: the routes still need a token.
+        using var api = await http.GetAsync($"{fixture.Server.HttpAddress}/v1/ports/776");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, api.StatusCode);
+
+        await using var tab = await fixture.OpenAsync("#/port/776");
+        await Expect(tab.Page.Locator("svg.timeline")).ToBeVisibleAsync();
+        await tab.Page.GotoAsync("/#/discrepancies");
+        await Expect(tab.Page.GetByRole(AriaRole.Table, new() { Name = "Discrepancies, in port order" })).ToBeVisibleAsync();
+        Assert.DoesNotContain(tab.Console, line => line.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase) || line.StartsWith("pageerror", StringComparison.Ordinal));
+    }
+
+    private static ILocator Field(ILocator panel, string name) =>
+        panel.Locator("dt").Filter(new() { HasTextRegex = new Regex($"^{name}$") }).Locator("xpath=following-sibling::dd[1]");
+
+    private static string Enum(Transport transport) => transport switch
+    {
+        Transport.Tcp => "TRANSPORT_TCP",
+        Transport.Udp => "TRANSPORT_UDP",
+        Transport.Sctp => "TRANSPORT_SCTP",
+        Transport.Dccp => "TRANSPORT_DCCP",
+        _ => "TRANSPORT_UNSPECIFIED",
+    };
+}
