@@ -120,8 +120,6 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int? ProcessId => _process?.Id;
 
-    public bool IsRunning => _process is { HasExited: false };
-
     /// <summary>The server's warnings and errors so far (each with the lines that follow it), for failure messages.</summary>
     public string Problems
     {
