@@ -75,7 +75,7 @@ internal static class WatchBenchmark
     private static async Task<List<double>> WatchAsync(Grpc.Net.Client.GrpcChannel channel, CancellationToken stop)
     {
         var latencies = new List<double>();
-        using var call = new Observations.ObservationsClient(channel).Watch(new WatchRequest(), cancellationToken: stop);
+        using var call = new PortHistory.Contracts.V1.Observations.ObservationsClient(channel).Watch(new WatchRequest(), cancellationToken: stop);
         try
         {
             await foreach (var response in call.ResponseStream.ReadAllAsync(stop))
