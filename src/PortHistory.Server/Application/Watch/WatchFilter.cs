@@ -18,9 +18,6 @@ public sealed record WatchFilter(
     public const int MaxProcessNameLength = 256;
     public const int MaxKinds = 16;
 
-    public static readonly WatchFilter All = new([], new HashSet<Transport>(), new HashSet<VerdictKind>(),
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase), new HashSet<WatchEventKind>());
-
     public bool Matches(WatchEvent e) =>
         (Ports.Count == 0 || Ports.Any(r => r.Contains((int)e.Port)))
         && (Transports.Count == 0 || Transports.Contains(e.Transport))
