@@ -49,6 +49,7 @@ public sealed class WatchCluster : IAsyncLifetime
             ["PortHistory__Silo__Clustering"] = "AdoNet",
             ["PortHistory__Silo__ClusterId"] = "watch",
             ["PortHistory__Watch__PollInterval"] = "00:00:00.500",
+            ["PortHistory__Watch__RetentionInterval"] = "00:00:01",
             ["PortHistory__Watch__Webhook__Url"] = Receiver.Url,
             ["PortHistory__Watch__Webhook__SecretFile"] = _secretFile,
             ["PortHistory__Watch__Webhook__Ports__0"] = $"{WebhookPorts}-{WebhookPorts + 99}",
@@ -251,6 +252,37 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
         var process = Assert.Single(events, e => e.GetProperty("kind").GetString() == "WATCH_EVENT_KIND_NEW_PROCESS");
         Assert.Equal("hooked", process.GetProperty("processName").GetString());
         Assert.Equal(accepted.EventIds, string.Join(',', events.Select(e => e.GetProperty("eventId").GetString())));
+    }
+
+    [Fact]
+    public async Task Events_past_the_retention_are_deleted_and_a_cursor_from_before_them_is_refused()
+    {
+        // Two events raised a month ago (retention keeps a week), on a port no other test watches.
+        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var old = new NpgsqlCommand("""
+                INSERT INTO watch_events (event_key, kind, port, transport, event, raised_at)
+                SELECT 'old:' || g, 1, 65000, 1, '\x'::bytea, now() - interval '30 days' FROM generate_series(1, 2) g
+                """, connection);
+            await old.ExecuteNonQueryAsync();
+        }
+
+        var horizon = await Eventually.Async(async () =>
+        {
+            await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+            await connection.OpenAsync();
+            await using var read = new NpgsqlCommand("SELECT deleted_through, (SELECT count(*) FROM watch_events WHERE port = 65000) FROM watch_retention", connection);
+            await using var reader = await read.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (Through: reader.GetInt64(0), Left: reader.GetInt64(1));
+        }, r => r.Left == 0 && r.Through >= 2);
+
+        using var readerA = cluster.A.ChannelWith(() => cluster.ReaderToken);
+        using var stale = new ObservationsService.ObservationsClient(readerA).Watch(new WatchRequest { AfterCursor = (ulong)horizon.Through - 1 });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => stale.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OutOfRange, refused.StatusCode);
+        Assert.StartsWith("after_cursor", refused.Status.Detail, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> Hosts(int count) => Enumerable.Range(1, count).Select(h => $"watch-{h}");
