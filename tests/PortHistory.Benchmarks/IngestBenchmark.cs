@@ -60,7 +60,7 @@ internal static class IngestBenchmark
         output.WriteLine($"targets: PortHistory >= 100,000 sightings/s and >= 6x single-row INSERT; p99 acknowledgement latency reported above");
     }
 
-    private sealed record Result(double RowsPerSecond, double P50, double P99);
+    internal sealed record Result(double RowsPerSecond, double P50, double P99);
 
     /// <summary>A build of the server (this one when <paramref name="assembly"/> is null) on a database of its own.</summary>
     private static async Task<Result> BuildAsync(PostgresServer postgres, string? assembly, string database, Zipf zipf, int seconds)
@@ -77,7 +77,7 @@ internal static class IngestBenchmark
         new(results.Average(r => r.RowsPerSecond), results.Average(r => r.P50), results.Average(r => r.P99));
 
     /// <summary>An agent token, and every port grain active, as on a server that has been running.</summary>
-    private static async Task<Grpc.Net.Client.GrpcChannel> PrepareAsync(ServerProcess server)
+    internal static async Task<Grpc.Net.Client.GrpcChannel> PrepareAsync(ServerProcess server)
     {
         var issued = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "bench agents", Role = Role.Agent });
         var registry = new PortRegistry.PortRegistryClient(server.Channel);
@@ -86,7 +86,7 @@ internal static class IngestBenchmark
         return server.ChannelWith(() => issued.Token);
     }
 
-    private static readonly Dictionary<string, string> Settings = new()
+    internal static readonly Dictionary<string, string> Settings = new()
     {
         ["PortHistory__RateLimit__SightingsPerSecond"] = "10000000",
         ["PortHistory__RateLimit__Burst"] = "10000000",
@@ -95,7 +95,8 @@ internal static class IngestBenchmark
         ["PortHistory__Sightings__DispatchWindow"] = "00:00:02",
     };
 
-    private static async Task<Result> ReportAsync(Grpc.Net.Client.GrpcChannel channel, Zipf zipf, int seconds)
+    /// <param name="processes">How process names start: another prefix makes every process new (the watch benchmark's events).</param>
+    internal static async Task<Result> ReportAsync(Grpc.Net.Client.GrpcChannel channel, Zipf zipf, int seconds, string processes = "proc")
     {
         var client = new Sightings.SightingsClient(channel);
         var latencies = new List<double>[Agents];
@@ -108,7 +109,7 @@ internal static class IngestBenchmark
         await Task.WhenAll(Enumerable.Range(0, Agents).Select(async agent =>
         {
             latencies[agent] = [];
-            var pool = Enumerable.Range(0, 8).Select(_ => BuildBatch(zipf, agent)).ToList();
+            var pool = Enumerable.Range(0, 8).Select(_ => BuildBatch(zipf, agent, processes)).ToList();
             var next = 0;
             while (DateTime.UtcNow < stop)
             {
@@ -129,7 +130,7 @@ internal static class IngestBenchmark
         return new Result(measuredSightings / measured.Elapsed.TotalSeconds, all[all.Count / 2], all[(int)(all.Count * 0.99)]);
     }
 
-    private static SightingBatch BuildBatch(Zipf zipf, int agent)
+    private static SightingBatch BuildBatch(Zipf zipf, int agent, string processes)
     {
         var batch = new SightingBatch();
         var now = DateTime.UtcNow;
@@ -143,7 +144,7 @@ internal static class IngestBenchmark
                 Transport = random.Next(3) == 0 ? Transport.Udp : Transport.Tcp,
                 LocalAddress = "0.0.0.0",
                 Port = (uint)zipf.Next(),
-                ProcessName = $"proc-{random.Next(20)}",
+                ProcessName = $"{processes}-{random.Next(20)}",
                 Executable = "/usr/sbin/daemon",
                 Pid = (uint)random.Next(1, 65000),
                 User = "root",
@@ -272,7 +273,7 @@ internal static class IngestBenchmark
     }
 
     /// <summary>Ports by Zipf's law (rank 1 most common) over a shuffled port order: a few ports carry most sightings.</summary>
-    private sealed class Zipf
+    internal sealed class Zipf
     {
         private readonly double[] _cumulative;
         private readonly int[] _ports;

@@ -22,11 +22,14 @@ switch (which)
         // An earlier build's agent (its porthistory-agent.dll) is measured in the same run when given.
         await AgentBenchmark.RunAsync(Console.Out, args.Length > 1 ? Path.GetFullPath(args[1]) : null);
         return 0;
+    case "watch":
+        await WatchBenchmark.RunAsync(Console.Out, Seconds(args, 10));
+        return 0;
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | chaos [seconds] | agent [previous porthistory-agent.dll]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | watch [seconds] | chaos [seconds] | agent [previous porthistory-agent.dll]");
         return 2;
 }
 

@@ -17,6 +17,7 @@ public sealed class PortGrainCluster : IAsyncLifetime
     // The silo builds its services in this process: it reaches the fakes through these.
     internal static readonly FakeEditionCatalog Catalog = new();
     internal static readonly FakeSightingJournal Journal = new();
+    internal static readonly FakeWatchEventSink WatchEvents = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -37,6 +38,7 @@ public sealed class PortGrainCluster : IAsyncLifetime
             siloBuilder.AddMemoryGrainStorage(PortGrainStorage.Name);
             siloBuilder.Services.AddSingleton<IEditionCatalog>(Catalog);
             siloBuilder.Services.AddSingleton<ISightingJournal>(Journal);
+            siloBuilder.Services.AddSingleton<IWatchEventSink>(WatchEvents);
             siloBuilder.Services.AddSingleton<IObservationContext>(new FixedObservationContext());
             siloBuilder.Services.AddSingleton<PortAnswerBoard>();
             siloBuilder.Services.AddSingleton<TimelineInterner>();
@@ -90,6 +92,24 @@ internal sealed class FakeSightingJournal : ISightingJournal
 
     public Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,
         CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>The event log in memory: one event per event id, as the real one's unique key keeps it.</summary>
+internal sealed class FakeWatchEventSink : IWatchEventSink
+{
+    private readonly ConcurrentDictionary<string, PortHistory.Contracts.V1.WatchEvent> _events = new();
+
+    /// <summary>While set, raising fails as a database that is down does.</summary>
+    public volatile bool Failing;
+
+    public IReadOnlyList<PortHistory.Contracts.V1.WatchEvent> Of(uint port) => [.. _events.Values.Where(e => e.Port == port).OrderBy(e => e.EventId, StringComparer.Ordinal)];
+
+    public Task RaiseAsync(IReadOnlyList<PortHistory.Contracts.V1.WatchEvent> events, CancellationToken cancellationToken)
+    {
+        if (Failing) throw new InvalidOperationException("the event log is down");
+        foreach (var e in events) _events.TryAdd(e.EventId, e);
+        return Task.CompletedTask;
+    }
 }
 
 internal sealed class FixedObservationContext : IObservationContext

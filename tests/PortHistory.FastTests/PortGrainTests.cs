@@ -144,6 +144,35 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         Assert.Empty(tcp.Verdicts);
     }
 
+    [Fact]
+    public async Task Watch_events_the_grain_could_not_store_are_stored_before_its_next_state_write()
+    {
+        const int port = 12345, writer = 1;
+        var grain = Grain(port);
+        var sightings = Entries(1, 3, "newcomer");
+        PortGrainCluster.Journal.Append(port, writer, sightings);
+        PortGrainCluster.WatchEvents.Failing = true;
+        try
+        {
+            // Ingest goes on while the event log is down: the delivery is applied, its events kept pending.
+            await grain.ObserveAsync(new([new ObservationDelta(writer, 0, sightings)]));
+        }
+        finally
+        {
+            PortGrainCluster.WatchEvents.Failing = false;
+        }
+
+        Assert.Equal((3UL, 3UL), Totals(await Observed(grain)));
+        Assert.Empty(PortGrainCluster.WatchEvents.Of(port));
+
+        // A registry refresh writes the state, and the events go first.
+        await grain.RefreshVerdictsAsync();
+
+        var raised = PortGrainCluster.WatchEvents.Of(port);
+        Assert.Equal("newcomer", Assert.Single(raised, e => e.Kind == WatchEventKind.NewProcess).ProcessName);
+        Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single(raised, e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
+    }
+
     private IPortGrain Grain(int port) => fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
 
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>

@@ -25,6 +25,12 @@ public sealed class AccessControlTests(PostgresFixture fixture)
         ["Observations/GetObserved"] = (Role.Reader, c => new ObservationsService.ObservationsClient(c).GetObservedAsync(new GetObservedRequest { Port = 22 }).ResponseAsync),
         ["Observations/ListDiscrepancies"] = (Role.Reader, c => DrainAsync(new ObservationsService.ObservationsClient(c).ListDiscrepancies(
             new ListDiscrepanciesRequest { Range = new PortRange { First = 22, Last = 22 } }).ResponseStream)),
+        ["Observations/Watch"] = (Role.Reader, async c =>
+        {
+            // A watch never ends by itself: allowed once its first message (the position mark) arrives.
+            using var call = new ObservationsService.ObservationsClient(c).Watch(new WatchRequest());
+            if (!await call.ResponseStream.MoveNext(CancellationToken.None)) throw new InvalidOperationException("the watch ended without a position");
+        }),
         ["Sightings/ReportBatch"] = (Role.Agent, c => new Sightings.SightingsClient(c).ReportBatchAsync(Batch([Sighting("acl-host", 31000, Transport.Tcp, "acl")])).ResponseAsync),
         ["Sightings/Report"] = (Role.Agent, async c =>
         {

@@ -158,6 +158,7 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
             siloBuilder.Services.AddSingleton<TimelineInterner>();
             siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.ISightingJournal, EmptyJournal>();
             siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IObservationContext, DefaultObservations>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IWatchEventSink, NoWatchEvents>();
             siloBuilder.AddAdoNetGrainStorage(PortGrainStorage.Name, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Configuration.AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Orleans.Serialization.Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {
@@ -166,6 +167,11 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
         }
+    }
+
+    private sealed class NoWatchEvents : PortHistory.Grains.Abstractions.IWatchEventSink
+    {
+        public Task RaiseAsync(IReadOnlyList<PortHistory.Contracts.V1.WatchEvent> events, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class EmptyJournal : PortHistory.Grains.Abstractions.ISightingJournal

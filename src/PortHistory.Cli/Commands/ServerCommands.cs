@@ -15,6 +15,7 @@ public static class ServerCommands
         yield return Import(context);
         yield return Observed(context);
         yield return Discrepancies(context);
+        yield return Watch(context);
         yield return Token(context);
     }
 
@@ -57,6 +58,51 @@ public static class ServerCommands
             var rows = server.ListDiscrepanciesAsync(kinds, CliOptions.ParseRange(parse.GetValue(range), "--range"),
                 CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)), cancel);
             await ObservationRenderers.DiscrepanciesAsync(context.Output, rows, json, cancel);
+        }));
+        return command;
+    }
+
+    private static Command Watch(CommandContext context)
+    {
+        var ports = new Option<string[]>("--port") { Description = "Only these ports or ranges (770-777); repeatable.", AllowMultipleArgumentsPerToken = false };
+        var transports = new Option<string[]>("--transport", "-t") { Description = "Only tcp, udp, sctp or dccp; repeatable.", AllowMultipleArgumentsPerToken = false };
+        var kinds = new Option<string[]>("--kind")
+        {
+            Description = $"Only these events ({string.Join(", ", WatchViews.KindWords)}); repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var verdicts = new Option<string[]>("--verdict")
+        {
+            Description = $"Only events whose old or new verdict is one of these ({string.Join(", ", ObservationViews.VerdictWords)}); repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var processes = new Option<string[]>("--process") { Description = "Only events naming this process; repeatable.", AllowMultipleArgumentsPerToken = false };
+        var since = new Option<string?>("--since") { Description = "Start after this cursor (the last one printed); 0 for the oldest kept. Default: from now." };
+        var command = new Command("watch", "Print events as they happen: new processes, verdict changes, ghosts' first listeners, assignment changes; one line each (NDJSON with --json). Reconnects after the last cursor when the server is unavailable.")
+        {
+            ports, transports, kinds, verdicts, processes, since,
+        };
+        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "watch");
+            var request = new WatchRequest();
+            request.Ports.AddRange((parse.GetValue(ports) ?? []).Select(p => CliOptions.ParseRange(p, "--port")!.Value.ToProto()));
+            request.Transports.AddRange((parse.GetValue(transports) ?? []).Select(t => CliOptions.ParseTransport(t)!.Value.ToProto()));
+            request.Kinds.AddRange((parse.GetValue(kinds) ?? []).Select(WatchViews.ParseKind));
+            request.Verdicts.AddRange((parse.GetValue(verdicts) ?? []).Select(ObservationViews.ParseVerdict));
+            request.ProcessNames.AddRange(parse.GetValue(processes) ?? []);
+            if (parse.GetValue(since) is { } cursor)
+            {
+                request.AfterCursor = ulong.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var after)
+                    ? after
+                    : throw new UsageException($"--since must be a cursor (a number), got \"{cursor}\"");
+            }
+
+            await foreach (var e in server.WatchAsync(request, message => context.Error.WriteLine($"watch: {message}"), cancel))
+            {
+                WatchViews.Write(context.Output, e, json);
+                await context.Output.FlushAsync(cancel);
+            }
         }));
         return command;
     }

@@ -225,6 +225,70 @@ public sealed class ServerRegistrySource : IRegistrySource
         await ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Watch events, for as long as the caller reads: when the server becomes unavailable (a gateway restarting, the
+    /// connection lost) the stream is opened again after the last cursor received, so nothing is missed and nothing
+    /// comes twice. <paramref name="reconnecting"/> hears of each wait before a new attempt.
+    /// </summary>
+    public async IAsyncEnumerable<V1.WatchEvent> WatchAsync(V1.WatchRequest request, Action<string>? reconnecting,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ulong? cursor = request.HasAfterCursor ? request.AfterCursor : null;
+        var wait = WatchRetryFirst;
+        while (true)
+        {
+            var attempt = request.Clone();
+            if (cursor is { } after) attempt.AfterCursor = after;
+            using (var call = Observations.Watch(attempt, _headers, cancellationToken: cancellationToken))
+            {
+                string? lost = null;
+                while (lost is null)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await call.ResponseStream.MoveNext(cancellationToken);
+                    }
+                    catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                    {
+                        lost = e.Status.Detail;
+                        break;
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+                    {
+                        lost = e.Message;
+                        break;
+                    }
+                    catch (RpcException e)
+                    {
+                        await Call<bool>(() => Task.FromException<bool>(e));
+                        throw;
+                    }
+
+                    if (!more)
+                    {
+                        lost = "the server ended the stream";
+                        break;
+                    }
+
+                    var response = call.ResponseStream.Current;
+                    cursor = response.Cursor;
+                    wait = WatchRetryFirst;
+                    if (response.Event is { } watched) yield return watched;
+                }
+
+                reconnecting?.Invoke($"{lost}; watching again after cursor {cursor?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none yet)"} in {wait.TotalSeconds:0.#} s");
+            }
+
+            await Task.Delay(wait, cancellationToken);
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, WatchRetryMax.Ticks));
+        }
+    }
+
+    private static readonly TimeSpan WatchRetryFirst = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan WatchRetryMax = TimeSpan.FromSeconds(10);
+
     /// <summary>Turns gRPC failures into messages: the server's own text, and whether the request (not the server) was wrong.</summary>
     private static async Task<T> Call<T>(Func<Task<T>> call)
     {

@@ -21,6 +21,28 @@ public sealed class ObservedUsage
     /// <summary>The first few reasons for <see cref="Quarantined"/>, for admins.</summary>
     [Id(3)]
     public List<string> QuarantineReasons { get; set; } = [];
+
+    /// <summary>
+    /// Per observed transport, the verdict the watch feed last raised (or started from). Null in states written
+    /// before the feed existed: their verdicts are taken as they stand, without events.
+    /// </summary>
+    [Id(4)]
+    public Dictionary<Transport, RaisedVerdict>? RaisedVerdicts { get; set; }
+
+    /// <summary>Per transport, the service assigned when the watch feed last looked ("" for none); null until the port is first judged.</summary>
+    [Id(5)]
+    public Dictionary<Transport, string>? Assignments { get; set; }
+}
+
+/// <summary>A verdict as the watch feed last raised it, and how many changes it has raised for the transport.</summary>
+[GenerateSerializer, Alias("porthistory.RaisedVerdict")]
+public sealed class RaisedVerdict
+{
+    [Id(0)]
+    public VerdictKind Kind { get; set; }
+
+    [Id(1)]
+    public long Revision { get; set; }
 }
 
 [GenerateSerializer, Alias("porthistory.TransportUsage")]

@@ -52,6 +52,26 @@ internal sealed class PortObservations
         }
     }
 
+    /// <summary>
+    /// Processes that reached the verdicts' minimum of hosts in what was applied since the last call of
+    /// <see cref="TakeNewlyCounted"/>, and whether anything a verdict depends on changed that way (a process counted,
+    /// a transport first observed): the watch feed looks at verdicts then, and at every checkpoint.
+    /// </summary>
+    private readonly List<(Transport Transport, ProcessUsage Process)> _newlyCounted = [];
+
+    public bool VerdictInputsChanged { get; private set; }
+
+    public IReadOnlyList<(Transport Transport, ProcessUsage Process)> TakeNewlyCounted()
+    {
+        VerdictInputsChanged = false;
+        if (_newlyCounted.Count == 0) return [];
+        IReadOnlyList<(Transport, ProcessUsage)> taken = [.. _newlyCounted];
+        _newlyCounted.Clear();
+        return taken;
+    }
+
+    public ObservedUsage Usage => _usage;
+
     public long Watermark(int writer) => _usage.Watermarks.GetValueOrDefault(writer);
 
     /// <summary>Applies the entries (in sequence order) past this writer's watermark; returns how many were new.</summary>
@@ -140,6 +160,7 @@ internal sealed class PortObservations
             transport = new TransportUsage { Transport = entry.Transport, FirstSeen = entry.ObservedAt, LastSeen = entry.ObservedAt };
             _usage.Transports.Add(transport);
             _transports[(int)entry.Transport] = transport;
+            VerdictInputsChanged = true;
         }
 
         transport.Hosts.Add(entry.HostHash, HostSetLimits.Transport);
@@ -161,7 +182,17 @@ internal sealed class PortObservations
             _processes[(entry.Transport, entry.Process, entry.Executable, program, unit)] = process;
         }
 
-        if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
+        if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process))
+        {
+            if (process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
+            // Exact sets only: an estimate is not computed per sighting (the minimum is far below the exact limit).
+            if (process.Hosts.IsExact && process.Hosts.Count == _context.Options.MinHostsPerProcess)
+            {
+                _newlyCounted.Add((entry.Transport, process));
+                VerdictInputsChanged = true;
+            }
+        }
+
         process.Sightings++;
         process.Weight++;
         Record(process, entry.ObservedAt, entry.Scope, entry.Privileged);

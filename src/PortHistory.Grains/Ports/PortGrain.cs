@@ -16,12 +16,14 @@ public sealed class PortGrain(
     PortAnswerBoard board,
     TimelineInterner interner,
     ISightingJournal journal,
-    IObservationContext observationContext) : Grain, IPortGrain
+    IObservationContext observationContext,
+    IWatchEventSink watchEvents) : Grain, IPortGrain
 {
     private PortRegistryView _registry = null!;
     private PortObservations _observations = null!;
     private ObservationCheckpoints _checkpoints = null!;
     private CommonAnswer _common = null!;
+    private PortWatchFeed _watch = null!;
 
     private uint Port => (uint)this.GetPrimaryKeyLong();
 
@@ -31,7 +33,10 @@ public sealed class PortGrain(
         _registry = new PortRegistryView(Port, state.State, catalog, interner);
         _registry.SliceChanged += _common.Withdraw;
         _registry.InternStored();
+        // A port never observed starts its watch feed now; one observed before the feed existed starts at its first judgement.
+        if (state.State.Observed.Transports.Count == 0) state.State.Observed.RaisedVerdicts ??= [];
         _observations = new PortObservations(Port, state.State.Observed, observationContext);
+        _watch = new PortWatchFeed(Port, observationContext);
         _checkpoints = new ObservationCheckpoints(observationContext.CheckpointEvery, () => this.RegisterGrainTimer(
             () => _checkpoints.HasUnwritten ? CheckpointAsync() : Task.CompletedTask,
             new GrainTimerCreationOptions(observationContext.CheckpointInterval, observationContext.CheckpointInterval) { Interleave = false }));
@@ -83,12 +88,28 @@ public sealed class PortGrain(
         // Entries of a writer between what was applied and its delta never arrived: read them from the journal.
         if (deltas.Value.Any(d => d.PreviousSeq > _observations.Watermark(d.Writer))) await CatchUpAsync(CancellationToken.None);
         foreach (var delta in deltas.Value) Applied(_observations.Apply(delta.Writer, delta.Entries));
-        if (_checkpoints.Due) await CheckpointAsync();
+        if (_checkpoints.Due)
+        {
+            await CheckpointAsync();
+            return;
+        }
+
+        // Raised as soon as decided, not at the next checkpoint; a failure here leaves them pending, and the
+        // checkpoint (which cannot pass without them) stores them or fails.
+        if (Watch(judge: _observations.VerdictInputsChanged)) await TryStoreEventsAsync();
     }
 
     public async Task RefreshVerdictsAsync()
     {
         _common.Withdraw();
+        // A new registry may change verdicts and assignments: the state that no longer shows them as new is written
+        // after their events are stored.
+        if (Watch(judge: true) || _watch.HasPending)
+        {
+            await CheckpointAsync();
+            return;
+        }
+
         await RecordCheckpointAsync();
     }
 
@@ -136,8 +157,37 @@ public sealed class PortGrain(
         await AfterWriteAsync();
     }
 
+    private bool Watch(bool judge)
+    {
+        var answers = _registry.Answers();
+        return _observations.HasObservations && _watch.Detect(_observations, answers.Now, answers.Catalog.Generation, judge);
+    }
+
+    private async Task TryStoreEventsAsync()
+    {
+        try
+        {
+            await StoreEventsAsync();
+        }
+        catch (Exception)
+        {
+            // Kept pending: the next checkpoint stores them before the state, or fails.
+        }
+    }
+
+    private async Task StoreEventsAsync()
+    {
+        if (!_watch.HasPending) return;
+        var pending = _watch.Pending.ToArray();
+        await watchEvents.RaiseAsync(pending, CancellationToken.None);
+        _watch.Stored(pending.Length);
+    }
+
     private async Task WriteStateAsync()
     {
+        // Events first: a state written without them would never raise them again.
+        if (_observations.HasObservations) Watch(judge: true);
+        await StoreEventsAsync();
         try
         {
             await state.WriteStateAsync();

@@ -1,12 +1,13 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Application.Watch;
 using PortHistory.Server.Infrastructure.Access;
 
 namespace PortHistory.Server.Apis;
 
-/// <summary>porthistory.v1.Observations: one port from its grain, fleet-wide discrepancies from the index.</summary>
-public sealed class ObservationsApi(IObservationQueries queries) : PortHistory.Contracts.V1.Observations.ObservationsBase
+/// <summary>porthistory.v1.Observations: one port from its grain, fleet-wide discrepancies from the index, the watch feed from the event log.</summary>
+public sealed class ObservationsApi(IObservationQueries queries, WatchFeed watch, CallLimits limits) : PortHistory.Contracts.V1.Observations.ObservationsBase
 {
     private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost];
 
@@ -30,6 +31,18 @@ public sealed class ObservationsApi(IObservationQueries queries) : PortHistory.C
         {
             var response = new ListDiscrepanciesResponse { ReportingHosts = (ulong)report.ReportingHosts };
             response.Discrepancies.AddRange(batch);
+            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+    }
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    {
+        var filter = WatchRequests.Filter(request);
+        var after = WatchRequests.After(request);
+        using var stream = limits.EnterWatch(CallAuthorization.PrincipalOf(context));
+        // Each write waits for this caller's flow control only: a caller that stops reading stops its own stream.
+        await foreach (var response in watch.ReadAsync(filter, after, context.CancellationToken))
+        {
             await responseStream.WriteAsync(response, context.CancellationToken);
         }
     }

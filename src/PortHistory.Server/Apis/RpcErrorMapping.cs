@@ -51,6 +51,7 @@ public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
         UnknownEditionException unknown => new RpcException(new Status(StatusCode.InvalidArgument, unknown.Message)),
         EditionIdTakenException taken => new RpcException(new Status(StatusCode.AlreadyExists, taken.Message)),
         ImportFailedException failed => new RpcException(new Status(StatusCode.Unavailable, failed.Message)),
+        Application.Watch.WatchCursorExpiredException expired => new RpcException(new Status(StatusCode.OutOfRange, expired.Message)),
         _ => null,
     };
 

@@ -1,10 +1,12 @@
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Application.Watch;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Server.Infrastructure.Registry;
 using PortHistory.Server.Infrastructure.Sightings;
+using PortHistory.Server.Infrastructure.Watch;
 
 namespace PortHistory.Server.Hosting;
 
@@ -56,6 +58,24 @@ public static partial class HostingExtensions
         builder.Services.AddHostedService<FleetStatisticsRefresher>();
         builder.Services.AddHostedService<JournalCompactor>();
         builder.Services.AddHostedService<OrphanedJournalSweeper>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The watch feed: the event log port grains raise into, this silo's wake-up on other silos' events, the
+    /// streams' reader, retention, and the webhook.
+    /// </summary>
+    public static WebApplicationBuilder AddWatchServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<WatchEventLog>();
+        builder.Services.AddSingleton<IWatchEventSink>(sp => sp.GetRequiredService<WatchEventLog>());
+        builder.Services.AddSingleton<IWatchEventLog>(sp => sp.GetRequiredService<WatchEventLog>());
+        builder.Services.AddSingleton<WatchSignal>();
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<WatchSignal>());
+        builder.Services.AddSingleton<WatchFeed>();
+        builder.Services.AddSingleton<WebhookCursors>();
+        builder.Services.AddHostedService<WatchRetention>();
+        builder.Services.AddHostedService<WebhookDelivery>();
         return builder;
     }
 

@@ -31,6 +31,12 @@ public static partial class HostingExtensions
         // The verdict thresholds are the domain's own options, read from the same section.
         Bind<VerdictOptions>(builder, ObservationOptions.Section);
         Bind<RateLimitOptions>(builder, RateLimitOptions.Section);
+        Bind<WatchOptions>(builder, WatchOptions.Section);
+        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.Url is not { Length: > 0 } || File.Exists(o.SecretFile), $"{WebhookOptions.Section}:SecretFile must name a readable file when Url is set")
+            .Validate(o => Application.Watch.WatchFilterText.Parse(o.Ports, o.Transports, o.Verdicts, o.ProcessNames, o.Kinds).Error is null,
+                $"{WebhookOptions.Section}: a filter (Ports, Transports, Verdicts, ProcessNames, Kinds) is not understood")
+            .ValidateOnStart();
         // The silo settings are read and checked in AddPortHistorySilo: the silo is configured while the host is built.
         return builder;
     }

@@ -63,7 +63,7 @@ public sealed class PortHistoryMetrics
         meter.CreateObservableGauge("porthistory.import.ports.to_stage", () => Volatile.Read(ref _importPortsToStage), "{port}",
             "Ports the newest import stages in all");
         _rateLimitRefusals = meter.CreateCounter<long>("porthistory.rate_limit.refusals", "{call}",
-            "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), enrollments (per secret or credential)");
+            "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), watch_streams (open per token), enrollments (per secret or credential)");
         _tokenLookups = meter.CreateCounter<long>("porthistory.tokens.lookups", "{lookup}",
             "Bearer tokens checked, by result: hit (cached valid), negative_hit (cached unknown), miss (read from PostgreSQL), malformed (not shaped like a token)");
     }
@@ -99,6 +99,7 @@ public sealed class PortHistoryMetrics
         {
             RateLimit.Sightings => "sightings",
             RateLimit.ConcurrentCalls => "concurrent_calls",
+            RateLimit.WatchStreams => "watch_streams",
             _ => "enrollments",
         }));
 
@@ -153,6 +154,7 @@ public enum RateLimit
     Sightings,
     ConcurrentCalls,
     Enrollments,
+    WatchStreams,
 }
 
 public enum TokenLookup
