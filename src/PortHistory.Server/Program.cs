@@ -11,6 +11,7 @@ builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
 builder.AddRegistryServices();
 builder.AddSightingServices();
+builder.AddExpectationServices();
 builder.AddAccessControl();
 builder.AddGrpcGateway();
 

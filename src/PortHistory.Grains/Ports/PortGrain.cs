@@ -16,7 +16,9 @@ public sealed class PortGrain(
     PortAnswerBoard board,
     TimelineInterner interner,
     ISightingJournal journal,
-    IObservationContext observationContext) : Grain, IPortGrain
+    IObservationContext observationContext,
+    IExpectationCatalog expectations,
+    ILocalServiceTables localTables) : Grain, IPortGrain
 {
     private PortRegistryView _registry = null!;
     private PortObservations _observations = null!;
@@ -31,7 +33,7 @@ public sealed class PortGrain(
         _registry = new PortRegistryView(Port, state.State, catalog, interner);
         _registry.SliceChanged += _common.Withdraw;
         _registry.InternStored();
-        _observations = new PortObservations(Port, state.State.Observed, observationContext);
+        _observations = new PortObservations(Port, state.State.Observed, observationContext, expectations, localTables);
         _checkpoints = new ObservationCheckpoints(observationContext.CheckpointEvery, () => this.RegisterGrainTimer(
             () => _checkpoints.HasUnwritten ? CheckpointAsync() : Task.CompletedTask,
             new GrainTimerCreationOptions(observationContext.CheckpointInterval, observationContext.CheckpointInterval) { Interleave = false }));
@@ -64,6 +66,7 @@ public sealed class PortGrain(
         var response = answers.GetPort(query).Clone();
         response.Observed = _observations.Summary(query.IncludeHostRefs, query.Transport);
         response.Verdicts.AddRange(_observations.ContractVerdicts(answers.Now, query.Transport));
+        response.Local.AddRange(localTables.For((int)Port, query.Transport));
         if (common) _common.Keep(answers.Catalog.Generation, response);
         return Task.FromResult(new Immutable<GetPortResponse>(response));
     }
@@ -90,6 +93,12 @@ public sealed class PortGrain(
     {
         _common.Withdraw();
         await RecordCheckpointAsync();
+    }
+
+    public async Task RefreshExpectationsAsync(long version)
+    {
+        await expectations.AtLeastAsync(version, CancellationToken.None);
+        await RefreshVerdictsAsync();
     }
 
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)

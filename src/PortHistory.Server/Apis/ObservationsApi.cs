@@ -8,7 +8,7 @@ namespace PortHistory.Server.Apis;
 /// <summary>porthistory.v1.Observations: one port from its grain, fleet-wide discrepancies from the index.</summary>
 public sealed class ObservationsApi(IObservationQueries queries) : PortHistory.Contracts.V1.Observations.ObservationsBase
 {
-    private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost];
+    private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost, VerdictKind.Unexpected];
 
     public override Task<GetObservedResponse> GetObserved(GetObservedRequest request, ServerCallContext context)
     {
