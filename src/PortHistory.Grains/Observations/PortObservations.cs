@@ -35,9 +35,13 @@ internal sealed class PortObservations
     private readonly TransportUsage?[] _transports = new TransportUsage?[(int)Transport.Dccp + 1];
     private readonly Dictionary<(Transport, string, string, string, string), ProcessUsage> _processes = [];
 
-    public PortObservations(uint port, ObservedUsage usage, IObservationContext context, IExpectationCatalog expectations, ILocalServiceTables localTables)
+    /// <param name="expectations">Null: none (verdicts by the registry alone).</param>
+    /// <param name="localTables">Null: none.</param>
+    public PortObservations(uint port, ObservedUsage usage, IObservationContext context, IExpectationCatalog? expectations = null,
+        ILocalServiceTables? localTables = null)
     {
-        (_port, _usage, _context, _expectations, _localTables) = (port, usage, context, expectations, localTables);
+        (_port, _usage, _context) = (port, usage, context);
+        (_expectations, _localTables) = (expectations ?? NoExpectations.Instance, localTables ?? NoLocalTables.Instance);
         foreach (var transport in usage.Transports)
         {
             MoveLegacyHosts(transport.LegacyHosts, transport.Hosts, HostSetLimits.Transport);
@@ -231,4 +235,22 @@ internal sealed class PortObservations
         if (legacy is null) return;
         foreach (var host in legacy) into.Add(host, limits);
     }
+}
+
+internal sealed class NoExpectations : IExpectationCatalog
+{
+    public static readonly NoExpectations Instance = new();
+
+    public long Version => 0;
+
+    public ExpectationSide For(int port, Transport transport) => ExpectationSide.None;
+
+    public Task AtLeastAsync(long version, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class NoLocalTables : ILocalServiceTables
+{
+    public static readonly NoLocalTables Instance = new();
+
+    public IReadOnlyList<LocalServiceEntry> For(int port, Transport transport = Transport.Unspecified) => [];
 }
