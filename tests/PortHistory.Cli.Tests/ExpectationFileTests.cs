@@ -12,7 +12,7 @@ public sealed class ExpectationFileTests
 
     private static readonly Gen<ExpectationView> Expectation = Gen.Select(
         Gen.Int[0, 65535],
-        Gen.OneOfConst(Transport.Tcp, Transport.Udp, Transport.Sctp, Transport.Dccp),
+        Gen.Int[1, 4].Select(t => (Transport)t),
         Name,
         Name.Null(),
         // Notes are free text: spaces, "#", non-ASCII, but no line breaks (the server refuses control characters).
