@@ -6,6 +6,7 @@ using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Protobuf;
 using DomainFormat = PortHistory.Registry.Model.EditionFormat;
+using Model = PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -47,13 +48,24 @@ public sealed class LocalServiceTables(NpgsqlDataSource dataSource, ILogger<Loca
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken)) continue;
-            var edition = EditionReader.Read(new EditionContent(reader.GetFieldValue<byte[]>(4), reader.GetString(3)), new EditionReadOptions
+            Model.RegistryEdition edition;
+            try
             {
-                Format = (DomainFormat)reader.GetInt16(0),
-                Title = reader.GetString(1),
-                EffectiveDate = reader.GetFieldValue<DateOnly>(2),
-                Id = id,
-            });
+                edition = EditionReader.Read(new EditionContent(reader.GetFieldValue<byte[]>(4), reader.GetString(3)), new EditionReadOptions
+                {
+                    Format = (DomainFormat)reader.GetInt16(0),
+                    Title = reader.GetString(1),
+                    EffectiveDate = reader.GetFieldValue<DateOnly>(2),
+                    Id = id,
+                });
+            }
+            catch (EditionFormatException e)
+            {
+                // It was read when imported; one table that no longer reads must not keep the catalog (or the silo) from loading.
+                logger.LogWarning("Local service table {Id} could not be read: {Message}", id, e.Message);
+                continue;
+            }
+
             foreach (var entry in LocalEntry.All(edition).OrderBy(e => e.Port).ThenBy(e => e.Transport))
             {
                 if (!byPort.TryGetValue(entry.Port, out var list)) byPort[entry.Port] = list = [];
