@@ -10,6 +10,8 @@ public enum VerdictKind
     Ghost = 4,
     Dynamic = 5,
     InsufficientEvidence = 6,
+    Expected = 7,
+    Unexpected = 8,
 }
 
 /// <summary>Thresholds for calling a verdict.</summary>
@@ -27,10 +29,17 @@ public sealed record VerdictOptions
 }
 
 /// <summary>What the registry says about one (port, transport) now: the assigned service's names, or none.</summary>
-public sealed record RegistrySide(string? AssignedService, IReadOnlyList<string> AssignedNames, string? Since, string StatusText);
+public sealed record RegistrySide(string? AssignedService, IReadOnlyList<string> AssignedNames, string? Since, string StatusText)
+{
+    /// <summary>nmap-services' open frequency for the (port, transport), when an imported table gives one: how rarely scans find it open.</summary>
+    public double? OpenFrequency { get; init; }
+}
 
 /// <summary>One process seen on the (port, transport): how many distinct hosts run it, and what it provides.</summary>
-public sealed record ObservedProcessSide(string Process, string? Executable, long Hosts, long Sightings, ServiceMatch Match);
+/// <param name="Identity">What expectations are matched against (name, program, unit); null: <paramref name="Process"/> is the name.</param>
+/// <param name="HostGroups">The host groups the process was seen in; empty when agents report none.</param>
+public sealed record ObservedProcessSide(string Process, string? Executable, long Hosts, long Sightings, ServiceMatch Match,
+    ProcessIdentity? Identity = null, IReadOnlyCollection<string>? HostGroups = null);
 
 public sealed record VerdictResult(VerdictKind Kind, string Reason, string? AssignedService, IReadOnlyList<string> ObservedProcesses);
 
@@ -42,13 +51,17 @@ public static class VerdictRules
 
     /// <returns>The verdict, or null when there is nothing to say (not assigned, not observed).</returns>
     public static VerdictResult? Decide(int port, RegistrySide registry, IReadOnlyList<ObservedProcessSide> observed, long hostsOnPort,
-        long reportingHosts, VerdictOptions options)
+        long reportingHosts, VerdictOptions options, ExpectationSide? expectations = null)
     {
+        expectations ??= ExpectationSide.None;
         var visible = observed.Where(p => p.Hosts >= options.MinHostsPerProcess).OrderByDescending(p => p.Hosts).ThenBy(p => p.Process, StringComparer.Ordinal).ToList();
         // A reason names a few processes, however many there are: reasons and index rows stay small.
         var names = visible.Take(NamedProcesses).Select(p => p.Process).ToList();
         var seen = string.Join(", ", visible.Take(NamedProcesses).Select(Describe))
                    + (visible.Count > NamedProcesses ? $" and {visible.Count - NamedProcesses} more process(es)" : "");
+
+        // An operator's word on what runs here goes before the registry's, in every range.
+        if (visible.Count > 0 && expectations.Rules.Count > 0 && ByExpectation(visible, expectations.Rules, registry, seen) is { } judged) return judged;
 
         if (port >= VerdictOptions.FirstDynamicPort)
         {
@@ -71,7 +84,7 @@ public static class VerdictRules
             if (!assigned) return null;
             return reportingHosts >= options.MinReportingHosts
                 ? new VerdictResult(VerdictKind.Ghost,
-                    $"assigned to {registry.AssignedService}{Since(registry)}, but none of the {reportingHosts} reporting hosts runs anything on it",
+                    $"assigned to {registry.AssignedService}{Since(registry)}, but none of the {reportingHosts} reporting hosts runs anything on it{RarelyOpen(registry)}",
                     registry.AssignedService, [])
                 : new VerdictResult(VerdictKind.InsufficientEvidence,
                     $"assigned to {registry.AssignedService}{Since(registry)}; only {reportingHosts} host(s) report, {options.MinReportingHosts} are needed to call it unused",
@@ -80,7 +93,9 @@ public static class VerdictRules
 
         if (!assigned)
         {
-            return new VerdictResult(VerdictKind.Unregistered, $"nothing is assigned ({registry.StatusText}); observed {seen}", null, names);
+            return expectations.FleetHasExpectations
+                ? new VerdictResult(VerdictKind.Unexpected, $"unexpected: nothing is assigned ({registry.StatusText}) and no expectation covers the port; observed {seen}", null, names)
+                : new VerdictResult(VerdictKind.Unregistered, $"nothing is assigned ({registry.StatusText}); observed {seen}", null, names);
         }
 
         var dominant = visible[0];
@@ -90,10 +105,41 @@ public static class VerdictRules
         }
 
         return new VerdictResult(VerdictKind.Squatter,
-            $"assigned to {registry.AssignedService}{Since(registry)}, but observed {seen}", registry.AssignedService, names);
+            $"assigned to {registry.AssignedService}{Since(registry)}, but observed {seen}{RarelyOpen(registry)}", registry.AssignedService, names);
+    }
+
+    /// <summary>
+    /// Expected when every process a rule speaks for is one the rules name; unexpected when a rule speaks for a process
+    /// and none names it. Null when no rule speaks for any observed process (rules for other host groups only).
+    /// </summary>
+    private static VerdictResult? ByExpectation(List<ObservedProcessSide> visible, IReadOnlyList<ExpectationRule> rules, RegistrySide registry, string seen)
+    {
+        var judged = visible.Select(p => (Process: p, Rules: rules.Where(r => r.AppliesTo(p.HostGroups ?? [])).ToList()))
+            .Where(j => j.Rules.Count > 0).ToList();
+        if (judged.Count == 0) return null;
+
+        var strangers = judged.Where(j => !j.Rules.Any(r => r.Covers(j.Process))).ToList();
+        if (strangers.Count > 0)
+        {
+            var wanted = strangers.SelectMany(j => j.Rules).Distinct().Take(NamedProcesses).Select(r => r.Describe());
+            return new VerdictResult(VerdictKind.Unexpected,
+                $"unexpected: observed {string.Join(", ", strangers.Take(NamedProcesses).Select(j => Describe(j.Process)))}, but expected: {string.Join("; ", wanted)}",
+                registry.AssignedService, [.. strangers.Take(NamedProcesses).Select(j => j.Process.Process)]);
+        }
+
+        var matched = judged.SelectMany(j => j.Rules.Where(r => r.Covers(j.Process))).Distinct().Take(NamedProcesses).Select(r => r.Describe());
+        var registrySays = registry.AssignedService is null ? $"nothing is assigned ({registry.StatusText})" : $"the registry says {registry.AssignedService}";
+        return new VerdictResult(VerdictKind.Expected, $"expected: {string.Join("; ", matched)}; observed {seen}; {registrySays}",
+            registry.AssignedService, [.. visible.Take(NamedProcesses).Select(p => p.Process)]);
     }
 
     private static string Since(RegistrySide registry) => registry.Since is null ? "" : $" (since {registry.Since})";
+
+    /// <summary>nmap's open frequency as evidence of how rarely the port is used, for ghosts and squatters.</summary>
+    private static string RarelyOpen(RegistrySide registry) =>
+        registry.OpenFrequency is { } frequency
+            ? $"; nmap-services open frequency {frequency.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)} (the fraction of scanned hosts where it is open)"
+            : "";
 
     private static string Describe(ObservedProcessSide process)
     {

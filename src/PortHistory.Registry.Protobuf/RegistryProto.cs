@@ -217,5 +217,25 @@ public static class RegistryProto
     public static V1.ParseWarning ToProto(this ParseWarning warning) =>
         new() { Line = (uint)Math.Max(0, warning.Line), Reason = warning.Reason, Text = warning.Text ?? "" };
 
+    public static V1.LocalServiceEntry ToProto(this LocalEntry entry)
+    {
+        var message = new V1.LocalServiceEntry
+        {
+            Edition = entry.Edition.ToProto(),
+            Source = entry.Source,
+            Port = (uint)entry.Port,
+            Transport = entry.Transport.ToProto(),
+            ServiceName = entry.ServiceName,
+            Comment = entry.Comment ?? "",
+        };
+        if (entry.OpenFrequency is { } frequency) message.OpenFrequency = frequency;
+        message.Aliases.AddRange(entry.Aliases);
+        return message;
+    }
+
+    public static LocalEntry ToDomain(this V1.LocalServiceEntry entry) =>
+        new(entry.Edition.ToDomain(), entry.Source, (int)entry.Port, entry.Transport.ToDomain(), entry.ServiceName,
+            entry.HasOpenFrequency ? entry.OpenFrequency : null, [.. entry.Aliases], Null(entry.Comment));
+
     private static string? Null(string text) => text.Length == 0 ? null : text;
 }

@@ -12,6 +12,7 @@ builder.AddPortHistorySilo();
 builder.AddRegistryServices();
 builder.AddSightingServices();
 builder.AddWatchServices();
+builder.AddExpectationServices();
 builder.AddAccessControl();
 builder.AddGrpcGateway();
 

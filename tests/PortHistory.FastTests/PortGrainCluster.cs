@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
 using PortHistory.Grains.Ports;
@@ -18,6 +19,7 @@ public sealed class PortGrainCluster : IAsyncLifetime
     internal static readonly FakeEditionCatalog Catalog = new();
     internal static readonly FakeSightingJournal Journal = new();
     internal static readonly FakeWatchEventSink WatchEvents = new();
+    internal static readonly FakeExpectationCatalog Expectations = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -40,6 +42,8 @@ public sealed class PortGrainCluster : IAsyncLifetime
             siloBuilder.Services.AddSingleton<ISightingJournal>(Journal);
             siloBuilder.Services.AddSingleton<IWatchEventSink>(WatchEvents);
             siloBuilder.Services.AddSingleton<IObservationContext>(new FixedObservationContext());
+            siloBuilder.Services.AddSingleton<IExpectationCatalog>(Expectations);
+            siloBuilder.Services.AddSingleton<ILocalServiceTables>(NoLocalTables.Instance);
             siloBuilder.Services.AddSingleton<PortAnswerBoard>();
             siloBuilder.Services.AddSingleton<TimelineInterner>();
         }
@@ -108,6 +112,31 @@ internal sealed class FakeWatchEventSink : IWatchEventSink
     {
         if (Failing) throw new InvalidOperationException("the event log is down");
         foreach (var e in events) _events.TryAdd(e.EventId, e);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Expectations a test stages under a version; a grain sees them only once it asks for that version (as a silo's
+/// cache reads them only when told). Only ports with rules count as having expectations: tests share the silo.
+/// </summary>
+internal sealed class FakeExpectationCatalog : IExpectationCatalog
+{
+    private readonly ConcurrentDictionary<(int, Transport), ExpectationRule[]> _visible = new();
+    private readonly ConcurrentDictionary<long, ((int, Transport) Key, ExpectationRule[] Rules)> _staged = new();
+    private long _version;
+
+    public long Version => Interlocked.Read(ref _version);
+
+    public void Stage(long version, int port, Transport transport, params ExpectationRule[] rules) => _staged[version] = ((port, transport), rules);
+
+    public ExpectationSide For(int port, Transport transport) =>
+        _visible.TryGetValue((port, transport), out var rules) ? new ExpectationSide(rules, FleetHasExpectations: true) : ExpectationSide.None;
+
+    public Task AtLeastAsync(long version, CancellationToken cancellationToken)
+    {
+        foreach (var (staged, change) in _staged.Where(s => s.Key <= version)) _visible[change.Key] = change.Rules;
+        if (version > Version) Interlocked.Exchange(ref _version, version);
         return Task.CompletedTask;
     }
 }

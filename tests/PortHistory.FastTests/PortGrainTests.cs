@@ -173,6 +173,26 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single(raised, e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
     }
 
+    [Fact]
+    public async Task A_grain_told_of_an_expectation_version_judges_again_and_drops_its_kept_answer()
+    {
+        const int port = 4712, writer = 4;
+        var grain = Grain(port);
+        var entries = Entries(1, 4, "myapp");
+        PortGrainCluster.Journal.Append(port, writer, entries);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
+        // The common answer is kept from here on.
+        Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single((await grain.GetPortAsync(Newest)).Value.Verdicts).Kind);
+
+        PortGrainCluster.Expectations.Stage(7, port, Transport.Udp, new ExpectationRule("4712/udp", "myapp", null, "ops", At));
+        Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single((await grain.GetPortAsync(Newest)).Value.Verdicts).Kind);
+        await grain.RefreshExpectationsAsync(7);
+
+        var verdict = Assert.Single((await grain.GetPortAsync(Newest)).Value.Verdicts);
+        Assert.Equal(Contracts.V1.VerdictKind.Expected, verdict.Kind);
+        Assert.StartsWith("expected: 4712/udp myapp (rule set by ops on 2026-05-01)", verdict.Reason, StringComparison.Ordinal);
+    }
+
     private IPortGrain Grain(int port) => fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
 
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>

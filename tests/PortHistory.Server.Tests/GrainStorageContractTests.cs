@@ -159,6 +159,8 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
             siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.ISightingJournal, EmptyJournal>();
             siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IObservationContext, DefaultObservations>();
             siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IWatchEventSink, NoWatchEvents>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.IExpectationCatalog, NoExpectations>();
+            siloBuilder.Services.AddSingleton<PortHistory.Grains.Abstractions.ILocalServiceTables, NoLocalTables>();
             siloBuilder.AddAdoNetGrainStorage(PortGrainStorage.Name, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Configuration.AdoNetGrainStorageOptions> storage) =>
                 storage.Configure<Orleans.Serialization.Serializer, NpgsqlDataSource>((o, serializer, dataSource) =>
                 {
@@ -199,4 +201,18 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
 
         public bool IsCommitted(long generation) => committed.Contains(generation);
     }
+}
+
+internal sealed class NoExpectations : PortHistory.Grains.Abstractions.IExpectationCatalog
+{
+    public long Version => 0;
+
+    public PortHistory.Observations.ExpectationSide For(int port, PortHistory.Contracts.V1.Transport transport) => PortHistory.Observations.ExpectationSide.None;
+
+    public Task AtLeastAsync(long version, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class NoLocalTables : PortHistory.Grains.Abstractions.ILocalServiceTables
+{
+    public IReadOnlyList<PortHistory.Contracts.V1.LocalServiceEntry> For(int port, PortHistory.Contracts.V1.Transport transport) => [];
 }

@@ -7,7 +7,7 @@ using PortHistory.Registry.Protobuf;
 
 namespace PortHistory.Cli.Commands;
 
-/// <summary>Verbs that only make sense against a server: import, observed usage, discrepancies, tokens.</summary>
+/// <summary>Verbs that only make sense against a server: import, observed usage, discrepancies, tokens, expectations.</summary>
 public static class ServerCommands
 {
     public static IEnumerable<Command> Build(CommandContext context)
@@ -17,9 +17,10 @@ public static class ServerCommands
         yield return Discrepancies(context);
         yield return Watch(context);
         yield return Token(context);
+        yield return ExpectationCommands.Build(context);
     }
 
-    private static ServerRegistrySource RequireServer(IRegistrySource? source, string verb) => source as ServerRegistrySource
+    internal static ServerRegistrySource RequireServer(IRegistrySource? source, string verb) => source as ServerRegistrySource
         ?? throw new UsageException($"{verb} needs a server: pass --server URL (or set PORTHISTORY_SERVER)");
 
     private static Command Observed(CommandContext context)
@@ -43,7 +44,7 @@ public static class ServerCommands
     {
         var verdict = new Option<string[]>("--verdict")
         {
-            Description = $"Only these verdicts ({string.Join(", ", ObservationViews.VerdictWords)}); repeatable. Default: squatter, unregistered, ghost.",
+            Description = $"Only these verdicts ({string.Join(", ", ObservationViews.VerdictWords)}); repeatable. Default: squatter, unregistered, ghost, unexpected.",
             AllowMultipleArgumentsPerToken = false,
         };
         var range = new Option<string?>("--range") { Description = "Port range (default 0-65535)." };

@@ -50,6 +50,8 @@ public static class ObservationViews
         (V1.VerdictKind.Ghost, "ghost"),
         (V1.VerdictKind.Dynamic, "dynamic"),
         (V1.VerdictKind.InsufficientEvidence, "insufficient-evidence"),
+        (V1.VerdictKind.Expected, "expected"),
+        (V1.VerdictKind.Unexpected, "unexpected"),
     ];
 
     private static readonly (V1.Role Role, string Text)[] RoleNames = [(V1.Role.Agent, "agent"), (V1.Role.Reader, "reader"), (V1.Role.Admin, "admin"), (V1.Role.Enroll, "enroll")];

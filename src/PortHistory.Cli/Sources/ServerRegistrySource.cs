@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using V1 = PortHistory.Contracts.V1;
+using PortHistory.Cli.Expectations;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
@@ -31,6 +32,7 @@ public sealed class ServerRegistrySource : IRegistrySource
         Admin = new V1.RegistryAdmin.RegistryAdminClient(_channel);
         Observations = new V1.Observations.ObservationsClient(_channel);
         Access = new V1.AccessAdmin.AccessAdminClient(_channel);
+        Expectations = new V1.ExpectationAdmin.ExpectationAdminClient(_channel);
     }
 
     /// <summary>
@@ -68,6 +70,8 @@ public sealed class ServerRegistrySource : IRegistrySource
 
     public V1.AccessAdmin.AccessAdminClient Access { get; }
 
+    public V1.ExpectationAdmin.ExpectationAdminClient Expectations { get; }
+
     public Metadata Headers => _headers;
 
     public Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<EditionSummary>>(async () =>
@@ -91,7 +95,7 @@ public sealed class ServerRegistrySource : IRegistrySource
         var response = await Registry.GetPortAsync(request, _headers, cancellationToken: cancellationToken);
         return new PortAnswer(port, response.PortClass.ToDomain(), response.Edition?.ToDomain(),
             [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))],
-            ObservationViews.ToView(port, response.Observed, response.Verdicts));
+            ObservationViews.ToView(port, response.Observed, response.Verdicts)) { Local = [.. response.Local.Select(l => l.ToDomain())] };
     });
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) => Call(async () =>
@@ -182,6 +186,34 @@ public sealed class ServerRegistrySource : IRegistrySource
     {
         var response = await Access.ListTokensAsync(new V1.ListTokensRequest(), _headers, cancellationToken: cancellationToken);
         return [.. response.Tokens.Select(t => ObservationViews.ToView(t))];
+    });
+
+    public Task<(ExpectationView Expectation, bool Created)> SetExpectationAsync(ExpectationView expectation, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var response = await Expectations.SetExpectationAsync(new V1.SetExpectationRequest { Expectation = ExpectationViews.ToContract(expectation) }, _headers,
+            cancellationToken: cancellationToken);
+        return (ExpectationViews.ToView(response.Expectation), response.Created);
+    });
+
+    public Task<ExpectationView> RemoveExpectationAsync(ExpectationView key, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var request = new V1.RemoveExpectationRequest { Port = (uint)key.Port, Transport = key.Transport.ToProto(), Process = key.Process, HostGroup = key.Group ?? "" };
+        return ExpectationViews.ToView((await Expectations.RemoveExpectationAsync(request, _headers, cancellationToken: cancellationToken)).Expectation);
+    });
+
+    public Task<IReadOnlyList<ExpectationView>> ListExpectationsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<ExpectationView>>(async () =>
+    {
+        var response = await Expectations.ListExpectationsAsync(new V1.ListExpectationsRequest(), _headers, cancellationToken: cancellationToken);
+        return [.. response.Expectations.Select(ExpectationViews.ToView)];
+    });
+
+    public Task<ExpectationChanges> ReplaceExpectationsAsync(IReadOnlyList<ExpectationView> expectations, bool dryRun, CancellationToken cancellationToken) => Call(async () =>
+    {
+        var request = new V1.ReplaceExpectationsRequest { DryRun = dryRun };
+        request.Expectations.AddRange(expectations.Select(ExpectationViews.ToContract));
+        var response = await Expectations.ReplaceExpectationsAsync(request, _headers, cancellationToken: cancellationToken);
+        return new ExpectationChanges([.. response.Added.Select(ExpectationViews.ToView)], [.. response.Removed.Select(ExpectationViews.ToView)],
+            [.. response.Changed.Select(ExpectationViews.ToView)], response.Unchanged, dryRun);
     });
 
     /// <summary>Sends one edition file (header, then 1 MiB chunks) and reports the server's progress until it commits.</summary>

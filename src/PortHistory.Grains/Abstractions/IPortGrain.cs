@@ -36,6 +36,10 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("RefreshVerdicts")]
     Task RefreshVerdictsAsync();
 
+    /// <summary>The port's expectations changed (in <paramref name="version"/>): judges again once this silo holds that version.</summary>
+    [Alias("RefreshExpectations")]
+    Task RefreshExpectationsAsync(long version);
+
     /// <summary>The committed and staged generations this grain holds (for diagnostics and tests).</summary>
     [Alias("GetRegistryGenerations"), ReadOnly]
     Task<RegistryGenerations> GetRegistryGenerationsAsync();

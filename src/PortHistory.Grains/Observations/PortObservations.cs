@@ -28,14 +28,20 @@ internal sealed class PortObservations
     private readonly uint _port;
     private readonly ObservedUsage _usage;
     private readonly IObservationContext _context;
+    private readonly IExpectationCatalog _expectations;
+    private readonly ILocalServiceTables _localTables;
 
     // Lookups by transport and by (transport, process identity), without building the stored string key per sighting.
     private readonly TransportUsage?[] _transports = new TransportUsage?[(int)Transport.Dccp + 1];
     private readonly Dictionary<(Transport, string, string, string, string), ProcessUsage> _processes = [];
 
-    public PortObservations(uint port, ObservedUsage usage, IObservationContext context)
+    /// <param name="expectations">Null: none (verdicts by the registry alone).</param>
+    /// <param name="localTables">Null: none.</param>
+    public PortObservations(uint port, ObservedUsage usage, IObservationContext context, IExpectationCatalog? expectations = null,
+        ILocalServiceTables? localTables = null)
     {
         (_port, _usage, _context) = (port, usage, context);
+        (_expectations, _localTables) = (expectations ?? NoExpectations.Instance, localTables ?? NoLocalTables.Instance);
         foreach (var transport in usage.Transports)
         {
             MoveLegacyHosts(transport.LegacyHosts, transport.Hosts, HostSetLimits.Transport);
@@ -106,17 +112,26 @@ internal sealed class PortObservations
         foreach (var transport in PortHistory.Registry.Protobuf.RegistryProto.AllTransports)
         {
             var side = registry(transport);
+            if (_localTables.For((int)_port, transport).FirstOrDefault(e => e.HasOpenFrequency) is { } nmap) side = side with { OpenFrequency = nmap.OpenFrequency };
             var observed = _transports[(int)transport];
             var known = new HashSet<string>(side.AssignedNames, StringComparer.OrdinalIgnoreCase);
             var processes = observed is null
                 ? []
-                : observed.Processes.Values.Select(p => new ObservedProcessSide(p.DisplayName, p.Executable, p.Hosts.Count, p.Sightings,
-                    _context.Processes.Match(new ProcessIdentity(p.Name, p.Executable, p.Program, p.SystemdUnit), known.Contains))).ToList();
-            var result = VerdictRules.Decide((int)_port, side, processes, observed?.Hosts.Count ?? 0, _context.ReportingHosts, _context.Options);
+                : observed.Processes.Values.Select(p => Side(p, known)).ToList();
+            var result = VerdictRules.Decide((int)_port, side, processes, observed?.Hosts.Count ?? 0, _context.ReportingHosts, _context.Options,
+                _expectations.For((int)_port, transport));
             if (result is not null) verdicts.Add((transport, result, observed));
         }
 
         return verdicts;
+    }
+
+    /// <summary>A process as verdicts judge it. Agents report no host groups yet: group-specific expectations speak for none of them.</summary>
+    private ObservedProcessSide Side(ProcessUsage process, HashSet<string> known)
+    {
+        var identity = new ProcessIdentity(process.Name, process.Executable, process.Program, process.SystemdUnit);
+        return new ObservedProcessSide(process.DisplayName, process.Executable, process.Hosts.Count, process.Sightings,
+            _context.Processes.Match(identity, known.Contains), identity);
     }
 
     /// <summary>The verdicts as callers get them: every transport's, or one transport's.</summary>
@@ -251,4 +266,22 @@ internal sealed class PortObservations
         if (legacy is null) return;
         foreach (var host in legacy) into.Add(host, limits);
     }
+}
+
+internal sealed class NoExpectations : IExpectationCatalog
+{
+    public static readonly NoExpectations Instance = new();
+
+    public long Version => 0;
+
+    public ExpectationSide For(int port, Transport transport) => ExpectationSide.None;
+
+    public Task AtLeastAsync(long version, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class NoLocalTables : ILocalServiceTables
+{
+    public static readonly NoLocalTables Instance = new();
+
+    public IReadOnlyList<LocalServiceEntry> For(int port, Transport transport = Transport.Unspecified) => [];
 }

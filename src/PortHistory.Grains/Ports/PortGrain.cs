@@ -17,7 +17,9 @@ public sealed class PortGrain(
     TimelineInterner interner,
     ISightingJournal journal,
     IObservationContext observationContext,
-    IWatchEventSink watchEvents) : Grain, IPortGrain
+    IWatchEventSink watchEvents,
+    IExpectationCatalog expectations,
+    ILocalServiceTables localTables) : Grain, IPortGrain
 {
     private PortRegistryView _registry = null!;
     private PortObservations _observations = null!;
@@ -35,7 +37,7 @@ public sealed class PortGrain(
         _registry.InternStored();
         // A port never observed starts its watch feed now; one observed before the feed existed starts at its first judgement.
         if (state.State.Observed.Transports.Count == 0) state.State.Observed.RaisedVerdicts ??= [];
-        _observations = new PortObservations(Port, state.State.Observed, observationContext);
+        _observations = new PortObservations(Port, state.State.Observed, observationContext, expectations, localTables);
         _watch = new PortWatchFeed(Port, observationContext);
         _checkpoints = new ObservationCheckpoints(observationContext.CheckpointEvery, () => this.RegisterGrainTimer(
             () => _checkpoints.HasUnwritten ? CheckpointAsync() : Task.CompletedTask,
@@ -69,6 +71,7 @@ public sealed class PortGrain(
         var response = answers.GetPort(query).Clone();
         response.Observed = _observations.Summary(query.IncludeHostRefs, query.Transport);
         response.Verdicts.AddRange(_observations.ContractVerdicts(answers.Now, query.Transport));
+        response.Local.AddRange(localTables.For((int)Port, query.Transport));
         if (common) _common.Keep(answers.Catalog.Generation, response);
         return Task.FromResult(new Immutable<GetPortResponse>(response));
     }
@@ -111,6 +114,12 @@ public sealed class PortGrain(
         }
 
         await RecordCheckpointAsync();
+    }
+
+    public async Task RefreshExpectationsAsync(long version)
+    {
+        await expectations.AtLeastAsync(version, CancellationToken.None);
+        await RefreshVerdictsAsync();
     }
 
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)

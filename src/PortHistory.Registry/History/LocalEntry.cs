@@ -32,8 +32,27 @@ public sealed record LocalEntry(
         {
             if (record.Ports is not { } ports || ports.First > port || ports.Last < port || record.ServiceName is null) continue;
             if (transport is { } only and not Transport.Unspecified && record.Transport != only) continue;
-            yield return new LocalEntry(reference, edition.Source, port, record.Transport, record.ServiceName, record.OpenFrequency,
-                record.Aliases, record.Description.Length == 0 ? null : record.Description);
+            yield return From(reference, edition.Source, port, record);
         }
     }
+
+    /// <summary>
+    /// Every entry of <paramref name="edition"/> (a local one), port by port, in file order: for an index of all ports.
+    /// A record spanning more than <paramref name="maxSpan"/> ports is left out (no real table has one; a made-up file
+    /// must not fill memory).
+    /// </summary>
+    public static IEnumerable<LocalEntry> All(RegistryEdition edition, int maxSpan = 1024)
+    {
+        if (!edition.IsLocal) throw new ArgumentException($"edition {edition.Id} is not a local service table", nameof(edition));
+        var reference = EditionRef.Of(edition);
+        foreach (var record in edition.Records)
+        {
+            if (record.Ports is not { } ports || record.ServiceName is null || ports.Last - ports.First >= maxSpan) continue;
+            for (var port = ports.First; port <= ports.Last; port++) yield return From(reference, edition.Source, port, record);
+        }
+    }
+
+    private static LocalEntry From(EditionRef edition, string source, int port, RegistryRecord record) =>
+        new(edition, source, port, record.Transport, record.ServiceName!, record.OpenFrequency, record.Aliases,
+            record.Description.Length == 0 ? null : record.Description);
 }

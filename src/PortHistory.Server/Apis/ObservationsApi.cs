@@ -9,7 +9,7 @@ namespace PortHistory.Server.Apis;
 /// <summary>porthistory.v1.Observations: one port from its grain, fleet-wide discrepancies from the index, the watch feed from the event log.</summary>
 public sealed class ObservationsApi(IObservationQueries queries, WatchFeed watch, CallLimits limits) : PortHistory.Contracts.V1.Observations.ObservationsBase
 {
-    private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost];
+    private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost, VerdictKind.Unexpected];
 
     public override Task<GetObservedResponse> GetObserved(GetObservedRequest request, ServerCallContext context)
     {

@@ -62,6 +62,15 @@ public static class Requests
         return range.ToDomain();
     }
 
+    /// <summary>A name (process, unit, group): <see cref="WireText.CheckName"/>; empty allowed unless <paramref name="required"/>.</summary>
+    public static string Name(string value, string field, int maxLength, bool required)
+    {
+        var trimmed = value.Trim();
+        if (required && trimmed.Length == 0) throw Invalid(field, "is required");
+        if (WireText.CheckName(trimmed, maxLength) is { } reason) throw Invalid(field, reason);
+        return trimmed;
+    }
+
     public static string Text(string value, string field, int maxLength)
     {
         var trimmed = value.Trim();

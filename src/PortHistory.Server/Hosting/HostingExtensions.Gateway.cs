@@ -21,6 +21,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<SightingsApi>();
         builder.Services.AddSingleton<ObservationsApi>();
         builder.Services.AddSingleton<AccessAdminApi>();
+        builder.Services.AddSingleton<ExpectationAdminApi>();
         builder.Services.AddSingleton<EnrollmentApi>();
         // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
         // unauthenticated caller: small for everything, larger only where the contract needs it.
@@ -54,6 +55,7 @@ public static partial class HostingExtensions
         app.MapGrpcService<SightingsApi>();
         app.MapGrpcService<ObservationsApi>();
         app.MapGrpcService<AccessAdminApi>();
+        app.MapGrpcService<ExpectationAdminApi>();
         app.MapGrpcService<EnrollmentApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();

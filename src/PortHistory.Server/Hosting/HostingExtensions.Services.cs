@@ -1,9 +1,11 @@
 using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Infrastructure.Expectations;
 using PortHistory.Server.Infrastructure.Registry;
 using PortHistory.Server.Infrastructure.Sightings;
 using PortHistory.Server.Infrastructure.Watch;
@@ -76,6 +78,17 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<WebhookCursors>();
         builder.Services.AddHostedService<WatchRetention>();
         builder.Services.AddHostedService<WebhookDelivery>();
+        return builder;
+    }
+
+    /// <summary>The operators' expectations: stored, cached per silo (refreshed on notification), judged by the port grains.</summary>
+    public static WebApplicationBuilder AddExpectationServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ExpectationStore>();
+        builder.Services.AddSingleton<ExpectationCatalog>();
+        builder.Services.AddSingleton<IExpectationCatalog>(sp => sp.GetRequiredService<ExpectationCatalog>());
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<ExpectationCatalog>());
+        builder.Services.AddSingleton<ExpectationAdministration>();
         return builder;
     }
 

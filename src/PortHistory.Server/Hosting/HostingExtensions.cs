@@ -69,6 +69,8 @@ public static partial class HostingExtensions
             return source.Build();
         });
         builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddSingleton<LocalServiceTables>();
+        builder.Services.AddSingleton<ILocalServiceTables>(sp => sp.GetRequiredService<LocalServiceTables>());
         builder.Services.AddSingleton<EditionCatalog>();
         builder.Services.AddSingleton<IEditionCatalog>(sp => sp.GetRequiredService<EditionCatalog>());
         builder.Services.AddSingleton<PortAnswerBoard>();

@@ -6,11 +6,12 @@ namespace PortHistory.Server.Infrastructure.Database;
 
 /// <summary>
 /// Runs before the silo starts: waits for PostgreSQL (retrying while it is unreachable, so a server started before
-/// its database simply waits), applies the schema, and loads the edition catalog the port grains answer with.
+/// its database simply waits), applies the schema, and loads the edition catalog and the expectations the port grains answer with.
 /// </summary>
 public sealed class DatabaseStartup(
     SchemaMigrator migrator,
     EditionCatalog catalog,
+    Expectations.ExpectationCatalog expectations,
     Access.BootstrapAdminToken bootstrap,
     IConfiguration configuration,
     ILogger<DatabaseStartup> logger) : IHostedService
@@ -22,6 +23,7 @@ public sealed class DatabaseStartup(
         {
             await migrator.MigrateAsync(token);
             await catalog.RefreshAsync(token);
+            await expectations.RefreshAsync(token);
             await bootstrap.EnsureAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], token);
         }, cancellationToken);
     }

@@ -10,9 +10,10 @@ namespace PortHistory.Server.Infrastructure.Registry;
 
 /// <summary>
 /// This silo's view of the committed editions, read from PostgreSQL at start, after every import this silo
-/// commits, on every "porthistory_catalog" notification from other silos, and every few seconds as a fallback.
+/// commits, on every "porthistory_catalog" notification from other silos, and every few seconds as a fallback; the
+/// local service tables (committed with the editions) are reread with it.
 /// </summary>
-public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalog, ICatalogRefresh, INotificationHandler
+public sealed class EditionCatalog(NpgsqlDataSource dataSource, LocalServiceTables localTables) : IEditionCatalog, ICatalogRefresh, INotificationHandler
 {
     public const string Channel = "porthistory_catalog";
 
@@ -67,6 +68,7 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource) : IEditionCatalo
             if (generation < _current.Generation) return;
             _committed = committed.ToFrozenSet();
             _current = new CatalogSnapshot(generation, editions);
+            await localTables.RefreshAsync(cancellationToken);
         }
         finally
         {
