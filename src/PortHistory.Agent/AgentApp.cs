@@ -35,6 +35,11 @@ public static class AgentApp
         Description = "Pseudonymous host id to report. Default: derived from /etc/machine-id (never the hostname).",
     };
 
+    private static readonly Option<string?> HostGroup = new("--host-group")
+    {
+        Description = "Group this host is reported in (e.g. db, edge), for expectations set per group. Default: none.",
+    };
+
     private static readonly Option<string?> Interval = new("--interval") { Description = "Time between scans, e.g. 60s, 5m, 1h. Default: 60s." };
 
     private static readonly Option<int> BatchSize = new("--batch-size")
@@ -99,7 +104,7 @@ public static class AgentApp
 
         var root = new RootCommand("porthistory-agent: reports which processes listen on which ports of this Linux host to a PortHistory server.")
         {
-            Server, Token, TokenFile, HostRef, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile,
+            Server, Token, TokenFile, HostRef, HostGroup, Interval, BatchSize, Once, DryRun, ProcRoot, EnrollSecretFile, CredentialFile,
             SpoolDir, SpoolMaxBytes, MetricsFile, AgentConfigFile.Option, status,
         };
         foreach (var command in EnrollCommands.Build(output, error)) root.Subcommands.Add(command);
@@ -119,7 +124,7 @@ public static class AgentApp
                     enrollSecretFile is null ? parse.GetValue(TokenFile) : null, parse.GetValue(HostRef),
                     parse.GetValue(Interval), parse.GetValue(BatchSize), parse.GetValue(Once), parse.GetValue(DryRun), parse.GetValue(ProcRoot)!,
                     Environment.GetEnvironmentVariable, spoolDirectory: parse.GetValue(SpoolDir), spoolMaxBytes: parse.GetValue(SpoolMaxBytes),
-                    metricsFile: parse.GetValue(MetricsFile));
+                    metricsFile: parse.GetValue(MetricsFile), hostGroup: parse.GetValue(HostGroup));
                 if (enrollSecretFile is not null && !settings.DryRun)
                 {
                     settings = settings with

@@ -11,10 +11,13 @@ public sealed class UsageException(string message) : Exception(message);
 /// <param name="SpoolDirectory">Where batches wait until the server acknowledges them.</param>
 /// <param name="SpoolMaxBytes">Bound on the spool's segment files; the oldest batches are dropped beyond it.</param>
 /// <param name="MetricsFile">Where to write the agent's figures in Prometheus text format, if anywhere.</param>
+/// <param name="HostGroup">The group this host is reported in ("" for none), for expectations set per group.</param>
 public sealed record AgentSettings(
     Uri Server, Func<string>? Token, string HostRef, TimeSpan Interval, int BatchSize, bool Once, bool DryRun, string ProcRoot,
-    string SpoolDirectory, long SpoolMaxBytes, string? MetricsFile)
+    string SpoolDirectory, long SpoolMaxBytes, string? MetricsFile, string HostGroup = "")
 {
+    public const int MaxHostGroupLength = 64;
+
     public const string DefaultServer = "http://127.0.0.1:7710";
     public const int DefaultBatchSize = 500;
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
@@ -29,7 +32,7 @@ public sealed record AgentSettings(
     public static AgentSettings Resolve(
         string? server, string? token, string? tokenFile, string? hostRef, string? interval, int batchSize, bool once, bool dryRun, string procRoot,
         Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null,
-        string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null)
+        string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null, string? hostGroup = null)
     {
         var serverUri = ResolveServer(server, environment);
         if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
@@ -47,7 +50,18 @@ public sealed record AgentSettings(
 
         if (metricsFile is { Length: 0 }) throw new UsageException("--metrics-file is empty");
         return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot,
-            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile);
+            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile, CheckHostGroup(hostGroup));
+    }
+
+    /// <summary>--host-group as the server accepts it: a name of at most 64 characters, no whitespace, "/" or control characters.</summary>
+    public static string CheckHostGroup(string? hostGroup)
+    {
+        if (hostGroup is null) return "";
+        var problem = hostGroup.Length == 0 ? "is empty"
+            : hostGroup.Length > MaxHostGroupLength ? $"is longer than {MaxHostGroupLength} characters"
+            : hostGroup.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.IsSurrogate(c) || c == '/') ? "must be a name, without whitespace, \"/\" or control characters"
+            : null;
+        return problem is null ? hostGroup : throw new UsageException($"--host-group {problem}");
     }
 
     /// <summary>--server, else $PORTHISTORY_SERVER, else the default; an http(s) URL.</summary>

@@ -102,7 +102,7 @@ public sealed class Reporter : IDisposable
             return false;
         }
 
-        var batches = BatchSender.Split(scan.Sightings, _settings.BatchSize);
+        var batches = BatchSender.Split(scan.Sightings, _settings.BatchSize, _settings.HostGroup);
         var spooled = true;
         foreach (var batch in batches)
         {

@@ -36,6 +36,21 @@ public sealed class AgentSettingsTests : IDisposable
     public void Bad_or_too_short_intervals_are_usage_errors(string text) =>
         Assert.Throws<UsageException>(() => AgentSettings.ParseInterval(text));
 
+    [Theory]
+    [InlineData("db", "db")]
+    [InlineData(null, "")]
+    public void A_host_group_is_taken_as_given_or_none(string? option, string expected) =>
+        Assert.Equal(expected, AgentSettings.Resolve(null, "t", null, "host-a", null, 500, once: false, dryRun: false, "/proc",
+            _ => null, spoolDirectory: _directory, hostGroup: option).HostGroup);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("db/primary")]
+    [InlineData("two words")]
+    [InlineData("\u0007bell")]
+    public void A_host_group_the_server_would_refuse_is_a_usage_error(string group) =>
+        Assert.Throws<UsageException>(() => AgentSettings.CheckHostGroup(group));
+
     [Fact]
     public void The_server_comes_from_the_option_then_the_environment_then_the_default()
     {

@@ -142,6 +142,8 @@ public sealed class BatchSenderTests
         Assert.All(batches, b => Assert.True(Guid.TryParse(b.BatchId, out _)));
         Assert.Equal(3, batches.Select(b => b.BatchId).Distinct().Count());
         Assert.Empty(BatchSender.Split([], 500));
+        Assert.All(BatchSender.Split(sightings, 500, "db"), b => Assert.Equal("db", b.HostGroup));
+        Assert.All(batches, b => Assert.Equal("", b.HostGroup));
     }
 
     /// <summary>Answers ReportBatch calls from a script, one step per call, and records what each call carried.</summary>

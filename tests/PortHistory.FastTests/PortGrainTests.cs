@@ -193,6 +193,25 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         Assert.StartsWith("expected: 4712/udp myapp (rule set by ops on 2026-05-01)", verdict.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_group_rule_covers_a_process_reported_in_its_group_and_not_one_reported_without()
+    {
+        const int inGroup = 4713, withoutGroup = 4714, writer = 4;
+        foreach (var (port, group) in new[] { (inGroup, "db"), (withoutGroup, "") })
+        {
+            var entries = Entries(1, 4, "myapp").Select(e => e with { HostGroup = group }).ToArray();
+            PortGrainCluster.Journal.Append(port, writer, entries);
+            await Grain(port).ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
+            PortGrainCluster.Expectations.Stage(8 + port, port, Transport.Udp, new ExpectationRule($"{port}/udp", "myapp", "db", "ops", At));
+            await Grain(port).RefreshExpectationsAsync(8 + port);
+        }
+
+        var covered = Assert.Single((await Grain(inGroup).GetPortAsync(Newest)).Value.Verdicts);
+        Assert.Equal(Contracts.V1.VerdictKind.Expected, covered.Kind);
+        Assert.Contains("in group db", covered.Reason, StringComparison.Ordinal);
+        Assert.NotEqual(Contracts.V1.VerdictKind.Expected, Assert.Single((await Grain(withoutGroup).GetPortAsync(Newest)).Value.Verdicts).Kind);
+    }
+
     private IPortGrain Grain(int port) => fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
 
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>

@@ -63,6 +63,32 @@ public sealed class SightingValidatorTests
         return data;
     }
 
+    [Theory]
+    [InlineData("db/primary")]
+    [InlineData("two words")]
+    [InlineData("tab\tgroup")]
+    [InlineData("\u202Edb")]
+    public void A_batch_with_a_bad_host_group_is_refused_whole(string group)
+    {
+        var batch = new SightingBatch { BatchId = BatchId, HostGroup = group, Sightings = { Good("host-1"), Good("host-2") } };
+
+        var result = _validator.Validate(batch);
+
+        Assert.StartsWith("host_group:", result.Error, StringComparison.Ordinal);
+        Assert.Empty(result.Accepted);
+    }
+
+    [Fact]
+    public void A_host_group_applies_to_every_sighting_of_its_batch_and_its_length_is_bounded()
+    {
+        var batch = new SightingBatch { BatchId = BatchId, HostGroup = " db ", Sightings = { Good("host-1"), Good("host-2") } };
+        Assert.All(_validator.Validate(batch).Accepted, s => Assert.Equal("db", s.HostGroup));
+        Assert.All(Validate(Good("host-1")).Accepted, s => Assert.Equal("", s.HostGroup));
+
+        batch.HostGroup = new string('g', SightingValidator.MaxHostGroupLength + 1);
+        Assert.StartsWith("host_group:", _validator.Validate(batch).Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_valid_sighting_is_accepted_as_sent()
     {

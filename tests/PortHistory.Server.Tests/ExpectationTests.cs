@@ -122,6 +122,50 @@ public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_group_rule_speaks_for_processes_agents_report_in_that_group_only()
+    {
+        var client = new Sightings.SightingsClient(_server.Agent);
+        var inDb = Batch(Hosts.Take(5).Select(h => Sighting(h, 5432, Transport.Tcp, "postgres")));
+        inDb.HostGroup = "db";
+        var inWeb = Batch(Hosts.Take(5).Select(h => Sighting(h, 3306, Transport.Tcp, "mysqld")));
+        inWeb.HostGroup = "web";
+        Assert.Equal(5u, (await client.ReportBatchAsync(inDb)).Accepted);
+        Assert.Equal(5u, (await client.ReportBatchAsync(inWeb)).Accepted);
+        var badGroup = Batch([Sighting(Hosts[0], 5432, Transport.Tcp, "postgres")]);
+        badGroup.HostGroup = "db/primary";
+        var refused = await client.ReportBatchAsync(badGroup);
+        Assert.Equal(0u, refused.Accepted);
+        Assert.StartsWith("host_group:", refused.Error, StringComparison.Ordinal);
+        await SightingsServer.EventuallyAsync(() => IndexedPortsAsync(_server), ports => ports.Contains(5432) && ports.Contains(3306));
+
+        try
+        {
+            await Admin.SetExpectationAsync(new SetExpectationRequest { Expectation = InGroup(Expect(5432, Transport.Tcp, "postgres"), "db") });
+            await Admin.SetExpectationAsync(new SetExpectationRequest { Expectation = InGroup(Expect(3306, Transport.Tcp, "mysqld"), "db") });
+
+            var registry = new PortRegistry.PortRegistryClient(_server.Reader);
+            var postgres = Assert.Single((await registry.GetPortAsync(new GetPortRequest { Port = 5432, Transport = Transport.Tcp })).Verdicts);
+            Assert.Equal(VerdictKind.Expected, postgres.Kind);
+            Assert.Contains("5432/tcp postgres in group db", postgres.Reason, StringComparison.Ordinal);
+            // mysqld was reported from the web group only: the db group's rule does not speak for it.
+            var mysql = Assert.Single((await registry.GetPortAsync(new GetPortRequest { Port = 3306, Transport = Transport.Tcp })).Verdicts);
+            Assert.NotEqual(VerdictKind.Expected, mysql.Kind);
+            Assert.DoesNotContain("in group db", mysql.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Admin.RemoveExpectationAsync(new RemoveExpectationRequest { Port = 5432, Transport = Transport.Tcp, Process = "postgres", HostGroup = "db" });
+            await Admin.RemoveExpectationAsync(new RemoveExpectationRequest { Port = 3306, Transport = Transport.Tcp, Process = "mysqld", HostGroup = "db" });
+        }
+    }
+
+    private static Expectation InGroup(Expectation expectation, string group)
+    {
+        expectation.HostGroup = group;
+        return expectation;
+    }
+
+    [Fact]
     public async Task Bad_expectations_are_refused_with_the_field_named()
     {
         async Task<RpcException> Refused(Expectation e) =>

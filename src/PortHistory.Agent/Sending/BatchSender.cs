@@ -52,12 +52,12 @@ public sealed class BatchSender(
     private readonly Func<double> _jitter = jitter ?? Random.Shared.NextDouble;
 
     /// <summary>Cuts the sightings into batches of at most <paramref name="batchSize"/>, each with a new batch_id.</summary>
-    public static IReadOnlyList<SightingBatch> Split(IReadOnlyList<Sighting> sightings, int batchSize)
+    public static IReadOnlyList<SightingBatch> Split(IReadOnlyList<Sighting> sightings, int batchSize, string hostGroup = "")
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         return [.. sightings.Chunk(batchSize).Select(chunk =>
         {
-            var batch = new SightingBatch { BatchId = Guid.NewGuid().ToString() };
+            var batch = new SightingBatch { BatchId = Guid.NewGuid().ToString(), HostGroup = hostGroup };
             batch.Sightings.AddRange(chunk);
             return batch;
         })];

@@ -15,6 +15,7 @@ public sealed record ObservationDelta(
 /// <summary>One sighting as the port grain needs it (the journal keeps every field).</summary>
 /// <param name="Program">What a runtime process runs ("zookeeper.jar"); "" when unknown or not a runtime.</param>
 /// <param name="SystemdUnit">The process's systemd service ("rpc-statd.service"); "" when none.</param>
+/// <param name="HostGroup">The group its agent reports the host in; "" when none.</param>
 [GenerateSerializer, Immutable, Alias("porthistory.ObservationEntry")]
 public sealed record ObservationEntry(
     [property: Id(0)] long Seq,
@@ -27,4 +28,5 @@ public sealed record ObservationEntry(
     [property: Id(7)] BindScope Scope,
     [property: Id(8)] bool Privileged,
     [property: Id(9)] string Program = "",
-    [property: Id(10)] string SystemdUnit = "");
+    [property: Id(10)] string SystemdUnit = "",
+    [property: Id(11)] string HostGroup = "");

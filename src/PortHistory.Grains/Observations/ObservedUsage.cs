@@ -142,6 +142,13 @@ public sealed class ProcessUsage
     [Id(15)]
     public string SystemdUnit { get; set; } = "";
 
+    /// <summary>The host groups agents reported the process in, the first <see cref="HostGroupsKept"/>; null in states from before groups.</summary>
+    [Id(16)]
+    public List<string>? HostGroups { get; set; }
+
+    /// <summary>Enough for the groups of one fleet; a hostile agent cannot grow a process's state beyond it.</summary>
+    public const int HostGroupsKept = 16;
+
     /// <summary>How the process is named in verdicts: its name, with what it runs when that is known ("java (zookeeper.jar)").</summary>
     public string DisplayName =>
         Program is { Length: > 0 } ? $"{Name} ({Program})" : SystemdUnit is { Length: > 0 } ? $"{Name} ({SystemdUnit})" : Name;

@@ -126,12 +126,12 @@ internal sealed class PortObservations
         return verdicts;
     }
 
-    /// <summary>A process as verdicts judge it. Agents report no host groups yet: group-specific expectations speak for none of them.</summary>
+    /// <summary>A process as verdicts judge it, with the host groups it was reported in (a group's expectations speak for those).</summary>
     private ObservedProcessSide Side(ProcessUsage process, HashSet<string> known)
     {
         var identity = new ProcessIdentity(process.Name, process.Executable, process.Program, process.SystemdUnit);
         return new ObservedProcessSide(process.DisplayName, process.Executable, process.Hosts.Count, process.Sightings,
-            _context.Processes.Match(identity, known.Contains), identity);
+            _context.Processes.Match(identity, known.Contains), identity, process.HostGroups ?? []);
     }
 
     /// <summary>The verdicts as callers get them: every transport's, or one transport's.</summary>
@@ -158,6 +158,7 @@ internal sealed class PortObservations
         _ when entry.Executable.Length > 4096 => $"executable is {entry.Executable.Length} characters",
         _ when entry.Program?.Length > 128 => $"program is {entry.Program.Length} characters",
         _ when entry.SystemdUnit?.Length > 256 => $"systemd_unit is {entry.SystemdUnit.Length} characters",
+        _ when entry.HostGroup?.Length > 64 => $"host_group is {entry.HostGroup.Length} characters",
         _ => null,
     };
 
@@ -206,6 +207,14 @@ internal sealed class PortObservations
                 _newlyCounted.Add((entry.Transport, process));
                 VerdictInputsChanged = true;
             }
+        }
+
+        // A group the process is seen in for the first time may bring it under a group's expectation.
+        if (entry.HostGroup is { Length: > 0 } group && process.HostGroups?.Contains(group, StringComparer.OrdinalIgnoreCase) != true
+            && (process.HostGroups?.Count ?? 0) < ProcessUsage.HostGroupsKept)
+        {
+            (process.HostGroups ??= []).Add(group);
+            VerdictInputsChanged = true;
         }
 
         process.Sightings++;

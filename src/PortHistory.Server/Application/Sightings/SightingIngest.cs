@@ -133,7 +133,7 @@ public sealed class SightingIngest(
             {
                 var s = pending.Sightings[i];
                 entries[i] = (s.Port, new ObservationEntry(++next, s.Transport, s.HostHash, s.HostRef, s.Process, s.Executable, s.ObservedAt, s.BindScope, s.Privileged,
-                    s.Program, s.SystemdUnit));
+                    s.Program, s.SystemdUnit, s.HostGroup));
             }
 
             dispatcher.Enqueue(writer, entries);

@@ -12,10 +12,13 @@ public sealed record ValidatedBatch(Guid BatchId, IReadOnlyList<ValidSighting> A
 
 /// <summary>
 /// Checks a batch: the bad sightings are rejected with their field and reason, the good ones go on. A batch-level
-/// problem (batch_id not a UUID, too many sightings) refuses the batch as a whole.
+/// problem (batch_id not a UUID, too many sightings, a bad host_group) refuses the batch as a whole.
 /// </summary>
 public sealed class SightingValidator(IOptions<SightingOptions> options, TimeProvider clock)
 {
+    /// <summary>The longest host group label; the same bound applies to expectations' groups.</summary>
+    public const int MaxHostGroupLength = 64;
+
     public ValidatedBatch Validate(SightingBatch batch)
     {
         if (!Guid.TryParse(batch.BatchId, out var batchId))
@@ -28,6 +31,9 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
 
         var limit = options.Value.MaxBatchSize;
         if (batch.Sightings.Count > limit) return new ValidatedBatch(batchId, [], [], $"sightings: {batch.Sightings.Count} in one batch; the limit is {limit}");
+
+        if (WireText.CheckName(batch.HostGroup, MaxHostGroupLength) is { } group) return new ValidatedBatch(batchId, [], [], $"host_group: {group}");
+        var hostGroup = batch.HostGroup.Trim();
 
         var now = clock.GetUtcNow().UtcDateTime;
         var accepted = new List<ValidSighting>(batch.Sightings.Count);
@@ -51,7 +57,7 @@ public sealed class SightingValidator(IOptions<SightingOptions> options, TimePro
             }
 
             seen[key] = i;
-            accepted.Add(valid);
+            accepted.Add(hostGroup.Length == 0 ? valid : valid with { HostGroup = hostGroup });
         }
 
         return new ValidatedBatch(batchId, accepted, rejected, null);

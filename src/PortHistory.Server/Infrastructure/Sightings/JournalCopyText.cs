@@ -12,7 +12,7 @@ public static class JournalCopyText
     public const string Command = """
         COPY sighting_journal (writer_id, seq, port, transport, host_hash, host_ref, observed_at, address_family, local_address,
                                bind_scope, socket_state, process, executable, pid, username, privileged, container_id,
-                               network_namespace, batch_id, program, systemd_unit)
+                               network_namespace, batch_id, program, systemd_unit, host_group)
         FROM STDIN
         """;
 
@@ -30,7 +30,8 @@ public static class JournalCopyText
         Escape(line, s.ContainerId).Append('\t');
         Escape(line, s.NetworkNamespace).Append('\t').Append(batchId).Append('\t');
         Escape(line, s.Program).Append('\t');
-        return Escape(line, s.SystemdUnit).Append('\n');
+        Escape(line, s.SystemdUnit).Append('\t');
+        return Escape(line, s.HostGroup).Append('\n');
     }
 
     /// <summary>COPY text format: backslash, tab, newline and carriage return are escaped; nothing else needs to be.</summary>

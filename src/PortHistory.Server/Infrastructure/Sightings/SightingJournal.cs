@@ -14,7 +14,7 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
     {
         await using var command = dataSource.CreateCommand("""
             SELECT j.writer_id, j.seq, j.transport, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope, j.privileged,
-                   j.program, j.systemd_unit
+                   j.program, j.systemd_unit, j.host_group
             FROM sighting_journal j
             LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = j.writer_id
             WHERE j.port = @port AND j.seq > coalesce(w.seq, 0)
@@ -29,7 +29,8 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
         {
             entries.Add((reader.GetInt32(0), new ObservationEntry(
                 reader.GetInt64(1), (Transport)reader.GetInt16(2), (ulong)reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6),
-                reader.GetDateTime(7), (BindScope)reader.GetInt16(8), reader.GetBoolean(9), reader.GetString(10), reader.GetString(11))));
+                reader.GetDateTime(7), (BindScope)reader.GetInt16(8), reader.GetBoolean(9), reader.GetString(10), reader.GetString(11),
+                reader.GetString(12))));
         }
 
         return entries;

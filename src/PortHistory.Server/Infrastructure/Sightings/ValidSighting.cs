@@ -24,4 +24,5 @@ public sealed record ValidSighting(
     string ContainerId,
     string NetworkNamespace,
     string Program,
-    string SystemdUnit);
+    string SystemdUnit,
+    string HostGroup = "");
