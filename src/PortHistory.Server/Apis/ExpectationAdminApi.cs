@@ -1,6 +1,7 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Expectations;
@@ -78,7 +79,7 @@ public sealed class ExpectationAdminApi(ExpectationAdministration expectations) 
             Port = (uint)number,
             Transport = transport,
             Process = Requests.Name(process, prefix + "process", 256, required: true),
-            HostGroup = Requests.Name(hostGroup, prefix + "host_group", 64, required: false),
+            HostGroup = Requests.Name(hostGroup, prefix + "host_group", SightingValidator.MaxHostGroupLength, required: false),
         };
     }
 
