@@ -109,8 +109,9 @@ public static class VerdictRules
     }
 
     /// <summary>
-    /// Expected when every process a rule speaks for is one the rules name; unexpected when a rule speaks for a process
-    /// and none names it. Null when no rule speaks for any observed process (rules for other host groups only).
+    /// Unexpected when a rule speaks for a process and none names it; expected when every observed process is one the
+    /// rules speaking for it name. Null otherwise (some process no rule speaks for: rules for other host groups only):
+    /// the registry's rules judge the port, so a covered process never hides an uncovered one.
     /// </summary>
     private static VerdictResult? ByExpectation(List<ObservedProcessSide> visible, IReadOnlyList<ExpectationRule> rules, RegistrySide registry, string seen)
     {
@@ -126,6 +127,8 @@ public static class VerdictRules
                 $"unexpected: observed {string.Join(", ", strangers.Take(NamedProcesses).Select(j => Describe(j.Process)))}, but expected: {string.Join("; ", wanted)}",
                 registry.AssignedService, [.. strangers.Take(NamedProcesses).Select(j => j.Process.Process)]);
         }
+
+        if (judged.Count < visible.Count) return null;
 
         var matched = judged.SelectMany(j => j.Rules.Where(r => r.Covers(j.Process))).Distinct().Take(NamedProcesses).Select(r => r.Describe());
         var registrySays = registry.AssignedService is null ? $"nothing is assigned ({registry.StatusText})" : $"the registry says {registry.AssignedService}";

@@ -74,6 +74,10 @@ public sealed class ExpectationRulesTests
         var uncovered = Decide(5432, NotListed, [inWeb], dbRule);
         Assert.Equal(VerdictKind.Unexpected, uncovered.Kind);
         Assert.Contains("no expectation covers the port", uncovered.Reason, StringComparison.Ordinal);
+        // A covered process does not hide one no rule speaks for on the same port: the registry judges (mysql is not postgres).
+        var mixed = Decide(5432, NotListed, [inDb, Process("mysqld", hosts: 6, groups: ["web"])], dbRule);
+        Assert.NotEqual(VerdictKind.Expected, mixed.Kind);
+        Assert.Contains("mysqld", mixed.Reason, StringComparison.Ordinal);
         // A rule for the group naming something else makes the group's process unexpected.
         Assert.Equal(VerdictKind.Unexpected, Decide(5432, NotListed, [inDb], Rule("5432/tcp", "mysqld", group: "db")).Kind);
         // Without host groups from the agents, a group rule speaks for nobody.

@@ -284,6 +284,12 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
         var refused = await Assert.ThrowsAsync<RpcException>(() => stale.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.OutOfRange, refused.StatusCode);
         Assert.StartsWith("after_cursor", refused.Status.Detail, StringComparison.Ordinal);
+
+        // A cursor past every id given out would skip the events up to it: refused too.
+        using var ahead = new ObservationsService.ObservationsClient(readerA).Watch(new WatchRequest { AfterCursor = long.MaxValue });
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => ahead.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OutOfRange, unknown.StatusCode);
+        Assert.Contains("past the newest event", unknown.Status.Detail, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> Hosts(int count) => Enumerable.Range(1, count).Select(h => $"watch-{h}");

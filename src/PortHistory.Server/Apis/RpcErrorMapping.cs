@@ -52,6 +52,7 @@ public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
         EditionIdTakenException taken => new RpcException(new Status(StatusCode.AlreadyExists, taken.Message)),
         ImportFailedException failed => new RpcException(new Status(StatusCode.Unavailable, failed.Message)),
         Application.Watch.WatchCursorExpiredException expired => new RpcException(new Status(StatusCode.OutOfRange, expired.Message)),
+        Application.Watch.WatchCursorUnknownException unknown => new RpcException(new Status(StatusCode.OutOfRange, unknown.Message)),
         _ => null,
     };
 

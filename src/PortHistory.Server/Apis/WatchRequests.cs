@@ -24,9 +24,8 @@ public static class WatchRequests
         var kinds = request.Kinds.Select((k, i) => k != WatchEventKind.Unspecified && Enum.IsDefined(k)
             ? k
             : throw Requests.Invalid($"kinds[{i}]", $"unknown event kind {(int)k}")).ToHashSet();
-        var names = request.ProcessNames.Select((n, i) => WireText.Check(n, WatchFilter.MaxProcessNameLength, required: true) is { } reason
-            ? throw Requests.Invalid($"process_names[{i}]", reason)
-            : n).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var names = request.ProcessNames.Select((n, i) => Requests.Name(n, $"process_names[{i}]", WatchFilter.MaxProcessNameLength, required: true))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         return new WatchFilter(ranges, transports, verdicts, names, kinds);
     }
 

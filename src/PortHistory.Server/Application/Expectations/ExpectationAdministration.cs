@@ -43,9 +43,10 @@ public sealed class ExpectationAdministration(
     private async Task AppliedAsync(ExpectationChange change, CancellationToken cancellationToken)
     {
         if (change.Ports.Count == 0) return;
-        await catalog.AtLeastAsync(change.Version, cancellationToken);
+        // The change is committed from here on: a failure to re-judge is logged, never answered as a failed write.
         try
         {
+            await catalog.AtLeastAsync(change.Version, cancellationToken);
             IEnumerable<int> ports = change.Ports;
             if (change.WasEmpty != change.IsEmpty) ports = ports.Union(await observed.ObservedPortsAsync(cancellationToken));
             await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },

@@ -25,6 +25,9 @@ public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, IOptions<W
         {
             var deleted = await log.DeletedThroughAsync(cancellationToken);
             if (start > 0 && start < deleted) throw new WatchCursorExpiredException(start, deleted);
+            // A cursor no server gave out would silently skip every event up to it.
+            var latest = await log.LatestCursorAsync(cancellationToken);
+            if (start > latest) throw new WatchCursorUnknownException(start, latest);
             cursor = start;
         }
         else
@@ -66,5 +69,8 @@ public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, IOptions<W
 }
 
 /// <summary>A cursor from before what retention kept: events after it are gone, so the caller must start over.</summary>
+public sealed class WatchCursorUnknownException(long cursor, long latest)
+    : Exception($"after_cursor: {cursor} is past the newest event ({latest}); use a cursor this server gave, or none");
+
 public sealed class WatchCursorExpiredException(long cursor, long deletedThrough)
     : Exception($"after_cursor: events after {cursor} up to {deletedThrough} are past the retention kept; watch again without a cursor (or with 0, the oldest kept)");

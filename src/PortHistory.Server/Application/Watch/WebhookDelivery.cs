@@ -64,6 +64,14 @@ public sealed class WebhookDelivery(
     {
         var settings = options.Value;
         var cursor = await lease.CursorAsync(await log.LatestCursorAsync(stoppingToken), stoppingToken);
+        // A receiver down for longer than the retention has missed events for good: said, not skipped in silence.
+        var deleted = await log.DeletedThroughAsync(stoppingToken);
+        if (cursor < deleted)
+        {
+            logger.LogError("Webhook {Name}: events after {Cursor} up to {DeletedThrough} were deleted by retention before they were delivered",
+                settings.Name, cursor, deleted);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = signal.Next;

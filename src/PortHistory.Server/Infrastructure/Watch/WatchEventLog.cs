@@ -60,8 +60,10 @@ public sealed class WatchEventLog(NpgsqlDataSource dataSource) : IWatchEventSink
 
     public async Task<long> LatestCursorAsync(CancellationToken cancellationToken)
     {
-        // Ids commit in order (the raise lock): any event not visible yet will get a larger id.
-        await using var command = dataSource.CreateCommand("SELECT coalesce((SELECT max(id) FROM watch_events), 0)");
+        // Ids commit in order (the raise lock): any event not visible yet will get a larger id. Retention may have emptied
+        // the table: the newest id it deleted is still a cursor given out.
+        await using var command = dataSource.CreateCommand(
+            "SELECT greatest(coalesce((SELECT max(id) FROM watch_events), 0), coalesce((SELECT deleted_through FROM watch_retention), 0))");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
