@@ -83,12 +83,15 @@ public sealed class WatchFilterTests
     [Fact]
     public void A_filter_keeps_an_event_only_when_every_field_it_sets_matches()
     {
+        // Verdict events carry no process name, only the processes their verdict names ("java (kafka.Kafka)").
+        string[][] observedLists = [[], ["java (kafka.Kafka)"], ["nfsd"], ["rpc.statd", "java (zookeeper.jar)"]];
         var events = Gen.Select(Gen.UInt[0, 2000], Gen.Int[1, 4], Gen.Int[1, 4], Gen.Int[0, 6], Gen.Int[0, 6], Gen.OneOf<string>(["", "nfsd", "rpc.statd", "java"]),
-            (port, transport, kind, oldVerdict, newVerdict, process) => new WatchEvent
+            Gen.Int[0, observedLists.Length - 1],
+            (port, transport, kind, oldVerdict, newVerdict, process, observed) => new WatchEvent
             {
                 Port = port, Transport = (Transport)transport, Kind = (WatchEventKind)kind, OldVerdict = (VerdictKind)oldVerdict,
                 NewVerdict = (VerdictKind)newVerdict, ProcessName = process,
-                ObservedProcesses = { process == "java" ? ["java (kafka.Kafka)"] : [] },
+                ObservedProcesses = { observedLists[observed] },
             });
         var filters = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 4], Gen.Int[0, 6], Gen.OneOf<string>(["", "NFSD", "java"]), Gen.Int[0, 4],
             (range, transport, verdict, name, kind) => (
@@ -106,7 +109,8 @@ public sealed class WatchFilterTests
             var expected = (f.Range is null || (e.Port >= f.Range.Value.First && e.Port <= f.Range.Value.Last))
                            && (f.Transport == Transport.Unspecified || e.Transport == f.Transport)
                            && (f.Verdict == VerdictKind.Unspecified || e.NewVerdict == f.Verdict || e.OldVerdict == f.Verdict)
-                           && (f.Name.Length == 0 || string.Equals(e.ProcessName, f.Name, StringComparison.OrdinalIgnoreCase))
+                           && (f.Name.Length == 0 || string.Equals(e.ProcessName, f.Name, StringComparison.OrdinalIgnoreCase)
+                               || e.ObservedProcesses.Any(o => string.Equals(o.Split(" (")[0], f.Name, StringComparison.OrdinalIgnoreCase)))
                            && (f.Kind == WatchEventKind.Unspecified || e.Kind == f.Kind);
             Assert.Equal(expected, filter.Matches(e));
         }, iter: 5_000);
