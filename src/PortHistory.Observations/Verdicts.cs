@@ -25,6 +25,13 @@ public sealed record VerdictOptions
     [Range(1, int.MaxValue)]
     public int MinReportingHosts { get; init; } = 10;
 
+    /// <summary>
+    /// A process no host has reported for this long is gone: announced once, and left out of verdicts until a host
+    /// reports it again. Agents report what listens every minute by default; a day rides out hosts down for a while.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan ProcessGoneAfter { get; init; } = TimeSpan.FromDays(1);
+
     public const int FirstDynamicPort = 49152;
 }
 

@@ -1,3 +1,4 @@
+using CsCheck;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
@@ -140,15 +141,115 @@ public sealed class WatchDetectionTests
         Assert.Equal(raised.Order(StringComparer.Ordinal), replayFeed.Pending.Select(e => e.EventId).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void A_counted_process_no_host_reports_is_gone_once_and_comes_back_as_a_new_life_with_ids_a_replay_repeats()
+    {
+        var stored = new ObservedUsage { RaisedVerdicts = [] };
+        var (observations, feed) = Port776(stored);
+        for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Assigned);
+        Apply(observations, feed, 4, "nfsd", 9, Assigned);
+        var first = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess).EventId;
+        feed.Stored(feed.Pending.Count);
+
+        // Both stopped a while ago: rpc.statd is announced gone; nfsd (on one host, below the privacy floor) never was announced.
+        Assert.Equal(2, observations.MarkGone(At.AddMinutes(1)));
+        feed.Detect(observations, Assigned, 1, judge: true);
+        var gone = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.ProcessGone);
+        Assert.Equal(("rpc.statd", At.AddSeconds(3), 3UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
+        var change = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged);
+        Assert.Equal((ContractVerdictKind.Squatter, ContractVerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
+        Assert.Equal(0, observations.MarkGone(At.AddMinutes(2)));
+        Assert.Equal(ContractVerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);
+        Assert.Null(Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
+
+        // A late sighting from before its last one says nothing new: still gone.
+        Apply(observations, feed, 5, "rpc.statd", 0, Assigned, At);
+        Assert.True(Process(observations, "rpc.statd").Gone);
+        var checkpoint = Copy(stored);
+        feed.Stored(feed.Pending.Count);
+
+        // Reported again: a new life, a first listener on the ghost, and the verdict back.
+        var back = new[] { Entry(6, "rpc.statd", 1) with { ObservedAt = At.AddHours(1) }, Entry(7, "rpc.statd", 2) with { ObservedAt = At.AddHours(1) } };
+        foreach (var entry in back)
+        {
+            observations.Apply(Writer, [entry]);
+            feed.Detect(observations, Assigned, 1, judge: observations.VerdictInputsChanged);
+        }
+
+        var again = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess);
+        Assert.NotEqual(first, again.EventId);
+        Assert.False(Process(observations, "rpc.statd").Gone);
+        Assert.Equal((ContractVerdictKind.Ghost, ContractVerdictKind.Squatter),
+            (Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged).OldVerdict, Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener).NewVerdict));
+        Assert.Equal(At.AddHours(1), Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
+
+        // The silo dies before the next checkpoint: replaying the journal on the stored state raises the same ids.
+        var (replayed, replayFeed) = Port776(checkpoint);
+        replayed.Apply(Writer, back);
+        replayFeed.Detect(replayed, Assigned, 1, judge: true);
+        Assert.Equal(feed.Pending.Select(e => e.EventId).Order(StringComparer.Ordinal), replayFeed.Pending.Select(e => e.EventId).Order(StringComparer.Ordinal));
+
+        // Gone a second time: an event of its own, not the first life's again.
+        observations.MarkGone(At.AddHours(2));
+        feed.Detect(observations, Assigned, 1, judge: true);
+        Assert.Equal(2, feed.Pending.Concat([gone]).Where(e => e.Kind == WatchEventKind.ProcessGone).Select(e => e.EventId).Distinct().Count());
+    }
+
+    [Fact]
+    public void An_unassigned_port_whose_processes_are_all_gone_keeps_an_index_row_with_nothing_to_judge()
+    {
+        var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
+        for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Unassigned);
+        Assert.Equal(ContractVerdictKind.Unregistered, Assert.Single(observations.IndexRows(Unassigned)).Verdict);
+
+        observations.MarkGone(At.AddDays(1));
+
+        var row = Assert.Single(observations.IndexRows(Unassigned));
+        Assert.Equal((ContractVerdictKind.Unspecified, (DateTime?)null, 3L), (row.Verdict, row.OldestLiveSeen, row.Hosts));
+        Assert.Empty(observations.Verdicts(Unassigned));
+    }
+
+    [Fact]
+    public void Whatever_sightings_and_sweeps_come_a_process_is_announced_new_and_gone_in_turn_and_gone_ones_are_never_judged()
+    {
+        // An operation: a sighting (process, host, minute) or a sweep marking gone what was last seen before a minute.
+        var operations = Gen.Select(Gen.Bool, Gen.Int[0, 2], Gen.Int[0, 5], Gen.Int[0, 600]).Array[1, 60];
+        operations.Sample(ops =>
+        {
+            var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
+            var seq = 0L;
+            foreach (var (sweep, process, host, minute) in ops)
+            {
+                if (sweep) observations.MarkGone(At.AddMinutes(minute));
+                else observations.Apply(Writer, [Entry(++seq, $"p{process}", host) with { ObservedAt = At.AddMinutes(minute) }]);
+                feed.Detect(observations, Assigned, 1, judge: sweep || observations.VerdictInputsChanged);
+
+                var gone = observations.Usage.Transports.SelectMany(t => t.Processes.Values).Where(p => p.Gone).Select(p => p.Name).ToHashSet();
+                foreach (var (_, result, _) in observations.Verdicts(Assigned)) Assert.DoesNotContain(result.ObservedProcesses, gone.Contains);
+            }
+
+            Assert.Equal(feed.Pending.Count, feed.Pending.Select(e => e.EventId).Distinct().Count());
+            foreach (var lives in feed.Pending.Where(e => e.Kind is WatchEventKind.NewProcess or WatchEventKind.ProcessGone).GroupBy(e => e.ProcessName))
+            {
+                var kinds = lives.Select(e => e.Kind).ToList();
+                for (var i = 0; i < kinds.Count; i++) Assert.Equal(i % 2 == 0 ? WatchEventKind.NewProcess : WatchEventKind.ProcessGone, kinds[i]);
+            }
+        }, iter: 500);
+    }
+
+    private static ProcessUsage Process(PortObservations observations, string name) =>
+        observations.Usage.Transports.Single().Processes.Values.Single(p => p.Name == name);
+
     private static RegistrySide Assigned(Transport transport) => transport == Transport.Udp ? Wpages : Nothing;
 
     private static RegistrySide Unassigned(Transport transport) => Nothing;
 
     private (PortObservations, PortWatchFeed) Port776(ObservedUsage usage) => (new PortObservations(Port, usage, _context), new PortWatchFeed(Port, _context));
 
-    private static void Apply(PortObservations observations, PortWatchFeed feed, long seq, string process, int host, Func<Transport, RegistrySide> registry)
+    private static void Apply(PortObservations observations, PortWatchFeed feed, long seq, string process, int host, Func<Transport, RegistrySide> registry,
+        DateTime? at = null)
     {
-        observations.Apply(Writer, [Entry(seq, process, host)]);
+        observations.Apply(Writer, [Entry(seq, process, host) with { ObservedAt = at ?? At.AddSeconds(seq) }]);
         feed.Detect(observations, registry, generation: 1, judge: observations.VerdictInputsChanged);
     }
 
@@ -174,6 +275,7 @@ public sealed class WatchDetectionTests
                 {
                     Name = process.Name, Executable = process.Executable, Program = process.Program, SystemdUnit = process.SystemdUnit,
                     Sightings = process.Sightings, Weight = process.Weight, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen,
+                    Gone = process.Gone, Returns = process.Returns,
                 };
                 foreach (var host in process.Hosts.Exact) p.Hosts.Add(host, HostSetLimits.Process);
                 t.Processes[key] = p;

@@ -25,7 +25,8 @@ public sealed record WatchEventView(
     IReadOnlyList<string>? ObservedProcesses,
     string? OldService,
     string? NewService,
-    ulong? Generation);
+    ulong? Generation,
+    DateTime? LastSeen = null);
 
 public static class WatchViews
 {
@@ -35,6 +36,7 @@ public static class WatchViews
         (V1.WatchEventKind.VerdictChanged, "verdict-changed"),
         (V1.WatchEventKind.GhostListener, "ghost-listener"),
         (V1.WatchEventKind.AssignmentChanged, "assignment-changed"),
+        (V1.WatchEventKind.ProcessGone, "process-gone"),
     ];
 
     public static IEnumerable<string> KindWords => KindNames.Select(k => k.Text);
@@ -48,13 +50,14 @@ public static class WatchViews
 
     public static WatchEventView ToView(V1.WatchEvent e) => new(
         e.Cursor, e.EventId, e.Kind.ToText(), (int)e.Port, e.Transport.ToDomain(), e.RaisedAt?.ToDateTime(),
-        Text(e.ProcessName), Text(e.Executable), Text(e.Program), Text(e.SystemdUnit), e.Kind == V1.WatchEventKind.NewProcess ? e.DistinctHosts : null,
+        Text(e.ProcessName), Text(e.Executable), Text(e.Program), Text(e.SystemdUnit), e.Kind is V1.WatchEventKind.NewProcess or V1.WatchEventKind.ProcessGone ? e.DistinctHosts : null,
         e.OldVerdict == V1.VerdictKind.Unspecified ? null : e.OldVerdict.ToText(),
         e.NewVerdict == V1.VerdictKind.Unspecified ? null : e.NewVerdict.ToText(),
         Text(e.Reason), e.ObservedProcesses.Count > 0 ? [.. e.ObservedProcesses] : null,
         e.Kind == V1.WatchEventKind.AssignmentChanged ? e.OldService : null,
         e.Kind == V1.WatchEventKind.AssignmentChanged ? e.NewService : null,
-        e.Kind == V1.WatchEventKind.AssignmentChanged ? e.Generation : null);
+        e.Kind == V1.WatchEventKind.AssignmentChanged ? e.Generation : null,
+        e.LastSeen?.ToDateTime());
 
     public static void Write(TextWriter output, V1.WatchEvent e, bool json)
     {
@@ -71,6 +74,8 @@ public static class WatchViews
             V1.WatchEventKind.NewProcess => $"{view.Process} ({view.Executable}) on {view.DistinctHosts} hosts" + (view.NewVerdict is { } v ? $"; verdict {v}" : ""),
             V1.WatchEventKind.VerdictChanged => $"{view.OldVerdict ?? "none"} -> {view.NewVerdict}: {view.Reason}",
             V1.WatchEventKind.GhostListener => $"first listener on a ghost, now {view.NewVerdict}: {view.Reason}",
+            V1.WatchEventKind.ProcessGone => $"{view.Process} ({view.Executable}) gone: no host has reported it since "
+                + $"{view.LastSeen?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}" + (view.NewVerdict is { } now ? $"; verdict {now}" : ""),
             V1.WatchEventKind.AssignmentChanged => $"assigned {Service(view.OldService)} -> {Service(view.NewService)} (generation {view.Generation})",
             _ => view.Reason ?? "",
         };

@@ -29,7 +29,8 @@ public sealed record ObservedProcessView(
     ulong Specific,
     ulong Privileged,
     ulong Unprivileged,
-    IReadOnlyList<string>? HostRefs);
+    IReadOnlyList<string>? HostRefs,
+    bool Gone = false);
 
 public sealed record VerdictView(Transport Transport, string Verdict, string Reason, string? AssignedService, IReadOnlyList<string> ObservedProcesses);
 
@@ -111,5 +112,6 @@ public static class ObservationViews
         process.SpecificSightings,
         process.PrivilegedSightings,
         process.UnprivilegedSightings,
-        process.HostRefs.Count > 0 ? [.. process.HostRefs] : null);
+        process.HostRefs.Count > 0 ? [.. process.HostRefs] : null,
+        process.Gone);
 }

@@ -12,4 +12,8 @@ public sealed record ObservationIndexRow(
     VerdictKind Verdict,
     string Reason,
     string? AssignedService,
-    string[] Observed);
+    string[] Observed)
+{
+    /// <summary>The oldest last sighting of a process not gone (null: none left): the gone-process sweep looks at ports by it.</summary>
+    public DateTime? OldestLiveSeen { get; init; }
+}

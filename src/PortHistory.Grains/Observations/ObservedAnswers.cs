@@ -99,6 +99,7 @@ internal static class ObservedAnswers
             UnprivilegedSightings = (ulong)process.Unprivileged,
             Program = process.Program ?? "",
             SystemdUnit = process.SystemdUnit ?? "",
+            Gone = process.Gone,
         };
         if (includeHostRefs) item.HostRefs.AddRange(process.HostRefs);
         return item;

@@ -149,6 +149,17 @@ public sealed class ProcessUsage
     /// <summary>Enough for the groups of one fleet; a hostile agent cannot grow a process's state beyond it.</summary>
     public const int HostGroupsKept = 16;
 
+    /// <summary>
+    /// No host has reported the process for the configured time (it is left out of verdicts) until a sighting newer than
+    /// <see cref="LastSeen"/> brings it back.
+    /// </summary>
+    [Id(17)]
+    public bool Gone { get; set; }
+
+    /// <summary>How many times the process came back after it was gone: each return is a life of its own in watch event ids.</summary>
+    [Id(18)]
+    public long Returns { get; set; }
+
     /// <summary>How the process is named in verdicts: its name, with what it runs when that is known ("java (zookeeper.jar)").</summary>
     public string DisplayName =>
         Program is { Length: > 0 } ? $"{Name} ({Program})" : SystemdUnit is { Length: > 0 } ? $"{Name} ({SystemdUnit})" : Name;

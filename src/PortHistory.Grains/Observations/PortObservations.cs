@@ -65,16 +65,64 @@ internal sealed class PortObservations
     /// </summary>
     private readonly List<(Transport Transport, ProcessUsage Process)> _newlyCounted = [];
 
+    /// <summary>Counted processes <see cref="MarkGone"/> found gone since the last call of <see cref="TakeNewlyGone"/>.</summary>
+    private readonly List<(Transport Transport, ProcessUsage Process)> _newlyGone = [];
+
     public bool VerdictInputsChanged { get; private set; }
 
     public IReadOnlyList<(Transport Transport, ProcessUsage Process)> TakeNewlyCounted()
     {
         VerdictInputsChanged = false;
-        if (_newlyCounted.Count == 0) return [];
-        IReadOnlyList<(Transport, ProcessUsage)> taken = [.. _newlyCounted];
-        _newlyCounted.Clear();
+        return Take(_newlyCounted);
+    }
+
+    public IReadOnlyList<(Transport Transport, ProcessUsage Process)> TakeNewlyGone() => Take(_newlyGone);
+
+    private static IReadOnlyList<(Transport, ProcessUsage)> Take(List<(Transport, ProcessUsage)> list)
+    {
+        if (list.Count == 0) return [];
+        IReadOnlyList<(Transport, ProcessUsage)> taken = [.. list];
+        list.Clear();
         return taken;
     }
+
+    /// <summary>
+    /// Marks gone every process (and "other") no host has reported since <paramref name="seenBefore"/>; returns how many.
+    /// Gone processes are left out of verdicts; the counted ones are announced (a process below the privacy floor never
+    /// was, so its leaving is not either). A sighting newer than a gone process's last one brings it back.
+    /// </summary>
+    public int MarkGone(DateTime seenBefore)
+    {
+        var marked = 0;
+        foreach (var transport in _usage.Transports)
+        {
+            foreach (var process in transport.Processes.Values)
+            {
+                if (process.Gone || process.LastSeen >= seenBefore) continue;
+                process.Gone = true;
+                marked++;
+                if (Counted(process)) _newlyGone.Add((transport.Transport, process));
+            }
+
+            if (transport.Other is { Gone: false } other && other.LastSeen < seenBefore)
+            {
+                other.Gone = true;
+                marked++;
+            }
+        }
+
+        if (marked > 0) VerdictInputsChanged = true;
+        return marked;
+    }
+
+    /// <summary>The oldest last sighting of a process not gone on the transport (when the next one may go), or null when none is left.</summary>
+    public static DateTime? OldestLiveSeen(TransportUsage transport)
+    {
+        var live = transport.Processes.Values.Append(transport.Other).Where(p => p is { Gone: false }).Select(p => p!.LastSeen).ToList();
+        return live.Count == 0 ? null : live.Min();
+    }
+
+    private bool Counted(ProcessUsage process) => process.Hosts.Count >= _context.Options.MinHostsPerProcess;
 
     public ObservedUsage Usage => _usage;
 
@@ -115,10 +163,12 @@ internal sealed class PortObservations
             if (_localTables.For((int)_port, transport).FirstOrDefault(e => e.HasOpenFrequency) is { } nmap) side = side with { OpenFrequency = nmap.OpenFrequency };
             var observed = _transports[(int)transport];
             var known = new HashSet<string>(side.AssignedNames, StringComparer.OrdinalIgnoreCase);
+            // Verdicts speak of what runs now: gone processes are left out, and a transport where all are gone counts as unobserved.
             var processes = observed is null
                 ? []
-                : observed.Processes.Values.Select(p => Side(p, known)).ToList();
-            var result = VerdictRules.Decide((int)_port, side, processes, observed?.Hosts.Count ?? 0, _context.ReportingHosts, _context.Options,
+                : observed.Processes.Values.Where(p => !p.Gone).Select(p => Side(p, known)).ToList();
+            var hosts = observed is null || OldestLiveSeen(observed) is null ? 0 : observed.Hosts.Count;
+            var result = VerdictRules.Decide((int)_port, side, processes, hosts, _context.ReportingHosts, _context.Options,
                 _expectations.For((int)_port, transport));
             if (result is not null) verdicts.Add((transport, result, observed));
         }
@@ -139,9 +189,21 @@ internal sealed class PortObservations
         Verdicts(registry).Where(v => only == Transport.Unspecified || v.Transport == only).Select(v => ObservedAnswers.ToContract(v.Transport, v.Result));
 
     /// <summary>Index rows for the transports that were observed (unobserved ghosts come from the registry index).</summary>
-    public IReadOnlyList<ObservationIndexRow> IndexRows(Func<Transport, RegistrySide> registry) =>
-        [.. Verdicts(registry).Where(v => v.Usage is not null).Select(v => new ObservationIndexRow(v.Transport, v.Usage!.Hosts.Count, v.Usage.Sightings,
-            v.Usage.FirstSeen, v.Usage.LastSeen, (ContractVerdictKind)(int)v.Result.Kind, v.Result.Reason, v.Result.AssignedService, [.. v.Result.ObservedProcesses]))];
+    /// <remarks>
+    /// Every observed transport has a row, also one with nothing to say (all its processes gone on an unassigned port),
+    /// so that the row's earlier verdict does not stay listed.
+    /// </remarks>
+    public IReadOnlyList<ObservationIndexRow> IndexRows(Func<Transport, RegistrySide> registry)
+    {
+        var verdicts = Verdicts(registry).ToDictionary(v => v.Transport, v => v.Result);
+        return [.. _usage.Transports.OrderBy(u => u.Transport).Select(u =>
+        {
+            var result = verdicts.GetValueOrDefault(u.Transport)
+                         ?? new VerdictResult(0, $"nothing to judge: every process seen here is gone (last sighting {u.LastSeen:yyyy-MM-dd HH:mm}Z)", null, []);
+            return new ObservationIndexRow(u.Transport, u.Hosts.Count, u.Sightings, u.FirstSeen, u.LastSeen, (ContractVerdictKind)(int)result.Kind,
+                result.Reason, result.AssignedService, [.. result.ObservedProcesses]) { OldestLiveSeen = OldestLiveSeen(u) };
+        })];
+    }
 
     /// <summary>
     /// What the ingest path guarantees, checked again: rows can reach the journal by other ways (an older server, a
@@ -198,11 +260,21 @@ internal sealed class PortObservations
             _processes[(entry.Transport, entry.Process, entry.Executable, program, unit)] = process;
         }
 
+        // Back after it was gone: announced again, as a new life of the process (counted ones only, as the first time).
+        if (process.Gone && entry.ObservedAt > process.LastSeen)
+        {
+            process.Gone = false;
+            process.Returns++;
+            VerdictInputsChanged = true;
+            if (Counted(process)) _newlyCounted.Add((entry.Transport, process));
+        }
+
         if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process))
         {
             if (process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
             // Exact sets only: an estimate is not computed per sighting (the minimum is far below the exact limit).
-            if (process.Hosts.IsExact && process.Hosts.Count == _context.Options.MinHostsPerProcess)
+            // A gone process reaching the minimum through late sightings is announced when it comes back, not now.
+            if (!process.Gone && process.Hosts.IsExact && process.Hosts.Count == _context.Options.MinHostsPerProcess)
             {
                 _newlyCounted.Add((entry.Transport, process));
                 VerdictInputsChanged = true;
@@ -239,7 +311,8 @@ internal sealed class PortObservations
     /// <summary>Adds a process's counts into an "other" aggregate.</summary>
     internal static ProcessUsage Fold(ProcessUsage? other, ProcessUsage process)
     {
-        other ??= new ProcessUsage { Name = OtherName, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen };
+        other ??= new ProcessUsage { Name = OtherName, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen, Gone = process.Gone };
+        other.Gone &= process.Gone;
         other.Hosts.UnionWith(process.Hosts, HostSetLimits.Process);
         other.Sightings += process.Sightings;
         if (process.FirstSeen < other.FirstSeen) other.FirstSeen = process.FirstSeen;

@@ -10,7 +10,7 @@ namespace PortHistory.Grains.Observations;
 /// <summary>
 /// Decides a port's watch events from its observations and the registry, and holds them until they are stored.
 /// Every event gets a key that depends only on what the stored state and the journal say (port, transport, process
-/// identity, verdict revision, registry generation), so a grain that replays its journal after a crash raises the
+/// identity and life, verdict revision, registry generation), so a grain that replays its journal after a crash raises the
 /// same keys again and the event log stores them once. The grain stores pending events before every state write:
 /// a state that no longer shows a change as new is never stored while the change's event is not.
 /// </summary>
@@ -33,16 +33,23 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
     {
         var before = _pending.Count;
         var counted = observations.TakeNewlyCounted();
-        if (!judge && counted.Count == 0) return false;
+        var gone = observations.TakeNewlyGone();
+        if (!judge && counted.Count == 0 && gone.Count == 0) return false;
 
         var usage = observations.Usage;
         var verdicts = observations.Verdicts(registry).ToDictionary(v => v.Transport);
         foreach (var (transport, process) in counted)
         {
-            var e = Event(WatchEventKind.NewProcess, transport,
-                $"process:{port}:{(int)transport}:{Digest(process.Name, process.Executable, process.Program, process.SystemdUnit)}");
-            (e.ProcessName, e.Executable, e.Program, e.SystemdUnit) = (process.Name, process.Executable, process.Program, process.SystemdUnit);
-            e.DistinctHosts = (ulong)process.Hosts.Count;
+            // A process back after it was gone is a new life of it: the first life keeps the key events had before returns.
+            var e = ProcessEvent(WatchEventKind.NewProcess, "process", transport, process, process.Returns > 0 ? $":{process.Returns}" : "");
+            if (verdicts.TryGetValue(transport, out var verdict)) Describe(e, verdict.Result);
+            _pending.Add(e);
+        }
+
+        foreach (var (transport, process) in gone)
+        {
+            var e = ProcessEvent(WatchEventKind.ProcessGone, "gone", transport, process, $":{process.Returns}");
+            e.LastSeen = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(process.LastSeen);
             if (verdicts.TryGetValue(transport, out var verdict)) Describe(e, verdict.Result);
             _pending.Add(e);
         }
@@ -54,8 +61,10 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
         {
             if (observed is null) continue;
             var kind = (ContractVerdictKind)(int)result.Kind;
+            var firstLook = false;
             if (!usage.RaisedVerdicts.TryGetValue(transport, out var raised))
             {
+                firstLook = true;
                 usage.RaisedVerdicts[transport] = raised = new RaisedVerdict { Kind = kind };
                 if (seeding) continue;
                 // First observed: the verdict it had with nothing seen (ghost, or too few hosts to say, or none).
@@ -75,6 +84,15 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
 
             if (raised.Kind == kind) continue;
             raised.Revision++;
+            // Every process gone made it a ghost again; whatever listens there now is a first listener too.
+            if (raised.Kind == ContractVerdictKind.Ghost && !firstLook)
+            {
+                var listener = Event(WatchEventKind.GhostListener, transport, $"ghost-listener:{port}:{(int)transport}:{raised.Revision}");
+                Describe(listener, result);
+                listener.OldVerdict = raised.Kind;
+                _pending.Add(listener);
+            }
+
             var changed = Event(WatchEventKind.VerdictChanged, transport, $"verdict:{port}:{(int)transport}:{raised.Revision}:{(int)kind}");
             Describe(changed, result);
             changed.OldVerdict = raised.Kind;
@@ -102,6 +120,14 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
             (e.OldService, e.NewService, e.Generation) = (known, assigned, (ulong)generation);
             _pending.Add(e);
         }
+    }
+
+    private WatchEvent ProcessEvent(WatchEventKind kind, string prefix, Transport transport, ProcessUsage process, string life)
+    {
+        var e = Event(kind, transport, $"{prefix}:{port}:{(int)transport}:{Digest(process.Name, process.Executable, process.Program, process.SystemdUnit)}{life}");
+        (e.ProcessName, e.Executable, e.Program, e.SystemdUnit) = (process.Name, process.Executable, process.Program, process.SystemdUnit);
+        e.DistinctHosts = (ulong)process.Hosts.Count;
+        return e;
     }
 
     private WatchEvent Event(WatchEventKind kind, Transport transport, string key) =>

@@ -5,7 +5,7 @@ namespace PortHistory.Server.Configuration;
 /// <summary>
 /// A webhook the cluster POSTs watch events to, signed with a shared secret. Off while <see cref="Url"/> is unset.
 /// The filters take the CLI's words: ports "770-777" or "22", transports "udp", verdicts "squatter", kinds
-/// "new-process", "verdict-changed", "ghost-listener", "assignment-changed".
+/// "new-process", "verdict-changed", "ghost-listener", "assignment-changed", "process-gone".
 /// </summary>
 public sealed class WebhookOptions
 {

@@ -60,6 +60,7 @@ public static partial class HostingExtensions
         builder.Services.AddHostedService<FleetStatisticsRefresher>();
         builder.Services.AddHostedService<JournalCompactor>();
         builder.Services.AddHostedService<OrphanedJournalSweeper>();
+        builder.Services.AddHostedService<GoneProcessSweeper>();
         return builder;
     }
 

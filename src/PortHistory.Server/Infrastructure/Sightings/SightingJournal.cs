@@ -51,12 +51,15 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
         batch.BatchCommands.Add(watermark);
 
         var index = new NpgsqlBatchCommand("""
-            INSERT INTO port_observations (port, transport, hosts, sightings, first_seen, last_seen, verdict, reason, assigned_service, observed, updated_at)
-            SELECT @port, t, h, s, f, l, v, r, a, coalesce(string_to_array(o, chr(31)), '{}'), now()
-            FROM unnest(@transports, @hosts, @sightings, @first, @last, @verdicts, @reasons, @assigned, @observed) AS x(t, h, s, f, l, v, r, a, o)
+            INSERT INTO port_observations (port, transport, hosts, sightings, first_seen, last_seen, verdict, reason, assigned_service, observed,
+                oldest_live_seen, updated_at)
+            SELECT @port, t, h, s, f, l, v, r, a, coalesce(string_to_array(o, chr(31)), '{}'), ol, now()
+            FROM unnest(@transports, @hosts, @sightings, @first, @last, @verdicts, @reasons, @assigned, @observed, @oldest)
+                AS x(t, h, s, f, l, v, r, a, o, ol)
             ON CONFLICT (port, transport) DO UPDATE SET hosts = EXCLUDED.hosts, sightings = EXCLUDED.sightings, first_seen = EXCLUDED.first_seen,
                 last_seen = EXCLUDED.last_seen, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
-                assigned_service = EXCLUDED.assigned_service, observed = EXCLUDED.observed, updated_at = now()
+                assigned_service = EXCLUDED.assigned_service, observed = EXCLUDED.observed, oldest_live_seen = EXCLUDED.oldest_live_seen,
+                updated_at = now()
             """);
         index.Parameters.AddWithValue("port", port);
         index.Parameters.AddWithValue("transports", rows.Select(r => (short)r.Transport).ToArray());
@@ -64,6 +67,10 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
         index.Parameters.AddWithValue("sightings", rows.Select(r => r.Sightings).ToArray());
         index.Parameters.Add(new NpgsqlParameter("first", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = rows.Select(r => r.FirstSeen).ToArray() });
         index.Parameters.Add(new NpgsqlParameter("last", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = rows.Select(r => r.LastSeen).ToArray() });
+        index.Parameters.Add(new NpgsqlParameter("oldest", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+        {
+            Value = rows.Select(r => r.OldestLiveSeen is { } at ? (object)at : DBNull.Value).ToArray(),
+        });
         index.Parameters.AddWithValue("verdicts", rows.Select(r => (short)r.Verdict).ToArray());
         index.Parameters.AddWithValue("reasons", rows.Select(r => r.Reason).ToArray());
         index.Parameters.Add(new NpgsqlParameter("assigned", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => (object?)r.AssignedService ?? DBNull.Value).ToArray() });

@@ -1,4 +1,5 @@
 using Npgsql;
+using PortHistory.Server.Infrastructure.Database;
 
 namespace PortHistory.Server.Infrastructure.Watch;
 
@@ -12,37 +13,22 @@ public sealed class WebhookCursors(NpgsqlDataSource dataSource)
     private const long DeliveryLock = 0x706f7274_686f6f6b; // "porthook"
 
     /// <summary>The lease of the sink's deliverer, or null when another silo delivers it.</summary>
-    public async Task<WebhookLease?> TryAcquireAsync(string sink, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@lock, hashtext(@sink))", connection);
-            command.Parameters.AddWithValue("lock", (int)(DeliveryLock >> 32));
-            command.Parameters.AddWithValue("sink", sink);
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!) return new WebhookLease(connection, sink);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-
-        await connection.DisposeAsync();
-        return null;
-    }
+    public async Task<WebhookLease?> TryAcquireAsync(string sink, CancellationToken cancellationToken) =>
+        await SessionLock.TryAcquireAsync(dataSource, (int)(DeliveryLock >> 32), sink, cancellationToken) is { } held ? new WebhookLease(held, sink) : null;
 }
 
 /// <summary>A held delivery lock and the sink's cursor, read and moved on the connection that holds the lock.</summary>
-public sealed class WebhookLease(NpgsqlConnection connection, string sink) : IAsyncDisposable
+public sealed class WebhookLease(SessionLock held, string sink) : IAsyncDisposable
 {
+    private NpgsqlConnection Connection => held.Connection;
+
     /// <summary>The cursor delivered through; a sink seen for the first time starts at <paramref name="start"/> (the newest event).</summary>
     public async Task<long> CursorAsync(long start, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO watch_webhook_cursors (sink, cursor) VALUES (@sink, @start) ON CONFLICT (sink) DO NOTHING;
             SELECT cursor FROM watch_webhook_cursors WHERE sink = @sink;
-            """, connection);
+            """, Connection);
         command.Parameters.AddWithValue("sink", sink);
         command.Parameters.AddWithValue("start", start);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
@@ -51,27 +37,11 @@ public sealed class WebhookLease(NpgsqlConnection connection, string sink) : IAs
     public async Task AdvanceAsync(long cursor, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "UPDATE watch_webhook_cursors SET cursor = greatest(cursor, @cursor), delivered_at = now() WHERE sink = @sink", connection);
+            "UPDATE watch_webhook_cursors SET cursor = greatest(cursor, @cursor), delivered_at = now() WHERE sink = @sink", Connection);
         command.Parameters.AddWithValue("sink", sink);
         command.Parameters.AddWithValue("cursor", cursor);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            // The connection goes back to the pool, its session with it: the lock must not stay held there.
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            // The connection is gone, and the session lock with it.
-        }
-        finally
-        {
-            await connection.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => held.DisposeAsync();
 }
