@@ -54,6 +54,10 @@ public sealed class WatchCluster : IAsyncLifetime
             ["PortHistory__Watch__Webhook__SecretFile"] = _secretFile,
             ["PortHistory__Watch__Webhook__Ports__0"] = $"{WebhookPorts}-{WebhookPorts + 99}",
             ["PortHistory__Watch__Webhook__FirstRetryDelay"] = "00:00:00.200",
+            // A process last reported an hour before the fleet's newest sighting is gone; the sweep looks twice a second.
+            ["PortHistory__Verdicts__ProcessGoneAfter"] = "01:00:00",
+            ["PortHistory__Verdicts__GoneSweepInterval"] = "00:00:00.500",
+            ["PortHistory__Verdicts__CheckpointInterval"] = "00:00:01",
         };
         A = new ServerProcess(ConnectionString, settings);
         await A.StartAsync();
@@ -157,6 +161,49 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
 
         Assert.Equal(events.Seen.Count, events.Seen.Select(e => e.EventId).Distinct().Count());
         Assert.True(events.Seen.Zip(events.Seen.Skip(1)).All(p => p.First.Cursor < p.Second.Cursor), "cursors increase");
+    }
+
+    [Fact]
+    public async Task A_process_no_host_reports_any_more_is_announced_gone_left_out_of_the_verdict_and_announced_again_when_it_returns()
+    {
+        const uint finger = 79;
+        using var readerA = cluster.A.ChannelWith(() => cluster.ReaderToken);
+        using var agentB = cluster.B.ChannelWith(() => cluster.AgentToken);
+        using var stream = new ObservationsService.ObservationsClient(readerA).Watch(new WatchRequest
+        {
+            Ports = { new PortRange { First = finger, Last = finger } }, Transports = { Transport.Tcp },
+        });
+        var events = new EventReader(stream.ResponseStream);
+        await events.PositionAsync();
+
+        // Twelve hosts ran oldfingerd on finger's port until two hours ago; the fleet still reports (a listener elsewhere, now).
+        var stopped = DateTime.UtcNow.AddHours(-2);
+        await ReportAsync(agentB, Hosts(12).Select(h => Sighting(h, finger, Transport.Tcp, "oldfingerd", observedAt: stopped))
+            .Append(Sighting("watch-1", 41000, Transport.Tcp, "current")));
+
+        var born = await events.UntilAsync(e => e.Kind == WatchEventKind.NewProcess);
+        var gone = await events.UntilAsync(e => e.Kind == WatchEventKind.ProcessGone);
+        Assert.Equal(("oldfingerd", 12ul), (gone.ProcessName, gone.DistinctHosts));
+        Assert.InRange(gone.LastSeen.ToDateTime(), stopped.AddMilliseconds(-1), stopped.AddMilliseconds(1));
+        Assert.True(born.Cursor < gone.Cursor, "announced new before gone");
+        var ghost = await events.UntilAsync(e => e is { Kind: WatchEventKind.VerdictChanged, NewVerdict: VerdictKind.Ghost });
+        Assert.Equal(VerdictKind.Squatter, ghost.OldVerdict);
+
+        // Asked on the other silo: still listed, as gone, and the verdict speaks of what runs now.
+        var registry = new PortRegistry.PortRegistryClient(readerA);
+        var port = await registry.GetPortAsync(new GetPortRequest { Port = finger, Transport = Transport.Tcp });
+        Assert.True(Assert.Single(Assert.Single(port.Observed.Transports).Processes).Gone);
+        Assert.Equal(VerdictKind.Ghost, Assert.Single(port.Verdicts).Kind);
+
+        // One host runs it again: a new life (a new event id), a first listener on the ghost, and a squatter again.
+        await ReportAsync(agentB, [Sighting("watch-3", finger, Transport.Tcp, "oldfingerd")]);
+        var again = await events.UntilAsync(e => e.Kind == WatchEventKind.NewProcess && e.Cursor > gone.Cursor);
+        Assert.NotEqual(born.EventId, again.EventId);
+        await events.UntilAsync(e => e.Kind == WatchEventKind.GhostListener && e.Cursor > gone.Cursor);
+        await events.UntilAsync(e => e is { Kind: WatchEventKind.VerdictChanged, OldVerdict: VerdictKind.Ghost, NewVerdict: VerdictKind.Squatter });
+        port = await registry.GetPortAsync(new GetPortRequest { Port = finger, Transport = Transport.Tcp });
+        Assert.False(Assert.Single(Assert.Single(port.Observed.Transports).Processes).Gone);
+        Assert.Equal(events.Seen.Count, events.Seen.Select(e => e.EventId).Distinct().Count());
     }
 
     [Fact]
