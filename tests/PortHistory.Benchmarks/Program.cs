@@ -25,11 +25,20 @@ switch (which)
     case "watch":
         await WatchBenchmark.RunAsync(Console.Out, Seconds(args, 10));
         return 0;
+    case "metrics":
+        // Settings to compare beside off and on come as NAME=KEY=VALUE[;KEY=VALUE] arguments after seconds and rounds.
+        await MetricsBenchmark.RunAsync(Console.Out, Seconds(args, 5), args.Length > 2 && int.TryParse(args[2], out var turns) && turns > 0 ? turns : 3,
+        [
+            ("off", new() { ["PortHistory__Metrics__Enabled"] = "false" }),
+            ("on", []),
+            .. args.Skip(3).Select(a => a.Split('=', 2)).Select(a => (a[0], a[1].Split(';').Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]))),
+        ]);
+        return 0;
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | watch [seconds] | chaos [seconds] | agent [previous porthistory-agent.dll]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds] | chaos [seconds] | agent [previous porthistory-agent.dll]");
         return 2;
 }
 

@@ -66,7 +66,7 @@ internal static class ServerBenchmark
         await using var metricsOff = new ServerProcess(postgres.ConnectionString("bench"),
             new Dictionary<string, string> { ["PortHistory__Metrics__Enabled"] = "false" });
         var echoPort = PostgresServer.FreePort();
-        var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo");
+        var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo", "server CPU µs/req");
         var metricCosts = new List<string>();
         using (var echo = StartEcho(echoPort))
         {
@@ -80,10 +80,12 @@ internal static class ServerBenchmark
                     var getPortRuns = new List<H2Load.Result>();
                     var offRuns = new List<H2Load.Result>();
                     var jsonRuns = new List<H2Load.Result>();
+                    // The serving process's CPU time per answered request: what a workload costs the server, whatever share of
+                    // the two cores h2load takes (throughput alone mixes the two).
+                    var cpu = new Dictionary<List<H2Load.Result>, List<double>> { [echoRuns] = [], [getPortRuns] = [], [offRuns] = [], [jsonRuns] = [] };
                     for (var round = 1; round <= rounds; round++)
                     {
-                        var e = await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds);
-                        echoRuns.Add(e);
+                        var e = await Measured(echo.Id, echoRuns, () => H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds));
                         // Metrics on first in odd rounds and off first in even ones, so drift falls on both alike.
                         foreach (var metrics in round % 2 == 1 ? new[] { true, false } : [false, true])
                         {
@@ -94,32 +96,43 @@ internal static class ServerBenchmark
                             await serving.StartAsync();
                             await WarmAsync(serving);
                             await H2Load.RunAsync($"{serving.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
-                            var g = await H2Load.RunAsync($"{serving.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken);
-                            (metrics ? getPortRuns : offRuns).Add(g);
+                            var g = await Measured(serving.ProcessId!.Value, metrics ? getPortRuns : offRuns,
+                                () => H2Load.RunAsync($"{serving.Address}/porthistory.v1.PortRegistry/GetPort", getPortBodies, streams, seconds, readerToken));
                             output.WriteLine($"  4 x {streams}, round {round}: GetPort metrics {(metrics ? "on" : "off")} {g.RequestsPerSecond:0} req/s " +
                                              $"p99 {g.P99Milliseconds:0.0} ms ({g.RequestsPerSecond / e.RequestsPerSecond:0.00} of echo {e.RequestsPerSecond:0})");
                             if (!metrics) continue;
-                            var j = await H2Load.RunHttp1Async(Ports.Select(p => $"{serving.HttpAddress}/v1/ports/{p}").ToList(), streams, seconds, readerToken);
-                            jsonRuns.Add(j);
+                            var j = await Measured(serving.ProcessId!.Value, jsonRuns,
+                                () => H2Load.RunHttp1Async(Ports.Select(p => $"{serving.HttpAddress}/v1/ports/{p}").ToList(), streams, seconds, readerToken));
                             output.WriteLine($"  4 x {streams}, round {round}: GET /v1/ports/N HTTP/1.1 {j.RequestsPerSecond:0} req/s p99 {j.P99Milliseconds:0.0} ms");
                         }
                     }
 
                     var baseline = H2Load.Result.Pool(echoRuns);
                     table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds,
-                        baseline.Failed, "1.00");
+                        baseline.Failed, "1.00", cpu[echoRuns].Average());
                     AddRow("GetPort (gateway -> port grain)", $"4 x {streams}", getPortRuns);
                     AddRow("GetPort, metrics off", $"4 x {streams}", offRuns);
                     AddRow("GET /v1/ports/N (HTTP/1.1 JSON)", $"4 x {streams} conn", jsonRuns);
                     var costs = getPortRuns.Zip(offRuns, (on, off) => 1 - on.RequestsPerSecond / off.RequestsPerSecond).ToList();
-                    metricCosts.Add($"4 x {streams}: {costs.Average():P1} ({costs.Min():P1} to {costs.Max():P1})");
+                    var cpuCosts = cpu[getPortRuns].Zip(cpu[offRuns], (on, off) => on / off - 1).ToList();
+                    metricCosts.Add($"4 x {streams}: throughput {costs.Average():P1} ({costs.Min():P1} to {costs.Max():P1}), " +
+                                    $"server CPU per request {cpuCosts.Average():P1} ({cpuCosts.Min():P1} to {cpuCosts.Max():P1})");
 
                     void AddRow(string workload, string shape, List<H2Load.Result> runs)
                     {
                         var pooled = H2Load.Result.Pool(runs);
                         var ratios = runs.Zip(echoRuns, (r, e) => r.RequestsPerSecond / e.RequestsPerSecond).ToList();
                         table.Add(workload, shape, pooled.RequestsPerSecond, pooled.P50Milliseconds, pooled.P99Milliseconds, pooled.Failed,
-                            $"{pooled.RequestsPerSecond / baseline.RequestsPerSecond:0.00} ({ratios.Min():0.00}-{ratios.Max():0.00})");
+                            $"{pooled.RequestsPerSecond / baseline.RequestsPerSecond:0.00} ({ratios.Min():0.00}-{ratios.Max():0.00})", cpu[runs].Average());
+                    }
+
+                    async Task<H2Load.Result> Measured(int pid, List<H2Load.Result> runs, Func<Task<H2Load.Result>> run)
+                    {
+                        var before = CpuSeconds(pid);
+                        var result = await run();
+                        cpu[runs].Add((CpuSeconds(pid) - before) * 1e6 / Math.Max(1, result.Succeeded));
+                        runs.Add(result);
+                        return result;
                     }
                 }
             }
@@ -138,7 +151,7 @@ internal static class ServerBenchmark
         var coldFull = clock.Elapsed;
 
         table.WriteTo(output);
-        output.WriteLine($"GetPort throughput lost to metrics (1 - on/off, per round pair): {string.Join("; ", metricCosts)}");
+        output.WriteLine($"What metrics cost GetPort (per round pair; throughput 1 - on/off, server CPU on/off - 1): {string.Join("; ", metricCosts)}");
         output.WriteLine();
         var summary = new Table("server", "value", "target");
         summary.Add("full import of 16 editions into an empty database (s)", import.TotalSeconds, "< 60");
@@ -180,6 +193,15 @@ internal static class ServerBenchmark
         }
 
         throw new TimeoutException($"nothing listens on {port}");
+    }
+
+    /// <summary>User plus system CPU time of a process so far (/proc/PID/stat, in clock ticks of 1/100 s).</summary>
+    internal static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14 and stime 15.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static long ResidentBytes(int pid)

@@ -46,11 +46,13 @@ public sealed class GoneProcessSweeper(
     {
         await using var held = await index.TryLockGoneSweepAsync(cancellationToken);
         if (held is null) return 0;
-        var (asked, failed) = (0, 0);
+        var asked = new HashSet<int>();
+        var failed = 0;
         for (var page = 0; page < PagesPerSweep; page++)
         {
-            if (await index.PortsWithProcessesGoneAsync(verdicts.Value.ProcessGoneAfter, PageSize, cancellationToken) is not var (seenBefore, ports)
-                || ports.Count == 0)
+            // A port asked once in this sweep and still listed (its row could not be written) waits for the next sweep.
+            if (await index.PortsWithProcessesGoneAsync(verdicts.Value.ProcessGoneAfter, PageSize, cancellationToken) is not var (seenBefore, listed)
+                || listed.Where(asked.Add).ToList() is not { Count: > 0 } ports)
             {
                 break;
             }
@@ -68,11 +70,10 @@ public sealed class GoneProcessSweeper(
                     logger.LogDebug("Port {Port}: marking gone processes failed: {Message}", port, e.Message);
                 }
             });
-            asked += ports.Count;
-            if (ports.Count < PageSize || failed > 0) break;
+            if (listed.Count < PageSize || failed > 0) break;
         }
 
-        if (asked > 0) logger.LogInformation("Gone-process sweep: {Asked} port(s) looked at, {Failed} failed", asked, failed);
-        return asked;
+        if (asked.Count > 0) logger.LogInformation("Gone-process sweep: {Asked} port(s) looked at, {Failed} failed", asked.Count, failed);
+        return asked.Count;
     }
 }
