@@ -44,11 +44,16 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
 
         var reader = new PortRegistry.PortRegistryClient(server.Reader);
         for (var i = 0; i < reads; i++) await reader.GetPortAsync(new GetPortRequest { Port = (uint)(i % 2 == 0 ? 22 : 443) });
+        // A call with a token the server does not know: refused, and counted with its status.
+        using var stranger = server.Server.ChannelWith(() => "ph_unknown_token");
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new PortRegistry.PortRegistryClient(stranger).GetPortAsync(new GetPortRequest { Port = 22 }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
 
         var accepted = sizes.Sum();
         // Counters are updated before each call is answered; the exporter may serve a scrape it cached just before.
         var after = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Delta(s, before, "porthistory_sightings_accepted_total") >= accepted
-            && Delta(s, before, "porthistory_getport_duration_seconds_count") >= reads, TimeSpan.FromSeconds(30));
+            && Delta(s, before, "porthistory_getport_duration_seconds_count") >= reads
+            && Delta(s, before, "porthistory_rpc_calls_total", ("rpc_method", "GetPort")) >= reads + 1, TimeSpan.FromSeconds(30));
 
         Assert.True(accepted == Delta(after, before, "porthistory_sightings_accepted_total"), context);
         Assert.True(1 == Delta(after, before, "porthistory_sightings_rejected_total"), context);
@@ -59,17 +64,21 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
         Assert.True(reads == Delta(after, before, "porthistory_getport_duration_seconds_count"), context);
         Assert.All(after.Where(s => s.Name == "porthistory_getport_duration_seconds_count"), s => Assert.Contains(s.Label("source"), new[] { "board", "grain" }));
         // Each call's token was checked once, from the cache or from PostgreSQL.
-        Assert.True(batches.Count + 1 + reads == Delta(after, before, "porthistory_tokens_lookups_total"), context);
+        Assert.True(batches.Count + 1 + reads + 1 == Delta(after, before, "porthistory_tokens_lookups_total"), context);
+        // Every call counted once, by method and status code.
+        (string, string) getPort = ("rpc_method", "GetPort"), ok = ("rpc_grpc_status_code", "0");
+        Assert.True(reads == Delta(after, before, "porthistory_rpc_calls_total", getPort, ok, ("rpc_service", "porthistory.v1.PortRegistry")), context);
+        Assert.True(1 == Delta(after, before, "porthistory_rpc_calls_total", getPort, ("rpc_grpc_status_code", "16")), context);
+        Assert.True(batches.Count + 1 == Delta(after, before, "porthistory_rpc_calls_total", ("rpc_method", "ReportBatch"), ok), context);
 
         // Delivered to the grains, nothing is left undelivered.
         var settled = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Sum(s, "porthistory_journal_undelivered") == 0, TimeSpan.FromSeconds(30));
         Assert.Equal(0, Sum(settled, "porthistory_journal_undelivered_age_seconds"));
 
-        // The platform's meters: ASP.NET Core (the gRPC calls, by route), Orleans (port grains), Npgsql, runtime. GetPort is
-        // measured once, by its own histogram above; the per-request gauges left out by default are not there.
-        Assert.Contains(after, s => s.Name == "http_server_request_duration_seconds_count" && s.Label("http_route") == "/porthistory.v1.Sightings/ReportBatch");
-        Assert.DoesNotContain(after, s => s.Name == "http_server_request_duration_seconds_count" && s.Label("http_route") == "/porthistory.v1.PortRegistry/GetPort");
-        Assert.DoesNotContain(after, s => s.Name.StartsWith("http_server_active_requests", StringComparison.Ordinal));
+        // The platform's meters: ASP.NET Core and Kestrel, Orleans (port grains), Npgsql, runtime; without the per-request
+        // instruments left out by default (the request histogram, requests in flight).
+        Assert.Contains(after, s => s.Name == "kestrel_active_connections");
+        Assert.DoesNotContain(after, s => s.Name.StartsWith("http_server_", StringComparison.Ordinal));
         Assert.Contains(after, s => s.Name == "orleans_grains" && s.Label("grain_type") == "port" && s.Value > 0);
         Assert.Contains(after, s => s.Name == "db_client_connection_count" && s.Label("db_client_connection_pool_name") == "porthistory");
         Assert.DoesNotContain(after, s => s.Labels.Values.Any(v => v.Contains(Password, StringComparison.Ordinal)));

@@ -12,7 +12,7 @@ namespace PortHistory.Grains.Observations;
 /// What agents send cannot grow it without bound: per transport at most <see cref="MaxProcessesPerTransport"/>
 /// processes are kept (the rest added up as "other"), distinct hosts are counted in a <see cref="HostSet"/>, an
 /// entry that cannot be applied is quarantined (skipped and counted), and answers stay within a size budget
-/// (<see cref="ObservedAnswers"/> shapes them). Kept as one class a little over 200 lines: applying, evicting and
+/// (<see cref="ObservedAnswers"/> shapes them). Kept as one class of about 300 lines: applying, evicting, ageing out and
 /// judging share the same lookups and must change together.
 /// </summary>
 internal sealed class PortObservations

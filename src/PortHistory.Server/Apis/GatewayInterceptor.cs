@@ -2,17 +2,19 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.Server.Apis;
 
 /// <summary>
 /// The gateway's only interceptor: authorizes the call (<see cref="CallAuthorization"/>), holds one of the token's
-/// concurrent-call permits while it runs (<see cref="CallLimits"/>), and maps any failure, a refused authorization's
-/// included, to a status code (<see cref="RpcErrorMapping"/>). One stage rather than one per policy: every
-/// interceptor stage is resolved, dispatched and wrapped anew on every call, and on the GetPort hot path that was a
-/// measurable share of the gateway's work.
+/// concurrent-call permits while it runs (<see cref="CallLimits"/>), maps any failure, a refused authorization's
+/// included, to a status code (<see cref="RpcErrorMapping"/>), and counts the call by method and status. One stage
+/// rather than one per policy: every interceptor stage is resolved, dispatched and wrapped anew on every call, and on
+/// the GetPort hot path that was a measurable share of the gateway's work.
 /// </summary>
-public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimits limits, RpcErrorMapping errors) : Interceptor
+public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimits limits, RpcErrorMapping errors, PortHistoryMetrics metrics)
+    : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -31,45 +33,37 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
         catch (Exception e)
         {
             lease?.Dispose();
-            if (e is RpcException) throw;
-            throw errors.Map(e, context);
+            if (e is not RpcException rpc) throw Failed(e, context);
+            metrics.CallAnswered(context.Method, rpc.StatusCode);
+            throw;
         }
 
         if (call.IsCompletedSuccessfully)
         {
             lease?.Dispose();
+            metrics.CallAnswered(context.Method, StatusCode.OK);
             return call;
         }
 
-        return MapFailureAsync(call, lease, context);
+        return CompleteAsync(call, lease, context);
     }
 
     private async Task<TResponse> AuthorizeThenCallAsync<TRequest, TResponse>(ValueTask authorized, TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
         where TRequest : class
-        where TResponse : class
-    {
-        try
+        where TResponse : class =>
+        await CountedAsync(context, async () =>
         {
             await authorized;
             using var lease = Enter(context);
             return await continuation(request, context);
-        }
-        catch (Exception e) when (e is not RpcException)
-        {
-            throw errors.Map(e, context);
-        }
-    }
+        });
 
-    private async Task<TResponse> MapFailureAsync<TResponse>(Task<TResponse> call, RateLimitLease? lease, ServerCallContext context)
+    private async Task<TResponse> CompleteAsync<TResponse>(Task<TResponse> call, RateLimitLease? lease, ServerCallContext context)
     {
         try
         {
-            return await call;
-        }
-        catch (Exception e) when (e is not RpcException)
-        {
-            throw errors.Map(e, context);
+            return await CountedAsync(context, () => call);
         }
         finally
         {
@@ -77,49 +71,60 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
         }
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
-        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        try
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        AuthorizedAsync(context, async () =>
         {
-            await authorization.AuthorizeAsync(context);
-            using var lease = Enter(context);
             await continuation(request, responseStream, context);
-        }
-        catch (Exception e) when (e is not RpcException)
-        {
-            throw errors.Map(e, context);
-        }
-    }
+            return true;
+        });
 
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
-        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        try
-        {
-            await authorization.AuthorizeAsync(context);
-            using var lease = Enter(context);
-            return await continuation(requestStream, context);
-        }
-        catch (Exception e) when (e is not RpcException)
-        {
-            throw errors.Map(e, context);
-        }
-    }
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        AuthorizedAsync(context, () => continuation(requestStream, context));
 
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
-        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        try
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        AuthorizedAsync(context, async () =>
         {
-            await authorization.AuthorizeAsync(context);
-            using var lease = Enter(context);
             await continuation(requestStream, responseStream, context);
-        }
-        catch (Exception e) when (e is not RpcException)
+            return true;
+        });
+
+    /// <summary>A streaming call: authorized, holding a permit while it runs, counted and its failure mapped.</summary>
+    private Task<T> AuthorizedAsync<T>(ServerCallContext context, Func<Task<T>> call) =>
+        CountedAsync(context, async () =>
         {
-            throw errors.Map(e, context);
+            await authorization.AuthorizeAsync(context);
+            using var lease = Enter(context);
+            return await call();
+        });
+
+    private async Task<T> CountedAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        try
+        {
+            var result = await call();
+            metrics.CallAnswered(context.Method, StatusCode.OK);
+            return result;
         }
+        catch (RpcException e)
+        {
+            metrics.CallAnswered(context.Method, e.StatusCode);
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw Failed(e, context);
+        }
+    }
+
+    /// <summary>Any other failure, as the status the caller gets; counted.</summary>
+    private RpcException Failed(Exception e, ServerCallContext context)
+    {
+        var mapped = errors.Map(e, context);
+        metrics.CallAnswered(context.Method, mapped.StatusCode);
+        return mapped;
     }
 
     /// <summary>Health calls carry no token and take no permit.</summary>

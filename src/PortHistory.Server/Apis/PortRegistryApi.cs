@@ -30,7 +30,6 @@ public sealed class PortRegistryApi(
     public override Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
     {
         var started = PortHistoryMetrics.Now();
-        PortHistoryMetrics.MeasuredOnce(context.GetHttpContext());
         var port = Requests.Port(request.HasPort, request.Port);
         var admin = Infrastructure.Access.CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);

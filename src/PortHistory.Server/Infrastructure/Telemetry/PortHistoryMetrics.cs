@@ -1,6 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.AspNetCore.Http.Features;
+using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.ServiceDefaults;
 
@@ -27,8 +28,10 @@ public sealed class PortHistoryMetrics
     private readonly Histogram<double> _importDuration;
     private readonly Counter<long> _rateLimitRefusals;
 
-    // Token checks happen on every call: counted in plain fields the scrape reads, so a check pays no measurement.
+    // Token checks and calls happen on every request: counted in plain fields the scrape reads, so a call pays no
+    // measurement. The set of methods is the gateway's services', known at start.
     private readonly long[] _tokenLookups = new long[Enum.GetValues<TokenLookup>().Length];
+    private readonly ConcurrentDictionary<string, CallCounts> _calls = new(StringComparer.Ordinal);
 
     // The importer's newest progress; read by the gauges at each collection.
     private int _importStage;
@@ -67,6 +70,8 @@ public sealed class PortHistoryMetrics
             "Ports the newest import stages in all");
         _rateLimitRefusals = meter.CreateCounter<long>("porthistory.rate_limit.refusals", "{call}",
             "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), watch_streams (open per token), enrollments (per secret or credential)");
+        meter.CreateObservableCounter("porthistory.rpc.calls", Calls, "{call}",
+            "Calls answered (gRPC and HTTP/JSON), by rpc.service, rpc.method and rpc.grpc.status_code (0 OK; 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, …)");
         meter.CreateObservableCounter("porthistory.tokens.lookups", TokenLookups, "{lookup}",
             "Bearer tokens checked, by result: hit (cached valid), negative_hit (cached unknown), miss (read from PostgreSQL), malformed (not shaped like a token)");
     }
@@ -86,15 +91,6 @@ public sealed class PortHistoryMetrics
     public void GetPortAnswered(AnswerSource source, long started) =>
         _getPort.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
             new KeyValuePair<string, object?>("source", source == AnswerSource.Board ? "board" : "grain"));
-
-    /// <summary>
-    /// GetPort, the hot read, is measured once: by <c>porthistory.getport.duration</c>, which also says where the answer
-    /// came from, and not again by ASP.NET Core's request histogram (two recordings cost a tenth of the call).
-    /// </summary>
-    public static void MeasuredOnce(HttpContext http)
-    {
-        if (http.Features.Get<IHttpMetricsTagsFeature>() is { } tags) tags.MetricsDisabled = true;
-    }
 
     public void ImportFinished(bool committed, TimeSpan elapsed) =>
         _importDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", committed ? "committed" : "failed"));
@@ -116,6 +112,37 @@ public sealed class PortHistoryMetrics
         }));
 
     public void TokenLookedUp(TokenLookup result) => Interlocked.Increment(ref _tokenLookups[(int)result]);
+
+    /// <param name="method">The call's path, "/package.Service/Method".</param>
+    public void CallAnswered(string method, StatusCode status)
+    {
+        var counts = _calls.GetOrAdd(method, static path => new CallCounts(path)).ByStatus;
+        Interlocked.Increment(ref counts[(uint)status < (uint)counts.Length ? (int)status : (int)StatusCode.Unknown]);
+    }
+
+    private IEnumerable<Measurement<long>> Calls()
+    {
+        foreach (var calls in _calls.Values)
+        {
+            for (var status = 0; status < calls.ByStatus.Length; status++)
+            {
+                var count = Volatile.Read(ref calls.ByStatus[status]);
+                if (count == 0) continue;
+                yield return new Measurement<long>(count, new("rpc.service", calls.Service), new("rpc.method", calls.Method),
+                    new("rpc.grpc.status_code", status));
+            }
+        }
+    }
+
+    private sealed class CallCounts(string path)
+    {
+        public string Service { get; } = path.TrimStart('/').Split('/')[0];
+
+        public string Method { get; } = path[(path.LastIndexOf('/') + 1)..];
+
+        /// <summary>By gRPC status code, 0 (OK) to 16 (UNAUTHENTICATED).</summary>
+        public long[] ByStatus { get; } = new long[(int)StatusCode.Unauthenticated + 1];
+    }
 
     private IEnumerable<Measurement<long>> TokenLookups() =>
         Enum.GetValues<TokenLookup>().Select(result => new Measurement<long>(Volatile.Read(ref _tokenLookups[(int)result]),
