@@ -70,18 +70,18 @@ public sealed class PortRegistryApi(
         var from = Requests.Text(request.FromEdition, "from_edition", 128);
         var to = Requests.Text(request.ToEdition, "to_edition", 128);
         var ports = Requests.Range(request.Ports, "ports");
-        using var deadline = QueryDeadline(context);
+        using var limit = new QueryLimit(context, queries.Value.MaxDuration);
         try
         {
-            var diff = await index.DiffAsync(from, to, ports, deadline.Token);
+            var diff = await index.DiffAsync(from, to, ports, limit.Token);
             foreach (var batch in diff.Entries.Chunk(BatchSize).DefaultIfEmpty([]))
             {
                 var response = new DiffEditionsResponse { From = diff.From, To = diff.To };
                 response.Entries.AddRange(batch.Select(e => e.ToProto()));
-                await responseStream.WriteAsync(response, deadline.Token);
+                await limit.WriteAsync(responseStream, response);
             }
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (limit.Expired)
         {
             throw QueryTooLong();
         }
@@ -93,39 +93,72 @@ public sealed class PortRegistryApi(
         var asOf = Requests.Date(request.AsOf, "as_of");
         var status = Requests.Status(request.Status);
         var transport = Requests.Transport(request.Transport);
-        using var deadline = QueryDeadline(context);
+        using var limit = new QueryLimit(context, queries.Value.MaxDuration);
         try
         {
             var sent = false;
             ListPortsResponse? batch = null;
-            await foreach (var page in index.ListPortsAsync(range, asOf, status, transport, deadline.Token))
+            await foreach (var page in index.ListPortsAsync(range, asOf, status, transport, limit.Token))
             {
                 batch ??= new ListPortsResponse { Edition = page.Edition };
                 foreach (var assignment in page.Ports)
                 {
                     batch.Ports.Add(assignment);
                     if (batch.Ports.Count < BatchSize) continue;
-                    await responseStream.WriteAsync(batch, deadline.Token);
+                    await limit.WriteAsync(responseStream, batch);
                     sent = true;
                     batch = new ListPortsResponse { Edition = page.Edition };
                 }
             }
 
             // An empty listing is still one answer, naming the edition.
-            if (batch is not null && (batch.Ports.Count > 0 || !sent)) await responseStream.WriteAsync(batch, deadline.Token);
+            if (batch is not null && (batch.Ports.Count > 0 || !sent)) await limit.WriteAsync(responseStream, batch);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (limit.Expired)
         {
             throw QueryTooLong();
         }
     }
 
-    /// <summary>The call's own cancellation, and the server's limit on how long a listing may take (a slow reader holds a snapshot open).</summary>
-    private CancellationTokenSource QueryDeadline(ServerCallContext context)
+    /// <summary>
+    /// The call's own cancellation, and the server's limit on how long a listing may take (a slow reader holds a
+    /// snapshot open). Reads stop at the limit, and a write does not start past it: the caller gets DeadlineExceeded. A
+    /// write under way is given a grace period more before it is cancelled, because gRPC aborts a call whose write is
+    /// cancelled and its caller would only see the call cancelled; only a reader that stopped reading waits that long.
+    /// </summary>
+    private sealed class QueryLimit : IDisposable
     {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        deadline.CancelAfter(queries.Value.MaxDuration);
-        return deadline;
+        private static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(10);
+
+        private readonly ServerCallContext _context;
+        private readonly CancellationTokenSource _reads;
+        private readonly CancellationTokenSource _writes;
+
+        public QueryLimit(ServerCallContext context, TimeSpan limit)
+        {
+            _context = context;
+            _reads = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            _reads.CancelAfter(limit);
+            _writes = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            _writes.CancelAfter(limit + WriteGrace);
+        }
+
+        public CancellationToken Token => _reads.Token;
+
+        /// <summary>The limit passed while the caller was still there.</summary>
+        public bool Expired => _reads.IsCancellationRequested && !_context.CancellationToken.IsCancellationRequested;
+
+        public Task WriteAsync<T>(IServerStreamWriter<T> stream, T message)
+        {
+            _reads.Token.ThrowIfCancellationRequested();
+            return stream.WriteAsync(message, _writes.Token);
+        }
+
+        public void Dispose()
+        {
+            _reads.Dispose();
+            _writes.Dispose();
+        }
     }
 
     private RpcException QueryTooLong() =>
