@@ -118,8 +118,14 @@ internal sealed class PortObservations
     /// <summary>The oldest last sighting of a process not gone on the transport (when the next one may go), or null when none is left.</summary>
     public static DateTime? OldestLiveSeen(TransportUsage transport)
     {
-        var live = transport.Processes.Values.Append(transport.Other).Where(p => p is { Gone: false }).Select(p => p!.LastSeen).ToList();
-        return live.Count == 0 ? null : live.Min();
+        // Asked by every verdict: a loop, no allocation.
+        DateTime? oldest = transport.Other is { Gone: false } other ? other.LastSeen : null;
+        foreach (var process in transport.Processes.Values)
+        {
+            if (!process.Gone && (oldest is null || process.LastSeen < oldest)) oldest = process.LastSeen;
+        }
+
+        return oldest;
     }
 
     private bool Counted(ProcessUsage process) => process.Hosts.Count >= _context.Options.MinHostsPerProcess;
