@@ -45,14 +45,14 @@ public static class CliOptions
 
     public static int ParsePort(string? text)
     {
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= PortRange.MaxPort) return port;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= PortSpan.MaxPort) return port;
         throw new Sources.UsageException($"port must be a number 0-65535, got \"{text}\"");
     }
 
-    public static Transport? ParseTransport(string? text)
+    public static TransportProtocol? ParseTransport(string? text)
     {
         if (text is null) return null;
-        if (Transports.TryParse(text, out var transport) && transport != Registry.Model.Transport.Unspecified) return transport;
+        if (TransportProtocols.TryParse(text, out var transport) && transport != Registry.Model.TransportProtocol.Unspecified) return transport;
         throw new Sources.UsageException($"transport must be tcp, udp, sctp or dccp, got \"{text}\"");
     }
 
@@ -63,17 +63,17 @@ public static class CliOptions
         throw new Sources.UsageException($"{option} must be a date yyyy-MM-dd, got \"{text}\"");
     }
 
-    public static PortRange? ParseRange(string? text, string option)
+    public static PortSpan? ParseRange(string? text, string option)
     {
         if (text is null) return null;
-        if (PortRange.TryParse(text, out var range)) return range;
+        if (PortSpan.TryParse(text, out var range)) return range;
         throw new Sources.UsageException($"{option} must be a port or range within 0-65535 such as 0-1023, got \"{text}\"");
     }
 
-    public static AssignmentStatus? ParseStatus(string? text)
+    public static RecordStatus? ParseStatus(string? text)
     {
         if (text is null) return null;
-        if (AssignmentStatuses.TryParse(text, out var status)) return status;
+        if (RecordStatuses.TryParse(text, out var status)) return status;
         throw new Sources.UsageException($"status must be assigned, reserved, unassigned, de-assigned or conventional, got \"{text}\"");
     }
 }

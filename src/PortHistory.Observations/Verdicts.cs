@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace PortHistory.Observations;
 
-public enum VerdictKind
+public enum VerdictOutcome
 {
     Match = 1,
     Squatter = 2,
@@ -48,7 +48,7 @@ public sealed record RegistrySide(string? AssignedService, IReadOnlyList<string>
 public sealed record ObservedProcessSide(string Process, string? Executable, long Hosts, long Sightings, ServiceMatch Match,
     ProcessIdentity? Identity = null, IReadOnlyCollection<string>? HostGroups = null);
 
-public sealed record VerdictResult(VerdictKind Kind, string Reason, string? AssignedService, IReadOnlyList<string> ObservedProcesses);
+public sealed record VerdictResult(VerdictOutcome Kind, string Reason, string? AssignedService, IReadOnlyList<string> ObservedProcesses);
 
 /// <summary>The verdict for one (port, transport), from what is assigned and what fleets observe, with a reason in plain words.</summary>
 public static class VerdictRules
@@ -73,7 +73,7 @@ public static class VerdictRules
         if (port >= VerdictOptions.FirstDynamicPort)
         {
             if (hostsOnPort == 0) return null;
-            return new VerdictResult(VerdictKind.Dynamic, visible.Count == 0
+            return new VerdictResult(VerdictOutcome.Dynamic, visible.Count == 0
                 ? $"{port} is in the dynamic/private range (49152-65535): used by anyone, assigned to no one; seen on {hostsOnPort} host(s)"
                 : $"{port} is in the dynamic/private range (49152-65535): used by anyone, assigned to no one; observed {seen}",
                 registry.AssignedService, names);
@@ -84,16 +84,16 @@ public static class VerdictRules
         {
             if (hostsOnPort > 0)
             {
-                return new VerdictResult(VerdictKind.InsufficientEvidence,
+                return new VerdictResult(VerdictOutcome.InsufficientEvidence,
                     $"observed on {hostsOnPort} host(s), but no process on {options.MinHostsPerProcess} or more", registry.AssignedService, []);
             }
 
             if (!assigned) return null;
             return reportingHosts >= options.MinReportingHosts
-                ? new VerdictResult(VerdictKind.Ghost,
+                ? new VerdictResult(VerdictOutcome.Ghost,
                     $"assigned to {registry.AssignedService}{Since(registry)}, but none of the {reportingHosts} reporting hosts runs anything on it{RarelyOpen(registry)}",
                     registry.AssignedService, [])
-                : new VerdictResult(VerdictKind.InsufficientEvidence,
+                : new VerdictResult(VerdictOutcome.InsufficientEvidence,
                     $"assigned to {registry.AssignedService}{Since(registry)}; only {reportingHosts} host(s) report, {options.MinReportingHosts} are needed to call it unused",
                     registry.AssignedService, []);
         }
@@ -101,17 +101,17 @@ public static class VerdictRules
         if (!assigned)
         {
             return expectations.FleetHasExpectations
-                ? new VerdictResult(VerdictKind.Unexpected, $"unexpected: nothing is assigned ({registry.StatusText}) and no expectation covers the port; observed {seen}", null, names)
-                : new VerdictResult(VerdictKind.Unregistered, $"nothing is assigned ({registry.StatusText}); observed {seen}", null, names);
+                ? new VerdictResult(VerdictOutcome.Unexpected, $"unexpected: nothing is assigned ({registry.StatusText}) and no expectation covers the port; observed {seen}", null, names)
+                : new VerdictResult(VerdictOutcome.Unregistered, $"nothing is assigned ({registry.StatusText}); observed {seen}", null, names);
         }
 
         var dominant = visible[0];
         if (dominant.Match.Provides(registry.AssignedNames))
         {
-            return new VerdictResult(VerdictKind.Match, $"assigned to {registry.AssignedService}{Since(registry)}; observed {seen}", registry.AssignedService, names);
+            return new VerdictResult(VerdictOutcome.Match, $"assigned to {registry.AssignedService}{Since(registry)}; observed {seen}", registry.AssignedService, names);
         }
 
-        return new VerdictResult(VerdictKind.Squatter,
+        return new VerdictResult(VerdictOutcome.Squatter,
             $"assigned to {registry.AssignedService}{Since(registry)}, but observed {seen}{RarelyOpen(registry)}", registry.AssignedService, names);
     }
 
@@ -130,7 +130,7 @@ public static class VerdictRules
         if (strangers.Count > 0)
         {
             var wanted = strangers.SelectMany(j => j.Rules).Distinct().Take(NamedProcesses).Select(r => r.Describe());
-            return new VerdictResult(VerdictKind.Unexpected,
+            return new VerdictResult(VerdictOutcome.Unexpected,
                 $"unexpected: observed {string.Join(", ", strangers.Take(NamedProcesses).Select(j => Describe(j.Process)))}, but expected: {string.Join("; ", wanted)}",
                 registry.AssignedService, [.. strangers.Take(NamedProcesses).Select(j => j.Process.Process)]);
         }
@@ -139,7 +139,7 @@ public static class VerdictRules
 
         var matched = judged.SelectMany(j => j.Rules.Where(r => r.Covers(j.Process))).Distinct().Take(NamedProcesses).Select(r => r.Describe());
         var registrySays = registry.AssignedService is null ? $"nothing is assigned ({registry.StatusText})" : $"the registry says {registry.AssignedService}";
-        return new VerdictResult(VerdictKind.Expected, $"expected: {string.Join("; ", matched)}; observed {seen}; {registrySays}",
+        return new VerdictResult(VerdictOutcome.Expected, $"expected: {string.Join("; ", matched)}; observed {seen}; {registrySays}",
             registry.AssignedService, [.. visible.Take(NamedProcesses).Select(p => p.Process)]);
     }
 

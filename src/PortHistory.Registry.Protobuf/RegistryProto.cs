@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
-using V1 = PortHistory.Contracts.V1;
+using PortHistory.Contracts.V1;
 
 namespace PortHistory.Registry.Protobuf;
 
@@ -11,46 +11,46 @@ namespace PortHistory.Registry.Protobuf;
 /// </summary>
 public static class RegistryProto
 {
-    public static V1.Transport ToProto(this Transport transport) => (V1.Transport)(int)transport;
+    public static Transport ToProto(this TransportProtocol transport) => (Transport)(int)transport;
 
-    public static Transport ToDomain(this V1.Transport transport) => (Transport)(int)transport;
+    public static TransportProtocol ToDomain(this Transport transport) => (TransportProtocol)(int)transport;
 
-    /// <summary><see cref="Transports.All"/> as contract values, in the same order.</summary>
-    public static readonly IReadOnlyList<V1.Transport> AllTransports = [.. Transports.All.Select(t => t.ToProto())];
+    /// <summary><see cref="TransportProtocols.All"/> as contract values, in the same order.</summary>
+    public static readonly IReadOnlyList<Transport> AllTransports = [.. TransportProtocols.All.Select(t => t.ToProto())];
 
-    public static V1.AssignmentStatus ToProto(this AssignmentStatus status) => (V1.AssignmentStatus)(int)status;
+    public static AssignmentStatus ToProto(this RecordStatus status) => (AssignmentStatus)(int)status;
 
-    public static AssignmentStatus ToDomain(this V1.AssignmentStatus status) => (AssignmentStatus)(int)status;
+    public static RecordStatus ToDomain(this AssignmentStatus status) => (RecordStatus)(int)status;
 
-    public static V1.EditionFormat ToProto(this EditionFormat format) => (V1.EditionFormat)(int)format;
+    public static EditionFormat ToProto(this EditionFileFormat format) => (EditionFormat)(int)format;
 
-    public static EditionFormat ToDomain(this V1.EditionFormat format) => (EditionFormat)(int)format;
+    public static EditionFileFormat ToDomain(this EditionFormat format) => (EditionFileFormat)(int)format;
 
-    public static V1.DateSource ToProto(this EditionDateSource source) => (V1.DateSource)(int)source;
+    public static DateSource ToProto(this EditionDateSource source) => (DateSource)(int)source;
 
-    public static EditionDateSource ToDomain(this V1.DateSource source) => (EditionDateSource)(int)source;
+    public static EditionDateSource ToDomain(this DateSource source) => (EditionDateSource)(int)source;
 
-    public static V1.PortClass ToProto(this PortClass portClass) => (V1.PortClass)(int)portClass;
+    public static PortClass ToProto(this PortNumberClass portClass) => (PortClass)(int)portClass;
 
-    public static PortClass ToDomain(this V1.PortClass portClass) => (PortClass)(int)portClass;
+    public static PortNumberClass ToDomain(this PortClass portClass) => (PortNumberClass)(int)portClass;
 
-    public static V1.ChangeKind ToProto(this ChangeKind kind) => (V1.ChangeKind)(int)kind;
+    public static ChangeKind ToProto(this RecordChangeKind kind) => (ChangeKind)(int)kind;
 
-    public static ChangeKind ToDomain(this V1.ChangeKind kind) => (ChangeKind)(int)kind;
+    public static RecordChangeKind ToDomain(this ChangeKind kind) => (RecordChangeKind)(int)kind;
 
-    public static V1.DiffKind ToProto(this DiffKind kind) => (V1.DiffKind)(int)kind;
+    public static DiffKind ToProto(this EditionDiffKind kind) => (DiffKind)(int)kind;
 
-    public static DiffKind ToDomain(this V1.DiffKind kind) => (DiffKind)(int)kind;
+    public static EditionDiffKind ToDomain(this DiffKind kind) => (EditionDiffKind)(int)kind;
 
     public static Google.Type.Date ToProto(this DateOnly date) => new() { Year = date.Year, Month = date.Month, Day = date.Day };
 
     public static DateOnly ToDomain(this Google.Type.Date date) => new(date.Year, date.Month, date.Day);
 
-    public static V1.PortRange ToProto(this PortRange range) => new() { First = (uint)range.First, Last = (uint)range.Last };
+    public static PortRange ToProto(this PortSpan range) => new() { First = (uint)range.First, Last = (uint)range.Last };
 
-    public static PortRange ToDomain(this V1.PortRange range) => new((int)range.First, (int)range.Last);
+    public static PortSpan ToDomain(this PortRange range) => new((int)range.First, (int)range.Last);
 
-    public static V1.Person ToProto(this Person person) => new()
+    public static Person ToProto(this RegistryPerson person) => new()
     {
         Id = person.Id ?? "",
         Name = person.Name ?? "",
@@ -58,12 +58,12 @@ public static class RegistryProto
         Organization = person.Organization ?? "",
     };
 
-    public static Person ToDomain(this V1.Person person) =>
+    public static RegistryPerson ToDomain(this Person person) =>
         new(Null(person.Id), Null(person.Name), Null(person.Email), Null(person.Organization));
 
-    public static V1.RegistryRecord ToProto(this RegistryRecord record)
+    public static RegistryRecord ToProto(this EditionRecord record)
     {
-        var message = new V1.RegistryRecord
+        var message = new RegistryRecord
         {
             ServiceName = record.ServiceName ?? "",
             Ports = record.Ports?.ToProto(),
@@ -72,7 +72,7 @@ public static class RegistryProto
             Description = record.Description,
             Registered = record.Registered ?? "",
             Modified = record.Modified ?? "",
-            Deassignment = record.Deassignment is { } d ? new V1.Deassignment { On = d.On ?? "", PreviousService = d.PreviousService ?? "" } : null,
+            Deassignment = record.Deassignment is { } d ? new Deassignment { On = d.On ?? "", PreviousService = d.PreviousService ?? "" } : null,
             Replaces = record.Replaces ?? "",
             AliasOf = record.AliasOf ?? "",
             ServiceCode = record.ServiceCode ?? "",
@@ -89,7 +89,7 @@ public static class RegistryProto
         return message;
     }
 
-    public static RegistryRecord ToDomain(this V1.RegistryRecord record) => new()
+    public static EditionRecord ToDomain(this RegistryRecord record) => new()
     {
         ServiceName = Null(record.ServiceName),
         Aliases = [.. record.Aliases],
@@ -104,7 +104,7 @@ public static class RegistryProto
         Modified = Null(record.Modified),
         Notes = [.. record.Notes],
         UnauthorizedUses = [.. record.UnauthorizedUses],
-        Deassignment = record.Deassignment is { } d ? new Deassignment(Null(d.On), Null(d.PreviousService)) : null,
+        Deassignment = record.Deassignment is { } d ? new DeassignmentNote(Null(d.On), Null(d.PreviousService)) : null,
         Replaces = Null(record.Replaces),
         AliasOf = Null(record.AliasOf),
         ServiceCode = Null(record.ServiceCode),
@@ -113,7 +113,7 @@ public static class RegistryProto
         Line = (int)record.Line,
     };
 
-    public static V1.EditionRef ToProto(this EditionRef edition) => new()
+    public static EditionRef ToProto(this EditionIdentity edition) => new()
     {
         Id = edition.Id,
         EffectiveDate = edition.Date.ToProto(),
@@ -121,43 +121,43 @@ public static class RegistryProto
         Title = edition.Title,
     };
 
-    public static EditionRef ToDomain(this V1.EditionRef edition) =>
+    public static EditionIdentity ToDomain(this EditionRef edition) =>
         new(edition.Id, edition.EffectiveDate.ToDomain(), edition.Format.ToDomain(), edition.Title);
 
-    public static V1.Change ToProto(this Change change)
+    public static Change ToProto(this RecordChange change)
     {
-        var message = new V1.Change { Kind = change.Kind.ToProto(), Field = change.Field ?? "" };
+        var message = new Change { Kind = change.Kind.ToProto(), Field = change.Field ?? "" };
         if (change.Before is not null) message.Before = change.Before;
         if (change.After is not null) message.After = change.After;
         return message;
     }
 
-    public static Change ToDomain(this V1.Change change) =>
+    public static RecordChange ToDomain(this Change change) =>
         new(change.Kind.ToDomain(), Null(change.Field), change.HasBefore ? change.Before : null, change.HasAfter ? change.After : null);
 
-    public static V1.TimelineVersion ToProto(this TimelineVersion version)
+    public static TimelineVersion ToProto(this RecordVersion version)
     {
-        var message = new V1.TimelineVersion { From = version.From.ToProto(), Through = version.Through.ToProto(), EditionCount = (uint)version.EditionCount };
+        var message = new TimelineVersion { From = version.From.ToProto(), Through = version.Through.ToProto(), EditionCount = (uint)version.EditionCount };
         message.Records.AddRange(version.Records.Select(ToProto));
         message.Changes.AddRange(version.Changes.Select(ToProto));
         return message;
     }
 
-    public static TimelineVersion ToDomain(this V1.TimelineVersion version) =>
+    public static RecordVersion ToDomain(this TimelineVersion version) =>
         new(version.From.ToDomain(), version.Through.ToDomain(), (int)version.EditionCount,
             [.. version.Records.Select(ToDomain)], [.. version.Changes.Select(ToDomain)]);
 
-    public static V1.PortTimeline ToProto(this PortTimeline timeline)
+    public static PortTimeline ToProto(this AssignmentTimeline timeline)
     {
-        var message = new V1.PortTimeline { Port = (uint)timeline.Port, Transport = timeline.Transport.ToProto() };
+        var message = new PortTimeline { Port = (uint)timeline.Port, Transport = timeline.Transport.ToProto() };
         message.Versions.AddRange(timeline.Versions.Select(ToProto));
         return message;
     }
 
-    public static PortTimeline ToDomain(this V1.PortTimeline timeline) =>
+    public static AssignmentTimeline ToDomain(this PortTimeline timeline) =>
         new((int)timeline.Port, timeline.Transport.ToDomain(), [.. timeline.Versions.Select(ToDomain)]);
 
-    public static V1.EditionSummary ToProto(this EditionSummary edition, DateTimeOffset? importedAt = null) => new()
+    public static EditionSummary ToProto(this EditionOverview edition, DateTimeOffset? importedAt = null) => new()
     {
         Id = edition.Id,
         Format = edition.Format.ToProto(),
@@ -172,11 +172,11 @@ public static class RegistryProto
         ImportedAt = importedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
     };
 
-    public static EditionSummary ToDomain(this V1.EditionSummary edition) => new(edition.Id, edition.Format.ToDomain(), edition.Title,
+    public static EditionOverview ToDomain(this EditionSummary edition) => new(edition.Id, edition.Format.ToDomain(), edition.Title,
         edition.EffectiveDate.ToDomain(), edition.DateSource.ToDomain(), edition.Source, edition.Sha256, (long)edition.Bytes,
         (int)edition.Records, (int)edition.Warnings);
 
-    public static V1.ServiceHolding ToProto(this ServiceHolding holding) => new()
+    public static ServiceHolding ToProto(this ServiceTenure holding) => new()
     {
         Name = holding.Name,
         Ports = holding.Ports?.ToProto(),
@@ -187,10 +187,10 @@ public static class RegistryProto
         Through = holding.Through.ToProto(),
     };
 
-    public static ServiceHolding ToDomain(this V1.ServiceHolding holding) => new(holding.Name, holding.Ports?.ToDomain(),
+    public static ServiceTenure ToDomain(this ServiceHolding holding) => new(holding.Name, holding.Ports?.ToDomain(),
         holding.Transport.ToDomain(), holding.Status.ToDomain(), holding.AsAlias, holding.From.ToDomain(), holding.Through.ToDomain());
 
-    public static V1.RenameLink ToProto(this RenameLink link) => new()
+    public static RenameLink ToProto(this ServiceRename link) => new()
     {
         From = link.From,
         To = link.To,
@@ -199,27 +199,27 @@ public static class RegistryProto
         Edition = link.Edition.ToProto(),
     };
 
-    public static RenameLink ToDomain(this V1.RenameLink link) =>
+    public static ServiceRename ToDomain(this RenameLink link) =>
         new(link.From, link.To, link.Ports.ToDomain(), link.Transport.ToDomain(), link.Edition.ToDomain());
 
-    public static V1.DiffEntry ToProto(this DiffEntry entry)
+    public static DiffEntry ToProto(this EditionDiffEntry entry)
     {
-        var message = new V1.DiffEntry { Transport = entry.Transport.ToProto(), Ports = entry.Ports?.ToProto(), Kind = entry.Kind.ToProto() };
+        var message = new DiffEntry { Transport = entry.Transport.ToProto(), Ports = entry.Ports?.ToProto(), Kind = entry.Kind.ToProto() };
         message.Before.AddRange(entry.Before.Select(ToProto));
         message.After.AddRange(entry.After.Select(ToProto));
         message.Changes.AddRange(entry.Changes.Select(ToProto));
         return message;
     }
 
-    public static DiffEntry ToDomain(this V1.DiffEntry entry) => new(entry.Transport.ToDomain(), entry.Ports?.ToDomain(), entry.Kind.ToDomain(),
+    public static EditionDiffEntry ToDomain(this DiffEntry entry) => new(entry.Transport.ToDomain(), entry.Ports?.ToDomain(), entry.Kind.ToDomain(),
         [.. entry.Before.Select(ToDomain)], [.. entry.After.Select(ToDomain)], [.. entry.Changes.Select(ToDomain)]);
 
-    public static V1.ParseWarning ToProto(this ParseWarning warning) =>
+    public static ParseWarning ToProto(this EditionParseWarning warning) =>
         new() { Line = (uint)Math.Max(0, warning.Line), Reason = warning.Reason, Text = warning.Text ?? "" };
 
-    public static V1.LocalServiceEntry ToProto(this LocalEntry entry)
+    public static LocalServiceEntry ToProto(this LocalEntry entry)
     {
-        var message = new V1.LocalServiceEntry
+        var message = new LocalServiceEntry
         {
             Edition = entry.Edition.ToProto(),
             Source = entry.Source,
@@ -233,7 +233,7 @@ public static class RegistryProto
         return message;
     }
 
-    public static LocalEntry ToDomain(this V1.LocalServiceEntry entry) =>
+    public static LocalEntry ToDomain(this LocalServiceEntry entry) =>
         new(entry.Edition.ToDomain(), entry.Source, (int)entry.Port, entry.Transport.ToDomain(), entry.ServiceName,
             entry.HasOpenFrequency ? entry.OpenFrequency : null, [.. entry.Aliases], Null(entry.Comment));
 

@@ -65,15 +65,15 @@ internal static class RegistryBenchmark
         summary.Add("parse + build (median ms)", best.Parse + best.Build, "< 2000");
         summary.Add("managed heap with history alive (MB)", retained / 1e6, "< 300");
         summary.Add("process peak working set (MB)", Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, "");
-        summary.Add("editions / versions (tcp)", $"{history!.Editions.Length} / {CountVersions(history, Transport.Tcp)}", "");
+        summary.Add("editions / versions (tcp)", $"{history!.Editions.Length} / {CountVersions(history, TransportProtocol.Tcp)}", "");
         summary.WriteTo(output);
     }
 
-    private static int CountVersions(RegistryHistory history, Transport transport)
+    private static int CountVersions(RegistryHistory history, TransportProtocol transport)
     {
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var count = 0;
-        for (var port = 0; port <= PortRange.MaxPort; port++)
+        for (var port = 0; port <= PortSpan.MaxPort; port++)
         {
             var versions = history.Timeline(port, transport).Versions;
             if (!versions.IsEmpty && seen.Add(System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsArray(versions)!)) count += versions.Length;
@@ -83,11 +83,11 @@ internal static class RegistryBenchmark
     }
 
     /// <summary>Reads the same bytes with no interpretation: the floor a parser of that format can reach.</summary>
-    private static int Tokenize(EditionFormat format, byte[] bytes)
+    private static int Tokenize(EditionFileFormat format, byte[] bytes)
     {
         switch (format)
         {
-            case EditionFormat.IanaXml:
+            case EditionFileFormat.IanaXml:
             {
                 using var reader = XmlReader.Create(new MemoryStream(bytes), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore });
                 var nodes = 0;
@@ -95,7 +95,7 @@ internal static class RegistryBenchmark
                 return nodes;
             }
 
-            case EditionFormat.IanaCsv:
+            case EditionFileFormat.IanaCsv:
             {
                 using var parser = new CsvParser(new StreamReader(new MemoryStream(bytes)), new CsvConfiguration(CultureInfo.InvariantCulture));
                 var fields = 0;

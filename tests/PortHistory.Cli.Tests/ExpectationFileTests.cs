@@ -12,7 +12,7 @@ public sealed class ExpectationFileTests
 
     private static readonly Gen<ExpectationView> Expectation = Gen.Select(
         Gen.Int[0, 65535],
-        Gen.Int[1, 4].Select(t => (Transport)t),
+        Gen.Int[1, 4].Select(t => (TransportProtocol)t),
         Name,
         Name.Null(),
         // Notes are free text: spaces, "#", non-ASCII, but no line breaks (the server refuses control characters).
@@ -38,7 +38,7 @@ public sealed class ExpectationFileTests
             5432/tcp	postgres  group=db
             """, "e.txt");
 
-        Assert.Equal([new ExpectationView(776, Transport.Udp, "rpc.statd", null, "NFS status monitor"), new ExpectationView(5432, Transport.Tcp, "postgres", "db", null)], read);
+        Assert.Equal([new ExpectationView(776, TransportProtocol.Udp, "rpc.statd", null, "NFS status monitor"), new ExpectationView(5432, TransportProtocol.Tcp, "postgres", "db", null)], read);
     }
 
     [Theory]

@@ -4,7 +4,6 @@ using PortHistory.Cli.Output;
 using PortHistory.Contracts.V1;
 using CsCheck;
 using Spectre.Console;
-using Status = Grpc.Core.Status;
 
 namespace PortHistory.Cli.Tests;
 

@@ -81,7 +81,7 @@ public sealed class OfflineVerbTests
         Assert.Equal("iana-text", json.GetProperty("edition").GetProperty("format").GetString());
         Assert.Equal("2004-01-08", json.GetProperty("edition").GetProperty("effectiveDate").GetString());
         var tcp = json.GetProperty("counts").EnumerateArray().Where(c => c.GetProperty("transport").GetString() == "tcp").Sum(c => c.GetProperty("records").GetInt32());
-        Assert.Equal(RegistryData.Edition("port-numbers_2004-01-08.txt").Records.Count(r => r.Transport == Registry.Model.Transport.Tcp), tcp);
+        Assert.Equal(RegistryData.Edition("port-numbers_2004-01-08.txt").Records.Count(r => r.Transport == Registry.Model.TransportProtocol.Tcp), tcp);
         Assert.Contains(json.GetProperty("warnings").EnumerateArray(), w => w.GetProperty("line").GetInt32() == 9379);
 
         var table = await CliRun.RunAsync("edition", "inspect", RegistryData.PathOf("rfc1060.txt"));

@@ -21,7 +21,7 @@ public sealed class ExpectationRulesTests
     {
         var verdict = Decide(776, Wpages, [Process("rpc.statd", hosts: 12)], Rule("776/udp", "rpc.statd", note: "NFS status monitor"));
 
-        Assert.Equal(VerdictKind.Expected, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Expected, verdict.Kind);
         Assert.Equal("wpages", verdict.AssignedService);
         Assert.Equal(["rpc.statd"], verdict.ObservedProcesses);
         Assert.StartsWith("expected: 776/udp rpc.statd (rule set by ops on 2026-11-29: NFS status monitor)", verdict.Reason, StringComparison.Ordinal);
@@ -34,7 +34,7 @@ public sealed class ExpectationRulesTests
     {
         var verdict = Decide(776, Wpages, [Process("rpc.statd", hosts: 12), Process("mystery", hosts: 4)], Rule("776/udp", "rpc.statd"));
 
-        Assert.Equal(VerdictKind.Unexpected, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, verdict.Kind);
         Assert.Equal(["mystery"], verdict.ObservedProcesses);
         Assert.StartsWith("unexpected: observed mystery on 4 host(s)", verdict.Reason, StringComparison.Ordinal);
         Assert.Contains("but expected: 776/udp rpc.statd (rule set by ops", verdict.Reason, StringComparison.Ordinal);
@@ -44,20 +44,20 @@ public sealed class ExpectationRulesTests
     public void An_expectation_wins_over_a_registry_match_too()
     {
         // sshd provides ssh, which the registry assigns: without a rule a match, with a rule for something else unexpected.
-        Assert.Equal(VerdictKind.Match, Decide(22, Ssh, [Process("sshd", hosts: 5)]).Kind);
-        Assert.Equal(VerdictKind.Unexpected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "dropbear")).Kind);
-        Assert.Equal(VerdictKind.Expected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "sshd")).Kind);
+        Assert.Equal(VerdictOutcome.Match, Decide(22, Ssh, [Process("sshd", hosts: 5)]).Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "dropbear")).Kind);
+        Assert.Equal(VerdictOutcome.Expected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "sshd")).Kind);
     }
 
     [Fact]
     public void A_rule_may_name_the_service_a_process_provides_its_program_or_its_unit()
     {
-        Assert.Equal(VerdictKind.Expected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "SSH")).Kind);
+        Assert.Equal(VerdictOutcome.Expected, Decide(22, Ssh, [Process("sshd", hosts: 5)], Rule("22/tcp", "SSH")).Kind);
         var java = new ObservedProcessSide("java (zookeeper.jar)", "/usr/bin/java", 4, 8, ProcessServiceMap.Default.Match("java", null, _ => false),
             new ProcessIdentity("java", "/usr/bin/java", "zookeeper.jar", "zookeeper.service"));
-        Assert.Equal(VerdictKind.Expected, Decide(2181, NotListed, [java], Rule("2181/tcp", "zookeeper.jar")).Kind);
-        Assert.Equal(VerdictKind.Expected, Decide(2181, NotListed, [java], Rule("2181/tcp", "zookeeper")).Kind);
-        Assert.Equal(VerdictKind.Unexpected, Decide(2181, NotListed, [java], Rule("2181/tcp", "kafka.Kafka")).Kind);
+        Assert.Equal(VerdictOutcome.Expected, Decide(2181, NotListed, [java], Rule("2181/tcp", "zookeeper.jar")).Kind);
+        Assert.Equal(VerdictOutcome.Expected, Decide(2181, NotListed, [java], Rule("2181/tcp", "zookeeper")).Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, Decide(2181, NotListed, [java], Rule("2181/tcp", "kafka.Kafka")).Kind);
     }
 
     [Fact]
@@ -68,20 +68,20 @@ public sealed class ExpectationRulesTests
         var dbRule = Rule("5432/tcp", "postgres", group: "db");
 
         var expected = Decide(5432, NotListed, [inDb], dbRule);
-        Assert.Equal(VerdictKind.Expected, expected.Kind);
+        Assert.Equal(VerdictOutcome.Expected, expected.Kind);
         Assert.Contains("5432/tcp postgres in group db", expected.Reason, StringComparison.Ordinal);
         // No rule speaks for the web hosts: the registry's rules judge, and once rules exist an uncovered listener is unexpected.
         var uncovered = Decide(5432, NotListed, [inWeb], dbRule);
-        Assert.Equal(VerdictKind.Unexpected, uncovered.Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, uncovered.Kind);
         Assert.Contains("no expectation covers the port", uncovered.Reason, StringComparison.Ordinal);
         // A covered process does not hide one no rule speaks for on the same port: the registry judges (mysql is not postgres).
         var mixed = Decide(5432, NotListed, [inDb, Process("mysqld", hosts: 6, groups: ["web"])], dbRule);
-        Assert.NotEqual(VerdictKind.Expected, mixed.Kind);
+        Assert.NotEqual(VerdictOutcome.Expected, mixed.Kind);
         Assert.Contains("mysqld", mixed.Reason, StringComparison.Ordinal);
         // A rule for the group naming something else makes the group's process unexpected.
-        Assert.Equal(VerdictKind.Unexpected, Decide(5432, NotListed, [inDb], Rule("5432/tcp", "mysqld", group: "db")).Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, Decide(5432, NotListed, [inDb], Rule("5432/tcp", "mysqld", group: "db")).Kind);
         // Without host groups from the agents, a group rule speaks for nobody.
-        Assert.Equal(VerdictKind.Unexpected, Decide(5432, NotListed, [Process("postgres", hosts: 6)], dbRule).Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, Decide(5432, NotListed, [Process("postgres", hosts: 6)], dbRule).Kind);
         Assert.Contains("no expectation covers", Decide(5432, NotListed, [Process("postgres", hosts: 6)], dbRule).Reason, StringComparison.Ordinal);
     }
 
@@ -91,10 +91,10 @@ public sealed class ExpectationRulesTests
         var without = VerdictRules.Decide(4711, NotListed, [Process("myapp", hosts: 6)], 6, 1_000, Options);
         var with = VerdictRules.Decide(4711, NotListed, [Process("myapp", hosts: 6)], 6, 1_000, Options, new ExpectationSide([], FleetHasExpectations: true));
 
-        Assert.Equal(VerdictKind.Unregistered, without!.Kind);
-        Assert.Equal(VerdictKind.Unexpected, with!.Kind);
+        Assert.Equal(VerdictOutcome.Unregistered, without!.Kind);
+        Assert.Equal(VerdictOutcome.Unexpected, with!.Kind);
         // Assigned ports keep their registry verdicts: the assignment covers them.
-        Assert.Equal(VerdictKind.Squatter,
+        Assert.Equal(VerdictOutcome.Squatter,
             VerdictRules.Decide(776, Wpages, [Process("rpc.statd", hosts: 6)], 6, 1_000, Options, new ExpectationSide([], true))!.Kind);
     }
 
@@ -103,7 +103,7 @@ public sealed class ExpectationRulesTests
     {
         var verdict = Decide(776, Wpages, [Process("mystery", hosts: Options.MinHostsPerProcess - 1)], Rule("776/udp", "rpc.statd"));
 
-        Assert.Equal(VerdictKind.InsufficientEvidence, verdict.Kind);
+        Assert.Equal(VerdictOutcome.InsufficientEvidence, verdict.Kind);
         Assert.DoesNotContain("mystery", verdict.Reason, StringComparison.Ordinal);
     }
 
@@ -132,8 +132,8 @@ public sealed class ExpectationRulesTests
             var expected = Decide(port, registry, processes, all);
             var unexpected = Decide(port, registry, processes, Rule($"{port}/tcp", "something-else"));
 
-            Assert.Equal(VerdictKind.Expected, expected.Kind);
-            Assert.Equal(VerdictKind.Unexpected, unexpected.Kind);
+            Assert.Equal(VerdictOutcome.Expected, expected.Kind);
+            Assert.Equal(VerdictOutcome.Unexpected, unexpected.Kind);
             Assert.All(unexpected.ObservedProcesses, name => Assert.StartsWith("daemon-", name, StringComparison.Ordinal));
             Assert.Contains("something-else", unexpected.Reason, StringComparison.Ordinal);
         }, iter: 1_000);

@@ -237,7 +237,7 @@ public sealed class PortObservationsTests
         var tcp = Assert.Single(_usage.Transports);
         Assert.Equal(["couchdb", "rabbit"], tcp.Processes.Values.Select(p => p.Program).Order(StringComparer.Ordinal));
         var verdict = Assert.Single(_observations.Verdicts(_ => amqp), v => v.Transport == Transport.Tcp);
-        Assert.Equal(PortHistory.Observations.VerdictKind.Match, verdict.Result.Kind);
+        Assert.Equal(PortHistory.Observations.VerdictOutcome.Match, verdict.Result.Kind);
         Assert.Equal(["beam.smp (rabbit)", "beam.smp (couchdb)"], verdict.Result.ObservedProcesses);
         var listed = Assert.Single(_observations.Summary(includeHostRefs: false).Transports).Processes;
         Assert.Contains(listed, p => (p.ProcessName, p.Program, p.SystemdUnit, p.DistinctHosts) == ("beam.smp", "rabbit", "rabbitmq-server.service", 5ul));

@@ -1,8 +1,8 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
-using DomainEditionRef = PortHistory.Registry.History.EditionRef;
-using EditionFormat = PortHistory.Registry.Model.EditionFormat;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.FastTests;
 
@@ -95,7 +95,7 @@ public sealed class PortRegistryAnswersTests
     [Fact]
     public void A_newer_committed_edition_that_leaves_the_port_alone_extends_its_last_version()
     {
-        var later = new DomainEditionRef("iana-csv-2022-01-01", new DateOnly(2022, 1, 1), EditionFormat.IanaCsv, "later");
+        var later = new EditionIdentity("iana-csv-2022-01-01", new DateOnly(2022, 1, 1), EditionFileFormat.IanaCsv, "later");
         var answers = new PortRegistryAnswers(770, TinyRegistry.Stored(770), TinyRegistry.Catalog(2, later));
 
         var version = Assert.Single(Assert.Single(answers.GetTimeline(Transport.Tcp).Timelines).Versions);

@@ -24,7 +24,7 @@ public sealed class RegistryProjectionTests
     [Fact]
     public void Ports_never_listed_share_the_empty_state_wherever_they_lie()
     {
-        int[] unlisted = [0, 8, 10, 769, 999, 1010, PortRange.MaxPort];
+        int[] unlisted = [0, 8, 10, 769, 999, 1010, PortSpan.MaxPort];
 
         Assert.All(unlisted, port => Assert.Equal(RegistryProjection.EmptyHash, Projection.PortHashes[port]));
         Assert.All(unlisted, port => Assert.Same(Projection.PortTimelines[0], Projection.PortTimelines[port]));
@@ -61,30 +61,30 @@ public sealed class RegistryProjectionTests
     [Fact]
     public void Version_rows_cover_exactly_the_ranges_that_share_versions()
     {
-        var tcp = Rows(Transport.Tcp);
+        var tcp = Rows(TransportProtocol.Tcp);
 
         // Ranks index EditionOrder: 0 is the 2020 edition, 1 the 2021 one.
         Assert.Equal(
         [
-            (770, 770, 0, 0, 1, AssignmentStatus.Assigned),
-            (771, 771, 0, 0, 0, AssignmentStatus.Assigned),
-            (771, 771, 1, 1, 1, AssignmentStatus.Assigned),
-            (776, 776, 0, 0, 1, AssignmentStatus.Assigned),
-            (777, 777, 0, 1, 1, AssignmentStatus.Assigned),
-            (1000, 1009, 0, 0, 1, AssignmentStatus.Unassigned),
+            (770, 770, 0, 0, 1, RecordStatus.Assigned),
+            (771, 771, 0, 0, 0, RecordStatus.Assigned),
+            (771, 771, 1, 1, 1, RecordStatus.Assigned),
+            (776, 776, 0, 0, 1, RecordStatus.Assigned),
+            (777, 777, 0, 1, 1, RecordStatus.Assigned),
+            (1000, 1009, 0, 0, 1, RecordStatus.Unassigned),
         ], tcp);
-        Assert.Equal([(776, 776, 0, 0, 1, AssignmentStatus.Assigned)], Rows(Transport.Udp));
-        Assert.Equal([(9, 9, 0, 0, 1, AssignmentStatus.Assigned), (1000, 1009, 0, 0, 1, AssignmentStatus.Unassigned)], Rows(Transport.Sctp));
-        Assert.Empty(Rows(Transport.Dccp));
+        Assert.Equal([(776, 776, 0, 0, 1, RecordStatus.Assigned)], Rows(TransportProtocol.Udp));
+        Assert.Equal([(9, 9, 0, 0, 1, RecordStatus.Assigned), (1000, 1009, 0, 0, 1, RecordStatus.Unassigned)], Rows(TransportProtocol.Sctp));
+        Assert.Empty(Rows(TransportProtocol.Dccp));
     }
 
     [Fact]
     public void Versions_that_say_the_same_share_a_state_key_and_different_ones_do_not()
     {
-        var rows = Projection.Index.Versions.Where(r => r.Transport == (short)Transport.Tcp).ToList();
+        var rows = Projection.Index.Versions.Where(r => r.Transport == (short)TransportProtocol.Tcp).ToList();
         var rtip = rows.Where(r => r.PortFirst == 771).ToList();
         var wpagesTcp = rows.Single(r => r.PortFirst == 776);
-        var wpagesUdp = Projection.Index.Versions.Single(r => r.Transport == (short)Transport.Udp && r.PortFirst == 776);
+        var wpagesUdp = Projection.Index.Versions.Single(r => r.Transport == (short)TransportProtocol.Udp && r.PortFirst == 776);
 
         Assert.NotEqual(rtip[0].StateKey, rtip[1].StateKey);
         Assert.NotEqual(rtip[1].StateKey, wpagesTcp.StateKey);
@@ -124,20 +124,20 @@ public sealed class RegistryProjectionTests
     {
         var empty = RegistryProjection.Build(RegistryHistory.Empty);
 
-        Assert.Equal(PortRange.MaxPort + 1, empty.PortHashes.Length);
+        Assert.Equal(PortSpan.MaxPort + 1, empty.PortHashes.Length);
         Assert.All(empty.PortHashes, hash => Assert.Equal(RegistryProjection.EmptyHash, hash));
         Assert.Empty(empty.Index.Versions);
         Assert.Empty(empty.EditionOrder);
     }
 
-    private static List<(int First, int Last, int Version, int From, int Through, AssignmentStatus Status)> Rows(Transport transport) =>
+    private static List<(int First, int Last, int Version, int From, int Through, RecordStatus Status)> Rows(TransportProtocol transport) =>
     [
         .. Projection.Index.Versions
             .Where(r => r.Transport == (short)transport)
             .OrderBy(r => r.PortFirst).ThenBy(r => r.VersionIndex)
-            .Select(r => (r.PortFirst, r.PortLast, r.VersionIndex, r.FromRank, r.ThroughRank, (AssignmentStatus)r.Status)),
+            .Select(r => (r.PortFirst, r.PortLast, r.VersionIndex, r.FromRank, r.ThroughRank, (RecordStatus)r.Status)),
     ];
 
     private static List<int> DifferingPorts(RegistryProjection before, RegistryProjection after) =>
-        [.. Enumerable.Range(0, PortRange.MaxPort + 1).Where(p => !before.PortHashes[p].AsSpan().SequenceEqual(after.PortHashes[p]))];
+        [.. Enumerable.Range(0, PortSpan.MaxPort + 1).Where(p => !before.PortHashes[p].AsSpan().SequenceEqual(after.PortHashes[p]))];
 }

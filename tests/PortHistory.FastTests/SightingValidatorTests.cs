@@ -3,7 +3,6 @@ using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace PortHistory.FastTests;
 

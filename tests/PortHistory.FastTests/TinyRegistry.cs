@@ -5,7 +5,6 @@ using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Import;
-using StoredPortRegistry = PortHistory.Contracts.V1.StoredPortRegistry;
 
 namespace PortHistory.FastTests;
 
@@ -60,7 +59,7 @@ internal static class TinyRegistry
             new EditionReadOptions { EffectiveDate = date });
 
     /// <summary>The catalog a silo would hold once the tiny history is committed, optionally with newer editions after it.</summary>
-    public static CatalogSnapshot Catalog(long generation = 1, params EditionRef[] later) =>
+    public static CatalogSnapshot Catalog(long generation = 1, params EditionIdentity[] later) =>
         new(generation, [.. History.EditionRefs.Concat(later).Select(e => e.ToProto())]);
 
     /// <summary>A port's grain state bytes, parsed.</summary>

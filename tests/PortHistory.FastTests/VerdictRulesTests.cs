@@ -19,7 +19,7 @@ public sealed class VerdictRulesTests
     {
         var verdict = Decide(776, Wpages, [Process("rpc.statd", hosts: 5)]);
 
-        Assert.Equal(VerdictKind.Squatter, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Squatter, verdict.Kind);
         Assert.Equal("wpages", verdict.AssignedService);
         Assert.Equal(["rpc.statd"], verdict.ObservedProcesses);
         AssertMentions(verdict.Reason, "wpages", "since rfc1340", "rpc.statd on 5 host(s)", "bindresvport");
@@ -30,7 +30,7 @@ public sealed class VerdictRulesTests
     {
         var verdict = Decide(111, Sunrpc, [Process("rpcbind", hosts: 4)]);
 
-        Assert.Equal(VerdictKind.Match, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Match, verdict.Kind);
         Assert.Equal(["rpcbind"], verdict.ObservedProcesses);
         AssertMentions(verdict.Reason, "sunrpc", "rpcbind on 4 host(s)", "provides sunrpc");
     }
@@ -40,7 +40,7 @@ public sealed class VerdictRulesTests
     {
         var verdict = Decide(776, Wpages, [Process("wpages", hosts: 3, knownServices: "wpages")]);
 
-        Assert.Equal(VerdictKind.Match, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Match, verdict.Kind);
     }
 
     [Fact]
@@ -50,9 +50,9 @@ public sealed class VerdictRulesTests
         var squatted = Decide(111, Sunrpc, [Process("rpcbind", hosts: 3), Process("rpc.statd", hosts: 9)]);
         var matched = Decide(111, Sunrpc, [Process("rpcbind", hosts: 9), Process("rpc.statd", hosts: 3)]);
 
-        Assert.Equal(VerdictKind.Squatter, squatted.Kind);
+        Assert.Equal(VerdictOutcome.Squatter, squatted.Kind);
         Assert.Equal(["rpc.statd", "rpcbind"], squatted.ObservedProcesses);
-        Assert.Equal(VerdictKind.Match, matched.Kind);
+        Assert.Equal(VerdictOutcome.Match, matched.Kind);
         Assert.Equal(["rpcbind", "rpc.statd"], matched.ObservedProcesses);
     }
 
@@ -61,7 +61,7 @@ public sealed class VerdictRulesTests
     {
         var verdict = Decide(4711, NotListed with { StatusText = "unassigned" }, [Process("myapp", hosts: 6)]);
 
-        Assert.Equal(VerdictKind.Unregistered, verdict.Kind);
+        Assert.Equal(VerdictOutcome.Unregistered, verdict.Kind);
         Assert.Null(verdict.AssignedService);
         Assert.Equal(["myapp"], verdict.ObservedProcesses);
         AssertMentions(verdict.Reason, "unassigned", "myapp on 6 host(s)");
@@ -73,10 +73,10 @@ public sealed class VerdictRulesTests
         var ghost = Decide(776, Wpages, [], hostsOnPort: 0, reportingHosts: Options.MinReportingHosts);
         var tooFew = Decide(776, Wpages, [], hostsOnPort: 0, reportingHosts: Options.MinReportingHosts - 1);
 
-        Assert.Equal(VerdictKind.Ghost, ghost.Kind);
+        Assert.Equal(VerdictOutcome.Ghost, ghost.Kind);
         Assert.Empty(ghost.ObservedProcesses);
         AssertMentions(ghost.Reason, "wpages", $"{Options.MinReportingHosts} reporting hosts");
-        Assert.Equal(VerdictKind.InsufficientEvidence, tooFew.Kind);
+        Assert.Equal(VerdictOutcome.InsufficientEvidence, tooFew.Kind);
         AssertMentions(tooFew.Reason, $"only {Options.MinReportingHosts - 1} host(s)");
     }
 
@@ -94,13 +94,13 @@ public sealed class VerdictRulesTests
         var unseen = Decide(65535, NotListed, [Process("myapp", hosts: 1)], hostsOnPort: 1);
         var below = Decide(VerdictOptions.FirstDynamicPort - 1, NotListed, [Process("myapp", hosts: 6)]);
 
-        Assert.Equal(VerdictKind.Dynamic, dynamic.Kind);
+        Assert.Equal(VerdictOutcome.Dynamic, dynamic.Kind);
         Assert.Equal(["myapp"], dynamic.ObservedProcesses);
-        Assert.Equal(VerdictKind.Dynamic, unseen.Kind);
+        Assert.Equal(VerdictOutcome.Dynamic, unseen.Kind);
         // Seen on one host only: the host count is told, the process is not.
         Assert.Empty(unseen.ObservedProcesses);
         Assert.DoesNotContain("myapp", unseen.Reason, StringComparison.Ordinal);
-        Assert.Equal(VerdictKind.Unregistered, below.Kind);
+        Assert.Equal(VerdictOutcome.Unregistered, below.Kind);
     }
 
     [Fact]
@@ -110,10 +110,10 @@ public sealed class VerdictRulesTests
         var hidden = Decide(776, Wpages, [Process("rpc.statd", hosts: floor - 1)], hostsOnPort: floor - 1);
         var shown = Decide(776, Wpages, [Process("rpc.statd", hosts: floor)], hostsOnPort: floor);
 
-        Assert.Equal(VerdictKind.InsufficientEvidence, hidden.Kind);
+        Assert.Equal(VerdictOutcome.InsufficientEvidence, hidden.Kind);
         Assert.Empty(hidden.ObservedProcesses);
         Assert.DoesNotContain("rpc.statd", hidden.Reason, StringComparison.Ordinal);
-        Assert.Equal(VerdictKind.Squatter, shown.Kind);
+        Assert.Equal(VerdictOutcome.Squatter, shown.Kind);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class VerdictRulesTests
         Cases.Sample(c =>
         {
             var verdict = VerdictRules.Decide(c.Port, c.Registry, c.Observed, c.HostsOnPort, c.ReportingHosts, c.Options);
-            if (verdict?.Kind != VerdictKind.Ghost) return;
+            if (verdict?.Kind != VerdictOutcome.Ghost) return;
             Assert.True(c.ReportingHosts >= c.Options.MinReportingHosts, $"ghost with {c.ReportingHosts} reporting hosts");
             Assert.Equal(0L, c.HostsOnPort);
             Assert.NotNull(c.Registry.AssignedService);

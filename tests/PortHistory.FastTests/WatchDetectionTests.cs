@@ -3,7 +3,6 @@ using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
 
 namespace PortHistory.FastTests;
 
@@ -45,14 +44,14 @@ public sealed class WatchDetectionTests
     public void The_first_sighting_on_a_ghost_raises_its_first_listener_and_the_verdict_change()
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
-        Assert.Equal(ContractVerdictKind.Ghost, (ContractVerdictKind)(int)VerdictRules.Decide((int)Port, Wpages, [], 0, _context.ReportingHosts, _context.Options)!.Kind);
+        Assert.Equal(VerdictKind.Ghost, (VerdictKind)(int)VerdictRules.Decide((int)Port, Wpages, [], 0, _context.ReportingHosts, _context.Options)!.Kind);
 
         Apply(observations, feed, 1, "rpc.statd", 0, Assigned);
 
         var listener = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener);
-        Assert.Equal((ContractVerdictKind.Ghost, ContractVerdictKind.InsufficientEvidence), (listener.OldVerdict, listener.NewVerdict));
+        Assert.Equal((VerdictKind.Ghost, VerdictKind.InsufficientEvidence), (listener.OldVerdict, listener.NewVerdict));
         var change = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged);
-        Assert.Equal((ContractVerdictKind.Ghost, ContractVerdictKind.InsufficientEvidence, Transport.Udp), (change.OldVerdict, change.NewVerdict, change.Transport));
+        Assert.Equal((VerdictKind.Ghost, VerdictKind.InsufficientEvidence, Transport.Udp), (change.OldVerdict, change.NewVerdict, change.Transport));
 
         // The next sightings on the port are no first listener.
         var count = feed.Pending.Count;
@@ -66,7 +65,7 @@ public sealed class WatchDetectionTests
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
         var registry = Unassigned;
         for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, registry);
-        Assert.Equal(ContractVerdictKind.Unregistered, feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
+        Assert.Equal(VerdictKind.Unregistered, feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
 
         // The registry assigns the port (squatter), then withdraws it again (unregistered, as before).
         feed.Detect(observations, Assigned, generation: 2, judge: true);
@@ -76,13 +75,13 @@ public sealed class WatchDetectionTests
         var changes = feed.Pending.Where(e => e.Kind == WatchEventKind.VerdictChanged).Select(e => (e.OldVerdict, e.NewVerdict)).ToList();
         Assert.Equal(new[]
         {
-            (ContractVerdictKind.Unspecified, ContractVerdictKind.InsufficientEvidence),
-            (ContractVerdictKind.InsufficientEvidence, ContractVerdictKind.Unregistered),
-            (ContractVerdictKind.Unregistered, ContractVerdictKind.Squatter),
-            (ContractVerdictKind.Squatter, ContractVerdictKind.Unregistered),
+            (VerdictKind.Unspecified, VerdictKind.InsufficientEvidence),
+            (VerdictKind.InsufficientEvidence, VerdictKind.Unregistered),
+            (VerdictKind.Unregistered, VerdictKind.Squatter),
+            (VerdictKind.Squatter, VerdictKind.Unregistered),
         }, changes);
         Assert.Equal(feed.Pending.Count, feed.Pending.Select(e => e.EventId).Distinct().Count());
-        Assert.Contains("rpc.statd", Assert.Single(feed.Pending, e => e.NewVerdict == ContractVerdictKind.Squatter && e.Kind == WatchEventKind.VerdictChanged).ObservedProcesses);
+        Assert.Contains("rpc.statd", Assert.Single(feed.Pending, e => e.NewVerdict == VerdictKind.Squatter && e.Kind == WatchEventKind.VerdictChanged).ObservedProcesses);
     }
 
     [Fact]
@@ -108,7 +107,7 @@ public sealed class WatchDetectionTests
 
         Assert.False(feed.Detect(observations, Assigned, generation: 1, judge: true));
         Assert.Empty(feed.Pending);
-        Assert.Equal(ContractVerdictKind.Squatter, observations.Usage.RaisedVerdicts![Transport.Udp].Kind);
+        Assert.Equal(VerdictKind.Squatter, observations.Usage.RaisedVerdicts![Transport.Udp].Kind);
     }
 
     [Fact]
@@ -157,9 +156,9 @@ public sealed class WatchDetectionTests
         var gone = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.ProcessGone);
         Assert.Equal(("rpc.statd", At.AddSeconds(3), 3UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
         var change = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged);
-        Assert.Equal((ContractVerdictKind.Squatter, ContractVerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
+        Assert.Equal((VerdictKind.Squatter, VerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
         Assert.Equal(0, observations.MarkGone(At.AddMinutes(2)));
-        Assert.Equal(ContractVerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);
+        Assert.Equal(VerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);
         Assert.Null(Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
 
         // A late sighting from before its last one says nothing new: still gone.
@@ -179,7 +178,7 @@ public sealed class WatchDetectionTests
         var again = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess);
         Assert.NotEqual(first, again.EventId);
         Assert.False(Process(observations, "rpc.statd").Gone);
-        Assert.Equal((ContractVerdictKind.Ghost, ContractVerdictKind.Squatter),
+        Assert.Equal((VerdictKind.Ghost, VerdictKind.Squatter),
             (Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged).OldVerdict, Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener).NewVerdict));
         Assert.Equal(At.AddHours(1), Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
 
@@ -200,12 +199,12 @@ public sealed class WatchDetectionTests
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
         for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Unassigned);
-        Assert.Equal(ContractVerdictKind.Unregistered, Assert.Single(observations.IndexRows(Unassigned)).Verdict);
+        Assert.Equal(VerdictKind.Unregistered, Assert.Single(observations.IndexRows(Unassigned)).Verdict);
 
         observations.MarkGone(At.AddDays(1));
 
         var row = Assert.Single(observations.IndexRows(Unassigned));
-        Assert.Equal((ContractVerdictKind.Unspecified, (DateTime?)null, 3L), (row.Verdict, row.OldestLiveSeen, row.Hosts));
+        Assert.Equal((VerdictKind.Unspecified, (DateTime?)null, 3L), (row.Verdict, row.OldestLiveSeen, row.Hosts));
         Assert.Empty(observations.Verdicts(Unassigned));
     }
 

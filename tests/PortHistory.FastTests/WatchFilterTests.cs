@@ -95,7 +95,7 @@ public sealed class WatchFilterTests
             });
         var filters = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 4], Gen.Int[0, 6], Gen.OneOf<string>(["", "NFSD", "java"]), Gen.Int[0, 4],
             (range, transport, verdict, name, kind) => (
-                Range: range == 0 ? (Registry.Model.PortRange?)null : new Registry.Model.PortRange(range * 500, range * 500 + 499),
+                Range: range == 0 ? (Registry.Model.PortSpan?)null : new Registry.Model.PortSpan(range * 500, range * 500 + 499),
                 Transport: (Transport)transport, Verdict: (VerdictKind)verdict, Name: name, Kind: (WatchEventKind)kind));
 
         Gen.Select(events, filters).Sample((e, f) =>

@@ -9,23 +9,23 @@ namespace PortHistory.Registry.Tests;
 public sealed class EditionParsingTests
 {
     [Theory]
-    [InlineData("rfc0990.txt", EditionFormat.RfcAssignedNumbers, "1986-11-01", "rfc990")]
-    [InlineData("rfc1010.txt", EditionFormat.RfcAssignedNumbers, "1987-05-01", "rfc1010")]
-    [InlineData("rfc1060.txt", EditionFormat.RfcAssignedNumbers, "1990-03-01", "rfc1060")]
-    [InlineData("rfc1340.txt", EditionFormat.RfcAssignedNumbers, "1992-07-01", "rfc1340")]
-    [InlineData("rfc1700.txt", EditionFormat.RfcAssignedNumbers, "1994-10-01", "rfc1700")]
-    [InlineData("port-numbers_2004-01-08.txt", EditionFormat.IanaPortNumbersText, "2004-01-08", "iana-text-2004-01-08")]
-    [InlineData("port-numbers_2005-12-22.txt", EditionFormat.IanaPortNumbersText, "2005-12-22", "iana-text-2005-12-22")]
-    [InlineData("port-numbers_2006-11-13.txt", EditionFormat.IanaPortNumbersText, "2006-11-13", "iana-text-2006-11-13")]
-    [InlineData("port-numbers_2008-02-29.txt", EditionFormat.IanaPortNumbersText, "2008-02-29", "iana-text-2008-02-29")]
-    [InlineData("service-names-port-numbers_2013-02-18.xml", EditionFormat.IanaXml, "2013-02-18", "iana-xml-2013-02-18")]
-    [InlineData("service-names-port-numbers_2017-03-10.xml", EditionFormat.IanaXml, "2017-03-10", "iana-xml-2017-03-10")]
-    [InlineData("service-names-port-numbers_2024-04-30.xml", EditionFormat.IanaXml, "2024-04-30", "iana-xml-2024-04-30")]
-    [InlineData("service-names-port-numbers_2026-08-17.xml", EditionFormat.IanaXml, "2026-08-17", "iana-xml-2026-08-17")]
-    [InlineData("service-names-port-numbers_2017-02-24.csv", EditionFormat.IanaCsv, "2017-02-24", "iana-csv-2017-02-24")]
-    [InlineData("service-names-port-numbers_2024-04-30.csv", EditionFormat.IanaCsv, "2024-04-30", "iana-csv-2024-04-30")]
-    [InlineData("service-names-port-numbers_2026-04-24.csv", EditionFormat.IanaCsv, "2026-04-24", "iana-csv-2026-04-24")]
-    public void Every_real_edition_parses_with_its_format_date_and_identity(string file, EditionFormat format, string date, string id)
+    [InlineData("rfc0990.txt", EditionFileFormat.RfcAssignedNumbers, "1986-11-01", "rfc990")]
+    [InlineData("rfc1010.txt", EditionFileFormat.RfcAssignedNumbers, "1987-05-01", "rfc1010")]
+    [InlineData("rfc1060.txt", EditionFileFormat.RfcAssignedNumbers, "1990-03-01", "rfc1060")]
+    [InlineData("rfc1340.txt", EditionFileFormat.RfcAssignedNumbers, "1992-07-01", "rfc1340")]
+    [InlineData("rfc1700.txt", EditionFileFormat.RfcAssignedNumbers, "1994-10-01", "rfc1700")]
+    [InlineData("port-numbers_2004-01-08.txt", EditionFileFormat.IanaPortNumbersText, "2004-01-08", "iana-text-2004-01-08")]
+    [InlineData("port-numbers_2005-12-22.txt", EditionFileFormat.IanaPortNumbersText, "2005-12-22", "iana-text-2005-12-22")]
+    [InlineData("port-numbers_2006-11-13.txt", EditionFileFormat.IanaPortNumbersText, "2006-11-13", "iana-text-2006-11-13")]
+    [InlineData("port-numbers_2008-02-29.txt", EditionFileFormat.IanaPortNumbersText, "2008-02-29", "iana-text-2008-02-29")]
+    [InlineData("service-names-port-numbers_2013-02-18.xml", EditionFileFormat.IanaXml, "2013-02-18", "iana-xml-2013-02-18")]
+    [InlineData("service-names-port-numbers_2017-03-10.xml", EditionFileFormat.IanaXml, "2017-03-10", "iana-xml-2017-03-10")]
+    [InlineData("service-names-port-numbers_2024-04-30.xml", EditionFileFormat.IanaXml, "2024-04-30", "iana-xml-2024-04-30")]
+    [InlineData("service-names-port-numbers_2026-08-17.xml", EditionFileFormat.IanaXml, "2026-08-17", "iana-xml-2026-08-17")]
+    [InlineData("service-names-port-numbers_2017-02-24.csv", EditionFileFormat.IanaCsv, "2017-02-24", "iana-csv-2017-02-24")]
+    [InlineData("service-names-port-numbers_2024-04-30.csv", EditionFileFormat.IanaCsv, "2024-04-30", "iana-csv-2024-04-30")]
+    [InlineData("service-names-port-numbers_2026-04-24.csv", EditionFileFormat.IanaCsv, "2026-04-24", "iana-csv-2026-04-24")]
+    public void Every_real_edition_parses_with_its_format_date_and_identity(string file, EditionFileFormat format, string date, string id)
     {
         var edition = RegistryData.Edition(file);
 
@@ -61,11 +61,11 @@ public sealed class EditionParsingTests
     {
         var byTransport = RegistryData.Edition(file).Records.GroupBy(r => r.Transport).ToDictionary(g => g.Key, g => g.Count());
 
-        Assert.Equal(tcp, byTransport[Transport.Tcp]);
-        Assert.Equal(udp, byTransport[Transport.Udp]);
-        Assert.Equal(sctp, byTransport[Transport.Sctp]);
-        Assert.Equal(dccp, byTransport[Transport.Dccp]);
-        Assert.Equal(none, byTransport[Transport.Unspecified]);
+        Assert.Equal(tcp, byTransport[TransportProtocol.Tcp]);
+        Assert.Equal(udp, byTransport[TransportProtocol.Udp]);
+        Assert.Equal(sctp, byTransport[TransportProtocol.Sctp]);
+        Assert.Equal(dccp, byTransport[TransportProtocol.Dccp]);
+        Assert.Equal(none, byTransport[TransportProtocol.Unspecified]);
     }
 
     [Theory]
@@ -83,8 +83,8 @@ public sealed class EditionParsingTests
         int Count(string protocol) => lines.Count(l => Regex.IsMatch(l, $@"(^|\s)\d+(-\d+)?/{protocol}(\s|$)"));
         var edition = RegistryData.Edition(file);
 
-        Assert.Equal(Count("tcp"), edition.Records.Count(r => r.Transport == Transport.Tcp));
-        Assert.Equal(Count("udp"), edition.Records.Count(r => r.Transport == Transport.Udp));
+        Assert.Equal(Count("tcp"), edition.Records.Count(r => r.Transport == TransportProtocol.Tcp));
+        Assert.Equal(Count("udp"), edition.Records.Count(r => r.Transport == TransportProtocol.Udp));
     }
 
     [Fact]
@@ -93,10 +93,10 @@ public sealed class EditionParsingTests
         var raw = File.ReadAllText(RegistryData.PathOf("rfc1340.txt"));
         Assert.Contains("WELL\tKNOWN", raw);
 
-        var rtip = RegistryData.Edition("rfc1340.txt").Records.Single(r => r.Ports == PortRange.Single(771) && r.Transport == Transport.Tcp);
+        var rtip = RegistryData.Edition("rfc1340.txt").Records.Single(r => r.Ports == PortSpan.Single(771) && r.Transport == TransportProtocol.Tcp);
         Assert.Equal("rtip", rtip.ServiceName);
         Assert.Equal("WELL KNOWN PORT NUMBERS", rtip.Section);
-        Assert.Equal(AssignmentStatus.Assigned, rtip.Status);
+        Assert.Equal(RecordStatus.Assigned, rtip.Status);
     }
 
     [Fact]
@@ -105,11 +105,11 @@ public sealed class EditionParsingTests
         var records = RegistryData.Edition("rfc1060.txt").Records;
 
         var rtip = Assert.Single(records, r => r.ServiceName == "rtip");
-        Assert.Equal(AssignmentStatus.Conventional, rtip.Status);
+        Assert.Equal(RecordStatus.Conventional, rtip.Status);
         Assert.Equal("UNIX PORTS", rtip.Section);
         var ftp = Assert.Single(records, r => r.ServiceName == "FTP");
-        Assert.Equal(Transport.Unspecified, ftp.Transport);
-        Assert.Equal(AssignmentStatus.Assigned, ftp.Status);
+        Assert.Equal(TransportProtocol.Unspecified, ftp.Transport);
+        Assert.Equal(RecordStatus.Assigned, ftp.Status);
         Assert.Equal("File Transfer [Control]", ftp.Description);
     }
 
@@ -119,8 +119,8 @@ public sealed class EditionParsingTests
         var records = RegistryData.Edition("rfc1060.txt").Records;
 
         // 43 ends page 9 and 44 starts page 10: both are there, nothing of the page furniture is.
-        Assert.Contains(records, r => r.Ports == PortRange.Single(43) && r.ServiceName == "NICNAME");
-        Assert.Contains(records, r => r.Ports == PortRange.Single(44) && r.ServiceName == "MPM-FLAGS");
+        Assert.Contains(records, r => r.Ports == PortSpan.Single(43) && r.ServiceName == "NICNAME");
+        Assert.Contains(records, r => r.Ports == PortSpan.Single(44) && r.ServiceName == "MPM-FLAGS");
         Assert.DoesNotContain(records, r => r.Description.Contains("[Page", StringComparison.Ordinal) || r.Description.Contains("RFC 1060", StringComparison.Ordinal));
         var exec = Assert.Single(records, r => r.ServiceName == "exec");
         Assert.Equal("remote process execution; authentication performed using passwords and UNIX loppgin names", exec.Description);
@@ -141,8 +141,8 @@ public sealed class EditionParsingTests
     {
         var records = RegistryData.Edition("rfc0990.txt").Records;
 
-        var unassigned = Assert.Single(records, r => r.Ports == new PortRange(133, 159));
-        Assert.Equal(AssignmentStatus.Unassigned, unassigned.Status);
+        var unassigned = Assert.Single(records, r => r.Ports == new PortSpan(133, 159));
+        Assert.Equal(RecordStatus.Unassigned, unassigned.Status);
         var erpc = Assert.Single(records, r => r.ServiceName == "ERPC");
         Assert.Equal("HYDRA Expedited Remote Procedure Call", erpc.Description);
         Assert.Contains("[128]", erpc.References);
@@ -159,8 +159,8 @@ public sealed class EditionParsingTests
         Assert.All(wpages, r => Assert.Equal("jrrao@watson.ibm.com", r.Contacts[0].Email));
         // rtip sits in the same block above but, as in IANA's own XML, gets no contact.
         Assert.All(records.Where(r => r.ServiceName == "rtip"), r => Assert.Empty(r.Contacts));
-        Assert.Empty(records.First(r => r.ServiceName == "compressnet" && r.Ports == PortRange.Single(2)).Contacts);
-        Assert.Equal("Bernie Volz", records.First(r => r.ServiceName == "compressnet" && r.Ports == PortRange.Single(3)).Contacts[0].Name);
+        Assert.Empty(records.First(r => r.ServiceName == "compressnet" && r.Ports == PortSpan.Single(2)).Contacts);
+        Assert.Equal("Bernie Volz", records.First(r => r.ServiceName == "compressnet" && r.Ports == PortSpan.Single(3)).Contacts[0].Name);
     }
 
     [Fact]
@@ -199,19 +199,19 @@ public sealed class EditionParsingTests
     {
         var records = RegistryData.Edition("service-names-port-numbers_2026-08-17.xml").Records;
 
-        var wpages = records.Single(r => r.ServiceName == "wpages" && r.Transport == Transport.Udp);
-        Assert.Equal(new Person("Josyula_R_Rao", "Josyula R. Rao", "jrrao@watson.ibm.com"), Assert.Single(wpages.Contacts));
-        var port2 = records.Single(r => r.Ports == PortRange.Single(2) && r.Transport == Transport.Tcp);
-        Assert.Equal(AssignmentStatus.DeAssigned, port2.Status);
+        var wpages = records.Single(r => r.ServiceName == "wpages" && r.Transport == TransportProtocol.Udp);
+        Assert.Equal(new RegistryPerson("Josyula_R_Rao", "Josyula R. Rao", "jrrao@watson.ibm.com"), Assert.Single(wpages.Contacts));
+        var port2 = records.Single(r => r.Ports == PortSpan.Single(2) && r.Transport == TransportProtocol.Tcp);
+        Assert.Equal(RecordStatus.DeAssigned, port2.Status);
         Assert.Equal("Reserved", port2.Description);
-        Assert.Equal(new Deassignment("2025-02-13", "compressnet"), port2.Deassignment);
+        Assert.Equal(new DeassignmentNote("2025-02-13", "compressnet"), port2.Deassignment);
         Assert.Contains("[Bernie_Volz]", port2.Notes[0]);
         var dbd = records.Single(r => r.ServiceName == "acmaint-dbd");
         Assert.Equal("acmaint_dbd", dbd.Replaces);
         Assert.Equal("", dbd.Description);
         Assert.Equal("acmaint-dbd", records.Single(r => r.ServiceName == "acmaint_dbd").AliasOf);
-        var x11 = records.First(r => r.ServiceName == "x11" && r.Transport == Transport.Tcp);
-        Assert.Equal(new PortRange(6000, 6063), x11.Ports);
+        var x11 = records.First(r => r.ServiceName == "x11" && r.Transport == TransportProtocol.Tcp);
+        Assert.Equal(new PortSpan(6000, 6063), x11.Ports);
         Assert.Contains(records, r => r.Ports is null && r.ServiceName == "argus");
         Assert.Contains("Unauthorized use by some mail users (see [RFC4146] for details)", records.First(r => r.ServiceName == "finger").UnauthorizedUses);
     }
@@ -222,7 +222,7 @@ public sealed class EditionParsingTests
         var xml = RegistryData.Edition("service-names-port-numbers_2024-04-30.xml").Records;
         var csv = RegistryData.Edition("service-names-port-numbers_2024-04-30.csv").Records;
 
-        static string Key(RegistryRecord r) =>
+        static string Key(EditionRecord r) =>
             $"{r.ServiceName}|{r.Ports}|{r.Transport}|{r.Status}|{r.Description}|{string.Join(",", r.Contacts.Select(p => p.Key))}|{r.Registered}|{r.Modified}";
         Assert.Equal(xml.Select(Key).Order(), csv.Select(Key).Order());
     }
@@ -268,13 +268,13 @@ public sealed class EditionParsingTests
         var scan = EditionReader.Read(new EditionContent(System.Text.Encoding.UTF8.GetBytes(nmap), "nmap-services"),
             new EditionReadOptions { EffectiveDate = new DateOnly(2026, 1, 1) });
 
-        Assert.Equal(EditionFormat.EtcServices, local.Format);
+        Assert.Equal(EditionFileFormat.EtcServices, local.Format);
         Assert.True(local.IsLocal);
-        Assert.All(local.Records, r => Assert.Equal(AssignmentStatus.Conventional, r.Status));
+        Assert.All(local.Records, r => Assert.Equal(RecordStatus.Conventional, r.Status));
         Assert.Equal(["portmapper", "rpcbind"], local.Records.Single(r => r.ServiceName == "sunrpc").Aliases.ToArray());
         Assert.Equal("RPC 4.0", local.Records.Single(r => r.ServiceName == "sunrpc").Description);
         Assert.Equal(5, Assert.Single(local.Warnings).Line);
-        Assert.Equal(EditionFormat.NmapServices, scan.Format);
+        Assert.Equal(EditionFileFormat.NmapServices, scan.Format);
         Assert.Equal(0.182286, scan.Records.Single(r => r.ServiceName == "ssh").OpenFrequency);
     }
 }

@@ -10,7 +10,7 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
 {
     private readonly RegistryHistory _history = fixture.History;
 
-    private PortSnapshot At(int port, Transport transport, string date) =>
+    private PortSnapshot At(int port, TransportProtocol transport, string date) =>
         _history.AsOf(port, transport, DateOnly.Parse(date)) ?? throw new InvalidOperationException("no edition in effect");
 
     [Fact]
@@ -25,24 +25,24 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
     [Fact]
     public void Port_771_tcp_was_conventional_rtip_in_1991_and_assigned_rtip_from_rfc1340()
     {
-        var in1991 = At(771, Transport.Tcp, "1991-01-01");
+        var in1991 = At(771, TransportProtocol.Tcp, "1991-01-01");
         Assert.Equal("rfc1060", in1991.Edition.Id);
-        Assert.Equal(("rtip", AssignmentStatus.Conventional, "UNIX PORTS"), (in1991.Primary!.ServiceName, in1991.Primary.Status, in1991.Primary.Section));
+        Assert.Equal(("rtip", RecordStatus.Conventional, "UNIX PORTS"), (in1991.Primary!.ServiceName, in1991.Primary.Status, in1991.Primary.Section));
 
-        var in1993 = At(771, Transport.Tcp, "1993-01-01");
+        var in1993 = At(771, TransportProtocol.Tcp, "1993-01-01");
         Assert.Equal("rfc1340", in1993.Edition.Id);
-        Assert.Equal(("rtip", AssignmentStatus.Assigned), (in1993.Primary!.ServiceName, in1993.Primary.Status));
+        Assert.Equal(("rtip", RecordStatus.Assigned), (in1993.Primary!.ServiceName, in1993.Primary.Status));
 
-        Assert.Empty(At(771, Transport.Tcp, "1989-01-01").Records);
-        Assert.Null(_history.AsOf(771, Transport.Tcp, new DateOnly(1980, 1, 1)));
-        Assert.Empty(At(771, Transport.Udp, "1991-01-01").Records);
-        Assert.Equal("rtip", At(771, Transport.Udp, "1993-01-01").Primary!.ServiceName);
+        Assert.Empty(At(771, TransportProtocol.Tcp, "1989-01-01").Records);
+        Assert.Null(_history.AsOf(771, TransportProtocol.Tcp, new DateOnly(1980, 1, 1)));
+        Assert.Empty(At(771, TransportProtocol.Udp, "1991-01-01").Records);
+        Assert.Equal("rtip", At(771, TransportProtocol.Udp, "1993-01-01").Primary!.ServiceName);
     }
 
     [Fact]
     public void Port_771_has_been_rtip_with_no_description_from_rfc1340_through_2026()
     {
-        foreach (var transport in new[] { Transport.Tcp, Transport.Udp })
+        foreach (var transport in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
         {
             var current = _history.Timeline(771, transport).Versions[^1];
             Assert.Equal(("rfc1340", "iana-xml-2026-08-17"), (current.From.Id, current.Through.Id));
@@ -53,22 +53,22 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
     [Fact]
     public void Port_776_udp_is_wpages_from_rfc1340_through_2026_with_its_contact_from_2004()
     {
-        var timeline = _history.Timeline(776, Transport.Udp);
-        var assigned = timeline.Versions.Where(v => v.Primary?.Status == AssignmentStatus.Assigned).ToList();
+        var timeline = _history.Timeline(776, TransportProtocol.Udp);
+        var assigned = timeline.Versions.Where(v => v.Primary?.Status == RecordStatus.Assigned).ToList();
 
         Assert.Equal("rfc1340", assigned[0].From.Id);
         Assert.Equal("iana-xml-2026-08-17", assigned[^1].Through.Id);
         Assert.All(assigned, v => Assert.Equal("wpages", v.Primary!.ServiceName));
         Assert.Equal(timeline.Versions[^1], assigned[^1]);
-        Assert.Empty(At(776, Transport.Udp, "1993-01-01").Primary!.Contacts);
+        Assert.Empty(At(776, TransportProtocol.Udp, "1993-01-01").Primary!.Contacts);
         foreach (var date in new[] { "2004-01-08", "2008-03-01", "2013-02-18", "2024-04-30", "2026-08-17" })
         {
-            var primary = At(776, Transport.Udp, date).Primary!;
+            var primary = At(776, TransportProtocol.Udp, date).Primary!;
             Assert.Equal("wpages", primary.ServiceName);
             Assert.Contains(primary.Contacts, p => p.DisplayName == "Josyula R. Rao");
         }
 
-        var contactChange = Assert.Single(timeline.Versions, v => v.Changes.Any(c => c.Kind == ChangeKind.ContactChanged));
+        var contactChange = Assert.Single(timeline.Versions, v => v.Changes.Any(c => c.Kind == RecordChangeKind.ContactChanged));
         Assert.Equal("iana-text-2004-01-08", contactChange.From.Id);
     }
 
@@ -84,59 +84,59 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
     {
         foreach (var date in new[] { "1992-07-01", "1994-10-01", "2004-01-08", "2008-02-29", "2013-02-18", "2017-03-10", "2024-04-30", "2026-08-17" })
         {
-            var onTcp = At(port, Transport.Tcp, date).Primary!;
-            var onUdp = At(port, Transport.Udp, date).Primary!;
+            var onTcp = At(port, TransportProtocol.Tcp, date).Primary!;
+            var onUdp = At(port, TransportProtocol.Udp, date).Primary!;
             Assert.True(onTcp.Names(tcp), $"{port}/tcp on {date} is {onTcp.ServiceName}");
             Assert.True(onUdp.Names(udp), $"{port}/udp on {date} is {onUdp.ServiceName}");
-            Assert.Equal(AssignmentStatus.Assigned, onTcp.Status);
+            Assert.Equal(RecordStatus.Assigned, onTcp.Status);
         }
     }
 
     [Fact]
     public void Rfc1060_lists_770_udp_and_772_tcp_as_unix_ports_only()
     {
-        Assert.Equal(("cadlock", AssignmentStatus.Conventional), (At(770, Transport.Udp, "1991-01-01").Primary!.ServiceName, At(770, Transport.Udp, "1991-01-01").Primary!.Status));
-        Assert.Empty(At(770, Transport.Tcp, "1991-01-01").Records);
-        Assert.Equal(AssignmentStatus.Conventional, At(772, Transport.Tcp, "1991-01-01").Primary!.Status);
-        Assert.Empty(At(772, Transport.Udp, "1991-01-01").Records);
+        Assert.Equal(("cadlock", RecordStatus.Conventional), (At(770, TransportProtocol.Udp, "1991-01-01").Primary!.ServiceName, At(770, TransportProtocol.Udp, "1991-01-01").Primary!.Status));
+        Assert.Empty(At(770, TransportProtocol.Tcp, "1991-01-01").Records);
+        Assert.Equal(RecordStatus.Conventional, At(772, TransportProtocol.Tcp, "1991-01-01").Primary!.Status);
+        Assert.Empty(At(772, TransportProtocol.Udp, "1991-01-01").Records);
     }
 
     [Fact]
     public void Port_777_is_multiling_http_from_the_text_registry_on()
     {
-        Assert.Empty(At(777, Transport.Tcp, "1995-01-01").Records);
-        var in2004 = At(777, Transport.Tcp, "2004-01-08").Primary!;
+        Assert.Empty(At(777, TransportProtocol.Tcp, "1995-01-01").Records);
+        var in2004 = At(777, TransportProtocol.Tcp, "2004-01-08").Primary!;
         Assert.Equal(("multiling-http", "Multiling HTTP"), (in2004.ServiceName, in2004.Description));
-        Assert.Equal("multiling-http", At(777, Transport.Udp, "2026-08-17").Primary!.ServiceName);
+        Assert.Equal("multiling-http", At(777, TransportProtocol.Udp, "2026-08-17").Primary!.ServiceName);
     }
 
     [Fact]
     public void Port_774_udp_shows_the_2013_rename_to_the_well_formed_name_with_the_old_one_as_alias()
     {
-        var current = _history.Timeline(774, Transport.Udp).Versions[^1];
+        var current = _history.Timeline(774, TransportProtocol.Udp).Versions[^1];
 
         Assert.Equal("acmaint-dbd", current.Primary!.ServiceName);
         Assert.Contains("acmaint_dbd", current.Primary.Aliases);
         var rename = Assert.Single(current.Changes);
-        Assert.Equal((ChangeKind.Renamed, "acmaint_dbd", "acmaint-dbd"), (rename.Kind, rename.Before, rename.After));
+        Assert.Equal((RecordChangeKind.Renamed, "acmaint_dbd", "acmaint-dbd"), (rename.Kind, rename.Before, rename.After));
         var link = Assert.Single(_history.RenameChain("acmaint_dbd"));
-        Assert.Equal(("acmaint_dbd", "acmaint-dbd", PortRange.Single(774), Transport.Udp), (link.From, link.To, link.Ports, link.Transport));
+        Assert.Equal(("acmaint_dbd", "acmaint-dbd", PortSpan.Single(774), TransportProtocol.Udp), (link.From, link.To, link.Ports, link.Transport));
         Assert.Equal(link, Assert.Single(_history.RenameChain("ACMAINT-DBD")));
     }
 
     [Fact]
     public void Port_2_is_reserved_after_its_2025_deassignment_in_the_2026_edition()
     {
-        var last = At(2, Transport.Tcp, "2026-08-17");
+        var last = At(2, TransportProtocol.Tcp, "2026-08-17");
         Assert.Equal("iana-xml-2026-08-17", last.Edition.Id);
-        Assert.Equal(AssignmentStatus.DeAssigned, last.Primary!.Status);
+        Assert.Equal(RecordStatus.DeAssigned, last.Primary!.Status);
         Assert.Equal("Reserved", last.Primary.Description);
-        Assert.Equal(new Deassignment("2025-02-13", "compressnet"), last.Primary.Deassignment);
+        Assert.Equal(new DeassignmentNote("2025-02-13", "compressnet"), last.Primary.Deassignment);
 
-        var timeline = _history.Timeline(2, Transport.Tcp);
+        var timeline = _history.Timeline(2, TransportProtocol.Tcp);
         var deassigned = timeline.Versions[^1];
         var change = Assert.Single(deassigned.Changes);
-        Assert.Equal(ChangeKind.DeAssigned, change.Kind);
+        Assert.Equal(RecordChangeKind.DeAssigned, change.Kind);
         Assert.Equal("compressnet", timeline.Versions[^2].Primary!.ServiceName);
         Assert.Equal("iana-csv-2026-04-24", deassigned.From.Id);
     }
@@ -144,35 +144,35 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
     [Fact]
     public void The_diff_from_2024_04_30_to_2026_08_17_reports_port_2_as_deassigned()
     {
-        var diff = RegistryHistory.Diff(_history.FindEdition("iana-xml-2024-04-30")!, _history.FindEdition("iana-xml-2026-08-17")!, new PortRange(0, 1023));
+        var diff = RegistryHistory.Diff(_history.FindEdition("iana-xml-2024-04-30")!, _history.FindEdition("iana-xml-2026-08-17")!, new PortSpan(0, 1023));
 
-        foreach (var transport in new[] { Transport.Tcp, Transport.Udp })
+        foreach (var transport in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
         {
             var entry = Assert.Single(diff.Entries, e => e.Transport == transport && e.Ports!.Value.Contains(2));
-            Assert.Equal(DiffKind.Changed, entry.Kind);
-            Assert.Equal(ChangeKind.DeAssigned, entry.Changes[0].Kind);
+            Assert.Equal(EditionDiffKind.Changed, entry.Kind);
+            Assert.Equal(RecordChangeKind.DeAssigned, entry.Changes[0].Kind);
             Assert.Equal("compressnet", entry.Before[0].ServiceName);
         }
 
-        Assert.DoesNotContain(diff.Entries, e => e.Ports!.Value.Overlaps(new PortRange(770, 777)));
+        Assert.DoesNotContain(diff.Entries, e => e.Ports!.Value.Overlaps(new PortSpan(770, 777)));
         Assert.All(diff.Entries, e => Assert.True(e.Ports!.Value.Last <= 1023));
     }
 
     [Fact]
     public void FindService_wpages_returns_776_tcp_and_udp_assigned_from_1992_through_2026()
     {
-        var assigned = _history.FindService("WPAGES").Where(h => h.Status == AssignmentStatus.Assigned).ToList();
+        var assigned = _history.FindService("WPAGES").Where(h => h.Status == RecordStatus.Assigned).ToList();
 
-        Assert.Equal([Transport.Tcp, Transport.Udp], assigned.Select(h => h.Transport).Order());
-        Assert.All(assigned, h => Assert.Equal((PortRange.Single(776), "rfc1340", "iana-xml-2026-08-17"), (h.Ports!.Value, h.From.Id, h.Through.Id)));
-        Assert.Contains(_history.FindService("wpages"), h => h.Status == AssignmentStatus.Conventional && h.From.Id == "rfc1060");
+        Assert.Equal([TransportProtocol.Tcp, TransportProtocol.Udp], assigned.Select(h => h.Transport).Order());
+        Assert.All(assigned, h => Assert.Equal((PortSpan.Single(776), "rfc1340", "iana-xml-2026-08-17"), (h.Ports!.Value, h.From.Id, h.Through.Id)));
+        Assert.Contains(_history.FindService("wpages"), h => h.Status == RecordStatus.Conventional && h.From.Id == "rfc1060");
     }
 
     [Fact]
     public void FindService_matches_aliases_ranges_and_name_only_registrations()
     {
-        Assert.Contains(_history.FindService("acmaint_dbd"), h => h.AsAlias && h.From.Id == "iana-xml-2013-02-18" && h.Ports == PortRange.Single(774));
-        Assert.Contains(_history.FindService("x11"), h => h.Ports == new PortRange(6000, 6063) && h.Transport == Transport.Tcp && h.Through.Id == "iana-xml-2026-08-17");
+        Assert.Contains(_history.FindService("acmaint_dbd"), h => h.AsAlias && h.From.Id == "iana-xml-2013-02-18" && h.Ports == PortSpan.Single(774));
+        Assert.Contains(_history.FindService("x11"), h => h.Ports == new PortSpan(6000, 6063) && h.Transport == TransportProtocol.Tcp && h.Through.Id == "iana-xml-2026-08-17");
         Assert.Contains(_history.FindService("argus"), h => h.Ports is null);
         Assert.Empty(_history.FindService("no-such-service"));
     }
@@ -180,27 +180,27 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
     [Fact]
     public void ListPorts_gives_every_port_and_what_held_it_on_a_date()
     {
-        var tcp = _history.ListPorts(new PortRange(770, 777), transport: Transport.Tcp).ToList();
+        var tcp = _history.ListPorts(new PortSpan(770, 777), transport: TransportProtocol.Tcp).ToList();
         Assert.Equal(["cadlock", "rtip", "cycleserv2", "submit", "rpasswd", "entomb", "wpages", "multiling-http"], tcp.Select(r => r.Primary.ServiceName));
 
-        var old = _history.ListPorts(new PortRange(770, 777), new DateOnly(1991, 1, 1)).ToList();
-        Assert.All(old, r => Assert.Equal(AssignmentStatus.Conventional, r.Primary.Status));
-        Assert.Contains(old, r => (r.Port, r.Transport) == (771, Transport.Tcp));
+        var old = _history.ListPorts(new PortSpan(770, 777), new DateOnly(1991, 1, 1)).ToList();
+        Assert.All(old, r => Assert.Equal(RecordStatus.Conventional, r.Primary.Status));
+        Assert.Contains(old, r => (r.Port, r.Transport) == (771, TransportProtocol.Tcp));
 
-        var deassigned = _history.ListPorts(new PortRange(0, 20), status: AssignmentStatus.DeAssigned).Select(r => (r.Port, r.Transport)).ToList();
-        Assert.Contains((2, Transport.Tcp), deassigned);
-        Assert.Contains((15, Transport.Tcp), deassigned);
-        Assert.DoesNotContain((15, Transport.Udp), deassigned);
+        var deassigned = _history.ListPorts(new PortSpan(0, 20), status: RecordStatus.DeAssigned).Select(r => (r.Port, r.Transport)).ToList();
+        Assert.Contains((2, TransportProtocol.Tcp), deassigned);
+        Assert.Contains((15, TransportProtocol.Tcp), deassigned);
+        Assert.DoesNotContain((15, TransportProtocol.Udp), deassigned);
     }
 
     [Fact]
     public void Ports_inside_one_range_share_one_timeline_instead_of_one_copy_each()
     {
-        var span = _history.Editions[^1].Records.First(r => r.Status == AssignmentStatus.Unassigned && r.Ports is { Count: > 100 }).Ports!.Value;
+        var span = _history.Editions[^1].Records.First(r => r.Status == RecordStatus.Unassigned && r.Ports is { Count: > 100 }).Ports!.Value;
 
-        Assert.True(_history.Timeline(span.First + 1, Transport.Sctp).Versions == _history.Timeline(span.Last - 1, Transport.Sctp).Versions);
-        Assert.True(_history.Timeline(50000, Transport.Tcp).Versions == _history.Timeline(65535, Transport.Tcp).Versions);
-        Assert.True(_history.Timeline(60000, Transport.Udp).IsEmpty);
+        Assert.True(_history.Timeline(span.First + 1, TransportProtocol.Sctp).Versions == _history.Timeline(span.Last - 1, TransportProtocol.Sctp).Versions);
+        Assert.True(_history.Timeline(50000, TransportProtocol.Tcp).Versions == _history.Timeline(65535, TransportProtocol.Tcp).Versions);
+        Assert.True(_history.Timeline(60000, TransportProtocol.Udp).IsEmpty);
     }
 
     [Fact]
@@ -234,9 +234,9 @@ public sealed class HistoryTests(HistoryFixture fixture) : IClassFixture<History
         var text = new StringBuilder();
         text.AppendJoin(",", history.Editions.Select(e => e.Id)).AppendLine();
         var seen = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
-        foreach (var transport in Transports.All)
+        foreach (var transport in TransportProtocols.All)
         {
-            for (var port = 0; port <= PortRange.MaxPort; port++)
+            for (var port = 0; port <= PortSpan.MaxPort; port++)
             {
                 var versions = history.Timeline(port, transport).Versions;
                 if (versions.IsEmpty) continue;

@@ -20,7 +20,7 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
         var history = RegistryHistory.Build([EditionReader.ReadFile(LocalServiceTables.NmapServices)]);
 
         Assert.Empty(history.Editions);
-        Assert.Equal(EditionFormat.NmapServices, Assert.Single(history.LocalEditions).Format);
+        Assert.Equal(EditionFileFormat.NmapServices, Assert.Single(history.LocalEditions).Format);
         var entries = history.LocalEntries(776);
         foreach (var transport in new[] { "tcp", "udp" })
         {
@@ -33,9 +33,9 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
             Assert.Equal("nmap-services", entry.TableName);
         }
 
-        var udpOnly = history.LocalEntries(776, Transport.Udp);
-        Assert.All(udpOnly, e => Assert.Equal(Transport.Udp, e.Transport));
-        Assert.Equal(entries.Count(e => e.Transport == Transport.Udp), udpOnly.Count);
+        var udpOnly = history.LocalEntries(776, TransportProtocol.Udp);
+        Assert.All(udpOnly, e => Assert.Equal(TransportProtocol.Udp, e.Transport));
+        Assert.Equal(entries.Count(e => e.Transport == TransportProtocol.Udp), udpOnly.Count);
     }
 
     [InstalledFileFact(LocalServiceTables.EtcServices, LocalServiceTables.EtcServicesPackage)]
@@ -45,12 +45,12 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
         Assert.NotNull(line);
         var history = RegistryHistory.Build([EditionReader.ReadFile(LocalServiceTables.EtcServices)]);
 
-        var entry = Assert.Single(history.LocalEntries(22, Transport.Tcp));
+        var entry = Assert.Single(history.LocalEntries(22, TransportProtocol.Tcp));
         Assert.Equal("ssh", entry.ServiceName);
         Assert.Null(entry.OpenFrequency);
         Assert.Equal(line.Skip(2), entry.Aliases);
         Assert.Equal("/etc/services", entry.TableName);
-        Assert.Equal(EditionFormat.EtcServices, entry.Edition.Format);
+        Assert.Equal(EditionFileFormat.EtcServices, entry.Edition.Format);
         var comment = File.ReadLines(LocalServiceTables.EtcServices).First(l => l.Split('#')[0].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries) is ["ssh", "22/tcp", ..]);
         Assert.Equal(comment.Contains('#') ? comment[(comment.IndexOf('#') + 1)..].Trim() : null, entry.Comment);
     }
@@ -63,7 +63,7 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
 
         Assert.Equal(fixture.History.Editions.Select(e => e.Id), combined.Editions.Select(e => e.Id));
         Assert.Equal(local.Id, Assert.Single(combined.LocalEditions).Id);
-        foreach (var transport in new[] { Transport.Tcp, Transport.Udp })
+        foreach (var transport in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
         {
             Assert.Equal(
                 fixture.History.Timeline(776, transport).Versions.Select(v => (v.From.Id, v.Through.Id, RegistryHistory.StateKey(v.Records))),
@@ -81,7 +81,7 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
     {
         var line = Gen.Select(
             Gen.String[Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789-"], 1, 12],
-            Gen.Int[0, PortRange.MaxPort],
+            Gen.Int[0, PortSpan.MaxPort],
             Gen.Int[0, 2].Select(i => new[] { "tcp", "udp", "sctp" }[i]),
             Gen.Int[0, 1_000_000]);
         line.Array[1, 40].Sample(lines =>
@@ -93,7 +93,7 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
             }
 
             var edition = EditionReader.Read(new EditionContent(Encoding.UTF8.GetBytes(text.ToString()), "nmap-services"),
-                new EditionReadOptions { Format = EditionFormat.NmapServices, EffectiveDate = new DateOnly(2026, 1, 1) });
+                new EditionReadOptions { Format = EditionFileFormat.NmapServices, EffectiveDate = new DateOnly(2026, 1, 1) });
             var history = RegistryHistory.Build([edition]);
             foreach (var port in lines.Select(l => l.Item2).Distinct())
             {
@@ -102,7 +102,7 @@ public sealed class LocalTableTests(HistoryFixture fixture) : IClassFixture<Hist
                 Assert.Equal(expected.OrderBy(x => x), answered.OrderBy(x => x));
             }
 
-            var unused = Enumerable.Range(0, 4).Select(i => lines[0].Item2 + i + 1).FirstOrDefault(p => p <= PortRange.MaxPort && lines.All(l => l.Item2 != p), -1);
+            var unused = Enumerable.Range(0, 4).Select(i => lines[0].Item2 + i + 1).FirstOrDefault(p => p <= PortSpan.MaxPort && lines.All(l => l.Item2 != p), -1);
             if (unused >= 0) Assert.Empty(history.LocalEntries(unused));
         }, iter: 200);
     }

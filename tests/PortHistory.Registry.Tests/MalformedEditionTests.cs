@@ -76,7 +76,7 @@ public sealed class MalformedEditionTests
 
         var error = Assert.Throws<EditionFormatException>(() => EditionReader.Read(new EditionContent(bytes, "rfc1340-front.txt")));
 
-        Assert.Equal(EditionFormat.RfcAssignedNumbers, EditionReader.Detect(new EditionContent(bytes, "x")));
+        Assert.Equal(EditionFileFormat.RfcAssignedNumbers, EditionReader.Detect(new EditionContent(bytes, "x")));
         Assert.Contains("no port-number section", error.Reason);
         Assert.InRange(error.Line ?? 0, cut - 1, cut);
     }

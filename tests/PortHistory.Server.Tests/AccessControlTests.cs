@@ -4,7 +4,6 @@ using Grpc.Net.Client;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Server.Tests;
 

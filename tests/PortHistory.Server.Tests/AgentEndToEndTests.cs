@@ -3,7 +3,6 @@ using Npgsql;
 using PortHistory.Agent;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Server.Tests;
 

@@ -8,7 +8,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Testing;
-using Transport = PortHistory.Contracts.V1.Transport;
+using PortHistory.Contracts.V1;
 
 namespace PortHistory.Server.Tests;
 

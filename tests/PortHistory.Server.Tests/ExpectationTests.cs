@@ -3,7 +3,6 @@ using PortHistory.Cli;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Server.Tests;
 

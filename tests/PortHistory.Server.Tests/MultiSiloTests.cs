@@ -1,7 +1,6 @@
 using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 using static PortHistory.Testing.FleetSimulator;
 
 namespace PortHistory.Server.Tests;

@@ -3,7 +3,7 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Testing;
-using DomainTransport = PortHistory.Registry.Model.Transport;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Tests;
 
@@ -165,7 +165,7 @@ public sealed class RegistryGatewayTests(RegistryServerFixture fixture)
             await foreach (var batch in call.ResponseStream.ReadAllAsync()) rows.AddRange(batch.Ports);
 
             var date = asOf?.ToDomain();
-            var expected = fixture.Offline.ListPorts(new Registry.Model.PortRange(0, 5000), date).ToList();
+            var expected = fixture.Offline.ListPorts(new Registry.Model.PortSpan(0, 5000), date).ToList();
             Assert.Equal(expected.Select(e => (e.Port, e.Transport, e.Primary.ServiceName ?? "", e.Primary.Status, e.Since.Id)),
                 rows.Select(r => ((int)r.Port, r.Transport.ToDomain(), r.Records[0].ServiceName, r.Records[0].Status.ToDomain(), r.Since.Id)));
         }

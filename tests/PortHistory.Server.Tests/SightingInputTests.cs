@@ -3,7 +3,6 @@ using Grpc.Core;
 using Npgsql;
 using PortHistory.Contracts.V1;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Server.Tests;
 

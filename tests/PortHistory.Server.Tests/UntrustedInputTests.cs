@@ -5,7 +5,6 @@ using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Server.Tests;
 

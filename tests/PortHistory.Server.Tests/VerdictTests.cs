@@ -1,7 +1,6 @@
 using Grpc.Core;
 using PortHistory.Cli;
 using PortHistory.Contracts.V1;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
 

@@ -8,7 +8,6 @@ using Grpc.Net.Client;
 using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 using static PortHistory.Testing.FleetSimulator;
 
 namespace PortHistory.Server.Tests;

@@ -9,9 +9,6 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using PortHistory.Contracts.V1;
-using Date = Google.Type.Date;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace PortHistory.Testing;
 

@@ -3,7 +3,6 @@ using Microsoft.Playwright;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Web.Tests;
 

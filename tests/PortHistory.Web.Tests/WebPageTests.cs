@@ -7,7 +7,6 @@ using PortHistory.Testing;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 using static PortHistory.Testing.FleetSimulator;
-using ObservationsService = PortHistory.Contracts.V1.Observations;
 
 namespace PortHistory.Web.Tests;
 

@@ -31,10 +31,10 @@ public static class RegistryCommands
         inspect.SetAction((parse, cancel) => context.RunAsync(parse, cancel, (_, json) =>
         {
             var formatText = parse.GetValue(format);
-            EditionFormat? chosen = null;
+            EditionFileFormat? chosen = null;
             if (formatText is not null)
             {
-                if (!EditionFormats.TryParse(formatText, out var f)) throw new UsageException($"unknown format \"{formatText}\"");
+                if (!EditionFileFormats.TryParse(formatText, out var f)) throw new UsageException($"unknown format \"{formatText}\"");
                 chosen = f;
             }
 
@@ -131,7 +131,7 @@ public static class RegistryCommands
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var rows = source!.ListPortsAsync(
-                CliOptions.ParseRange(parse.GetValue(range), "--range") ?? PortRange.All,
+                CliOptions.ParseRange(parse.GetValue(range), "--range") ?? PortSpan.All,
                 CliOptions.ParseDate(parse.GetValue(CliOptions.AsOf), "--as-of"),
                 CliOptions.ParseStatus(parse.GetValue(status)),
                 CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)),

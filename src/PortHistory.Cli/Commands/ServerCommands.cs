@@ -166,7 +166,7 @@ public static class ServerCommands
             };
             if (parse.GetValue(format) is { } formatText)
             {
-                if (!Registry.Model.EditionFormats.TryParse(formatText, out var parsed)) throw new UsageException($"unknown format \"{formatText}\"");
+                if (!Registry.Model.EditionFileFormats.TryParse(formatText, out var parsed)) throw new UsageException($"unknown format \"{formatText}\"");
                 header.Format = parsed.ToProto();
             }
 

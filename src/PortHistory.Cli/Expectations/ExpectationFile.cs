@@ -7,7 +7,7 @@ namespace PortHistory.Cli.Expectations;
 
 /// <summary>One expectation as the CLI shows and files it.</summary>
 /// <param name="Group">Null: every host.</param>
-public sealed record ExpectationView(int Port, Transport Transport, string Process, string? Group, string? Note, string? SetBy = null, DateTime? SetAt = null)
+public sealed record ExpectationView(int Port, TransportProtocol Transport, string Process, string? Group, string? Note, string? SetBy = null, DateTime? SetAt = null)
 {
     /// <summary>"776/udp".</summary>
     public string Where => $"{Port.ToString(CultureInfo.InvariantCulture)}/{Transport.ToText()}";
@@ -67,7 +67,7 @@ public static class ExpectationFile
     }
 
     /// <summary>"776/udp" into a port and a transport.</summary>
-    public static (int Port, Transport Transport) ParseWhere(string text)
+    public static (int Port, TransportProtocol Transport) ParseWhere(string text)
     {
         var slash = text.IndexOf('/');
         if (slash < 0) throw new UsageException($"expected PORT/TRANSPORT such as 776/udp, got \"{text}\"");

@@ -1,5 +1,5 @@
 using PortHistory.Registry.Protobuf;
-using V1 = PortHistory.Contracts.V1;
+using PortHistory.Contracts.V1;
 
 namespace PortHistory.Cli.Expectations;
 
@@ -14,7 +14,7 @@ public sealed record ExpectationChanges(
 /// <summary>Expectations between the contract and the CLI's view.</summary>
 public static class ExpectationViews
 {
-    public static V1.Expectation ToContract(ExpectationView view) => new()
+    public static Expectation ToContract(ExpectationView view) => new()
     {
         Port = (uint)view.Port,
         Transport = view.Transport.ToProto(),
@@ -23,7 +23,7 @@ public static class ExpectationViews
         Note = view.Note ?? "",
     };
 
-    public static ExpectationView ToView(V1.Expectation expectation) => new(
+    public static ExpectationView ToView(Expectation expectation) => new(
         (int)expectation.Port,
         expectation.Transport.ToDomain(),
         expectation.Process,

@@ -6,7 +6,7 @@ namespace PortHistory.Cli.Output;
 /// <summary>Short human wording for records and editions, shared by the table renderers.</summary>
 public static class Describe
 {
-    public static string Service(RegistryRecord? record) => record switch
+    public static string Service(EditionRecord? record) => record switch
     {
         null => "(not listed)",
         { ServiceName: { } name } when !record.Aliases.IsEmpty => $"{name} (alias {string.Join(", ", record.Aliases)})",
@@ -14,14 +14,14 @@ public static class Describe
         _ => "-",
     };
 
-    public static string Status(RegistryRecord? record) => record switch
+    public static string Status(EditionRecord? record) => record switch
     {
         null => "not listed",
-        { Status: AssignmentStatus.DeAssigned, Deassignment: { } deassignment } => $"de-assigned ({record.Description}; {Deassignment(deassignment)})",
+        { Status: RecordStatus.DeAssigned, Deassignment: { } deassignment } => $"de-assigned ({record.Description}; {Deassignment(deassignment)})",
         _ => record.Status.ToText(),
     };
 
-    public static string Deassignment(Deassignment deassignment) => (deassignment.On, deassignment.PreviousService) switch
+    public static string Deassignment(DeassignmentNote deassignment) => (deassignment.On, deassignment.PreviousService) switch
     {
         ({ } on, { } previous) => $"on {on}, previously {previous}",
         ({ } on, null) => $"on {on}",
@@ -29,7 +29,7 @@ public static class Describe
         _ => "no details",
     };
 
-    public static string People(RegistryRecord? record)
+    public static string People(EditionRecord? record)
     {
         if (record is null) return "";
         var people = record.Assignees.Concat(record.Contacts).DistinctBy(p => p.Key).Select(p => p.ToString()).ToList();
@@ -47,9 +47,9 @@ public static class Describe
         return text.ToString();
     }
 
-    public static string Edition(EditionRef edition) => $"{edition.Id} ({edition.Date:yyyy-MM-dd})";
+    public static string Edition(EditionIdentity edition) => $"{edition.Id} ({edition.Date:yyyy-MM-dd})";
 
-    public static string Changes(IEnumerable<Change> changes) => string.Join("; ", changes.Select(c => c.ToString()));
+    public static string Changes(IEnumerable<RecordChange> changes) => string.Join("; ", changes.Select(c => c.ToString()));
 
-    public static string Ports(PortRange? ports) => ports?.ToString() ?? "(no port)";
+    public static string Ports(PortSpan? ports) => ports?.ToString() ?? "(no port)";
 }

@@ -21,23 +21,23 @@ public static class Json
     public static void Write<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Options));
 
     /// <summary>Formats as the CLI names them ("rfc", "iana-text", …), not as C# spells the enum.</summary>
-    private sealed class EditionFormatConverter : JsonConverter<EditionFormat>
+    private sealed class EditionFormatConverter : JsonConverter<EditionFileFormat>
     {
-        public override EditionFormat Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            EditionFormats.TryParse(reader.GetString(), out var format) ? format : throw new JsonException($"unknown edition format {reader.GetString()}");
+        public override EditionFileFormat Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            EditionFileFormats.TryParse(reader.GetString(), out var format) ? format : throw new JsonException($"unknown edition format {reader.GetString()}");
 
-        public override void Write(Utf8JsonWriter writer, EditionFormat value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToText());
+        public override void Write(Utf8JsonWriter writer, EditionFileFormat value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToText());
     }
 
-    private sealed class PortRangeConverter : JsonConverter<PortRange>
+    private sealed class PortRangeConverter : JsonConverter<PortSpan>
     {
-        public override PortRange Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        public override PortSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             var element = JsonElement.ParseValue(ref reader);
-            return new PortRange(element.GetProperty("first").GetInt32(), element.GetProperty("last").GetInt32());
+            return new PortSpan(element.GetProperty("first").GetInt32(), element.GetProperty("last").GetInt32());
         }
 
-        public override void Write(Utf8JsonWriter writer, PortRange value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, PortSpan value, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
             writer.WriteNumber("first", value.First);

@@ -11,7 +11,7 @@ public static class Renderers
     public static void Inspect(TextWriter output, RegistryEdition edition, bool json)
     {
         var counts = edition.Records
-            .GroupBy(r => (Transport: r.Transport == Transport.Unspecified ? "(none)" : r.Transport.ToText(), Status: r.Status.ToText()))
+            .GroupBy(r => (Transport: r.Transport == TransportProtocol.Unspecified ? "(none)" : r.Transport.ToText(), Status: r.Status.ToText()))
             .OrderBy(g => g.Key.Transport).ThenBy(g => g.Key.Status)
             .Select(g => new { transport = g.Key.Transport, status = g.Key.Status, records = g.Count() })
             .ToList();
@@ -19,7 +19,7 @@ public static class Renderers
         {
             Json.Write(output, new
             {
-                edition = EditionSummary.Of(edition),
+                edition = EditionOverview.Of(edition),
                 recordsWithoutPort = edition.Records.Count(r => r.Ports is null),
                 counts,
                 warnings = edition.Warnings,
@@ -46,7 +46,7 @@ public static class Renderers
         foreach (var warning in edition.Warnings) output.WriteLine($"  {warning}");
     }
 
-    public static void Editions(TextWriter output, IReadOnlyList<EditionSummary> editions, bool json)
+    public static void Editions(TextWriter output, IReadOnlyList<EditionOverview> editions, bool json)
     {
         if (json)
         {
@@ -59,15 +59,15 @@ public static class Renderers
         table.WriteTo(output);
     }
 
-    public static void Timelines(TextWriter output, int port, IReadOnlyList<PortTimeline> timelines, bool json)
+    public static void Timelines(TextWriter output, int port, IReadOnlyList<AssignmentTimeline> timelines, bool json)
     {
         if (json)
         {
-            Json.Write(output, new { port, @class = PortClasses.Of(port), timelines });
+            Json.Write(output, new { port, @class = PortNumberClasses.Of(port), timelines });
             return;
         }
 
-        output.WriteLine($"Port {port}: {PortClasses.Of(port).ToText()}");
+        output.WriteLine($"Port {port}: {PortNumberClasses.Of(port).ToText()}");
         if (timelines.All(t => t.IsEmpty))
         {
             output.WriteLine("No edition lists this port.");
@@ -117,7 +117,7 @@ public static class Renderers
         ObservationRenderers.ObservedSection(output, answer.Observed);
     }
 
-    private static void RegistrySection(TextWriter output, PortAnswer answer, EditionRef edition)
+    private static void RegistrySection(TextWriter output, PortAnswer answer, EditionIdentity edition)
     {
         output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; edition in effect: {Describe.Edition(edition)}, {edition.Title}");
         // Records are as listed in the first edition of the version in effect (LISTED IN); later editions said the same.
@@ -167,7 +167,7 @@ public static class Renderers
         var table = new TextTable("PORTS", "TRANSPORT", "NAME", "STATUS", "FROM", "THROUGH");
         foreach (var h in answer.Holdings)
         {
-            table.Add(Describe.Ports(h.Ports), h.Transport == Transport.Unspecified ? "-" : h.Transport.ToText(),
+            table.Add(Describe.Ports(h.Ports), h.Transport == TransportProtocol.Unspecified ? "-" : h.Transport.ToText(),
                 h.AsAlias ? $"{h.Name} (alias)" : h.Name, h.Status.ToText(), Describe.Edition(h.From), Describe.Edition(h.Through));
         }
 
@@ -193,7 +193,7 @@ public static class Renderers
         var table = new TextTable("PORTS", "TRANSPORT", "KIND", "BEFORE", "AFTER", "CHANGES") { MaxCellWidth = 80 };
         foreach (var e in diff.Entries)
         {
-            table.Add(Describe.Ports(e.Ports), e.Transport == Transport.Unspecified ? "-" : e.Transport.ToText(), e.Kind.ToString().ToLowerInvariant(),
+            table.Add(Describe.Ports(e.Ports), e.Transport == TransportProtocol.Unspecified ? "-" : e.Transport.ToText(), e.Kind.ToString().ToLowerInvariant(),
                 e.Before.IsEmpty ? "" : $"{Describe.Service(e.Before[0])} {Describe.Status(e.Before[0])}",
                 e.After.IsEmpty ? "" : $"{Describe.Service(e.After[0])} {Describe.Status(e.After[0])}",
                 Describe.Changes(e.Changes));
@@ -202,7 +202,7 @@ public static class Renderers
         table.WriteTo(output);
     }
 
-    public static async Task PortsAsync(TextWriter output, IAsyncEnumerable<PortAssignment> rows, bool json, CancellationToken cancellationToken)
+    public static async Task PortsAsync(TextWriter output, IAsyncEnumerable<AssignmentInEffect> rows, bool json, CancellationToken cancellationToken)
     {
         if (json)
         {

@@ -9,17 +9,17 @@ namespace PortHistory.Cli.Sources;
 /// </summary>
 public interface IRegistrySource : IAsyncDisposable
 {
-    Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<EditionOverview>> ListEditionsAsync(CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, Transport? transport, CancellationToken cancellationToken);
+    Task<IReadOnlyList<AssignmentTimeline>> GetTimelinesAsync(int port, TransportProtocol? transport, CancellationToken cancellationToken);
 
-    Task<PortAnswer> GetPortAsync(int port, Transport? transport, DateOnly? asOf, CancellationToken cancellationToken);
+    Task<PortAnswer> GetPortAsync(int port, TransportProtocol? transport, DateOnly? asOf, CancellationToken cancellationToken);
 
     Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken);
 
-    Task<EditionDiff> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken);
+    Task<EditionDiff> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken);
 
-    IAsyncEnumerable<PortAssignment> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus? status, Transport? transport,
+    IAsyncEnumerable<AssignmentInEffect> ListPortsAsync(PortSpan range, DateOnly? asOf, RecordStatus? status, TransportProtocol? transport,
         CancellationToken cancellationToken);
 }
 
@@ -27,15 +27,15 @@ public interface IRegistrySource : IAsyncDisposable
 /// What held a port (per transport) in the edition in effect on the date asked about; from a server, also what fleets
 /// observe there and the verdicts. <see cref="Local"/> is what local service tables say, beside the registry.
 /// </summary>
-public sealed record PortAnswer(int Port, PortClass Class, EditionRef? Edition, IReadOnlyList<TransportAnswer> Transports, ObservedAnswer? Observed = null)
+public sealed record PortAnswer(int Port, PortNumberClass Class, EditionIdentity? Edition, IReadOnlyList<TransportAnswer> Transports, ObservedAnswer? Observed = null)
 {
     public IReadOnlyList<LocalEntry> Local { get; init; } = [];
 }
 
 /// <summary>The records one transport of the port held (empty: not listed), and the first edition of their version.</summary>
-public sealed record TransportAnswer(Transport Transport, IReadOnlyList<RegistryRecord> Records, EditionRef? Since);
+public sealed record TransportAnswer(TransportProtocol Transport, IReadOnlyList<EditionRecord> Records, EditionIdentity? Since);
 
-public sealed record ServiceAnswer(string Name, IReadOnlyList<ServiceHolding> Holdings, IReadOnlyList<RenameLink> Renames);
+public sealed record ServiceAnswer(string Name, IReadOnlyList<ServiceTenure> Holdings, IReadOnlyList<ServiceRename> Renames);
 
 /// <summary>A request the user got wrong (unknown edition, bad range): reported as such, exit code 2.</summary>
 public sealed class UsageException(string message) : Exception(message);

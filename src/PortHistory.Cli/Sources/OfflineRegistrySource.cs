@@ -68,33 +68,33 @@ public sealed class OfflineRegistrySource : IRegistrySource
                !name.Equals("README", StringComparison.OrdinalIgnoreCase);
     }
 
-    public Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<EditionSummary>>([.. _history.Editions.Concat(_history.LocalEditions).Select(EditionSummary.Of)]);
+    public Task<IReadOnlyList<EditionOverview>> ListEditionsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<EditionOverview>>([.. _history.Editions.Concat(_history.LocalEditions).Select(EditionOverview.Of)]);
 
-    public Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, Transport? transport, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<AssignmentTimeline>> GetTimelinesAsync(int port, TransportProtocol? transport, CancellationToken cancellationToken) =>
         Task.FromResult(transport is { } t ? [_history.Timeline(port, t)] : _history.Timelines(port));
 
-    public Task<PortAnswer> GetPortAsync(int port, Transport? transport, DateOnly? asOf, CancellationToken cancellationToken)
+    public Task<PortAnswer> GetPortAsync(int port, TransportProtocol? transport, DateOnly? asOf, CancellationToken cancellationToken)
     {
         var index = asOf is { } date ? _history.EditionIndexAsOf(date) : _history.Editions.Length - 1;
         var local = _history.LocalEntries(port, transport);
-        if (index < 0) return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), null, []) { Local = local });
-        var transports = transport is { } only ? [only] : Transports.All;
+        if (index < 0) return Task.FromResult(new PortAnswer(port, PortNumberClasses.Of(port), null, []) { Local = local });
+        var transports = transport is { } only ? [only] : TransportProtocols.All;
         var answers = transports.Select(t => _history.InEdition(port, t, index))
-            .Where(s => transport is not null || Transports.ShownUnasked(s.Transport, s.Primary?.Status))
+            .Where(s => transport is not null || TransportProtocols.ShownUnasked(s.Transport, s.Primary?.Status))
             // As the server answers: the records of the version in effect, as listed in its first edition.
             .Select(s => new TransportAnswer(s.Transport, s.Version is { } v ? v.Records : s.Records, s.Version?.From))
             .ToList();
-        return Task.FromResult(new PortAnswer(port, PortClasses.Of(port), _history.EditionRefs[index], answers) { Local = local });
+        return Task.FromResult(new PortAnswer(port, PortNumberClasses.Of(port), _history.EditionRefs[index], answers) { Local = local });
     }
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) =>
         Task.FromResult(new ServiceAnswer(name, _history.FindService(name), _history.RenameChain(name)));
 
-    public Task<EditionDiff> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken) =>
+    public Task<EditionDiff> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken) =>
         Task.FromResult(RegistryHistory.Diff(Resolve(from), Resolve(to), ports));
 
-    public async IAsyncEnumerable<PortAssignment> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus? status, Transport? transport,
+    public async IAsyncEnumerable<AssignmentInEffect> ListPortsAsync(PortSpan range, DateOnly? asOf, RecordStatus? status, TransportProtocol? transport,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var assignment in _history.ListPorts(range, asOf, status, transport))

@@ -2,14 +2,11 @@ using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using V1 = PortHistory.Contracts.V1;
+using PortHistory.Contracts.V1;
 using PortHistory.Cli.Expectations;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
-using DomainPortRange = PortHistory.Registry.Model.PortRange;
-using DomainTransport = PortHistory.Registry.Model.Transport;
-using DomainStatus = PortHistory.Registry.Model.AssignmentStatus;
 
 namespace PortHistory.Cli.Sources;
 
@@ -28,11 +25,11 @@ public sealed class ServerRegistrySource : IRegistrySource
 
         _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024, ServiceConfig = ReadRetries });
         if (!string.IsNullOrWhiteSpace(token)) _headers.Add("authorization", $"Bearer {token}");
-        Registry = new V1.PortRegistry.PortRegistryClient(_channel);
-        Admin = new V1.RegistryAdmin.RegistryAdminClient(_channel);
-        Observations = new V1.Observations.ObservationsClient(_channel);
-        Access = new V1.AccessAdmin.AccessAdminClient(_channel);
-        Expectations = new V1.ExpectationAdmin.ExpectationAdminClient(_channel);
+        Registry = new PortRegistry.PortRegistryClient(_channel);
+        Admin = new RegistryAdmin.RegistryAdminClient(_channel);
+        Observations = new Observations.ObservationsClient(_channel);
+        Access = new AccessAdmin.AccessAdminClient(_channel);
+        Expectations = new ExpectationAdmin.ExpectationAdminClient(_channel);
     }
 
     /// <summary>
@@ -47,8 +44,8 @@ public sealed class ServerRegistrySource : IRegistrySource
             {
                 Names =
                 {
-                    new Grpc.Net.Client.Configuration.MethodName { Service = V1.PortRegistry.Descriptor.FullName },
-                    new Grpc.Net.Client.Configuration.MethodName { Service = V1.Observations.Descriptor.FullName },
+                    new Grpc.Net.Client.Configuration.MethodName { Service = PortRegistry.Descriptor.FullName },
+                    new Grpc.Net.Client.Configuration.MethodName { Service = Contracts.V1.Observations.Descriptor.FullName },
                 },
                 RetryPolicy = new Grpc.Net.Client.Configuration.RetryPolicy
                 {
@@ -62,36 +59,36 @@ public sealed class ServerRegistrySource : IRegistrySource
         },
     };
 
-    public V1.PortRegistry.PortRegistryClient Registry { get; }
+    public PortRegistry.PortRegistryClient Registry { get; }
 
-    public V1.RegistryAdmin.RegistryAdminClient Admin { get; }
+    public RegistryAdmin.RegistryAdminClient Admin { get; }
 
-    public V1.Observations.ObservationsClient Observations { get; }
+    public Observations.ObservationsClient Observations { get; }
 
-    public V1.AccessAdmin.AccessAdminClient Access { get; }
+    public AccessAdmin.AccessAdminClient Access { get; }
 
-    public V1.ExpectationAdmin.ExpectationAdminClient Expectations { get; }
+    public ExpectationAdmin.ExpectationAdminClient Expectations { get; }
 
     public Metadata Headers => _headers;
 
-    public Task<IReadOnlyList<EditionSummary>> ListEditionsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<EditionSummary>>(async () =>
+    public Task<IReadOnlyList<EditionOverview>> ListEditionsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<EditionOverview>>(async () =>
     {
-        var response = await Registry.ListEditionsAsync(new V1.ListEditionsRequest(), _headers, cancellationToken: cancellationToken);
+        var response = await Registry.ListEditionsAsync(new ListEditionsRequest(), _headers, cancellationToken: cancellationToken);
         return [.. response.Editions.Select(e => e.ToDomain())];
     });
 
-    public Task<IReadOnlyList<PortTimeline>> GetTimelinesAsync(int port, DomainTransport? transport, CancellationToken cancellationToken) =>
-        Call<IReadOnlyList<PortTimeline>>(async () =>
+    public Task<IReadOnlyList<AssignmentTimeline>> GetTimelinesAsync(int port, TransportProtocol? transport, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<AssignmentTimeline>>(async () =>
         {
             var response = await Registry.GetTimelineAsync(
-                new V1.GetTimelineRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto() }, _headers,
+                new GetTimelineRequest { Port = (uint)port, Transport = (transport ?? TransportProtocol.Unspecified).ToProto() }, _headers,
                 cancellationToken: cancellationToken);
             return [.. response.Timelines.Select(t => t.ToDomain())];
         });
 
-    public Task<PortAnswer> GetPortAsync(int port, DomainTransport? transport, DateOnly? asOf, CancellationToken cancellationToken) => Call(async () =>
+    public Task<PortAnswer> GetPortAsync(int port, TransportProtocol? transport, DateOnly? asOf, CancellationToken cancellationToken) => Call(async () =>
     {
-        var request = new V1.GetPortRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto(), AsOf = asOf?.ToProto() };
+        var request = new GetPortRequest { Port = (uint)port, Transport = (transport ?? TransportProtocol.Unspecified).ToProto(), AsOf = asOf?.ToProto() };
         var response = await Registry.GetPortAsync(request, _headers, cancellationToken: cancellationToken);
         return new PortAnswer(port, response.PortClass.ToDomain(), response.Edition?.ToDomain(),
             [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))],
@@ -100,16 +97,16 @@ public sealed class ServerRegistrySource : IRegistrySource
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) => Call(async () =>
     {
-        var response = await Registry.FindServiceAsync(new V1.FindServiceRequest { Name = name }, _headers, cancellationToken: cancellationToken);
+        var response = await Registry.FindServiceAsync(new FindServiceRequest { Name = name }, _headers, cancellationToken: cancellationToken);
         return new ServiceAnswer(name, [.. response.Holdings.Select(h => h.ToDomain())], [.. response.Renames.Select(r => r.ToDomain())]);
     });
 
-    public Task<EditionDiff> DiffAsync(string from, string to, DomainPortRange? ports, CancellationToken cancellationToken) => Call(async () =>
+    public Task<EditionDiff> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken) => Call(async () =>
     {
-        using var call = Registry.DiffEditions(new V1.DiffEditionsRequest { FromEdition = from, ToEdition = to, Ports = ports?.ToProto() }, _headers,
+        using var call = Registry.DiffEditions(new DiffEditionsRequest { FromEdition = from, ToEdition = to, Ports = ports?.ToProto() }, _headers,
             cancellationToken: cancellationToken);
-        EditionRef? fromRef = null, toRef = null;
-        var entries = new List<DiffEntry>();
+        EditionIdentity? fromRef = null, toRef = null;
+        var entries = new List<EditionDiffEntry>();
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
             fromRef ??= response.From.ToDomain();
@@ -120,15 +117,15 @@ public sealed class ServerRegistrySource : IRegistrySource
         return new EditionDiff(fromRef!, toRef!, [.. entries]);
     });
 
-    public async IAsyncEnumerable<PortAssignment> ListPortsAsync(DomainPortRange range, DateOnly? asOf, DomainStatus? status, DomainTransport? transport,
+    public async IAsyncEnumerable<AssignmentInEffect> ListPortsAsync(PortSpan range, DateOnly? asOf, RecordStatus? status, TransportProtocol? transport,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new V1.ListPortsRequest
+        var request = new ListPortsRequest
         {
             Range = range.ToProto(),
             AsOf = asOf?.ToProto(),
             Status = (status ?? 0).ToProto(),
-            Transport = (transport ?? DomainTransport.Unspecified).ToProto(),
+            Transport = (transport ?? TransportProtocol.Unspecified).ToProto(),
         };
         using var call = Registry.ListPorts(request, _headers, cancellationToken: cancellationToken);
         var stream = call.ResponseStream;
@@ -139,24 +136,24 @@ public sealed class ServerRegistrySource : IRegistrySource
             var edition = response.Edition.ToDomain();
             foreach (var port in response.Ports)
             {
-                yield return new PortAssignment((int)port.Port, port.Transport.ToDomain(), edition, [.. port.Records.Select(r => r.ToDomain())],
+                yield return new AssignmentInEffect((int)port.Port, port.Transport.ToDomain(), edition, [.. port.Records.Select(r => r.ToDomain())],
                     port.Since.ToDomain());
             }
         }
     }
 
-    public Task<ObservedAnswer> GetObservedAsync(int port, DomainTransport? transport, CancellationToken cancellationToken) => Call(async () =>
+    public Task<ObservedAnswer> GetObservedAsync(int port, TransportProtocol? transport, CancellationToken cancellationToken) => Call(async () =>
     {
-        var request = new V1.GetObservedRequest { Port = (uint)port, Transport = (transport ?? DomainTransport.Unspecified).ToProto() };
+        var request = new GetObservedRequest { Port = (uint)port, Transport = (transport ?? TransportProtocol.Unspecified).ToProto() };
         var response = await Observations.GetObservedAsync(request, _headers, cancellationToken: cancellationToken);
         return ObservationViews.ToView(port, response.Observed, response.Verdicts);
     });
 
     /// <summary>Fleet-wide discrepancies in port order, and the number of hosts reporting (from the first response).</summary>
     public async IAsyncEnumerable<(DiscrepancyView Discrepancy, ulong ReportingHosts)> ListDiscrepanciesAsync(
-        IReadOnlyList<V1.VerdictKind> verdicts, DomainPortRange? range, DomainTransport? transport, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IReadOnlyList<VerdictKind> verdicts, PortSpan? range, TransportProtocol? transport, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new V1.ListDiscrepanciesRequest { Range = range?.ToProto(), Transport = (transport ?? DomainTransport.Unspecified).ToProto() };
+        var request = new ListDiscrepanciesRequest { Range = range?.ToProto(), Transport = (transport ?? TransportProtocol.Unspecified).ToProto() };
         request.Verdicts.AddRange(verdicts);
         using var call = Observations.ListDiscrepancies(request, _headers, cancellationToken: cancellationToken);
         var stream = call.ResponseStream;
@@ -170,46 +167,46 @@ public sealed class ServerRegistrySource : IRegistrySource
         }
     }
 
-    public Task<TokenView> IssueTokenAsync(string name, V1.Role role, CancellationToken cancellationToken) => Call(async () =>
+    public Task<TokenView> IssueTokenAsync(string name, Role role, CancellationToken cancellationToken) => Call(async () =>
     {
-        var response = await Access.IssueTokenAsync(new V1.IssueTokenRequest { Name = name, Role = role }, _headers, cancellationToken: cancellationToken);
+        var response = await Access.IssueTokenAsync(new IssueTokenRequest { Name = name, Role = role }, _headers, cancellationToken: cancellationToken);
         return ObservationViews.ToView(response.Info, response.Token);
     });
 
     public Task<TokenView> RevokeTokenAsync(string id, CancellationToken cancellationToken) => Call(async () =>
     {
-        var response = await Access.RevokeTokenAsync(new V1.RevokeTokenRequest { TokenId = id }, _headers, cancellationToken: cancellationToken);
+        var response = await Access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = id }, _headers, cancellationToken: cancellationToken);
         return ObservationViews.ToView(response.Info);
     });
 
     public Task<IReadOnlyList<TokenView>> ListTokensAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<TokenView>>(async () =>
     {
-        var response = await Access.ListTokensAsync(new V1.ListTokensRequest(), _headers, cancellationToken: cancellationToken);
+        var response = await Access.ListTokensAsync(new ListTokensRequest(), _headers, cancellationToken: cancellationToken);
         return [.. response.Tokens.Select(t => ObservationViews.ToView(t))];
     });
 
     public Task<(ExpectationView Expectation, bool Created)> SetExpectationAsync(ExpectationView expectation, CancellationToken cancellationToken) => Call(async () =>
     {
-        var response = await Expectations.SetExpectationAsync(new V1.SetExpectationRequest { Expectation = ExpectationViews.ToContract(expectation) }, _headers,
+        var response = await Expectations.SetExpectationAsync(new SetExpectationRequest { Expectation = ExpectationViews.ToContract(expectation) }, _headers,
             cancellationToken: cancellationToken);
         return (ExpectationViews.ToView(response.Expectation), response.Created);
     });
 
     public Task<ExpectationView> RemoveExpectationAsync(ExpectationView key, CancellationToken cancellationToken) => Call(async () =>
     {
-        var request = new V1.RemoveExpectationRequest { Port = (uint)key.Port, Transport = key.Transport.ToProto(), Process = key.Process, HostGroup = key.Group ?? "" };
+        var request = new RemoveExpectationRequest { Port = (uint)key.Port, Transport = key.Transport.ToProto(), Process = key.Process, HostGroup = key.Group ?? "" };
         return ExpectationViews.ToView((await Expectations.RemoveExpectationAsync(request, _headers, cancellationToken: cancellationToken)).Expectation);
     });
 
     public Task<IReadOnlyList<ExpectationView>> ListExpectationsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<ExpectationView>>(async () =>
     {
-        var response = await Expectations.ListExpectationsAsync(new V1.ListExpectationsRequest(), _headers, cancellationToken: cancellationToken);
+        var response = await Expectations.ListExpectationsAsync(new ListExpectationsRequest(), _headers, cancellationToken: cancellationToken);
         return [.. response.Expectations.Select(ExpectationViews.ToView)];
     });
 
     public Task<ExpectationChanges> ReplaceExpectationsAsync(IReadOnlyList<ExpectationView> expectations, bool dryRun, CancellationToken cancellationToken) => Call(async () =>
     {
-        var request = new V1.ReplaceExpectationsRequest { DryRun = dryRun };
+        var request = new ReplaceExpectationsRequest { DryRun = dryRun };
         request.Expectations.AddRange(expectations.Select(ExpectationViews.ToContract));
         var response = await Expectations.ReplaceExpectationsAsync(request, _headers, cancellationToken: cancellationToken);
         return new ExpectationChanges([.. response.Added.Select(ExpectationViews.ToView)], [.. response.Removed.Select(ExpectationViews.ToView)],
@@ -217,13 +214,13 @@ public sealed class ServerRegistrySource : IRegistrySource
     });
 
     /// <summary>Sends one edition file (header, then 1 MiB chunks) and reports the server's progress until it commits.</summary>
-    public async Task<V1.ImportEditionProgress> ImportAsync(string path, V1.ImportEditionHeader header, Action<V1.ImportEditionProgress> onProgress,
+    public async Task<ImportEditionProgress> ImportAsync(string path, ImportEditionHeader header, Action<ImportEditionProgress> onProgress,
         CancellationToken cancellationToken) => await Call(async () =>
     {
         using var call = Admin.ImportEdition(_headers, cancellationToken: cancellationToken);
         try
         {
-            await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Header = header }, cancellationToken);
+            await call.RequestStream.WriteAsync(new ImportEditionRequest { Header = header }, cancellationToken);
             if (header.ServerPath.Length == 0)
             {
                 await using var file = File.OpenRead(path);
@@ -231,7 +228,7 @@ public sealed class ServerRegistrySource : IRegistrySource
                 int read;
                 while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
                 {
-                    await call.RequestStream.WriteAsync(new V1.ImportEditionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                    await call.RequestStream.WriteAsync(new ImportEditionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
                 }
             }
 
@@ -241,7 +238,7 @@ public sealed class ServerRegistrySource : IRegistrySource
         {
             // The server ended the call early (refused the file or the token): its status comes with the responses.
         }
-        V1.ImportEditionProgress? last = null;
+        ImportEditionProgress? last = null;
         await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
             onProgress(progress);
@@ -262,7 +259,7 @@ public sealed class ServerRegistrySource : IRegistrySource
     /// connection lost) the stream is opened again after the last cursor received, so nothing is missed and nothing
     /// comes twice. <paramref name="reconnecting"/> hears of each wait before a new attempt.
     /// </summary>
-    public async IAsyncEnumerable<V1.WatchEvent> WatchAsync(V1.WatchRequest request, Action<string>? reconnecting,
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(WatchRequest request, Action<string>? reconnecting,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ulong? cursor = request.HasAfterCursor ? request.AfterCursor : null;

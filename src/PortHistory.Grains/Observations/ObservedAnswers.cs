@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
 
 namespace PortHistory.Grains.Observations;
 
@@ -73,7 +72,7 @@ internal static class ObservedAnswers
         var verdict = new Verdict
         {
             Transport = transport,
-            Kind = (ContractVerdictKind)(int)result.Kind,
+            Kind = (VerdictKind)(int)result.Kind,
             Reason = result.Reason,
             AssignedService = result.AssignedService ?? "",
         };

@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Grains.Abstractions;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
 
 namespace PortHistory.Grains.Observations;
 
@@ -206,7 +205,7 @@ internal sealed class PortObservations
         {
             var result = verdicts.GetValueOrDefault(u.Transport)
                          ?? new VerdictResult(0, $"nothing to judge: every process seen here is gone (last sighting {u.LastSeen:yyyy-MM-dd HH:mm}Z)", null, []);
-            return new ObservationIndexRow(u.Transport, u.Hosts.Count, u.Sightings, u.FirstSeen, u.LastSeen, (ContractVerdictKind)(int)result.Kind,
+            return new ObservationIndexRow(u.Transport, u.Hosts.Count, u.Sightings, u.FirstSeen, u.LastSeen, (VerdictKind)(int)result.Kind,
                 result.Reason, result.AssignedService, [.. result.ObservedProcesses]) { OldestLiveSeen = OldestLiveSeen(u) };
         })];
     }

@@ -3,7 +3,6 @@ using System.Text;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
 
 namespace PortHistory.Grains.Observations;
 
@@ -60,7 +59,7 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
         foreach (var (transport, (_, result, observed)) in verdicts)
         {
             if (observed is null) continue;
-            var kind = (ContractVerdictKind)(int)result.Kind;
+            var kind = (VerdictKind)(int)result.Kind;
             var firstLook = false;
             if (!usage.RaisedVerdicts.TryGetValue(transport, out var raised))
             {
@@ -69,8 +68,8 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
                 if (seeding) continue;
                 // First observed: the verdict it had with nothing seen (ghost, or too few hosts to say, or none).
                 var unobserved = VerdictRules.Decide((int)port, registry(transport), [], 0, context.ReportingHosts, context.Options);
-                var old = unobserved is null ? ContractVerdictKind.Unspecified : (ContractVerdictKind)(int)unobserved.Kind;
-                if (old == ContractVerdictKind.Ghost)
+                var old = unobserved is null ? VerdictKind.Unspecified : (VerdictKind)(int)unobserved.Kind;
+                if (old == VerdictKind.Ghost)
                 {
                     var listener = Event(WatchEventKind.GhostListener, transport, $"ghost-listener:{port}:{(int)transport}");
                     Describe(listener, result);
@@ -85,7 +84,7 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
             if (raised.Kind == kind) continue;
             raised.Revision++;
             // Every process gone made it a ghost again; whatever listens there now is a first listener too.
-            if (raised.Kind == ContractVerdictKind.Ghost && !firstLook)
+            if (raised.Kind == VerdictKind.Ghost && !firstLook)
             {
                 var listener = Event(WatchEventKind.GhostListener, transport, $"ghost-listener:{port}:{(int)transport}:{raised.Revision}");
                 Describe(listener, result);
@@ -135,7 +134,7 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
 
     private static void Describe(WatchEvent e, VerdictResult result)
     {
-        e.NewVerdict = (ContractVerdictKind)(int)result.Kind;
+        e.NewVerdict = (VerdictKind)(int)result.Kind;
         e.Reason = result.Reason;
         e.ObservedProcesses.AddRange(result.ObservedProcesses);
     }

@@ -2,7 +2,6 @@ using PortHistory.Contracts.V1;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Grains.Abstractions;
-using Transport = PortHistory.Contracts.V1.Transport;
 
 namespace PortHistory.Grains.Ports;
 
@@ -41,7 +40,7 @@ internal sealed class PortRegistryAnswers
 
     private GetPortResponse BuildPort(PortQuery query)
     {
-        var response = new GetPortResponse { Port = _port, PortClass = PortClasses.Of((int)_port).ToProto() };
+        var response = new GetPortResponse { Port = _port, PortClass = PortNumberClasses.Of((int)_port).ToProto() };
         var rank = query.AsOf is { } date ? Catalog.RankAsOf(date) : Catalog.Editions.Count - 1;
         if (rank < 0) return response;
         response.Edition = Catalog.Editions[rank];
@@ -49,8 +48,8 @@ internal sealed class PortRegistryAnswers
         foreach (var transport in query.Transport == Transport.Unspecified ? RegistryProto.AllTransports : [query.Transport])
         {
             var version = VersionAt(transport, rank);
-            var status = version is { Records.Count: > 0 } ? version.Records[0].Status.ToDomain() : (PortHistory.Registry.Model.AssignmentStatus?)null;
-            if (query.Transport == Transport.Unspecified && !Transports.ShownUnasked(transport.ToDomain(), status)) continue;
+            var status = version is { Records.Count: > 0 } ? version.Records[0].Status.ToDomain() : (PortHistory.Registry.Model.RecordStatus?)null;
+            if (query.Transport == Transport.Unspecified && !TransportProtocols.ShownUnasked(transport.ToDomain(), status)) continue;
             var assignment = new TransportAssignment { Transport = transport };
             if (version is not null)
             {
@@ -66,7 +65,7 @@ internal sealed class PortRegistryAnswers
 
     private GetTimelineResponse BuildTimeline(Transport transport)
     {
-        var response = new GetTimelineResponse { Port = _port, PortClass = PortClasses.Of((int)_port).ToProto() };
+        var response = new GetTimelineResponse { Port = _port, PortClass = PortNumberClasses.Of((int)_port).ToProto() };
         foreach (var stored in _timelines.Timelines)
         {
             if (transport != Transport.Unspecified && stored.Transport != transport) continue;

@@ -36,13 +36,13 @@ internal sealed partial class DecimalTableReader
             return;
         }
 
-        if (!PortRange.TryParse(match.Groups["port"].Value, out var ports))
+        if (!PortSpan.TryParse(match.Groups["port"].Value, out var ports))
         {
             _context.Warn(line, $"port \"{match.Groups["port"].Value}\" is not a port number or range 0-65535", text.Trim());
             return;
         }
 
-        var draft = new RecordDraft { Line = line, Section = _context.Section, Ports = ports, Transport = Transport.Unspecified };
+        var draft = new RecordDraft { Line = line, Section = _context.Section, Ports = ports, Transport = TransportProtocol.Unspecified };
         var rest = match.Groups["rest"].Value;
         var restStart = match.Groups["rest"].Index;
         // A keyword starts in (or one column around) the keyword column; text further right is the description.

@@ -52,7 +52,7 @@ public sealed class EditionContent
     /// Decodes as UTF-8 when the bytes are valid UTF-8, else as Latin-1 (the 2005 and 2006 text editions carry a
     /// few Latin-1/CP1252 bytes in names); a warning records which lines were affected.
     /// </summary>
-    public string DecodeText(ICollection<ParseWarning> warnings)
+    public string DecodeText(ICollection<EditionParseWarning> warnings)
     {
         var span = Bytes.Span;
         if (span.StartsWith(Encoding.UTF8.Preamble)) span = span[Encoding.UTF8.Preamble.Length..];
@@ -76,7 +76,7 @@ public sealed class EditionContent
                 }
             }
 
-            warnings.Add(new ParseWarning(lines.FirstOrDefault(), $"not valid UTF-8; decoded as Latin-1 (lines {string.Join(", ", lines.Take(20))}{(lines.Count > 20 ? ", …" : "")})"));
+            warnings.Add(new EditionParseWarning(lines.FirstOrDefault(), $"not valid UTF-8; decoded as Latin-1 (lines {string.Join(", ", lines.Take(20))}{(lines.Count > 20 ? ", …" : "")})"));
             return text;
         }
     }

@@ -7,7 +7,7 @@ namespace PortHistory.Registry.Formats;
 /// <summary>Caller's choices when reading an edition; anything left null comes from the content.</summary>
 public sealed record EditionReadOptions
 {
-    public EditionFormat? Format { get; init; }
+    public EditionFileFormat? Format { get; init; }
     public DateOnly? EffectiveDate { get; init; }
     public string? Id { get; init; }
     public string? Title { get; init; }
@@ -60,7 +60,7 @@ public static partial class EditionReader
                         ? (inferred, parsed.DateSource)
                         : throw content.Error(null, $"a {format.ToText()} edition needs a date and the file gives none; pass one");
 
-        var id = options.Id ?? (format == EditionFormat.RfcAssignedNumbers ? parsed.IdStem : $"{parsed.IdStem}-{date:yyyy-MM-dd}");
+        var id = options.Id ?? (format == EditionFileFormat.RfcAssignedNumbers ? parsed.IdStem : $"{parsed.IdStem}-{date:yyyy-MM-dd}");
         if (!IdPattern().IsMatch(id))
         {
             throw content.Error(null, $"edition id \"{id}\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
@@ -92,23 +92,23 @@ public static partial class EditionReader
     }
 
     /// <summary>Recognises the format from the first part of the content.</summary>
-    public static EditionFormat Detect(EditionContent content)
+    public static EditionFileFormat Detect(EditionContent content)
     {
         content.RejectBinary();
         var span = content.Bytes.Span;
         var head = Encoding.Latin1.GetString(span[..Math.Min(span.Length, 48 * 1024)]).TrimStart('\uFEFF', 'ï', '»', '¿', ' ', '\t', '\r', '\n');
 
-        if (head.StartsWith("<?xml", StringComparison.Ordinal) || head.StartsWith("<registry", StringComparison.Ordinal)) return EditionFormat.IanaXml;
+        if (head.StartsWith("<?xml", StringComparison.Ordinal) || head.StartsWith("<registry", StringComparison.Ordinal)) return EditionFileFormat.IanaXml;
         var firstLine = head.Split('\n', 2)[0];
-        if (firstLine.Contains("Port Number", StringComparison.OrdinalIgnoreCase) && firstLine.Contains(',')) return EditionFormat.IanaCsv;
-        if (RfcHeaderPattern().IsMatch(head) && head.Contains("Assigned Numbers", StringComparison.OrdinalIgnoreCase)) return EditionFormat.RfcAssignedNumbers;
-        if (head.Contains("(last updated", StringComparison.OrdinalIgnoreCase) || PortNumbersHeadingPattern().IsMatch(head)) return EditionFormat.IanaPortNumbersText;
+        if (firstLine.Contains("Port Number", StringComparison.OrdinalIgnoreCase) && firstLine.Contains(',')) return EditionFileFormat.IanaCsv;
+        if (RfcHeaderPattern().IsMatch(head) && head.Contains("Assigned Numbers", StringComparison.OrdinalIgnoreCase)) return EditionFileFormat.RfcAssignedNumbers;
+        if (head.Contains("(last updated", StringComparison.OrdinalIgnoreCase) || PortNumbersHeadingPattern().IsMatch(head)) return EditionFileFormat.IanaPortNumbersText;
 
         var lines = head.Split('\n').Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0).Take(200).ToList();
         if (lines.Count > 0)
         {
-            if (lines.Count(l => NmapLinePattern().IsMatch(l)) * 2 > lines.Count) return EditionFormat.NmapServices;
-            if (lines.Count(l => ServicesLinePattern().IsMatch(l)) * 2 > lines.Count) return EditionFormat.EtcServices;
+            if (lines.Count(l => NmapLinePattern().IsMatch(l)) * 2 > lines.Count) return EditionFileFormat.NmapServices;
+            if (lines.Count(l => ServicesLinePattern().IsMatch(l)) * 2 > lines.Count) return EditionFileFormat.EtcServices;
         }
 
         throw content.Error(1, "unrecognised edition format (expected an Assigned Numbers RFC, IANA port-numbers text, IANA XML or CSV, /etc/services or nmap-services); name the format explicitly");

@@ -19,14 +19,14 @@ public sealed partial class IanaCsvParser : IEditionParser
         ["Unauthorized Use Reported", "Known Unauthorized Uses"], ["Assignment Notes"],
     ];
 
-    public EditionFormat Format => EditionFormat.IanaCsv;
+    public EditionFileFormat Format => EditionFileFormat.IanaCsv;
 
     public ParsedEdition Parse(EditionContent content)
     {
         content.RejectBinary();
-        var warnings = new List<ParseWarning>();
+        var warnings = new List<EditionParseWarning>();
         var text = content.DecodeText(warnings);
-        var records = new List<RegistryRecord>();
+        var records = new List<EditionRecord>();
         string? newest = null;
 
         var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
@@ -51,7 +51,7 @@ public sealed partial class IanaCsvParser : IEditionParser
                 if (fields.Length == 1 && fields[0].Length == 0) continue;
                 if (fields.Length != Columns.Length)
                 {
-                    warnings.Add(new ParseWarning(line, $"row has {fields.Length} fields, expected {Columns.Length}; row skipped", string.Join(",", fields)));
+                    warnings.Add(new EditionParseWarning(line, $"row has {fields.Length} fields, expected {Columns.Length}; row skipped", string.Join(",", fields)));
                     continue;
                 }
 
@@ -93,7 +93,7 @@ public sealed partial class IanaCsvParser : IEditionParser
         }
     }
 
-    private static RegistryRecord? ReadRow(int line, string[] fields, List<ParseWarning> warnings)
+    private static EditionRecord? ReadRow(int line, string[] fields, List<EditionParseWarning> warnings)
     {
         var draft = new RecordDraft
         {
@@ -107,24 +107,24 @@ public sealed partial class IanaCsvParser : IEditionParser
 
         if (fields[1].Trim().Length > 0)
         {
-            if (!PortRange.TryParse(fields[1], out var ports))
+            if (!PortSpan.TryParse(fields[1], out var ports))
             {
-                warnings.Add(new ParseWarning(line, $"port \"{fields[1]}\" is not a port or range 0-65535; row skipped"));
+                warnings.Add(new EditionParseWarning(line, $"port \"{fields[1]}\" is not a port or range 0-65535; row skipped"));
                 return null;
             }
 
             draft.Ports = ports;
         }
 
-        if (!Transports.TryParse(fields[2], out var transport))
+        if (!TransportProtocols.TryParse(fields[2], out var transport))
         {
-            warnings.Add(new ParseWarning(line, $"unknown transport \"{fields[2]}\"; row skipped"));
+            warnings.Add(new EditionParseWarning(line, $"unknown transport \"{fields[2]}\"; row skipped"));
             return null;
         }
 
         draft.Transport = transport;
-        draft.Assignees.AddRange(Bracketed(fields[4]).Select(id => new Person(id, null, null)));
-        draft.Contacts.AddRange(Bracketed(fields[5]).Select(id => new Person(id, null, null)));
+        draft.Assignees.AddRange(Bracketed(fields[4]).Select(id => new RegistryPerson(id, null, null)));
+        draft.Contacts.AddRange(Bracketed(fields[5]).Select(id => new RegistryPerson(id, null, null)));
         draft.References.AddRange(Bracketed(fields[8]));
         if (fields[10].Trim().Length > 0) draft.UnauthorizedUses.Add(fields[10]);
         if (fields[11].Trim().Length > 0) draft.Notes.Add(fields[11]);

@@ -13,12 +13,12 @@ public sealed partial class IanaPortNumbersTextParser : IEditionParser
     private static readonly HashSet<string> PortSections = ["WELL KNOWN PORT NUMBERS", "REGISTERED PORT NUMBERS"];
     private static readonly string[] EnglishDates = ["d MMMM yyyy", "dd MMMM yyyy", "MMMM d, yyyy", "MMMM d yyyy", "d MMM yyyy"];
 
-    public EditionFormat Format => EditionFormat.IanaPortNumbersText;
+    public EditionFileFormat Format => EditionFileFormat.IanaPortNumbersText;
 
     public ParsedEdition Parse(EditionContent content)
     {
         content.RejectBinary();
-        var warnings = new List<ParseWarning>();
+        var warnings = new List<EditionParseWarning>();
         var lines = TextLines.Split(content.DecodeText(warnings)).Select(TextLines.ExpandTabs).ToArray();
         var date = ReadLastUpdated(content, lines);
 

@@ -14,14 +14,14 @@ public sealed class IanaXmlParser : IEditionParser
 {
     private const string Namespace = "http://www.iana.org/assignments";
 
-    public EditionFormat Format => EditionFormat.IanaXml;
+    public EditionFileFormat Format => EditionFileFormat.IanaXml;
 
     public ParsedEdition Parse(EditionContent content)
     {
         content.RejectBinary();
-        var warnings = new List<ParseWarning>();
+        var warnings = new List<EditionParseWarning>();
         var pending = new List<PendingRecord>();
-        var people = new Dictionary<string, Person>(StringComparer.Ordinal);
+        var people = new Dictionary<string, RegistryPerson>(StringComparer.Ordinal);
         string? title = null;
         DateOnly? updated = null;
 
@@ -101,7 +101,7 @@ public sealed class IanaXmlParser : IEditionParser
             EditionDateSource.Content, "iana-xml", [.. records], [.. warnings]);
     }
 
-    private static PendingRecord ReadRecord(XmlReader reader, IXmlLineInfo lineInfo, List<ParseWarning> warnings)
+    private static PendingRecord ReadRecord(XmlReader reader, IXmlLineInfo lineInfo, List<EditionParseWarning> warnings)
     {
         var line = lineInfo.LineNumber;
         var draft = new RecordDraft { Line = line, Registered = reader.GetAttribute("date"), Modified = reader.GetAttribute("updated") };
@@ -110,7 +110,7 @@ public sealed class IanaXmlParser : IEditionParser
         if (reader.IsEmptyElement)
         {
             reader.Read();
-            warnings.Add(new ParseWarning(line, "empty <record>"));
+            warnings.Add(new EditionParseWarning(line, "empty <record>"));
             return pending with { Draft = null };
         }
 
@@ -132,26 +132,26 @@ public sealed class IanaXmlParser : IEditionParser
                     break;
                 case "protocol":
                     var protocol = reader.ReadElementContentAsString();
-                    if (Transports.TryParse(protocol, out var transport))
+                    if (TransportProtocols.TryParse(protocol, out var transport))
                     {
                         draft.Transport = transport;
                     }
                     else
                     {
-                        warnings.Add(new ParseWarning(elementLine, $"unknown protocol \"{protocol.Trim()}\"; record skipped"));
+                        warnings.Add(new EditionParseWarning(elementLine, $"unknown protocol \"{protocol.Trim()}\"; record skipped"));
                         valid = false;
                     }
 
                     break;
                 case "number":
                     var number = reader.ReadElementContentAsString();
-                    if (PortRange.TryParse(number, out var ports))
+                    if (PortSpan.TryParse(number, out var ports))
                     {
                         draft.Ports = ports;
                     }
                     else
                     {
-                        warnings.Add(new ParseWarning(elementLine, $"<number> \"{number.Trim()}\" is not a port or range 0-65535; record skipped"));
+                        warnings.Add(new EditionParseWarning(elementLine, $"<number> \"{number.Trim()}\" is not a port or range 0-65535; record skipped"));
                         valid = false;
                     }
 
@@ -274,7 +274,7 @@ public sealed class IanaXmlParser : IEditionParser
         _ => data ?? "",
     };
 
-    private static void ReadPeople(XmlReader reader, Dictionary<string, Person> people)
+    private static void ReadPeople(XmlReader reader, Dictionary<string, RegistryPerson> people)
     {
         if (reader.IsEmptyElement)
         {
@@ -317,7 +317,7 @@ public sealed class IanaXmlParser : IEditionParser
             }
 
             reader.Read();
-            people.TryAdd(id, new Person(id, name, email, organization));
+            people.TryAdd(id, new RegistryPerson(id, name, email, organization));
         }
 
         reader.Read();
@@ -330,7 +330,7 @@ public sealed class IanaXmlParser : IEditionParser
         public List<string> AssigneeIds { get; } = [];
         public List<string> ExplicitContactIds { get; } = [];
 
-        public RegistryRecord Resolve(Dictionary<string, Person> people, List<ParseWarning> warnings)
+        public EditionRecord Resolve(Dictionary<string, RegistryPerson> people, List<EditionParseWarning> warnings)
         {
             var draft = Draft!;
             // A record-level person xref is the registrant of old: IANA's CSV shows it as both assignee and contact.
@@ -341,11 +341,11 @@ public sealed class IanaXmlParser : IEditionParser
             return draft.ToRecord();
         }
 
-        private static Person Lookup(string id, int line, Dictionary<string, Person> people, List<ParseWarning> warnings)
+        private static RegistryPerson Lookup(string id, int line, Dictionary<string, RegistryPerson> people, List<EditionParseWarning> warnings)
         {
             if (people.TryGetValue(id, out var person)) return person;
-            warnings.Add(new ParseWarning(line, $"person \"{id}\" is not in <people>"));
-            return new Person(id, null, null);
+            warnings.Add(new EditionParseWarning(line, $"person \"{id}\" is not in <people>"));
+            return new RegistryPerson(id, null, null);
         }
     }
 }

@@ -10,18 +10,18 @@ namespace PortHistory.Registry.Formats;
 /// </summary>
 public sealed class LocalServicesParser : IEditionParser
 {
-    private LocalServicesParser(EditionFormat format) => Format = format;
+    private LocalServicesParser(EditionFileFormat format) => Format = format;
 
-    public static LocalServicesParser EtcServices { get; } = new(EditionFormat.EtcServices);
+    public static LocalServicesParser EtcServices { get; } = new(EditionFileFormat.EtcServices);
 
-    public static LocalServicesParser NmapServices { get; } = new(EditionFormat.NmapServices);
+    public static LocalServicesParser NmapServices { get; } = new(EditionFileFormat.NmapServices);
 
-    public EditionFormat Format { get; }
+    public EditionFileFormat Format { get; }
 
     public ParsedEdition Parse(EditionContent content)
     {
         content.RejectBinary();
-        var warnings = new List<ParseWarning>();
+        var warnings = new List<EditionParseWarning>();
         var lines = TextLines.Split(content.DecodeText(warnings));
         var drafts = new List<RecordDraft>();
         for (var i = 0; i < lines.Length; i++)
@@ -35,7 +35,7 @@ public sealed class LocalServicesParser : IEditionParser
             var fields = body.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length < 2 || !TryPortProtocol(fields[1], out var port, out var transport))
             {
-                warnings.Add(new ParseWarning(i + 1, "expected \"name port/protocol\"", text.Trim()));
+                warnings.Add(new EditionParseWarning(i + 1, "expected \"name port/protocol\"", text.Trim()));
                 continue;
             }
 
@@ -45,16 +45,16 @@ public sealed class LocalServicesParser : IEditionParser
                 Section = Format.ToText(),
                 Conventional = true,
                 ServiceName = fields[0],
-                Ports = PortRange.Single(port),
+                Ports = PortSpan.Single(port),
                 Transport = transport,
                 Description = comment ?? "",
             };
 
-            if (Format == EditionFormat.NmapServices)
+            if (Format == EditionFileFormat.NmapServices)
             {
                 if (fields.Length < 3 || !double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var frequency) || frequency is < 0 or > 1)
                 {
-                    warnings.Add(new ParseWarning(i + 1, "expected an open frequency between 0 and 1 in the third column", text.Trim()));
+                    warnings.Add(new EditionParseWarning(i + 1, "expected an open frequency between 0 and 1 in the third column", text.Trim()));
                     continue;
                 }
 
@@ -70,20 +70,20 @@ public sealed class LocalServicesParser : IEditionParser
 
         if (drafts.Count == 0) throw content.Error(lines.Length, $"no \"name port/protocol\" lines; not a {Format.ToText()} file");
         var date = content.LastModified is { } modified ? DateOnly.FromDateTime(modified.UtcDateTime) : (DateOnly?)null;
-        var title = Format == EditionFormat.NmapServices ? "nmap-services" : "services file";
+        var title = Format == EditionFileFormat.NmapServices ? "nmap-services" : "services file";
         return new ParsedEdition(Format, $"{title} ({Path.GetFileName(content.SourceName)})", date, EditionDateSource.Inferred,
             Format.ToText(), [.. drafts.Select(d => d.ToRecord())], [.. warnings]);
     }
 
-    internal static bool TryPortProtocol(string field, out int port, out Transport transport)
+    internal static bool TryPortProtocol(string field, out int port, out TransportProtocol transport)
     {
         port = 0;
-        transport = Transport.Unspecified;
+        transport = TransportProtocol.Unspecified;
         var slash = field.IndexOf('/');
         return slash > 0 &&
                int.TryParse(field.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out port) &&
-               port <= PortRange.MaxPort &&
-               Transports.TryParse(field[(slash + 1)..], out transport) &&
-               transport != Transport.Unspecified;
+               port <= PortSpan.MaxPort &&
+               TransportProtocols.TryParse(field[(slash + 1)..], out transport) &&
+               transport != TransportProtocol.Unspecified;
     }
 }

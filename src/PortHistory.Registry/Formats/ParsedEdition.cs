@@ -5,18 +5,18 @@ namespace PortHistory.Registry.Formats;
 
 /// <summary>What a format parser found in a file, before the caller's overrides (id, date) are applied.</summary>
 public sealed record ParsedEdition(
-    EditionFormat Format,
+    EditionFileFormat Format,
     string Title,
     DateOnly? Date,
     EditionDateSource DateSource,
     string IdStem,
-    ImmutableArray<RegistryRecord> Records,
-    ImmutableArray<ParseWarning> Warnings);
+    ImmutableArray<EditionRecord> Records,
+    ImmutableArray<EditionParseWarning> Warnings);
 
 /// <summary>A pure parser of one edition format: bytes in, records and warnings out, or an <see cref="EditionFormatException"/>.</summary>
 public interface IEditionParser
 {
-    EditionFormat Format { get; }
+    EditionFileFormat Format { get; }
 
     ParsedEdition Parse(EditionContent content);
 }

@@ -8,9 +8,9 @@ namespace PortHistory.Registry.Formats;
 internal static partial class PersonText
 {
     /// <summary>People named on a contact line, and a trailing "Month Year" date if there is one (as "2003-06").</summary>
-    public static (List<Person> People, string? Date) Parse(string text)
+    public static (List<RegistryPerson> People, string? Date) Parse(string text)
     {
-        var people = new List<Person>();
+        var people = new List<RegistryPerson>();
         text = text.Trim();
         string? date = null;
         var trailingDate = TrailingDatePattern().Match(text);
@@ -23,10 +23,10 @@ internal static partial class PersonText
         foreach (Match match in AddressPattern().Matches(text))
         {
             var name = match.Groups["name"].Value.Trim().Trim(',', ';').Trim();
-            people.Add(new Person(null, name.Length == 0 ? null : name, Email(match.Groups["email"].Value)));
+            people.Add(new RegistryPerson(null, name.Length == 0 ? null : name, Email(match.Groups["email"].Value)));
         }
 
-        if (people.Count == 0 && text.Length > 0) people.Add(new Person(null, text, null));
+        if (people.Count == 0 && text.Length > 0) people.Add(new RegistryPerson(null, text, null));
         return (people, date);
     }
 

@@ -6,7 +6,7 @@ namespace PortHistory.Registry.Formats;
 
 /// <summary>
 /// A record while a parser is still collecting it. <see cref="ToRecord"/> is the one place where every format's
-/// raw fields turn into a <see cref="RegistryRecord"/>: status, de-assignment, replacement and alias are derived
+/// raw fields turn into a <see cref="EditionRecord"/>: status, de-assignment, replacement and alias are derived
 /// here from the same words whatever the format.
 /// </summary>
 internal sealed partial class RecordDraft
@@ -15,11 +15,11 @@ internal sealed partial class RecordDraft
     public string? Section { get; init; }
     public string? ServiceName { get; set; }
     public List<string> Aliases { get; } = [];
-    public PortRange? Ports { get; set; }
-    public Transport Transport { get; set; }
+    public PortSpan? Ports { get; set; }
+    public TransportProtocol Transport { get; set; }
     public string Description { get; set; } = "";
-    public List<Person> Assignees { get; } = [];
-    public List<Person> Contacts { get; } = [];
+    public List<RegistryPerson> Assignees { get; } = [];
+    public List<RegistryPerson> Contacts { get; } = [];
     public List<string> References { get; } = [];
     public string? Registered { get; set; }
     public string? Modified { get; set; }
@@ -38,7 +38,7 @@ internal sealed partial class RecordDraft
         Description = Description.Length == 0 ? text : Description + " " + text;
     }
 
-    public RegistryRecord ToRecord()
+    public EditionRecord ToRecord()
     {
         var name = Clean(ServiceName)?.Replace('\u2423', ' ');
         var description = TextLines.CollapseWhitespace(Description);
@@ -59,9 +59,9 @@ internal sealed partial class RecordDraft
         }
 
         var deassignment = Conventional ? null : FindDeassignment(description, notes);
-        var status = Conventional ? AssignmentStatus.Conventional : DeriveStatus(name, description, deassignment);
+        var status = Conventional ? RecordStatus.Conventional : DeriveStatus(name, description, deassignment);
 
-        return new RegistryRecord
+        return new EditionRecord
         {
             ServiceName = name,
             Aliases = [.. Aliases.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)],
@@ -92,19 +92,19 @@ internal sealed partial class RecordDraft
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
-    private static AssignmentStatus DeriveStatus(string? name, string description, Deassignment? deassignment)
+    private static RecordStatus DeriveStatus(string? name, string description, DeassignmentNote? deassignment)
     {
-        if (deassignment is not null || WithdrawnPattern().IsMatch(description)) return AssignmentStatus.DeAssigned;
+        if (deassignment is not null || WithdrawnPattern().IsMatch(description)) return RecordStatus.DeAssigned;
         if (name is null)
         {
-            if (ReservedPattern().IsMatch(description)) return AssignmentStatus.Reserved;
-            if (UnassignedPattern().IsMatch(description)) return AssignmentStatus.Unassigned;
+            if (ReservedPattern().IsMatch(description)) return RecordStatus.Reserved;
+            if (UnassignedPattern().IsMatch(description)) return RecordStatus.Unassigned;
         }
 
-        return AssignmentStatus.Assigned;
+        return RecordStatus.Assigned;
     }
 
-    private static Deassignment? FindDeassignment(string description, ImmutableArray<string> notes)
+    private static DeassignmentNote? FindDeassignment(string description, ImmutableArray<string> notes)
     {
         string? on = null;
         string? previous = null;
@@ -130,7 +130,7 @@ internal sealed partial class RecordDraft
             if (previously.Success && deassigned.Success) previous ??= previously.Groups["name"].Value.TrimEnd('.', ',');
         }
 
-        return found ? new Deassignment(on, previous) : null;
+        return found ? new DeassignmentNote(on, previous) : null;
     }
 
     [GeneratedRegex(@"IANA assigned this well-formed service name as a replacement for\s+""(?<old>[^""]+)""\.?", RegexOptions.IgnoreCase)]

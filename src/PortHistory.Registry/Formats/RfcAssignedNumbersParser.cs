@@ -14,12 +14,12 @@ public sealed partial class RfcAssignedNumbersParser : IEditionParser
     private static readonly HashSet<string> PortSections =
         ["ASSIGNED PORT NUMBERS", "PORT NUMBERS", "UNIX PORTS", "WELL KNOWN PORT NUMBERS", "REGISTERED PORT NUMBERS"];
 
-    public EditionFormat Format => EditionFormat.RfcAssignedNumbers;
+    public EditionFileFormat Format => EditionFileFormat.RfcAssignedNumbers;
 
     public ParsedEdition Parse(EditionContent content)
     {
         content.RejectBinary();
-        var warnings = new List<ParseWarning>();
+        var warnings = new List<EditionParseWarning>();
         var lines = TextLines.Split(content.DecodeText(warnings)).Select(TextLines.ExpandTabs).ToArray();
 
         var (number, date) = ReadHeader(content, lines);
@@ -98,9 +98,9 @@ public sealed partial class RfcAssignedNumbersParser : IEditionParser
         return skip;
     }
 
-    private static Dictionary<string, Person> ReadPeople(SectionedText document)
+    private static Dictionary<string, RegistryPerson> ReadPeople(SectionedText document)
     {
-        var people = new Dictionary<string, Person>(StringComparer.Ordinal);
+        var people = new Dictionary<string, RegistryPerson>(StringComparer.Ordinal);
         foreach (var (_, start, end) in document.SectionsTitled(["PEOPLE"]))
         {
             for (var i = start; i < end; i++)
@@ -117,7 +117,7 @@ public sealed partial class RfcAssignedNumbersParser : IEditionParser
                 }
 
                 var organization = parts.Length > 2 ? parts[1] : parts.Length == 2 && !parts[1].Contains('@') && !parts[1].Contains("none") ? parts[1] : null;
-                people.TryAdd(match.Groups["id"].Value, new Person(null, parts[0], email is null ? null : PersonText.Email(email), organization));
+                people.TryAdd(match.Groups["id"].Value, new RegistryPerson(null, parts[0], email is null ? null : PersonText.Email(email), organization));
             }
         }
 

@@ -87,14 +87,14 @@ internal sealed partial class ServiceTableReader
         // is a wrapped description that happens to contain a number ("Version 2 of …").
         if (nameGroup.Success ? nameGroup.Index > 4 : portGroup.Index + portGroup.Length > _context.DescriptionColumn + 2) return false;
 
-        if (!PortRange.TryParse(portGroup.Value, out var ports))
+        if (!PortSpan.TryParse(portGroup.Value, out var ports))
         {
             _context.Warn(line, $"port \"{portGroup.Value}\" is not a port number or range 0-65535", text.Trim());
             return true;
         }
 
-        var transport = Transport.Unspecified;
-        if (match.Groups["proto"].Success && !Transports.TryParse(match.Groups["proto"].Value, out transport))
+        var transport = TransportProtocol.Unspecified;
+        if (match.Groups["proto"].Success && !TransportProtocols.TryParse(match.Groups["proto"].Value, out transport))
         {
             _context.Warn(line, $"unknown transport \"{match.Groups["proto"].Value}\"", text.Trim());
             return true;
@@ -205,11 +205,11 @@ internal sealed partial class ServiceTableReader
 internal sealed partial class TableContext
 {
     private readonly List<RecordDraft> _output;
-    private readonly List<ParseWarning> _warnings;
-    private readonly IReadOnlyDictionary<string, Person>? _people;
+    private readonly List<EditionParseWarning> _warnings;
+    private readonly IReadOnlyDictionary<string, RegistryPerson>? _people;
 
     public TableContext(string section, bool conventional, int descriptionColumn, List<RecordDraft> output,
-        List<ParseWarning> warnings, IReadOnlyDictionary<string, Person>? people = null)
+        List<EditionParseWarning> warnings, IReadOnlyDictionary<string, RegistryPerson>? people = null)
     {
         Section = section;
         Conventional = conventional;
@@ -225,7 +225,7 @@ internal sealed partial class TableContext
 
     public void Add(RecordDraft draft) => _output.Add(draft);
 
-    public void Warn(int line, string reason, string? text) => _warnings.Add(new ParseWarning(line, reason, text));
+    public void Warn(int line, string reason, string? text) => _warnings.Add(new EditionParseWarning(line, reason, text));
 
     /// <summary>
     /// Splits a trailing reference bracket ("[95,JBP]", "[RFC793]") off a description. Numbers cite the edition's

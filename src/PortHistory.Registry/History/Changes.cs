@@ -1,7 +1,7 @@
 namespace PortHistory.Registry.History;
 
 /// <summary>What changed for a (port, transport) from one version (or edition) to the next.</summary>
-public enum ChangeKind : byte
+public enum RecordChangeKind : byte
 {
     /// <summary>The port was not listed before and now is.</summary>
     Appeared = 1,
@@ -41,29 +41,29 @@ public enum ChangeKind : byte
     DetailsChanged = 13,
 }
 
-public static class ChangeKinds
+public static class RecordChangeKinds
 {
-    public static string ToText(this ChangeKind kind) => kind switch
+    public static string ToText(this RecordChangeKind kind) => kind switch
     {
-        ChangeKind.Appeared => "appeared",
-        ChangeKind.Removed => "removed",
-        ChangeKind.Assigned => "assigned",
-        ChangeKind.DeAssigned => "de-assigned",
-        ChangeKind.StatusChanged => "status changed",
-        ChangeKind.Renamed => "renamed",
-        ChangeKind.Reassigned => "reassigned",
-        ChangeKind.DescriptionChanged => "description changed",
-        ChangeKind.ContactChanged => "contact changed",
-        ChangeKind.AliasesChanged => "aliases changed",
-        ChangeKind.ServiceAdded => "service added",
-        ChangeKind.ServiceRemoved => "service removed",
-        ChangeKind.DetailsChanged => "details changed",
+        RecordChangeKind.Appeared => "appeared",
+        RecordChangeKind.Removed => "removed",
+        RecordChangeKind.Assigned => "assigned",
+        RecordChangeKind.DeAssigned => "de-assigned",
+        RecordChangeKind.StatusChanged => "status changed",
+        RecordChangeKind.Renamed => "renamed",
+        RecordChangeKind.Reassigned => "reassigned",
+        RecordChangeKind.DescriptionChanged => "description changed",
+        RecordChangeKind.ContactChanged => "contact changed",
+        RecordChangeKind.AliasesChanged => "aliases changed",
+        RecordChangeKind.ServiceAdded => "service added",
+        RecordChangeKind.ServiceRemoved => "service removed",
+        RecordChangeKind.DetailsChanged => "details changed",
         _ => "changed",
     };
 }
 
 /// <summary>One change, with the field it concerns and the values before and after (null where none).</summary>
-public sealed record Change(ChangeKind Kind, string? Field, string? Before, string? After)
+public sealed record RecordChange(RecordChangeKind Kind, string? Field, string? Before, string? After)
 {
     public override string ToString() => (Before, After) switch
     {

@@ -10,12 +10,12 @@ namespace PortHistory.Registry.History;
 /// </summary>
 public sealed class DiffBuilder
 {
-    private readonly ImmutableArray<DiffEntry>.Builder _entries = ImmutableArray.CreateBuilder<DiffEntry>();
-    private DiffEntry? _open;
+    private readonly ImmutableArray<EditionDiffEntry>.Builder _entries = ImmutableArray.CreateBuilder<EditionDiffEntry>();
+    private EditionDiffEntry? _open;
     private string? _openKeys;
 
     /// <summary>Adds one segment; segments of a transport must come in port order.</summary>
-    public void AddSegment(Transport transport, PortRange ports, IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after)
+    public void AddSegment(TransportProtocol transport, PortSpan ports, IReadOnlyList<EditionRecord> before, IReadOnlyList<EditionRecord> after)
     {
         var keyBefore = PortStates.Key(before);
         var keyAfter = PortStates.Key(after);
@@ -28,31 +28,31 @@ public sealed class DiffBuilder
         var keys = keyBefore + "\u001f" + keyAfter;
         if (_open is { Ports: { } open } && _open.Transport == transport && _openKeys == keys && open.Last + 1 == ports.First)
         {
-            _open = _open with { Ports = new PortRange(open.First, ports.Last) };
+            _open = _open with { Ports = new PortSpan(open.First, ports.Last) };
             return;
         }
 
         Flush();
-        _open = new DiffEntry(transport, ports, Kind(before, after), [.. before], [.. after], PortStates.Compare(before, after));
+        _open = new EditionDiffEntry(transport, ports, Kind(before, after), [.. before], [.. after], PortStates.Compare(before, after));
         _openKeys = keys;
     }
 
     /// <summary>Adds a registration without a port.</summary>
-    public void AddNameOnly(Transport transport, IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after)
+    public void AddNameOnly(TransportProtocol transport, IReadOnlyList<EditionRecord> before, IReadOnlyList<EditionRecord> after)
     {
         Flush();
         if (PortStates.Key(before) == PortStates.Key(after)) return;
-        _entries.Add(new DiffEntry(transport, null, Kind(before, after), [.. before], [.. after], PortStates.Compare(before, after)));
+        _entries.Add(new EditionDiffEntry(transport, null, Kind(before, after), [.. before], [.. after], PortStates.Compare(before, after)));
     }
 
-    public ImmutableArray<DiffEntry> Build()
+    public ImmutableArray<EditionDiffEntry> Build()
     {
         Flush();
         return _entries.ToImmutable();
     }
 
-    private static DiffKind Kind(IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after) =>
-        before.Count == 0 ? DiffKind.Added : after.Count == 0 ? DiffKind.Removed : DiffKind.Changed;
+    private static EditionDiffKind Kind(IReadOnlyList<EditionRecord> before, IReadOnlyList<EditionRecord> after) =>
+        before.Count == 0 ? EditionDiffKind.Added : after.Count == 0 ? EditionDiffKind.Removed : EditionDiffKind.Changed;
 
     private void Flush()
     {

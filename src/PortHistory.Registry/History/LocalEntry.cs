@@ -8,30 +8,30 @@ namespace PortHistory.Registry.History;
 /// a host or in a scanner's tables, shown beside the registry and never part of its history.
 /// </summary>
 public sealed record LocalEntry(
-    EditionRef Edition,
+    EditionIdentity Edition,
     string Source,
     int Port,
-    Transport Transport,
+    TransportProtocol Transport,
     string ServiceName,
     double? OpenFrequency,
     ImmutableArray<string> Aliases,
     string? Comment)
 {
     /// <summary>"nmap-services" or "/etc/services": what kind of table speaks, for wording.</summary>
-    public string TableName => Edition.Format == EditionFormat.NmapServices ? "nmap-services" : "/etc/services";
+    public string TableName => Edition.Format == EditionFileFormat.NmapServices ? "nmap-services" : "/etc/services";
 
     /// <summary>
     /// The entries of <paramref name="edition"/> (a local one) for a port, in file order; the one conversion from a
     /// local table's records, shared by the library's answers and the server's.
     /// </summary>
-    public static IEnumerable<LocalEntry> Of(RegistryEdition edition, int port, Transport? transport = null)
+    public static IEnumerable<LocalEntry> Of(RegistryEdition edition, int port, TransportProtocol? transport = null)
     {
         if (!edition.IsLocal) throw new ArgumentException($"edition {edition.Id} is not a local service table", nameof(edition));
-        var reference = EditionRef.Of(edition);
+        var reference = EditionIdentity.Of(edition);
         foreach (var record in edition.Records)
         {
             if (record.Ports is not { } ports || ports.First > port || ports.Last < port || record.ServiceName is null) continue;
-            if (transport is { } only and not Transport.Unspecified && record.Transport != only) continue;
+            if (transport is { } only and not TransportProtocol.Unspecified && record.Transport != only) continue;
             yield return From(reference, edition.Source, port, record);
         }
     }
@@ -44,7 +44,7 @@ public sealed record LocalEntry(
     public static IEnumerable<LocalEntry> All(RegistryEdition edition, int maxSpan = 1024)
     {
         if (!edition.IsLocal) throw new ArgumentException($"edition {edition.Id} is not a local service table", nameof(edition));
-        var reference = EditionRef.Of(edition);
+        var reference = EditionIdentity.Of(edition);
         foreach (var record in edition.Records)
         {
             if (record.Ports is not { } ports || record.ServiceName is null || ports.Last - ports.First >= maxSpan) continue;
@@ -52,7 +52,7 @@ public sealed record LocalEntry(
         }
     }
 
-    private static LocalEntry From(EditionRef edition, string source, int port, RegistryRecord record) =>
+    private static LocalEntry From(EditionIdentity edition, string source, int port, EditionRecord record) =>
         new(edition, source, port, record.Transport, record.ServiceName!, record.OpenFrequency, record.Aliases,
             record.Description.Length == 0 ? null : record.Description);
 }

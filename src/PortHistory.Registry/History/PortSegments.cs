@@ -11,7 +11,7 @@ internal sealed class PortSegments
 {
     private readonly int[] _segmentOfPort;
 
-    private PortSegments(int[] starts, int[] segmentOfPort, RegistryRecord[][][] states)
+    private PortSegments(int[] starts, int[] segmentOfPort, EditionRecord[][][] states)
     {
         Starts = starts;
         _segmentOfPort = segmentOfPort;
@@ -22,24 +22,24 @@ internal sealed class PortSegments
     public int[] Starts { get; }
 
     /// <summary>States[segment][edition]: the normalised records the edition lists for the segment's ports.</summary>
-    public RegistryRecord[][][] States { get; }
+    public EditionRecord[][][] States { get; }
 
     public int Count => Starts.Length;
 
     public int SegmentOf(int port) => _segmentOfPort[port];
 
-    public PortRange RangeOf(int segment) =>
-        new(Starts[segment], segment + 1 < Starts.Length ? Starts[segment + 1] - 1 : PortRange.MaxPort);
+    public PortSpan RangeOf(int segment) =>
+        new(Starts[segment], segment + 1 < Starts.Length ? Starts[segment + 1] - 1 : PortSpan.MaxPort);
 
     /// <summary>Indexes of the segments that overlap a range, in port order.</summary>
-    public IEnumerable<int> Overlapping(PortRange range)
+    public IEnumerable<int> Overlapping(PortSpan range)
     {
         for (var s = SegmentOf(range.First); s < Count && Starts[s] <= range.Last; s++) yield return s;
     }
 
-    public static PortSegments Build(Transport transport, IReadOnlyList<RegistryEdition> editions)
+    public static PortSegments Build(TransportProtocol transport, IReadOnlyList<RegistryEdition> editions)
     {
-        var boundary = new bool[PortRange.MaxPort + 2];
+        var boundary = new bool[PortSpan.MaxPort + 2];
         boundary[0] = true;
         foreach (var edition in editions)
         {
@@ -51,12 +51,12 @@ internal sealed class PortSegments
             }
         }
 
-        var segmentOfPort = new int[PortRange.MaxPort + 2];
+        var segmentOfPort = new int[PortSpan.MaxPort + 2];
         var starts = new List<int>();
-        for (var port = 0; port <= PortRange.MaxPort + 1; port++)
+        for (var port = 0; port <= PortSpan.MaxPort + 1; port++)
         {
-            if (boundary[port] && port <= PortRange.MaxPort) starts.Add(port);
-            segmentOfPort[port] = port <= PortRange.MaxPort ? starts.Count - 1 : starts.Count;
+            if (boundary[port] && port <= PortSpan.MaxPort) starts.Add(port);
+            segmentOfPort[port] = port <= PortSpan.MaxPort ? starts.Count - 1 : starts.Count;
         }
 
         var count = starts.Count;
@@ -75,26 +75,26 @@ internal sealed class PortSegments
                     slot = slot switch
                     {
                         null => record,
-                        RegistryRecord single => new List<RegistryRecord> { single, record },
-                        List<RegistryRecord> list => Append(list, record),
+                        EditionRecord single => new List<EditionRecord> { single, record },
+                        List<EditionRecord> list => Append(list, record),
                         _ => slot,
                     };
                 }
             }
         }
 
-        var singles = new Dictionary<RegistryRecord, RegistryRecord[]>(ReferenceEqualityComparer.Instance);
-        var states = new RegistryRecord[count][][];
+        var singles = new Dictionary<EditionRecord, EditionRecord[]>(ReferenceEqualityComparer.Instance);
+        var states = new EditionRecord[count][][];
         for (var s = 0; s < count; s++)
         {
-            var row = new RegistryRecord[editionCount][];
+            var row = new EditionRecord[editionCount][];
             for (var e = 0; e < editionCount; e++)
             {
                 row[e] = slots[s * editionCount + e] switch
                 {
                     null => PortStates.Empty,
-                    RegistryRecord single => singles.TryGetValue(single, out var shared) ? shared : singles[single] = [single],
-                    List<RegistryRecord> list => PortStates.Normalize(list),
+                    EditionRecord single => singles.TryGetValue(single, out var shared) ? shared : singles[single] = [single],
+                    List<EditionRecord> list => PortStates.Normalize(list),
                     _ => PortStates.Empty,
                 };
             }
@@ -109,18 +109,18 @@ internal sealed class PortSegments
     /// Which transports a record speaks for. A record without a protocol stands for tcp and udp, except a
     /// nameless unassigned/reserved number in IANA XML/CSV, which holds for every transport.
     /// </summary>
-    public static bool AppliesTo(RegistryEdition edition, RegistryRecord record, Transport transport)
+    public static bool AppliesTo(RegistryEdition edition, EditionRecord record, TransportProtocol transport)
     {
-        if (record.Transport != Transport.Unspecified) return record.Transport == transport;
-        if (record.ServiceName is null && record.Status is not (AssignmentStatus.Assigned or AssignmentStatus.Conventional))
+        if (record.Transport != TransportProtocol.Unspecified) return record.Transport == transport;
+        if (record.ServiceName is null && record.Status is not (RecordStatus.Assigned or RecordStatus.Conventional))
         {
             return edition.Format.UnspecifiedMeans().Contains(transport);
         }
 
-        return transport is Transport.Tcp or Transport.Udp;
+        return transport is TransportProtocol.Tcp or TransportProtocol.Udp;
     }
 
-    private static List<RegistryRecord> Append(List<RegistryRecord> list, RegistryRecord record)
+    private static List<EditionRecord> Append(List<EditionRecord> list, EditionRecord record)
     {
         list.Add(record);
         return list;

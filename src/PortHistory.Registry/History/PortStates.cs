@@ -12,13 +12,13 @@ namespace PortHistory.Registry.History;
 /// </summary>
 internal static class PortStates
 {
-    public static readonly RegistryRecord[] Empty = [];
+    public static readonly EditionRecord[] Empty = [];
 
     /// <summary>Orders and alias-folds the records covering one (port, transport) in one edition.</summary>
-    public static RegistryRecord[] Normalize(IReadOnlyList<RegistryRecord> covering)
+    public static EditionRecord[] Normalize(IReadOnlyList<EditionRecord> covering)
     {
         if (covering.Count == 0) return Empty;
-        if (covering.Count == 1) return covering as RegistryRecord[] ?? [covering[0]];
+        if (covering.Count == 1) return covering as EditionRecord[] ?? [covering[0]];
 
         var records = covering.ToList();
         for (var i = records.Count - 1; i >= 0; i--)
@@ -40,14 +40,14 @@ internal static class PortStates
         return [.. records.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Status.Precedence()).ThenBy(x => x.i).Select(x => x.r)];
     }
 
-    public static string Key(IReadOnlyList<RegistryRecord> state)
+    public static string Key(IReadOnlyList<EditionRecord> state)
     {
         if (state.Count == 0) return "";
         if (state.Count == 1) return RecordKey(state[0]);
         return string.Join("\u001e", state.Select(RecordKey).Order(StringComparer.Ordinal));
     }
 
-    public static string RecordKey(RegistryRecord record)
+    public static string RecordKey(EditionRecord record)
     {
         var builder = new StringBuilder(96);
         // The name exactly as written: versions show their first listing, so "TCPMUX" (RFC 1060) and "tcpmux"
@@ -67,12 +67,12 @@ internal static class PortStates
     /// Only an assignment has people of its own; the name on an unassigned or reserved entry is the registry's
     /// bookkeeping ("[JBP]") and comes and goes with the format, so it does not make a new version.
     /// </summary>
-    public static string PeopleKey(RegistryRecord record) =>
-        record.Status != AssignmentStatus.Assigned
+    public static string PeopleKey(EditionRecord record) =>
+        record.Status != RecordStatus.Assigned
             ? ""
             : string.Join(",", record.Assignees.Concat(record.Contacts).Select(p => p.Key).Where(k => k.Length > 0).Distinct().Order(StringComparer.Ordinal));
 
-    public static string PeopleText(RegistryRecord record)
+    public static string PeopleText(EditionRecord record)
     {
         var people = record.Assignees.Concat(record.Contacts).DistinctBy(p => p.Key).Select(p => p.DisplayName).ToList();
         return people.Count == 0 ? "(none)" : string.Join(", ", people);
@@ -81,62 +81,62 @@ internal static class PortStates
     /// <summary>Descriptions compare case- and spacing-insensitively: RFC 990 writes "Echo" where others write "echo".</summary>
     public static string Text(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.').ToLowerInvariant();
 
-    public static string Describe(RegistryRecord record) => record switch
+    public static string Describe(EditionRecord record) => record switch
     {
         { ServiceName: { } name } => $"{name} ({record.Status.ToText()})",
-        { Status: AssignmentStatus.DeAssigned, Deassignment: { } deassignment } =>
+        { Status: RecordStatus.DeAssigned, Deassignment: { } deassignment } =>
             $"de-assigned ({record.Description}){(deassignment.On is null ? "" : $" on {deassignment.On}")}{(deassignment.PreviousService is null ? "" : $", previously {deassignment.PreviousService}")}",
         _ => record.Status.ToText() + (record.Description.Length > 0 && !string.Equals(record.Description, record.Status.ToText(), StringComparison.OrdinalIgnoreCase) ? $" \"{record.Description}\"" : ""),
     };
 
     /// <summary>Classifies the difference between two states of the same (port, transport).</summary>
-    public static ImmutableArray<Change> Compare(IReadOnlyList<RegistryRecord> before, IReadOnlyList<RegistryRecord> after)
+    public static ImmutableArray<RecordChange> Compare(IReadOnlyList<EditionRecord> before, IReadOnlyList<EditionRecord> after)
     {
         if (before.Count == 0 && after.Count == 0) return [];
-        if (before.Count == 0) return [new Change(ChangeKind.Appeared, "status", null, Describe(after[0]))];
-        if (after.Count == 0) return [new Change(ChangeKind.Removed, "status", Describe(before[0]), null)];
+        if (before.Count == 0) return [new RecordChange(RecordChangeKind.Appeared, "status", null, Describe(after[0]))];
+        if (after.Count == 0) return [new RecordChange(RecordChangeKind.Removed, "status", Describe(before[0]), null)];
 
-        var changes = ImmutableArray.CreateBuilder<Change>();
+        var changes = ImmutableArray.CreateBuilder<RecordChange>();
         var p = before[0];
         var c = after[0];
         if (p.Status != c.Status)
         {
-            if (p.Status == AssignmentStatus.Assigned &&
-                c.Status is AssignmentStatus.DeAssigned or AssignmentStatus.Reserved or AssignmentStatus.Unassigned)
+            if (p.Status == RecordStatus.Assigned &&
+                c.Status is RecordStatus.DeAssigned or RecordStatus.Reserved or RecordStatus.Unassigned)
             {
-                changes.Add(new Change(ChangeKind.DeAssigned, "status", Describe(p), Describe(c)));
+                changes.Add(new RecordChange(RecordChangeKind.DeAssigned, "status", Describe(p), Describe(c)));
             }
-            else if (c.Status == AssignmentStatus.Assigned)
+            else if (c.Status == RecordStatus.Assigned)
             {
-                changes.Add(new Change(ChangeKind.Assigned, "status", Describe(p), Describe(c)));
+                changes.Add(new RecordChange(RecordChangeKind.Assigned, "status", Describe(p), Describe(c)));
             }
             else
             {
-                changes.Add(new Change(ChangeKind.StatusChanged, "status", p.Status.ToText(), c.Status.ToText()));
+                changes.Add(new RecordChange(RecordChangeKind.StatusChanged, "status", p.Status.ToText(), c.Status.ToText()));
             }
         }
 
         var sameName = string.Equals(p.ServiceName, c.ServiceName, StringComparison.OrdinalIgnoreCase);
         if (!sameName && p.ServiceName is not null && c.ServiceName is not null &&
-            p.Status is AssignmentStatus.Assigned or AssignmentStatus.Conventional &&
-            c.Status is AssignmentStatus.Assigned or AssignmentStatus.Conventional)
+            p.Status is RecordStatus.Assigned or RecordStatus.Conventional &&
+            c.Status is RecordStatus.Assigned or RecordStatus.Conventional)
         {
-            changes.Add(new Change(IsRename(p, c) ? ChangeKind.Renamed : ChangeKind.Reassigned, "service_name", p.ServiceName, c.ServiceName));
+            changes.Add(new RecordChange(IsRename(p, c) ? RecordChangeKind.Renamed : RecordChangeKind.Reassigned, "service_name", p.ServiceName, c.ServiceName));
         }
 
         if (sameName || p.ServiceName is null || c.ServiceName is null)
         {
             if (Text(p.Description) != Text(c.Description) && p.Status == c.Status)
             {
-                changes.Add(new Change(ChangeKind.DescriptionChanged, "description", p.Description, c.Description));
+                changes.Add(new RecordChange(RecordChangeKind.DescriptionChanged, "description", p.Description, c.Description));
             }
 
-            if (p.Status == AssignmentStatus.Assigned && c.Status == AssignmentStatus.Assigned && PeopleKey(p) != PeopleKey(c)) changes.Add(new Change(ChangeKind.ContactChanged, "contact", PeopleText(p), PeopleText(c)));
+            if (p.Status == RecordStatus.Assigned && c.Status == RecordStatus.Assigned && PeopleKey(p) != PeopleKey(c)) changes.Add(new RecordChange(RecordChangeKind.ContactChanged, "contact", PeopleText(p), PeopleText(c)));
             var aliasesBefore = string.Join(", ", p.Aliases.Order(StringComparer.OrdinalIgnoreCase));
             var aliasesAfter = string.Join(", ", c.Aliases.Order(StringComparer.OrdinalIgnoreCase));
             if (!string.Equals(aliasesBefore, aliasesAfter, StringComparison.OrdinalIgnoreCase))
             {
-                changes.Add(new Change(ChangeKind.AliasesChanged, "aliases", aliasesBefore, aliasesAfter));
+                changes.Add(new RecordChange(RecordChangeKind.AliasesChanged, "aliases", aliasesBefore, aliasesAfter));
             }
         }
 
@@ -145,13 +145,13 @@ internal static class PortStates
         foreach (var added in after.Skip(1).Where(r => r.ServiceName is not null && !namesBefore.Contains(r.ServiceName) &&
                                                       !string.Equals(r.ServiceName, p.ServiceName, StringComparison.OrdinalIgnoreCase)))
         {
-            changes.Add(new Change(ChangeKind.ServiceAdded, "service_name", null, added.ServiceName));
+            changes.Add(new RecordChange(RecordChangeKind.ServiceAdded, "service_name", null, added.ServiceName));
         }
 
         foreach (var removed in before.Skip(1).Where(r => r.ServiceName is not null && !namesAfter.Contains(r.ServiceName) &&
                                                          !string.Equals(r.ServiceName, c.ServiceName, StringComparison.OrdinalIgnoreCase)))
         {
-            changes.Add(new Change(ChangeKind.ServiceRemoved, "service_name", removed.ServiceName, null));
+            changes.Add(new RecordChange(RecordChangeKind.ServiceRemoved, "service_name", removed.ServiceName, null));
         }
 
         if (changes.Count == 0 && Key(before) != Key(after))
@@ -160,7 +160,7 @@ internal static class PortStates
             if (!p.UnauthorizedUses.SequenceEqual(c.UnauthorizedUses)) fields.Add("unauthorized use");
             if (p.Deassignment != c.Deassignment) fields.Add("de-assignment");
             if (before.Count != after.Count || fields.Count == 0) fields.Add("listed services");
-            changes.Add(new Change(ChangeKind.DetailsChanged, string.Join(", ", fields), null, null));
+            changes.Add(new RecordChange(RecordChangeKind.DetailsChanged, string.Join(", ", fields), null, null));
         }
 
         return changes.ToImmutable();
@@ -170,11 +170,11 @@ internal static class PortStates
     /// A new name is the same assignment renamed when the registry says so (replacement, alias) or when the
     /// names differ only in punctuation or case ("pop-2" → "pop2"), or description or people carry over.
     /// </summary>
-    private static bool IsRename(RegistryRecord before, RegistryRecord after)
+    private static bool IsRename(EditionRecord before, EditionRecord after)
     {
         if (string.Equals(after.Replaces, before.ServiceName, StringComparison.OrdinalIgnoreCase)) return true;
         if (after.Aliases.Contains(before.ServiceName!, StringComparer.OrdinalIgnoreCase)) return true;
-        if (Person.Normalize(before.ServiceName!) == Person.Normalize(after.ServiceName!)) return true;
+        if (RegistryPerson.Normalize(before.ServiceName!) == RegistryPerson.Normalize(after.ServiceName!)) return true;
         if (Text(before.Description).Length > 0 && Text(before.Description) == Text(after.Description)) return true;
         var people = PeopleKey(before);
         return people.Length > 0 && people == PeopleKey(after);

@@ -10,20 +10,20 @@ namespace PortHistory.Registry.History;
 /// </summary>
 public sealed class RegistryHistory
 {
-    private readonly Dictionary<Transport, TransportHistory> _transports;
-    private readonly Dictionary<string, List<ServiceHolding>> _holdingsByName;
-    private readonly ImmutableArray<RenameLink> _renames;
+    private readonly Dictionary<TransportProtocol, TransportHistory> _transports;
+    private readonly Dictionary<string, List<ServiceTenure>> _holdingsByName;
+    private readonly ImmutableArray<ServiceRename> _renames;
 
     private RegistryHistory(
         ImmutableArray<RegistryEdition> editions,
         ImmutableArray<RegistryEdition> localEditions,
-        Dictionary<Transport, TransportHistory> transports,
-        Dictionary<string, List<ServiceHolding>> holdingsByName,
-        ImmutableArray<RenameLink> renames)
+        Dictionary<TransportProtocol, TransportHistory> transports,
+        Dictionary<string, List<ServiceTenure>> holdingsByName,
+        ImmutableArray<ServiceRename> renames)
     {
         Editions = editions;
         LocalEditions = localEditions;
-        EditionRefs = [.. editions.Select(EditionRef.Of)];
+        EditionRefs = [.. editions.Select(EditionIdentity.Of)];
         _transports = transports;
         _holdingsByName = holdingsByName;
         _renames = renames;
@@ -34,7 +34,7 @@ public sealed class RegistryHistory
     /// <summary>Registry editions in history order: effective date, then format, then id.</summary>
     public ImmutableArray<RegistryEdition> Editions { get; }
 
-    public ImmutableArray<EditionRef> EditionRefs { get; }
+    public ImmutableArray<EditionIdentity> EditionRefs { get; }
 
     public ImmutableArray<RegistryEdition> LocalEditions { get; }
 
@@ -64,10 +64,10 @@ public sealed class RegistryHistory
         var ordered = distinct.Values.OrderBy(e => e, EditionOrder.Instance).ToList();
         var registry = ordered.Where(e => !e.IsLocal).ToImmutableArray();
         var local = ordered.Where(e => e.IsLocal).ToImmutableArray();
-        var refs = registry.Select(EditionRef.Of).ToArray();
+        var refs = registry.Select(EditionIdentity.Of).ToArray();
 
-        var transports = new Dictionary<Transport, TransportHistory>();
-        foreach (var transport in Transports.All) transports[transport] = TransportHistory.Build(transport, registry, refs);
+        var transports = new Dictionary<TransportProtocol, TransportHistory>();
+        foreach (var transport in TransportProtocols.All) transports[transport] = TransportHistory.Build(transport, registry, refs);
 
         var holdings = IndexNames(transports, registry, refs);
         var renames = CollectRenames(transports, registry, refs);
@@ -83,19 +83,19 @@ public sealed class RegistryHistory
     /// <summary>Index of the edition in effect on a date (the newest with an effective date on or before it), or -1.</summary>
     public int EditionIndexAsOf(DateOnly date) => EditionAsOf.EditionIndex(Editions, e => e.EffectiveDate, date);
 
-    public PortTimeline Timeline(int port, Transport transport)
+    public AssignmentTimeline Timeline(int port, TransportProtocol transport)
     {
         CheckPort(port);
         if (!_transports.TryGetValue(transport, out var history)) throw new ArgumentOutOfRangeException(nameof(transport), transport, "a transport must be tcp, udp, sctp or dccp");
-        return new PortTimeline(port, transport, history.VersionsOf(port));
+        return new AssignmentTimeline(port, transport, history.VersionsOf(port));
     }
 
     /// <summary>The timelines of a port on every transport that ever listed it.</summary>
-    public IReadOnlyList<PortTimeline> Timelines(int port) =>
-        [.. Transports.All.Select(t => Timeline(port, t)).Where(t => !t.IsEmpty)];
+    public IReadOnlyList<AssignmentTimeline> Timelines(int port) =>
+        [.. TransportProtocols.All.Select(t => Timeline(port, t)).Where(t => !t.IsEmpty)];
 
     /// <summary>What held (port, transport) on a date: null if no edition was in effect yet.</summary>
-    public PortSnapshot? AsOf(int port, Transport transport, DateOnly date)
+    public PortSnapshot? AsOf(int port, TransportProtocol transport, DateOnly date)
     {
         var index = EditionIndexAsOf(date);
         return index < 0 ? null : InEdition(port, transport, index);
@@ -106,14 +106,14 @@ public sealed class RegistryHistory
     /// Local tables have no place in the timelines, so no date selects among them: each entry carries its table's date.
     /// Within a table, entries come in transport order (tcp, udp, …), as the file listed them otherwise.
     /// </summary>
-    public IReadOnlyList<LocalEntry> LocalEntries(int port, Transport? transport = null)
+    public IReadOnlyList<LocalEntry> LocalEntries(int port, TransportProtocol? transport = null)
     {
         CheckPort(port);
         return [.. LocalEditions.SelectMany(e => LocalEntry.Of(e, port, transport).OrderBy(entry => entry.Transport))];
     }
 
     /// <summary>What an edition (by index in <see cref="Editions"/>) listed for (port, transport).</summary>
-    public PortSnapshot InEdition(int port, Transport transport, int editionIndex)
+    public PortSnapshot InEdition(int port, TransportProtocol transport, int editionIndex)
     {
         CheckPort(port);
         var history = _transports[transport];
@@ -123,25 +123,25 @@ public sealed class RegistryHistory
     }
 
     /// <summary>Every (port range, transport, period) a name held, as the service or as an alias; case-insensitive.</summary>
-    public IReadOnlyList<ServiceHolding> FindService(string name) =>
+    public IReadOnlyList<ServiceTenure> FindService(string name) =>
         _holdingsByName.TryGetValue(name.Trim().ToLowerInvariant(), out var holdings) ? holdings : [];
 
     /// <summary>
     /// The rename chain a name belongs to: every link (old name → new name on the same port and transport) reachable
     /// from it in either direction, oldest first.
     /// </summary>
-    public IReadOnlyList<RenameLink> RenameChain(string name) => RenameChains.Follow(_renames, name);
+    public IReadOnlyList<ServiceRename> RenameChain(string name) => RenameChains.Follow(_renames, name);
 
     /// <summary>
     /// Every (port, transport) in a range and what held it in the edition in effect on <paramref name="asOf"/>
     /// (the records of the version in effect, as first listed)
     /// (or the newest edition), in port order; optionally only one status or one transport.
     /// </summary>
-    public IEnumerable<PortAssignment> ListPorts(PortRange range, DateOnly? asOf = null, AssignmentStatus? status = null, Transport? transport = null)
+    public IEnumerable<AssignmentInEffect> ListPorts(PortSpan range, DateOnly? asOf = null, RecordStatus? status = null, TransportProtocol? transport = null)
     {
         var index = asOf is { } date ? EditionIndexAsOf(date) : Editions.Length - 1;
         if (index < 0) yield break;
-        var transports = transport is { } only and not Transport.Unspecified ? [only] : Transports.All;
+        var transports = transport is { } only and not TransportProtocol.Unspecified ? [only] : TransportProtocols.All;
         for (var port = range.First; port <= range.Last; port++)
         {
             foreach (var t in transports)
@@ -152,7 +152,7 @@ public sealed class RegistryHistory
                 // The version's records, as listed in its first edition: what the server's index answers too.
                 var version = history.VersionAt(segment, index)!;
                 if (status is { } wanted && version.Records[0].Status != wanted) continue;
-                yield return new PortAssignment(port, t, EditionRefs[index], version.Records, version.From);
+                yield return new AssignmentInEffect(port, t, EditionRefs[index], version.Records, version.From);
             }
         }
     }
@@ -161,18 +161,18 @@ public sealed class RegistryHistory
     /// The differences between two editions, per port range and transport, with the changed fields classified as in
     /// timelines (de-assigned, renamed, …). Works for any two editions, local ones included.
     /// </summary>
-    public static EditionDiff Diff(RegistryEdition from, RegistryEdition to, PortRange? ports = null)
+    public static EditionDiff Diff(RegistryEdition from, RegistryEdition to, PortSpan? ports = null)
     {
-        var range = ports ?? PortRange.All;
+        var range = ports ?? PortSpan.All;
         var editions = new[] { from, to };
         var diff = new DiffBuilder();
-        foreach (var transport in Transports.All)
+        foreach (var transport in TransportProtocols.All)
         {
             var segments = PortSegments.Build(transport, editions);
             foreach (var s in segments.Overlapping(range))
             {
                 var segment = segments.RangeOf(s);
-                var clipped = new PortRange(Math.Max(segment.First, range.First), Math.Min(segment.Last, range.Last));
+                var clipped = new PortSpan(Math.Max(segment.First, range.First), Math.Min(segment.Last, range.Last));
                 diff.AddSegment(transport, clipped, segments.States[s][0], segments.States[s][1]);
             }
         }
@@ -187,14 +187,14 @@ public sealed class RegistryHistory
             }
         }
 
-        return new EditionDiff(EditionRef.Of(from), EditionRef.Of(to), diff.Build());
+        return new EditionDiff(EditionIdentity.Of(from), EditionIdentity.Of(to), diff.Build());
     }
 
     /// <summary>The semantic key of a state: equal keys mean the registry said the same thing.</summary>
-    public static string StateKey(IReadOnlyList<RegistryRecord> state) => PortStates.Key(state);
+    public static string StateKey(IReadOnlyList<EditionRecord> state) => PortStates.Key(state);
 
     /// <summary>The segments of one transport's port space, in port order, each with the versions its ports share.</summary>
-    public IEnumerable<TimelineSegment> Segments(Transport transport)
+    public IEnumerable<TimelineSegment> Segments(TransportProtocol transport)
     {
         var history = _transports[transport];
         for (var s = 0; s < history.Segments.Count; s++)
@@ -207,20 +207,20 @@ public sealed class RegistryHistory
     public ImmutableArray<NameOnlyTimeline> NameOnlyTimelines { get; private init; } = [];
 
     /// <summary>Every holding of every name (the index behind <see cref="FindService"/>).</summary>
-    public IEnumerable<ServiceHolding> AllHoldings => _holdingsByName.Values.SelectMany(h => h);
+    public IEnumerable<ServiceTenure> AllHoldings => _holdingsByName.Values.SelectMany(h => h);
 
     /// <summary>Every rename link, oldest first.</summary>
-    public ImmutableArray<RenameLink> Renames => _renames;
+    public ImmutableArray<ServiceRename> Renames => _renames;
 
-    private static Dictionary<(string, Transport), RegistryRecord[]> NameOnlyStates(RegistryEdition edition) =>
+    private static Dictionary<(string, TransportProtocol), EditionRecord[]> NameOnlyStates(RegistryEdition edition) =>
         edition.Records.Where(r => r.Ports is null && r.ServiceName is not null)
             .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport))
             .ToDictionary(g => g.Key, g => PortStates.Normalize(g.ToList()));
 
-    private static Dictionary<string, List<ServiceHolding>> IndexNames(
-        Dictionary<Transport, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    private static Dictionary<string, List<ServiceTenure>> IndexNames(
+        Dictionary<TransportProtocol, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
     {
-        var byName = new Dictionary<string, List<ServiceHolding>>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, List<ServiceTenure>>(StringComparer.Ordinal);
         var indexOf = refs.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i);
         foreach (var (transport, history) in transports)
         {
@@ -229,10 +229,10 @@ public sealed class RegistryHistory
                 var range = history.Segments.RangeOf(s);
                 // Holdings of this segment still open after the previous version: a name that stays across a
                 // change of contact or description is one holding, not two.
-                var open = new Dictionary<(string, AssignmentStatus, bool), ServiceHolding>();
+                var open = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
                 foreach (var version in history.Versions[s])
                 {
-                    var seen = new Dictionary<(string, AssignmentStatus, bool), ServiceHolding>();
+                    var seen = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
                     foreach (var record in version.Records)
                     {
                         if (record.ServiceName is { } name) Hold(name, record.Status, false);
@@ -246,13 +246,13 @@ public sealed class RegistryHistory
 
                     open = seen;
 
-                    void Hold(string name, AssignmentStatus status, bool asAlias)
+                    void Hold(string name, RecordStatus status, bool asAlias)
                     {
                         var key = (name.ToLowerInvariant(), status, asAlias);
                         if (seen.ContainsKey(key)) return;
                         seen[key] = open.TryGetValue(key, out var running) && indexOf[running.Through] + 1 == indexOf[version.From]
                             ? running with { Through = version.Through }
-                            : new ServiceHolding(name, range, transport, status, asAlias, version.From, version.Through);
+                            : new ServiceTenure(name, range, transport, status, asAlias, version.From, version.Through);
                     }
                 }
 
@@ -263,7 +263,7 @@ public sealed class RegistryHistory
         // Segments of one range record hold the same periods: join contiguous ranges.
         foreach (var (key, list) in byName.ToList())
         {
-            var merged = new List<ServiceHolding>();
+            var merged = new List<ServiceTenure>();
             foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
                          .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
             {
@@ -271,7 +271,7 @@ public sealed class RegistryHistory
                     last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
                     last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
                 {
-                    merged[^1] = last with { Ports = new PortRange(last.Ports.Value.First, holding.Ports.Value.Last) };
+                    merged[^1] = last with { Ports = new PortSpan(last.Ports.Value.First, holding.Ports.Value.Last) };
                     continue;
                 }
 
@@ -282,7 +282,7 @@ public sealed class RegistryHistory
         }
 
         // Name-only registrations (no port): consecutive editions listing the name form one holding.
-        var runs = new Dictionary<(string, Transport), (RegistryRecord Record, int From, int Through)>();
+        var runs = new Dictionary<(string, TransportProtocol), (EditionRecord Record, int From, int Through)>();
         for (var e = 0; e < editions.Length; e++)
         {
             var listed = editions[e].Records.Where(r => r.Ports is null && r.ServiceName is not null)
@@ -307,41 +307,41 @@ public sealed class RegistryHistory
 
         return byName;
 
-        void Emit(ServiceHolding holding)
+        void Emit(ServiceTenure holding)
         {
             var key = holding.Name.ToLowerInvariant();
             if (!byName.TryGetValue(key, out var list)) byName[key] = list = [];
             list.Add(holding);
         }
 
-        void Close((string Name, Transport Transport) key)
+        void Close((string Name, TransportProtocol Transport) key)
         {
             var (record, from, through) = runs[key];
             runs.Remove(key);
             if (!byName.TryGetValue(key.Name, out var list)) byName[key.Name] = list = [];
-            list.Add(new ServiceHolding(record.ServiceName!, null, key.Transport, record.Status, false, refs[from], refs[through]));
+            list.Add(new ServiceTenure(record.ServiceName!, null, key.Transport, record.Status, false, refs[from], refs[through]));
         }
     }
 
-    private static ImmutableArray<RenameLink> CollectRenames(
-        Dictionary<Transport, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    private static ImmutableArray<ServiceRename> CollectRenames(
+        Dictionary<TransportProtocol, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
     {
-        var links = new Dictionary<(string, string, Transport, PortRange), RenameLink>();
+        var links = new Dictionary<(string, string, TransportProtocol, PortSpan), ServiceRename>();
         foreach (var (transport, history) in transports)
         {
             for (var s = 0; s < history.Segments.Count; s++)
             {
                 foreach (var version in history.Versions[s])
                 {
-                    foreach (var change in version.Changes.Where(c => c.Kind == ChangeKind.Renamed))
+                    foreach (var change in version.Changes.Where(c => c.Kind == RecordChangeKind.Renamed))
                     {
-                        Add(new RenameLink(change.Before!, change.After!, history.Segments.RangeOf(s), transport, version.From));
+                        Add(new ServiceRename(change.Before!, change.After!, history.Segments.RangeOf(s), transport, version.From));
                     }
 
                     // A replacement name can arrive together with its alias, in one edition, with no rename step between.
                     foreach (var record in version.Records.Where(r => r.Replaces is not null && r.ServiceName is not null))
                     {
-                        Add(new RenameLink(record.Replaces!, record.ServiceName!, history.Segments.RangeOf(s), transport, version.From));
+                        Add(new ServiceRename(record.Replaces!, record.ServiceName!, history.Segments.RangeOf(s), transport, version.From));
                     }
                 }
             }
@@ -349,14 +349,14 @@ public sealed class RegistryHistory
 
         return [.. links.Values.OrderBy(l => l.Edition.Date).ThenBy(l => l.Ports.First).ThenBy(l => l.Transport)];
 
-        void Add(RenameLink link)
+        void Add(ServiceRename link)
         {
             var key = (link.From.ToLowerInvariant(), link.To.ToLowerInvariant(), link.Transport, link.Ports);
             if (!links.TryGetValue(key, out var existing) || existing.Edition.Date > link.Edition.Date) links[key] = link;
         }
     }
 
-    private static ImmutableArray<NameOnlyTimeline> BuildNameOnlyTimelines(ImmutableArray<RegistryEdition> editions, EditionRef[] refs)
+    private static ImmutableArray<NameOnlyTimeline> BuildNameOnlyTimelines(ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
     {
         var perEdition = editions.Select(NameOnlyStates).ToList();
         var keys = perEdition.SelectMany(d => d.Keys).Distinct().OrderBy(k => k.Item2).ThenBy(k => k.Item1, StringComparer.Ordinal);
@@ -374,7 +374,7 @@ public sealed class RegistryHistory
 
     private static void CheckPort(int port)
     {
-        if (port is < 0 or > PortRange.MaxPort) throw new ArgumentOutOfRangeException(nameof(port), port, "port must be 0-65535");
+        if (port is < 0 or > PortSpan.MaxPort) throw new ArgumentOutOfRangeException(nameof(port), port, "port must be 0-65535");
     }
 
     /// <summary>History order: effective date, then format rank, then id, so the order editions arrive in never matters.</summary>

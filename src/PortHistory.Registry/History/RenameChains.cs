@@ -3,11 +3,11 @@ namespace PortHistory.Registry.History;
 public static class RenameChains
 {
     /// <summary>Every link reachable from a name through old → new names, in either direction, oldest first.</summary>
-    public static IReadOnlyList<RenameLink> Follow(IEnumerable<RenameLink> links, string name)
+    public static IReadOnlyList<ServiceRename> Follow(IEnumerable<ServiceRename> links, string name)
     {
         var all = links.ToList();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { name.Trim() };
-        var chain = new List<RenameLink>();
+        var chain = new List<ServiceRename>();
         var grew = true;
         while (grew)
         {

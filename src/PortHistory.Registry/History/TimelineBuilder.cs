@@ -11,10 +11,10 @@ internal static class TimelineBuilder
     /// <param name="states">The normalised records of each edition, in history order.</param>
     /// <param name="refs">The editions, in the same order.</param>
     /// <param name="keys">A cache of semantic keys by state instance, shared across calls of one build.</param>
-    public static (ImmutableArray<TimelineVersion> Versions, int[] Starts) Build(
-        RegistryRecord[][] states, EditionRef[] refs, Dictionary<RegistryRecord[], string>? keys = null)
+    public static (ImmutableArray<RecordVersion> Versions, int[] Starts) Build(
+        EditionRecord[][] states, EditionIdentity[] refs, Dictionary<EditionRecord[], string>? keys = null)
     {
-        var list = ImmutableArray.CreateBuilder<TimelineVersion>();
+        var list = ImmutableArray.CreateBuilder<RecordVersion>();
         var versionStarts = new List<int>();
         string? openKey = null;
         var from = -1;
@@ -33,7 +33,7 @@ internal static class TimelineBuilder
             {
                 // Close the open version: it held from edition `from` through e - 1.
                 var previous = list.Count == 0 ? PortStates.Empty : list[^1].Records.ToArray();
-                list.Add(new TimelineVersion(refs[from], refs[e - 1], e - from, [.. states[from]], PortStates.Compare(previous, states[from])));
+                list.Add(new RecordVersion(refs[from], refs[e - 1], e - from, [.. states[from]], PortStates.Compare(previous, states[from])));
                 versionStarts.Add(from);
             }
 
@@ -44,7 +44,7 @@ internal static class TimelineBuilder
 
         return (list.ToImmutable(), versionStarts.Count == 0 ? NoStarts : [.. versionStarts]);
 
-        string KeyOf(RegistryRecord[] state)
+        string KeyOf(EditionRecord[] state)
         {
             if (state.Length == 0) return "";
             if (keys is null) return PortStates.Key(state);

@@ -8,7 +8,7 @@ internal sealed class TransportHistory
 {
     private readonly int[][] _versionStarts;
 
-    private TransportHistory(PortSegments segments, ImmutableArray<TimelineVersion>[] versions, int[][] versionStarts)
+    private TransportHistory(PortSegments segments, ImmutableArray<RecordVersion>[] versions, int[][] versionStarts)
     {
         Segments = segments;
         Versions = versions;
@@ -18,12 +18,12 @@ internal sealed class TransportHistory
     public PortSegments Segments { get; }
 
     /// <summary>Versions[segment], oldest first.</summary>
-    public ImmutableArray<TimelineVersion>[] Versions { get; }
+    public ImmutableArray<RecordVersion>[] Versions { get; }
 
-    public ImmutableArray<TimelineVersion> VersionsOf(int port) => Versions[Segments.SegmentOf(port)];
+    public ImmutableArray<RecordVersion> VersionsOf(int port) => Versions[Segments.SegmentOf(port)];
 
     /// <summary>The version in effect in an edition, or null when the segment was not listed yet.</summary>
-    public TimelineVersion? VersionAt(int segment, int editionIndex)
+    public RecordVersion? VersionAt(int segment, int editionIndex)
     {
         var starts = _versionStarts[segment];
         var found = -1;
@@ -31,12 +31,12 @@ internal sealed class TransportHistory
         return found < 0 ? null : Versions[segment][found];
     }
 
-    public static TransportHistory Build(Transport transport, IReadOnlyList<RegistryEdition> editions, EditionRef[] refs)
+    public static TransportHistory Build(TransportProtocol transport, IReadOnlyList<RegistryEdition> editions, EditionIdentity[] refs)
     {
         var segments = PortSegments.Build(transport, editions);
-        var versions = new ImmutableArray<TimelineVersion>[segments.Count];
+        var versions = new ImmutableArray<RecordVersion>[segments.Count];
         var starts = new int[segments.Count][];
-        var keys = new Dictionary<RegistryRecord[], string>(ReferenceEqualityComparer.Instance);
+        var keys = new Dictionary<EditionRecord[], string>(ReferenceEqualityComparer.Instance);
         for (var s = 0; s < segments.Count; s++)
         {
             (versions[s], starts[s]) = TimelineBuilder.Build(segments.States[s], refs, keys);

@@ -18,7 +18,7 @@ public enum EditionDateSource : byte
 }
 
 /// <summary>A line the parser could not turn into a record, or a fact worth knowing about the file.</summary>
-public sealed record ParseWarning(int Line, string Reason, string? Text = null)
+public sealed record EditionParseWarning(int Line, string Reason, string? Text = null)
 {
     public override string ToString() => Text is null ? $"line {Line}: {Reason}" : $"line {Line}: {Reason}: {Text}";
 }
@@ -27,7 +27,7 @@ public sealed record ParseWarning(int Line, string Reason, string? Text = null)
 public sealed record RegistryEdition
 {
     public required string Id { get; init; }
-    public required EditionFormat Format { get; init; }
+    public required EditionFileFormat Format { get; init; }
     public required string Title { get; init; }
     public required DateOnly EffectiveDate { get; init; }
     public required EditionDateSource DateSource { get; init; }
@@ -39,8 +39,8 @@ public sealed record RegistryEdition
     public required string Sha256 { get; init; }
 
     public required long Bytes { get; init; }
-    public required ImmutableArray<RegistryRecord> Records { get; init; }
-    public ImmutableArray<ParseWarning> Warnings { get; init; } = [];
+    public required ImmutableArray<EditionRecord> Records { get; init; }
+    public ImmutableArray<EditionParseWarning> Warnings { get; init; } = [];
 
     public bool IsLocal => Format.IsLocal();
 

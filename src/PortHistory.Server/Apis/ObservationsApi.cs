@@ -24,7 +24,7 @@ public sealed class ObservationsApi(IObservationQueries queries, WatchFeed watch
         var kinds = request.Verdicts.Count == 0 ? DefaultKinds : request.Verdicts.Select(k => Enum.IsDefined(k) && k != VerdictKind.Unspecified
             ? k
             : throw Requests.Invalid("verdicts", $"unknown verdict {(int)k}")).ToHashSet();
-        var range = Requests.Range(request.Range, "range") ?? Registry.Model.PortRange.All;
+        var range = Requests.Range(request.Range, "range") ?? Registry.Model.PortSpan.All;
         var transport = Requests.Transport(request.Transport);
         var report = await queries.DiscrepanciesAsync(kinds, range, transport, context.CancellationToken);
         foreach (var batch in report.Discrepancies.Chunk(512).DefaultIfEmpty([]))

@@ -89,7 +89,7 @@ public sealed class PortRegistryApi(
 
     public override async Task ListPorts(ListPortsRequest request, IServerStreamWriter<ListPortsResponse> responseStream, ServerCallContext context)
     {
-        var range = Requests.Range(request.Range, "range") ?? Registry.Model.PortRange.All;
+        var range = Requests.Range(request.Range, "range") ?? Registry.Model.PortSpan.All;
         var asOf = Requests.Date(request.AsOf, "as_of");
         var status = Requests.Status(request.Status);
         var transport = Requests.Transport(request.Transport);

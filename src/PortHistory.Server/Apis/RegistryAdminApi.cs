@@ -53,7 +53,7 @@ public sealed class RegistryAdminApi(EditionImport import, IOptions<ImportOption
         };
         if (report.Parsed is { } parsed)
         {
-            progress.Edition = Registry.Model.EditionSummary.Of(parsed).ToProto();
+            progress.Edition = Registry.Model.EditionOverview.Of(parsed).ToProto();
             progress.Warnings.AddRange(parsed.Warnings.Take(WarningsShown).Select(w => w.ToProto()));
         }
 

@@ -4,9 +4,7 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Validation;
-using Any = Google.Protobuf.WellKnownTypes.Any;
-using DomainRange = PortHistory.Registry.Model.PortRange;
-using Status = Grpc.Core.Status;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Apis;
 
@@ -30,7 +28,7 @@ public static class Requests
     public static int Port(bool present, uint port, string field = "port")
     {
         if (!present) throw Invalid(field, "is required (0-65535)");
-        if (port > DomainRange.MaxPort) throw Invalid(field, $"must be 0-65535, got {port}");
+        if (port > PortSpan.MaxPort) throw Invalid(field, $"must be 0-65535, got {port}");
         return (int)port;
     }
 
@@ -54,10 +52,10 @@ public static class Requests
         return date.ToDomain();
     }
 
-    public static DomainRange? Range(PortRange? range, string field)
+    public static PortSpan? Range(PortRange? range, string field)
     {
         if (range is null) return null;
-        if (range.First > DomainRange.MaxPort || range.Last > DomainRange.MaxPort) throw Invalid(field, $"ports must be 0-65535, got {range.First}-{range.Last}");
+        if (range.First > PortSpan.MaxPort || range.Last > PortSpan.MaxPort) throw Invalid(field, $"ports must be 0-65535, got {range.First}-{range.Last}");
         if (range.Last < range.First) throw Invalid(field, $"last ({range.Last}) is below first ({range.First})");
         return range.ToDomain();
     }

@@ -11,8 +11,8 @@ using PortHistory.Server.Apis;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Registry;
-using DomainRange = PortHistory.Registry.Model.PortRange;
 using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.FastTests.Apis;
 
@@ -99,7 +99,7 @@ public sealed class RegistryApiTests
             new(Transport.Tcp, 12, 20, version),
         ];
 
-        var listed = PortListing.Merge(new DomainRange(9, 12), segments).Select(a => (a.Port, a.Transport)).ToList();
+        var listed = PortListing.Merge(new PortSpan(9, 12), segments).Select(a => (a.Port, a.Transport)).ToList();
 
         Assert.Equal([(9u, Transport.Tcp), (9u, Transport.Udp), (10u, Transport.Tcp), (10u, Transport.Udp), (11u, Transport.Udp), (12u, Transport.Tcp)], listed);
     }
@@ -121,9 +121,9 @@ public sealed class RegistryApiTests
             return Task.FromResult(new FindServiceResponse { Name = name });
         }
 
-        public Task<DiffEditionsResult> DiffAsync(string from, string to, DomainRange? ports, CancellationToken cancellationToken) => Task.FromResult(Diff(from, to));
+        public Task<DiffEditionsResult> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken) => Task.FromResult(Diff(from, to));
 
-        public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(DomainRange range, DateOnly? asOf, AssignmentStatus status, Transport transport,
+        public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortSpan range, DateOnly? asOf, AssignmentStatus status, Transport transport,
             [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             foreach (var page in Pages) yield return page;

@@ -28,7 +28,7 @@ public sealed class EditionImportTests
     }
 
     private static EditionUpload Upload(byte[] bytes, string id = "http", bool serverFile = false) =>
-        new(bytes, $"{id}.csv", new EditionReadOptions { Format = Registry.Model.EditionFormat.IanaCsv, EffectiveDate = Date, Id = id }, serverFile);
+        new(bytes, $"{id}.csv", new EditionReadOptions { Format = Registry.Model.EditionFileFormat.IanaCsv, EffectiveDate = Date, Id = id }, serverFile);
 
     [Fact]
     public async Task A_new_edition_is_queued_and_wakes_the_importer_and_the_same_bytes_under_another_id_join_it()

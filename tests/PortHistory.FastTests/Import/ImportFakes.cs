@@ -18,10 +18,10 @@ public static class TestEditions
         Encoding.UTF8.GetBytes(Header + string.Concat(rows.Select(r => $"{r.Name},{r.Port},tcp,{r.Description},,,,,,,,\r\n")));
 
     public static StoredEdition Stored(string id, DateOnly date, bool pending, byte[] content) =>
-        new(id, Convert.ToHexStringLower(SHA256.HashData(content)), EditionFormat.IanaCsv, id, date, EditionDateSource.Override, $"{id}.csv", pending, content);
+        new(id, Convert.ToHexStringLower(SHA256.HashData(content)), EditionFileFormat.IanaCsv, id, date, EditionDateSource.Override, $"{id}.csv", pending, content);
 
     public static RegistryEdition Parsed(string id, DateOnly date, byte[] content) =>
-        EditionReader.Read(new EditionContent(content, $"{id}.csv"), new EditionReadOptions { Format = EditionFormat.IanaCsv, EffectiveDate = date, Id = id });
+        EditionReader.Read(new EditionContent(content, $"{id}.csv"), new EditionReadOptions { Format = EditionFileFormat.IanaCsv, EffectiveDate = date, Id = id });
 }
 
 /// <summary>The editions table in memory, with the same rules for duplicates as the SQL.</summary>
@@ -60,7 +60,7 @@ public sealed class FakeEditionStore : IEditionStore
             var found = Editions.FirstOrDefault(e => e.Id == id);
             return Task.FromResult(found is null
                 ? null
-                : new FoundEdition(new EditionSummary(found.Id, found.Format, found.Title, found.EffectiveDate, found.DateSource, found.Source, found.Sha256,
+                : new FoundEdition(new EditionOverview(found.Id, found.Format, found.Title, found.EffectiveDate, found.DateSource, found.Source, found.Sha256,
                     found.Content.Length, 0, 0), found.Pending ? null : DateTimeOffset.UnixEpoch, CommittedIn.TryGetValue(id, out var g) ? g : null, found.Pending));
         }
     }

@@ -7,7 +7,6 @@ using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Configuration;
 using PortHistory.Server.Infrastructure.Access;
 using PortHistory.Server.Infrastructure.Sightings;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using PortHistory.Server.Infrastructure.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;

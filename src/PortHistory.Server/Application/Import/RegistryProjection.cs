@@ -4,13 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using PortHistory.Contracts.V1;
-using RegistryHistory = PortHistory.Registry.History.RegistryHistory;
-using DomainVersion = PortHistory.Registry.History.TimelineVersion;
 using PortHistory.Registry.Protobuf;
-using DomainTransport = PortHistory.Registry.Model.Transport;
-using DomainTransports = PortHistory.Registry.Model.Transports;
-using PortRange = PortHistory.Registry.Model.PortRange;
 using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Application.Import;
 
@@ -46,11 +43,11 @@ public sealed class RegistryProjection
 
         // Grain states: one message per distinct combination of the four transports' version lists.
         var byCombination = new Dictionary<(object?, object?, object?, object?), (byte[] Bytes, byte[] Hash)>();
-        var timelines = new byte[PortRange.MaxPort + 1][];
-        var hashes = new byte[PortRange.MaxPort + 1][];
-        for (var port = 0; port <= PortRange.MaxPort; port++)
+        var timelines = new byte[PortSpan.MaxPort + 1][];
+        var hashes = new byte[PortSpan.MaxPort + 1][];
+        for (var port = 0; port <= PortSpan.MaxPort; port++)
         {
-            var versions = DomainTransports.All.Select(t => history.Timeline(port, t).Versions).ToArray();
+            var versions = TransportProtocols.All.Select(t => history.Timeline(port, t).Versions).ToArray();
             var key = (Identity(versions[0]), Identity(versions[1]), Identity(versions[2]), Identity(versions[3]));
             if (!byCombination.TryGetValue(key, out var entry))
             {
@@ -58,7 +55,7 @@ public sealed class RegistryProjection
                 for (var t = 0; t < versions.Length; t++)
                 {
                     if (versions[t].IsEmpty) continue;
-                    message.Timelines.Add(Stored(DomainTransports.All[t], versions[t]));
+                    message.Timelines.Add(Stored(TransportProtocols.All[t], versions[t]));
                 }
 
                 var bytes = message.ToByteArray();
@@ -70,7 +67,7 @@ public sealed class RegistryProjection
         }
 
         var rows = new List<VersionRow>();
-        foreach (var transport in DomainTransports.All)
+        foreach (var transport in TransportProtocols.All)
         {
             foreach (var segment in history.Segments(transport))
             {
@@ -110,7 +107,7 @@ public sealed class RegistryProjection
             EditionOrder = [.. history.Editions.Select(e => e.Id)],
         };
 
-        PortTimeline Stored(DomainTransport transport, ImmutableArray<DomainVersion> versions)
+        PortTimeline Stored(TransportProtocol transport, ImmutableArray<RecordVersion> versions)
         {
             var identity = Identity(versions)!;
             if (stored.TryGetValue(identity, out var existing)) return existing;
@@ -130,8 +127,8 @@ public sealed class RegistryProjection
     }
 
     /// <summary>A short hash of what a version says: two versions with the same key mean the same.</summary>
-    public static byte[] StateKey(DomainVersion version) =>
+    public static byte[] StateKey(RecordVersion version) =>
         SHA256.HashData(Encoding.UTF8.GetBytes(RegistryHistory.StateKey(version.Records)))[..16];
 
-    private static object? Identity(ImmutableArray<DomainVersion> versions) => ImmutableCollectionsMarshal.AsArray(versions);
+    private static object? Identity(ImmutableArray<RecordVersion> versions) => ImmutableCollectionsMarshal.AsArray(versions);
 }

@@ -1,7 +1,7 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Ports;
 using PortHistory.Server.Infrastructure.Sightings;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Application.Sightings;
 
@@ -13,7 +13,7 @@ public interface IObservationQueries
 {
     Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken);
 
-    Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport, CancellationToken cancellationToken);
+    Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport, CancellationToken cancellationToken);
 }
 
 public sealed class ObservationQueries(PortReads ports, IObservationIndex index, ObservationContext observations) : IObservationQueries
@@ -21,7 +21,7 @@ public sealed class ObservationQueries(PortReads ports, IObservationIndex index,
     public Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken) =>
         ports.GetObservedAsync(port, transport, includeHostRefs, deadline, cancellationToken);
 
-    public async Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortRange range, Transport transport,
+    public async Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport,
         CancellationToken cancellationToken)
     {
         // Read once: the ghosts are judged against the same count the answer reports.

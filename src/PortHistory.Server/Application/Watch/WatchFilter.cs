@@ -1,11 +1,11 @@
 using PortHistory.Contracts.V1;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Application.Watch;
 
 /// <summary>Which events a watcher (or the webhook) wants; an empty set means any. Built only from validated input.</summary>
 public sealed record WatchFilter(
-    IReadOnlyList<PortRange> Ports,
+    IReadOnlyList<PortSpan> Ports,
     IReadOnlySet<Transport> Transports,
     IReadOnlySet<VerdictKind> Verdicts,
     IReadOnlySet<string> ProcessNames,

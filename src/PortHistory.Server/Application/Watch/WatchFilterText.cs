@@ -1,6 +1,6 @@
 using System.Text;
 using PortHistory.Contracts.V1;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Application.Watch;
 
@@ -14,10 +14,10 @@ public static class WatchFilterText
     public static (WatchFilter? Filter, string? Error) Parse(string[] ports, string[] transports, string[] verdicts, string[] processNames, string[] kinds)
     {
         if (ports.Length > WatchFilter.MaxRanges || processNames.Length > WatchFilter.MaxProcessNames) return (null, "too many ports or process names");
-        var ranges = new List<PortRange>();
+        var ranges = new List<PortSpan>();
         foreach (var text in ports)
         {
-            if (!PortRange.TryParse(text, out var range)) return (null, $"Ports: not a port or range within 0-65535: \"{text}\"");
+            if (!PortSpan.TryParse(text, out var range)) return (null, $"Ports: not a port or range within 0-65535: \"{text}\"");
             ranges.Add(range);
         }
 

@@ -57,7 +57,7 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource, LocalServiceTabl
                     {
                         Id = reader.GetString(0),
                         EffectiveDate = reader.GetFieldValue<DateOnly>(1).ToProto(),
-                        Format = ((PortHistory.Registry.Model.EditionFormat)reader.GetInt16(2)).ToProto(),
+                        Format = ((PortHistory.Registry.Model.EditionFileFormat)reader.GetInt16(2)).ToProto(),
                         Title = reader.GetString(3),
                     });
                 }

@@ -36,7 +36,7 @@ internal static class EditionResolution
         {
             Id = reader.GetString(0),
             EffectiveDate = reader.GetFieldValue<DateOnly>(1).ToProto(),
-            Format = ((PortHistory.Registry.Model.EditionFormat)reader.GetInt16(2)).ToProto(),
+            Format = ((PortHistory.Registry.Model.EditionFileFormat)reader.GetInt16(2)).ToProto(),
             Title = reader.GetString(3),
         };
         return new ResolvedEdition(edition, reader.GetInt32(4));

@@ -52,7 +52,7 @@ public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
         while (await reader.ReadAsync(cancellationToken))
         {
             editions.Add(new StoredEdition(
-                reader.GetString(0), reader.GetString(1), (EditionFormat)reader.GetInt16(2), reader.GetString(3),
+                reader.GetString(0), reader.GetString(1), (EditionFileFormat)reader.GetInt16(2), reader.GetString(3),
                 reader.GetFieldValue<DateOnly>(4), (EditionDateSource)reader.GetInt16(5), reader.GetString(6),
                 reader.GetString(7) == "pending", reader.GetFieldValue<byte[]>(8)));
         }
@@ -75,7 +75,7 @@ public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        var editions = new List<(EditionSummary, DateTimeOffset?)>();
+        var editions = new List<(EditionOverview, DateTimeOffset?)>();
         await using (var command = new NpgsqlCommand($"SELECT {SummaryColumns} FROM editions WHERE status = 'complete' ORDER BY rank", connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -109,7 +109,7 @@ public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
     private const string SummaryColumns =
         "id, format, title, effective_date, date_source, source, sha256, byte_count, record_count, warning_count, committed_at";
 
-    private static EditionSummary ReadSummary(NpgsqlDataReader reader) => new(
-        reader.GetString(0), (EditionFormat)reader.GetInt16(1), reader.GetString(2), reader.GetFieldValue<DateOnly>(3),
+    private static EditionOverview ReadSummary(NpgsqlDataReader reader) => new(
+        reader.GetString(0), (EditionFileFormat)reader.GetInt16(1), reader.GetString(2), reader.GetFieldValue<DateOnly>(3),
         (EditionDateSource)reader.GetInt16(4), reader.GetString(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt32(8), reader.GetInt32(9));
 }

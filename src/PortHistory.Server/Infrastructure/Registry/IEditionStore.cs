@@ -34,7 +34,7 @@ public sealed record SubmitOutcome(SubmitResult Result, string EditionId, string
 public sealed record StoredEdition(
     string Id,
     string Sha256,
-    EditionFormat Format,
+    EditionFileFormat Format,
     string Title,
     DateOnly EffectiveDate,
     EditionDateSource DateSource,
@@ -43,6 +43,6 @@ public sealed record StoredEdition(
     byte[] Content);
 
 /// <summary>One stored edition's summary, when it was committed and in which generation (none while pending).</summary>
-public sealed record FoundEdition(EditionSummary Summary, DateTimeOffset? CommittedAt, long? Generation, bool Pending);
+public sealed record FoundEdition(EditionOverview Summary, DateTimeOffset? CommittedAt, long? Generation, bool Pending);
 
-public sealed record CommittedEditions(IReadOnlyList<(EditionSummary Summary, DateTimeOffset? CommittedAt)> Editions, long Generation);
+public sealed record CommittedEditions(IReadOnlyList<(EditionOverview Summary, DateTimeOffset? CommittedAt)> Editions, long Generation);

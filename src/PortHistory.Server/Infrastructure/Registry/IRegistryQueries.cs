@@ -1,6 +1,6 @@
 using PortHistory.Contracts.V1;
-using DomainDiffEntry = PortHistory.Registry.History.DiffEntry;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -14,18 +14,18 @@ public interface IRegistryQueries
 
     /// <summary>The differences between two committed editions (by id, or a date meaning the edition in effect then).</summary>
     /// <exception cref="UnknownEditionException">Either edition is not committed.</exception>
-    Task<DiffEditionsResult> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken);
+    Task<DiffEditionsResult> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken);
 
     /// <summary>
     /// Every listed (port, transport) of a range in the edition in effect on a date (or the newest), port by port and
     /// each port's transports in order, in pages: a caller holds one page in memory, not the range. With no edition
     /// in effect, one empty page naming none.
     /// </summary>
-    IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus status, Transport transport,
+    IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortSpan range, DateOnly? asOf, AssignmentStatus status, Transport transport,
         CancellationToken cancellationToken);
 }
 
-public sealed record DiffEditionsResult(EditionRef From, EditionRef To, IReadOnlyList<DomainDiffEntry> Entries);
+public sealed record DiffEditionsResult(EditionRef From, EditionRef To, IReadOnlyList<EditionDiffEntry> Entries);
 
 /// <summary>One page of a listing: the assignments of its ports.</summary>
 public sealed record ListPortsPage(EditionRef? Edition, IReadOnlyList<PortAssignment> Ports);

@@ -5,8 +5,7 @@ using PortHistory.Grains.Abstractions;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Protobuf;
-using DomainFormat = PortHistory.Registry.Model.EditionFormat;
-using Model = PortHistory.Registry.Model;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -31,8 +30,8 @@ public sealed class LocalServiceTables(NpgsqlDataSource dataSource, ILogger<Loca
         await using (var command = new NpgsqlCommand(
                          "SELECT id, sha256 FROM editions WHERE status = 'complete' AND format IN (@services, @nmap) ORDER BY effective_date, id", connection))
         {
-            command.Parameters.AddWithValue("services", (short)DomainFormat.EtcServices);
-            command.Parameters.AddWithValue("nmap", (short)DomainFormat.NmapServices);
+            command.Parameters.AddWithValue("services", (short)EditionFileFormat.EtcServices);
+            command.Parameters.AddWithValue("nmap", (short)EditionFileFormat.NmapServices);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) tables.Add((reader.GetString(0), reader.GetString(1)));
         }
@@ -48,12 +47,12 @@ public sealed class LocalServiceTables(NpgsqlDataSource dataSource, ILogger<Loca
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken)) continue;
-            Model.RegistryEdition edition;
+            RegistryEdition edition;
             try
             {
                 edition = EditionReader.Read(new EditionContent(reader.GetFieldValue<byte[]>(4), reader.GetString(3)), new EditionReadOptions
                 {
-                    Format = (DomainFormat)reader.GetInt16(0),
+                    Format = (EditionFileFormat)reader.GetInt16(0),
                     Title = reader.GetString(1),
                     EffectiveDate = reader.GetFieldValue<DateOnly>(2),
                     Id = id,

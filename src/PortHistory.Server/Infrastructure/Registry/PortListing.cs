@@ -1,5 +1,5 @@
 using PortHistory.Contracts.V1;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -13,7 +13,7 @@ public static class PortListing
     /// The assignments of the ports in <paramref name="window"/>, from segments that arrive per transport in port
     /// order (they may reach beyond the window).
     /// </summary>
-    public static List<PortAssignment> Merge(PortRange window, IEnumerable<ListedSegment> segments)
+    public static List<PortAssignment> Merge(PortSpan window, IEnumerable<ListedSegment> segments)
     {
         var byTransport = segments.GroupBy(s => s.Transport).OrderBy(g => g.Key).Select(g => g.OrderBy(s => s.First).ToList()).ToList();
         var cursors = new int[byTransport.Count];

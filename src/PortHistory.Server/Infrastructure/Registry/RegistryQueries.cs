@@ -3,12 +3,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using PortHistory.Contracts.V1;
-using DiffBuilder = PortHistory.Registry.History.DiffBuilder;
-using RenameChains = PortHistory.Registry.History.RenameChains;
 using PortHistory.Registry.Protobuf;
-using DomainRecord = PortHistory.Registry.Model.RegistryRecord;
-using DomainTransport = PortHistory.Registry.Model.Transport;
-using PortRange = PortHistory.Registry.Model.PortRange;
+using PortHistory.Registry.History;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Registry;
 
@@ -43,13 +40,13 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
     }
 
     /// <summary>The differences between two committed editions (by id, or a date meaning the edition in effect then).</summary>
-    public async Task<DiffEditionsResult> DiffAsync(string from, string to, PortRange? ports, CancellationToken cancellationToken)
+    public async Task<DiffEditionsResult> DiffAsync(string from, string to, PortSpan? ports, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var before = await EditionResolution.ResolveAsync(connection, transaction, from, cancellationToken) ?? throw new UnknownEditionException("from_edition", from);
         var after = await EditionResolution.ResolveAsync(connection, transaction, to, cancellationToken) ?? throw new UnknownEditionException("to_edition", to);
-        var range = ports ?? PortRange.All;
+        var range = ports ?? PortSpan.All;
         var diff = new DiffBuilder();
         await using (var command = new NpgsqlCommand("""
             WITH a AS (SELECT transport, port_first, port_last, state_key, version FROM index_versions
@@ -72,7 +69,7 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
             {
                 var first = Math.Max(reader.GetInt32(1), range.First);
                 var last = Math.Min(reader.GetInt32(2), range.Last);
-                diff.AddSegment((DomainTransport)reader.GetInt16(0), new PortRange(first, last), Records(reader, 3), Records(reader, 4));
+                diff.AddSegment((TransportProtocol)reader.GetInt16(0), new PortSpan(first, last), Records(reader, 3), Records(reader, 4));
             }
         }
 
@@ -91,7 +88,7 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                diff.AddNameOnly((DomainTransport)reader.GetInt16(0), Records(reader, 1), Records(reader, 2));
+                diff.AddNameOnly((TransportProtocol)reader.GetInt16(0), Records(reader, 1), Records(reader, 2));
             }
         }
 
@@ -99,7 +96,7 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
         return new DiffEditionsResult(before.Edition, after.Edition, diff.Build());
     }
 
-    public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortRange range, DateOnly? asOf, AssignmentStatus status, Transport transport,
+    public async IAsyncEnumerable<ListPortsPage> ListPortsAsync(PortSpan range, DateOnly? asOf, AssignmentStatus status, Transport transport,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -113,7 +110,7 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
 
         for (var first = range.First; first <= range.Last; first += PortsPerPage)
         {
-            var window = new PortRange(first, Math.Min(range.Last, first + PortsPerPage - 1));
+            var window = new PortSpan(first, Math.Min(range.Last, first + PortsPerPage - 1));
             var segments = new List<ListedSegment>();
             await using (var command = new NpgsqlCommand("""
                 SELECT transport, port_first, port_last, version FROM index_versions
@@ -144,7 +141,7 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
     /// <summary>Ports per page of <see cref="ListPortsAsync"/>.</summary>
     public const int PortsPerPage = 4096;
 
-    private static DomainRecord[] Records(NpgsqlDataReader reader, int ordinal) =>
+    private static EditionRecord[] Records(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal)
             ? []
             : [.. TimelineVersion.Parser.ParseFrom(reader.GetFieldValue<byte[]>(ordinal)).Records.Select(r => r.ToDomain())];

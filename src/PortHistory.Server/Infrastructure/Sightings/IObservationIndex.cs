@@ -1,7 +1,6 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
-using PortRange = PortHistory.Registry.Model.PortRange;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Sightings;
 
@@ -9,7 +8,7 @@ namespace PortHistory.Server.Infrastructure.Sightings;
 public interface IObservationIndex
 {
     /// <summary>Discrepancies of the given kinds in a range, ghosts (assigned, never observed) included, ordered by port and transport.</summary>
-    Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<ContractVerdictKind> kinds, PortRange range, Transport transport,
+    Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport,
         long reportingHosts, VerdictOptions options, CancellationToken cancellationToken);
 
     /// <summary>Ports with observations: after a registry change their verdicts are recomputed.</summary>

@@ -3,8 +3,7 @@ using Npgsql;
 using PortHistory.Server.Infrastructure.Database;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
-using PortRange = PortHistory.Registry.Model.PortRange;
-using ContractVerdictKind = PortHistory.Contracts.V1.VerdictKind;
+using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Infrastructure.Sightings;
 
@@ -14,7 +13,7 @@ namespace PortHistory.Server.Infrastructure.Sightings;
 /// </summary>
 public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservationIndex
 {
-    public async Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<ContractVerdictKind> kinds, PortRange range, Transport transport,
+    public async Task<IReadOnlyList<Discrepancy>> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport,
         long reportingHosts, VerdictOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -36,7 +35,7 @@ public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservation
                 var port = reader.GetInt32(0);
                 var t = (Transport)reader.GetInt16(1);
                 observed.Add((port, t));
-                var kind = (ContractVerdictKind)reader.GetInt16(2);
+                var kind = (VerdictKind)reader.GetInt16(2);
                 if (!kinds.Contains(kind)) continue;
                 var verdict = new Verdict { Transport = t, Kind = kind, Reason = reader.GetString(3), AssignedService = reader.IsDBNull(4) ? "" : reader.GetString(4) };
                 verdict.ObservedProcesses.AddRange(reader.GetFieldValue<string[]>(5));
@@ -44,7 +43,7 @@ public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservation
             }
         }
 
-        if (kinds.Contains(ContractVerdictKind.Ghost) && reportingHosts >= options.MinReportingHosts)
+        if (kinds.Contains(VerdictKind.Ghost) && reportingHosts >= options.MinReportingHosts)
         {
             await using var command = new NpgsqlCommand("""
                 SELECT transport, port_first, port_last, version FROM index_versions
@@ -73,7 +72,7 @@ public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservation
                         Verdict = new Verdict
                         {
                             Transport = t,
-                            Kind = ContractVerdictKind.Ghost,
+                            Kind = VerdictKind.Ghost,
                             AssignedService = service,
                             Reason = $"assigned to {service} (since {version.From.Id}), but none of the {reportingHosts} reporting hosts runs anything on it",
                         },

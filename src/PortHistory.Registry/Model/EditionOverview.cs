@@ -1,9 +1,9 @@
 namespace PortHistory.Registry.Model;
 
 /// <summary>An edition without its records: what catalogs and listings show.</summary>
-public sealed record EditionSummary(
+public sealed record EditionOverview(
     string Id,
-    EditionFormat Format,
+    EditionFileFormat Format,
     string Title,
     DateOnly EffectiveDate,
     EditionDateSource DateSource,
@@ -13,6 +13,6 @@ public sealed record EditionSummary(
     int Records,
     int Warnings)
 {
-    public static EditionSummary Of(RegistryEdition edition) => new(edition.Id, edition.Format, edition.Title, edition.EffectiveDate,
+    public static EditionOverview Of(RegistryEdition edition) => new(edition.Id, edition.Format, edition.Title, edition.EffectiveDate,
         edition.DateSource, edition.Source, edition.Sha256, edition.Bytes, edition.Records.Length, edition.Warnings.Length);
 }

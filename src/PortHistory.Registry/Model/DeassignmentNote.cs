@@ -1,7 +1,7 @@
 namespace PortHistory.Registry.Model;
 
 /// <summary>What a record says about a withdrawn assignment: when (if stated) and what the port was before.</summary>
-public sealed record Deassignment(string? On, string? PreviousService)
+public sealed record DeassignmentNote(string? On, string? PreviousService)
 {
     public override string ToString() =>
         (On, PreviousService) switch

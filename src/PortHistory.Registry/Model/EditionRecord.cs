@@ -6,16 +6,16 @@ namespace PortHistory.Registry.Model;
 /// One entry of an edition, as faithful to the source as the format allows. Records without a port are
 /// service-name-only registrations (IANA XML/CSV); records with a range cover every port in it.
 /// </summary>
-public sealed record RegistryRecord
+public sealed record EditionRecord
 {
     public string? ServiceName { get; init; }
     public ImmutableArray<string> Aliases { get; init; } = [];
-    public PortRange? Ports { get; init; }
-    public Transport Transport { get; init; }
-    public AssignmentStatus Status { get; init; }
+    public PortSpan? Ports { get; init; }
+    public TransportProtocol Transport { get; init; }
+    public RecordStatus Status { get; init; }
     public string Description { get; init; } = "";
-    public ImmutableArray<Person> Assignees { get; init; } = [];
-    public ImmutableArray<Person> Contacts { get; init; } = [];
+    public ImmutableArray<RegistryPerson> Assignees { get; init; } = [];
+    public ImmutableArray<RegistryPerson> Contacts { get; init; } = [];
     public ImmutableArray<string> References { get; init; } = [];
 
     /// <summary>Registration date as the source gives it: "2006-06", "2009-07-01" (ISO, month or day precision).</summary>
@@ -26,7 +26,7 @@ public sealed record RegistryRecord
 
     public ImmutableArray<string> Notes { get; init; } = [];
     public ImmutableArray<string> UnauthorizedUses { get; init; } = [];
-    public Deassignment? Deassignment { get; init; }
+    public DeassignmentNote? Deassignment { get; init; }
 
     /// <summary>The older name this one was assigned to replace ("… a replacement for \"acmaint_dbd\"").</summary>
     public string? Replaces { get; init; }

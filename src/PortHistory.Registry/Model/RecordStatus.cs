@@ -1,7 +1,7 @@
 namespace PortHistory.Registry.Model;
 
 /// <summary>What a record says about its port. Derived by the parsers from the record's structure and text.</summary>
-public enum AssignmentStatus : byte
+public enum RecordStatus : byte
 {
     /// <summary>The port is assigned to a service (named or, in early editions, described only).</summary>
     Assigned = 1,
@@ -19,27 +19,27 @@ public enum AssignmentStatus : byte
     Conventional = 5,
 }
 
-public static class AssignmentStatuses
+public static class RecordStatuses
 {
-    public static string ToText(this AssignmentStatus status) => status switch
+    public static string ToText(this RecordStatus status) => status switch
     {
-        AssignmentStatus.Assigned => "assigned",
-        AssignmentStatus.Reserved => "reserved",
-        AssignmentStatus.Unassigned => "unassigned",
-        AssignmentStatus.DeAssigned => "de-assigned",
-        AssignmentStatus.Conventional => "conventional",
+        RecordStatus.Assigned => "assigned",
+        RecordStatus.Reserved => "reserved",
+        RecordStatus.Unassigned => "unassigned",
+        RecordStatus.DeAssigned => "de-assigned",
+        RecordStatus.Conventional => "conventional",
         _ => "unknown",
     };
 
-    public static bool TryParse(string? text, out AssignmentStatus status)
+    public static bool TryParse(string? text, out RecordStatus status)
     {
         switch (text?.Trim().ToLowerInvariant().Replace("_", "-"))
         {
-            case "assigned": status = AssignmentStatus.Assigned; return true;
-            case "reserved": status = AssignmentStatus.Reserved; return true;
-            case "unassigned": status = AssignmentStatus.Unassigned; return true;
-            case "de-assigned" or "deassigned": status = AssignmentStatus.DeAssigned; return true;
-            case "conventional": status = AssignmentStatus.Conventional; return true;
+            case "assigned": status = RecordStatus.Assigned; return true;
+            case "reserved": status = RecordStatus.Reserved; return true;
+            case "unassigned": status = RecordStatus.Unassigned; return true;
+            case "de-assigned" or "deassigned": status = RecordStatus.DeAssigned; return true;
+            case "conventional": status = RecordStatus.Conventional; return true;
             default: status = default; return false;
         }
     }
@@ -48,13 +48,13 @@ public static class AssignmentStatuses
     /// Which record speaks for a port when an edition lists several on the same port and transport:
     /// an assignment outranks conventional use, which outranks the registry's bookkeeping states.
     /// </summary>
-    public static int Precedence(this AssignmentStatus status) => status switch
+    public static int Precedence(this RecordStatus status) => status switch
     {
-        AssignmentStatus.Assigned => 5,
-        AssignmentStatus.Conventional => 4,
-        AssignmentStatus.DeAssigned => 3,
-        AssignmentStatus.Reserved => 2,
-        AssignmentStatus.Unassigned => 1,
+        RecordStatus.Assigned => 5,
+        RecordStatus.Conventional => 4,
+        RecordStatus.DeAssigned => 3,
+        RecordStatus.Reserved => 2,
+        RecordStatus.Unassigned => 1,
         _ => 0,
     };
 }

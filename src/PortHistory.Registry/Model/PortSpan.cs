@@ -3,11 +3,11 @@ using System.Globalization;
 namespace PortHistory.Registry.Model;
 
 /// <summary>An inclusive range of port numbers; a single port has <see cref="First"/> == <see cref="Last"/>.</summary>
-public readonly record struct PortRange
+public readonly record struct PortSpan
 {
     public const int MaxPort = 65535;
 
-    public PortRange(int first, int last)
+    public PortSpan(int first, int last)
     {
         if (first < 0 || first > MaxPort) throw new ArgumentOutOfRangeException(nameof(first), first, "port must be 0-65535");
         if (last < first || last > MaxPort) throw new ArgumentOutOfRangeException(nameof(last), last, $"range end must be {first}-65535");
@@ -15,9 +15,9 @@ public readonly record struct PortRange
         Last = last;
     }
 
-    public static PortRange All => new(0, MaxPort);
+    public static PortSpan All => new(0, MaxPort);
 
-    public static PortRange Single(int port) => new(port, port);
+    public static PortSpan Single(int port) => new(port, port);
 
     public int First { get; }
     public int Last { get; }
@@ -26,14 +26,14 @@ public readonly record struct PortRange
 
     public bool Contains(int port) => port >= First && port <= Last;
 
-    public bool Overlaps(PortRange other) => First <= other.Last && other.First <= Last;
+    public bool Overlaps(PortSpan other) => First <= other.Last && other.First <= Last;
 
     public override string ToString() => IsSingle
         ? First.ToString(CultureInfo.InvariantCulture)
         : string.Create(CultureInfo.InvariantCulture, $"{First}-{Last}");
 
     /// <summary>Parses "776" or "6000-6063" (also with spaces around the dash).</summary>
-    public static bool TryParse(string? text, out PortRange range)
+    public static bool TryParse(string? text, out PortSpan range)
     {
         range = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
@@ -47,7 +47,7 @@ public readonly record struct PortRange
             return false;
         }
 
-        range = new PortRange(first, last);
+        range = new PortSpan(first, last);
         return true;
     }
 }

@@ -1,6 +1,6 @@
 namespace PortHistory.Registry.Model;
 
-public enum EditionFormat : byte
+public enum EditionFileFormat : byte
 {
     /// <summary>Assigned Numbers RFC full text (RFC 990, 1010, 1060, 1340, 1700).</summary>
     RfcAssignedNumbers = 1,
@@ -21,22 +21,22 @@ public enum EditionFormat : byte
     NmapServices = 6,
 }
 
-public static class EditionFormats
+public static class EditionFileFormats
 {
-    public static string ToText(this EditionFormat format) => format switch
+    public static string ToText(this EditionFileFormat format) => format switch
     {
-        EditionFormat.RfcAssignedNumbers => "rfc",
-        EditionFormat.IanaPortNumbersText => "iana-text",
-        EditionFormat.IanaCsv => "iana-csv",
-        EditionFormat.IanaXml => "iana-xml",
-        EditionFormat.EtcServices => "services",
-        EditionFormat.NmapServices => "nmap-services",
+        EditionFileFormat.RfcAssignedNumbers => "rfc",
+        EditionFileFormat.IanaPortNumbersText => "iana-text",
+        EditionFileFormat.IanaCsv => "iana-csv",
+        EditionFileFormat.IanaXml => "iana-xml",
+        EditionFileFormat.EtcServices => "services",
+        EditionFileFormat.NmapServices => "nmap-services",
         _ => "unknown",
     };
 
-    public static bool TryParse(string? text, out EditionFormat format)
+    public static bool TryParse(string? text, out EditionFileFormat format)
     {
-        foreach (var candidate in Enum.GetValues<EditionFormat>())
+        foreach (var candidate in Enum.GetValues<EditionFileFormat>())
         {
             if (string.Equals(candidate.ToText(), text?.Trim(), StringComparison.OrdinalIgnoreCase))
             {
@@ -50,20 +50,20 @@ public static class EditionFormats
     }
 
     /// <summary>Local editions describe one host's or tool's conventions, not the registry; they stay out of timelines.</summary>
-    public static bool IsLocal(this EditionFormat format) =>
-        format is EditionFormat.EtcServices or EditionFormat.NmapServices;
+    public static bool IsLocal(this EditionFileFormat format) =>
+        format is EditionFileFormat.EtcServices or EditionFileFormat.NmapServices;
 
     /// <summary>
     /// The transports a record without a protocol stands for. Early RFCs assign a number for TCP and, "to the
     /// extent possible", UDP; the text registry lists tcp/udp pairs; IANA XML/CSV leave the protocol out only
     /// where a number as a whole is unassigned or reserved, which holds for every transport.
     /// </summary>
-    public static IReadOnlyList<Transport> UnspecifiedMeans(this EditionFormat format) => format switch
+    public static IReadOnlyList<TransportProtocol> UnspecifiedMeans(this EditionFileFormat format) => format switch
     {
-        EditionFormat.IanaXml or EditionFormat.IanaCsv => Transports.All,
-        _ => [Transport.Tcp, Transport.Udp],
+        EditionFileFormat.IanaXml or EditionFileFormat.IanaCsv => TransportProtocols.All,
+        _ => [TransportProtocol.Tcp, TransportProtocol.Udp],
     };
 
     /// <summary>Tie-break between editions with the same effective date (the 2024-04-30 CSV and XML, say).</summary>
-    internal static int OrderRank(this EditionFormat format) => (int)format;
+    internal static int OrderRank(this EditionFileFormat format) => (int)format;
 }

@@ -6,7 +6,7 @@ namespace PortHistory.Registry.Model;
 /// An assignee or contact as an edition names it: an XML/CSV person id ("Josyula_R_Rao"), a display name, an
 /// e-mail address (the 2008 text edition writes '&amp;' for '@'; it is stored with '@') or an organisation.
 /// </summary>
-public sealed record Person(string? Id, string? Name, string? Email, string? Organization = null)
+public sealed record RegistryPerson(string? Id, string? Name, string? Email, string? Organization = null)
 {
     /// <summary>What to show a reader: the name, else the organisation, else the id, else the address.</summary>
     public string DisplayName =>
