@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.FastTests;

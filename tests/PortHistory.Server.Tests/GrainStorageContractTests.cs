@@ -8,7 +8,9 @@ using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using PortHistory.Grains.Ports;
-using PortHistory.Server.Infrastructure.Database;
+using PortHistory.Server.Application.Resilience;
+using PortHistory.Server.Application.Notifications;
+using PortHistory.Server.Persistence.Database;
 using PortHistory.Testing;
 using PortHistory.Grains.Abstractions;
 

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
-using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Apis;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
-using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Apis;
 

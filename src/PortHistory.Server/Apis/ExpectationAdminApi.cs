@@ -3,8 +3,9 @@ using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Validation;
-using PortHistory.Server.Infrastructure.Access;
-using PortHistory.Server.Infrastructure.Expectations;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
+using PortHistory.Server.Persistence.Expectations;
 
 namespace PortHistory.Server.Apis;
 
@@ -36,9 +37,9 @@ public sealed class ExpectationAdminApi(ExpectationAdministration expectations) 
 
     public override async Task<ReplaceExpectationsResponse> ReplaceExpectations(ReplaceExpectationsRequest request, ServerCallContext context)
     {
-        if (request.Expectations.Count > ExpectationStore.MaxExpectations)
+        if (request.Expectations.Count > IExpectationStore.MaxExpectations)
         {
-            throw Requests.Invalid("expectations", $"at most {ExpectationStore.MaxExpectations} expectations, got {request.Expectations.Count}");
+            throw Requests.Invalid("expectations", $"at most {IExpectationStore.MaxExpectations} expectations, got {request.Expectations.Count}");
         }
 
         var wanted = request.Expectations.Select((e, i) => Valid(e, $"expectations[{i}]")).ToList();
@@ -47,9 +48,9 @@ public sealed class ExpectationAdminApi(ExpectationAdministration expectations) 
             throw Requests.Invalid("expectations", $"{Describe(twice.First())} is listed {twice.Count()} times");
         }
 
-        if (wanted.GroupBy(e => (e.Port, e.Transport)).FirstOrDefault(g => g.Count() > ExpectationStore.MaxPerPort) is { } crowded)
+        if (wanted.GroupBy(e => (e.Port, e.Transport)).FirstOrDefault(g => g.Count() > IExpectationStore.MaxPerPort) is { } crowded)
         {
-            throw Requests.Invalid("expectations", $"{crowded.Key.Port}/{Name(crowded.Key.Transport)} has {crowded.Count()} expectations; at most {ExpectationStore.MaxPerPort}");
+            throw Requests.Invalid("expectations", $"{crowded.Key.Port}/{Name(crowded.Key.Transport)} has {crowded.Count()} expectations; at most {IExpectationStore.MaxPerPort}");
         }
 
         return await Limited(() => expectations.ReplaceAsync(wanted, CallAuthorization.PrincipalOf(context).Name, request.DryRun, context.CancellationToken));

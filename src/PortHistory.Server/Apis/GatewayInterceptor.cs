@@ -1,8 +1,9 @@
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using PortHistory.Server.Infrastructure.Access;
-using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
+using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.Server.Apis;
 

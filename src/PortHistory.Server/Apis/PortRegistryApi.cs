@@ -4,9 +4,12 @@ using PortHistory.Contracts.V1;
 using PortHistory.Grains.Ports;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Ports;
-using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Persistence.Registry;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
-using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Server.Application.Telemetry;
 using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Apis;
@@ -31,7 +34,7 @@ public sealed class PortRegistryApi(
     {
         var started = PortHistoryMetrics.Now();
         var port = Requests.Port(request.HasPort, request.Port);
-        var admin = Infrastructure.Access.CallAuthorization.PrincipalOf(context).IsAdmin;
+        var admin = CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
         // The common question, answered by an activation on this silo, comes from what that activation published; not
         // over HTTP/JSON, which is written from the answer's fields, and a published answer's read as empty.

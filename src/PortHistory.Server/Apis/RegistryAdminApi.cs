@@ -5,6 +5,7 @@ using PortHistory.Registry.Formats;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Validation;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Apis;

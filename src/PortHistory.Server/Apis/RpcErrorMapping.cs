@@ -2,8 +2,11 @@ using System.Globalization;
 using Grpc.Core;
 using PortHistory.Registry.Formats;
 using PortHistory.Server.Application.Import;
-using PortHistory.Server.Infrastructure.Database;
-using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Application.Resilience;
+using PortHistory.Server.Application.Notifications;
+using PortHistory.Server.Persistence.Database;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Persistence.Registry;
 
 namespace PortHistory.Server.Apis;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Hosting;

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PortHistory.Server.Apis;
 using PortHistory.Server.Application.Ports;
-using PortHistory.Server.Infrastructure.Access;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Hosting;
 

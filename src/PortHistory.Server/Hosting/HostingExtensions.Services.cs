@@ -3,12 +3,17 @@ using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
-using PortHistory.Server.Infrastructure.Access;
-using PortHistory.Server.Infrastructure.Database;
-using PortHistory.Server.Infrastructure.Expectations;
-using PortHistory.Server.Infrastructure.Registry;
-using PortHistory.Server.Infrastructure.Sightings;
-using PortHistory.Server.Infrastructure.Watch;
+using PortHistory.Server.Application.Access;
+using PortHistory.Server.Persistence.Access;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Resilience;
+using PortHistory.Server.Application.Notifications;
+using PortHistory.Server.Persistence.Database;
+using PortHistory.Server.Persistence.Expectations;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Persistence.Registry;
+using PortHistory.Server.Persistence.Sightings;
+using PortHistory.Server.Persistence.Watch;
 
 namespace PortHistory.Server.Hosting;
 
@@ -17,16 +22,12 @@ public static partial class HostingExtensions
     /// <summary>The registry side: edition and generation stores, the importer and its loop, the query index.</summary>
     public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<IEditionStore, EditionStore>();
-        builder.Services.AddSingleton<IGenerationStore, GenerationStore>();
-        builder.Services.AddSingleton<IRegistryQueries, RegistryQueries>();
-        builder.Services.AddSingleton<ICatalogRefresh>(sp => sp.GetRequiredService<EditionCatalog>());
         builder.Services.AddSingleton<ImportDirectory>();
         builder.Services.AddSingleton<ImportProgressHub>();
         builder.Services.AddSingleton<ParsedEditions>();
         builder.Services.AddSingleton<UploadIntake>();
         builder.Services.AddSingleton<IRegistryStaging, GrainRegistryStaging>();
-        builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<ObservationIndex>().ObservedPortsAsync));
+        builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<IObservationIndex>().ObservedPortsAsync));
         builder.Services.AddSingleton<PortStaging>();
         builder.Services.AddSingleton<GenerationLifecycle>();
         builder.Services.AddSingleton<EditionImport>();
@@ -44,12 +45,6 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<SightingValidator>();
         builder.Services.AddSingleton<ObservationContext>();
         builder.Services.AddSingleton<IObservationContext>(sp => sp.GetRequiredService<ObservationContext>());
-        builder.Services.AddSingleton<ISightingJournal, SightingJournal>();
-        builder.Services.AddSingleton<IJournalWriter, PostgresJournalWriter>();
-        builder.Services.AddSingleton<IOrphanedJournal, PostgresOrphanedJournal>();
-        builder.Services.AddSingleton<IReportingHostCount, PostgresReportingHostCount>();
-        builder.Services.AddSingleton<ObservationIndex>();
-        builder.Services.AddSingleton<IObservationIndex>(sp => sp.GetRequiredService<ObservationIndex>());
         builder.Services.AddSingleton<IObservationQueries, ObservationQueries>();
         builder.Services.AddSingleton<IObservationDelivery, PortGrainDelivery>();
         builder.Services.AddSingleton<ObservationDispatcher>();
@@ -70,13 +65,9 @@ public static partial class HostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddWatchServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<WatchEventLog>();
-        builder.Services.AddSingleton<IWatchEventSink>(sp => sp.GetRequiredService<WatchEventLog>());
-        builder.Services.AddSingleton<IWatchEventLog>(sp => sp.GetRequiredService<WatchEventLog>());
         builder.Services.AddSingleton<WatchSignal>();
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<WatchSignal>());
         builder.Services.AddSingleton<WatchFeed>();
-        builder.Services.AddSingleton<WebhookCursors>();
         builder.Services.AddHostedService<WatchRetention>();
         builder.Services.AddHostedService<WebhookDelivery>();
         return builder;
@@ -85,7 +76,6 @@ public static partial class HostingExtensions
     /// <summary>The operators' expectations: stored, cached per silo (refreshed on notification), judged by the port grains.</summary>
     public static WebApplicationBuilder AddExpectationServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ExpectationStore>();
         builder.Services.AddSingleton<ExpectationCatalog>();
         builder.Services.AddSingleton<IExpectationCatalog>(sp => sp.GetRequiredService<ExpectationCatalog>());
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<ExpectationCatalog>());

@@ -1,17 +1,24 @@
+using Npgsql;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using PortHistory.Grains.Ports;
 using PortHistory.Observations;
-using PortHistory.Server.Infrastructure.Database;
-using PortHistory.Server.Infrastructure.Registry;
-using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Server.Application.Resilience;
+using PortHistory.Server.Application.Notifications;
+using PortHistory.Server.Persistence.Database;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Persistence.Registry;
+using PortHistory.Server.Application.Telemetry;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
 using PortHistory.Grains.Abstractions;
+
+using PortHistory.Server.Persistence;
 
 namespace PortHistory.Server.Hosting;
 
@@ -52,33 +59,16 @@ public static partial class HostingExtensions
         return builder;
     }
 
-    /// <summary>PostgreSQL: the data source, schema migrations and the edition catalog, ready before the silo starts.</summary>
+    /// <summary>PostgreSQL: every store, schema migrations and the edition catalog, ready before the silo starts.</summary>
     public static WebApplicationBuilder AddPortHistoryDatabase(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")
                                ?? throw new InvalidOperationException("ConnectionStrings:PortHistory is not set");
-        builder.Services.AddSingleton(_ =>
-        {
-            var source = new NpgsqlDataSourceBuilder(connectionString);
-            // Grain state reads and writes, journal reads and checkpoints are a handful of statements run thousands
-            // of times: prepared once per connection, PostgreSQL skips parsing and planning them. A "Max Auto
-            // Prepare" in the connection string wins (0 turns it off, e.g. behind a transaction-mode pooler).
-            if (!AutoPrepareSetting().IsMatch(connectionString)) source.ConnectionStringBuilder.MaxAutoPrepare = 32;
-            // The pool's name in the Npgsql metrics (by default the connection string).
-            source.Name = "porthistory";
-            return source.Build();
-        });
-        builder.Services.AddSingleton<SchemaMigrator>();
-        builder.Services.AddSingleton<LocalServiceTables>();
-        builder.Services.AddSingleton<ILocalServiceTables>(sp => sp.GetRequiredService<LocalServiceTables>());
-        builder.Services.AddSingleton<EditionCatalog>();
-        builder.Services.AddSingleton<IEditionCatalog>(sp => sp.GetRequiredService<EditionCatalog>());
+        builder.Services.AddPortHistoryPersistence(connectionString);
         builder.Services.AddSingleton<PortAnswerBoard>();
         builder.Services.AddSingleton<TimelineInterner>();
         // Registered before the silo, so it runs first: the silo needs the Orleans tables and queries in place.
         builder.Services.AddHostedService<DatabaseStartup>();
-        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<EditionCatalog>());
-        builder.Services.AddHostedService<DatabaseNotifications>();
         return builder;
     }
 
@@ -137,7 +127,4 @@ public static partial class HostingExtensions
         });
         return builder;
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"max\s*auto\s*prepare\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex AutoPrepareSetting();
 }

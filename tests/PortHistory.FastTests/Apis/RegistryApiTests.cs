@@ -9,9 +9,11 @@ using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using PortHistory.Server.Apis;
 using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
-using PortHistory.Server.Infrastructure.Registry;
-using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Persistence.Registry;
+using PortHistory.Server.Application.Telemetry;
 using PortHistory.Registry.Model;
 
 namespace PortHistory.FastTests.Apis;

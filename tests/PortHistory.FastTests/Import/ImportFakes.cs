@@ -4,7 +4,8 @@ using System.Text;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Import;
-using PortHistory.Server.Infrastructure.Registry;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Persistence.Registry;
 
 namespace PortHistory.FastTests.Import;
 

@@ -1,4 +1,5 @@
-using PortHistory.Server.Infrastructure.Sightings;
+using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Persistence.Sightings;
 
 namespace PortHistory.FastTests.Sightings;
 

@@ -3,9 +3,10 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
-using PortHistory.Server.Infrastructure.Sightings;
-using PortHistory.Server.Infrastructure.Telemetry;
+using PortHistory.Server.Persistence.Sightings;
+using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;
 

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PortHistory.Server.Application.Configuration;
+
+/// <summary>What one caller may use: sightings per second (agents), enrollments (enrollment secrets) and calls in flight (every token).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "PortHistory:RateLimit";
+
+    /// <summary>Sightings per second an agent token may report, sustained.</summary>
+    [Range(0.001, double.MaxValue)]
+    public double SightingsPerSecond { get; set; } = 50_000;
+
+    /// <summary>Sightings an agent may report in one burst.</summary>
+    [Range(1.0, double.MaxValue)]
+    public double Burst { get; set; } = 200_000;
+
+    /// <summary>Per-host credentials one enrollment secret may have issued per minute, sustained (a fleet rolling out).</summary>
+    [Range(1, 1_000_000)]
+    public int EnrollmentsPerMinute { get; set; } = 600;
+
+    /// <summary>Enrollments one secret may make in one burst (hosts started together).</summary>
+    [Range(1, 1_000_000)]
+    public int EnrollmentBurst { get; set; } = 1000;
+
+    /// <summary>Calls one token may have in flight at once, of any kind (open streams included).</summary>
+    [Range(1, 1_000_000)]
+    public int ConcurrentCallsPerToken { get; set; } = 256;
+}

@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using PortHistory.Contracts.V1;
+using PortHistory.Registry.Formats;
+using PortHistory.Registry.Model;
+using PortHistory.Server.Application.Registry;
+
+namespace PortHistory.Server.Application.Import;
+
+/// <summary>An edition file as received: its bytes, where they came from, and the caller's choices for reading it.</summary>
+/// <param name="ServerFile">Read from the server's import directory: its content is not the caller's to see.</param>
+public sealed record EditionUpload(byte[] Bytes, string Source, EditionReadOptions ReadOptions, bool ServerFile);
+
+/// <summary>One step of an import as the caller sees it.</summary>
+public sealed record ImportReport(ImportStage Stage, string Message, int Done = 0, int Total = 0, long Generation = 0)
+{
+    /// <summary>The parsed edition (with <see cref="ImportStage.Parsed"/>).</summary>
+    public RegistryEdition? Parsed { get; init; }
+
+    /// <summary>The stored edition (with the final report).</summary>
+    public FoundEdition? Edition { get; init; }
+}
+
+/// <summary>An edition id already names a different file.</summary>
+public sealed class EditionIdTakenException(string editionId, string? existingSha256)
+    : Exception($"edition_id: \"{editionId}\" is already used by a different file (sha256 {existingSha256}); give this one another id");
+
+/// <summary>The generation that was to apply an edition failed; the edition stays pending and is retried.</summary>
+public sealed class ImportFailedException(string editionId, string reason)
+    : Exception($"applying {editionId} failed: {reason}; it stays pending and is retried (re-running the import waits for it)");
+
+/// <summary>
+/// One ImportEdition call: parses a received edition (a malformed file is refused and nothing is stored), records it
+/// as pending, and follows the importer's progress until the generation containing it commits.
+/// </summary>
+public sealed class EditionImport(UploadIntake intake, IEditionStore editions, ImportProgressHub progress, ImportDirectory importDirectory,
+    ILogger<EditionImport> logger)
+{
+    /// <summary>How long to wait for news from this silo's importer before asking the database (another silo may have applied it).</summary>
+    private static readonly TimeSpan QuietCheck = TimeSpan.FromSeconds(2);
+
+    /// <summary>Counted from the start of a call: the importer holds back a generation while uploads are under way.</summary>
+    public IDisposable TrackUpload() => intake.TrackUpload();
+
+    /// <exception cref="ImportPathException">The path is refused.</exception>
+    public Task<(byte[] Bytes, string Source)> ReadServerFileAsync(string path, CancellationToken cancellationToken) =>
+        importDirectory.ReadAsync(path, cancellationToken);
+
+    /// <summary>
+    /// Parses, submits and follows an edition until it is committed (or found already imported). The upload's
+    /// tracking ends once the edition is stored.
+    /// </summary>
+    /// <exception cref="EditionFormatException">An uploaded file is not a readable edition.</exception>
+    /// <exception cref="ImportPathException">A server file is not a readable edition (the reason is logged, not told).</exception>
+    /// <exception cref="EditionIdTakenException">The edition's id names another file.</exception>
+    /// <exception cref="ImportFailedException">Applying it failed; it stays pending.</exception>
+    public async IAsyncEnumerable<ImportReport> ImportAsync(EditionUpload upload, IDisposable tracking,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var edition = Parse(upload);
+        yield return new ImportReport(ImportStage.Parsed, $"{edition.Id}: {edition.Records.Length} records, {edition.Warnings.Length} warnings") { Parsed = edition };
+
+        using var watch = progress.Follow(edition.Id);
+        var outcome = await intake.SubmitAsync(edition, upload.Bytes, cancellationToken);
+        tracking.Dispose();
+        switch (outcome.Result)
+        {
+            case SubmitResult.IdTaken:
+                throw new EditionIdTakenException(outcome.EditionId, outcome.ExistingSha256);
+            case SubmitResult.AlreadyImported:
+                yield return await FinalAsync(outcome.EditionId, ImportStage.AlreadyImported, "already imported; nothing changed", cancellationToken);
+                yield break;
+        }
+
+        yield return new ImportReport(ImportStage.Queued, $"{outcome.EditionId} is queued for the next generation");
+        using var following = outcome.EditionId == edition.Id ? null : progress.Follow(outcome.EditionId);
+        var events = (following ?? watch).Events.Reader;
+        while (await NextAsync(events, outcome.EditionId, cancellationToken) is { } next)
+        {
+            if (next.Failure is not null) throw new ImportFailedException(outcome.EditionId, next.Message);
+            if (next.Stage == ImportStage.Committed) break;
+            yield return new ImportReport(next.Stage, next.Message, next.Done, next.Total, next.Generation);
+        }
+
+        yield return await FinalAsync(outcome.EditionId, ImportStage.Committed, "committed", cancellationToken);
+    }
+
+    private RegistryEdition Parse(EditionUpload upload)
+    {
+        try
+        {
+            return EditionReader.Read(new EditionContent(upload.Bytes, upload.Source), upload.ReadOptions);
+        }
+        catch (EditionFormatException e) when (upload.ServerFile)
+        {
+            // A file of the server's own: its content is not the caller's to read, so the reason stays in the log.
+            logger.LogWarning("Import of {Path} refused: {Reason}", upload.Source, e.Message);
+            var where = e.Line is { } at ? $" at line {at}" : "";
+            throw new ImportPathException($"{upload.Source} is not a readable edition{where}; the reason is in the server log");
+        }
+    }
+
+    /// <summary>This silo importer's next event for the edition; null once the edition is no longer pending (another silo applied it).</summary>
+    private async Task<ImportEvent?> NextAsync(ChannelReader<ImportEvent> events, string editionId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(QuietCheck);
+            try
+            {
+                return await events.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (await editions.FindAsync(editionId, cancellationToken) is { Pending: false }) return null;
+            }
+        }
+    }
+
+    private async Task<ImportReport> FinalAsync(string editionId, ImportStage stage, string message, CancellationToken cancellationToken)
+    {
+        var found = await editions.FindAsync(editionId, cancellationToken);
+        return new ImportReport(stage, $"{editionId}: {message}", Generation: found?.Generation ?? 0) { Edition = found };
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Resilience;
+using PortHistory.Server.Application.Notifications;
+
+namespace PortHistory.Server.Application.Import;
+
+/// <summary>Stages a generation's changed ports on their grains, several at once, reporting progress as it goes.</summary>
+public sealed class PortStaging(IRegistryStaging grains, ImportProgressHub progress, IOptions<ImportOptions> options, ILogger<PortStaging> logger)
+{
+    /// <summary>Tries per port before the generation fails.</summary>
+    public const int Attempts = 4;
+
+    public async Task StageAsync(long generation, long[] aborted, byte[][] timelines, int[] ports, IReadOnlyCollection<string> editionIds,
+        CancellationToken cancellationToken)
+    {
+        var done = 0;
+        var step = Math.Max(1, ports.Length / 50);
+        await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = options.Value.StagingConcurrency, CancellationToken = cancellationToken },
+            async (port, token) =>
+            {
+                // A stage is idempotent: a port that failed for a passing reason (a busy database, a silo joining or
+                // leaving) is tried again here rather than failing the whole generation. Anything else fails at once.
+                var pipeline = Backoff.Attempts(Attempts, logger, $"Staging port {port}", DatabaseErrors.IsTransient);
+                await pipeline.ExecuteAsync(async _ => await grains.StageAsync(port, generation, aborted, timelines[port]), token);
+
+                var count = Interlocked.Increment(ref done);
+                if (count % step == 0)
+                {
+                    progress.Publish(editionIds, new ImportEvent(ImportStage.Staging, $"staged {count} of {ports.Length} ports", count, ports.Length, generation));
+                }
+            });
+    }
+}

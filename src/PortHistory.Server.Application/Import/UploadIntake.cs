@@ -1,0 +1,56 @@
+using PortHistory.Registry.Model;
+using PortHistory.Server.Application.Registry;
+
+namespace PortHistory.Server.Application.Import;
+
+/// <summary>
+/// Where received editions enter: records them as pending, remembers them parsed, wakes the import loop, and counts
+/// the uploads still arriving so that a batch of them lands in one generation.
+/// </summary>
+public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
+{
+    private readonly SemaphoreSlim _submitted = new(0);
+    private int _receiving;
+
+    /// <summary>True while an upload is under way: the importer does not start a generation yet.</summary>
+    public bool IsReceiving => Volatile.Read(ref _receiving) > 0;
+
+    /// <summary>Marks an upload in progress until disposed: the importer does not start a generation while uploads are still arriving.</summary>
+    public IDisposable TrackUpload()
+    {
+        Interlocked.Increment(ref _receiving);
+        return new UploadScope(this);
+    }
+
+    /// <summary>Records an edition as pending; the importer picks it up within its batch window.</summary>
+    public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var outcome = await store.AddPendingAsync(edition, content, cancellationToken);
+        if (outcome.Result == SubmitResult.Queued)
+        {
+            parsed.Remember(edition);
+            _submitted.Release();
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Waits for a submission to this silo; false when the timeout passes first.</summary>
+    public Task<bool> WaitForSubmissionAsync(TimeSpan timeout, CancellationToken cancellationToken) => _submitted.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>Forgets the submissions so far: the generation about to start takes them all.</summary>
+    public async Task TakeSubmissionsAsync(CancellationToken cancellationToken)
+    {
+        while (_submitted.CurrentCount > 0) await _submitted.WaitAsync(cancellationToken);
+    }
+
+    private sealed class UploadScope(UploadIntake intake) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref intake._receiving);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace PortHistory.Server.Application.Sightings;
+
+/// <summary>A batch as the journal records it: its id, its valid sightings and how many others were rejected.</summary>
+public record JournalBatch(Guid BatchId, IReadOnlyList<ValidSighting> Sightings, int Rejected);
+
+/// <summary>
+/// The journal's write side: journal writers (each numbering its sightings with its own sequence), their heartbeats,
+/// and flushes that record batches in one transaction.
+/// </summary>
+public interface IJournalWriter
+{
+    /// <summary>Registers a new journal writer; returns its id.</summary>
+    Task<int> RegisterAsync(CancellationToken cancellationToken);
+
+    /// <summary>Marks the writers as alive: a writer without heartbeat belongs to a process that is gone.</summary>
+    Task HeartbeatAsync(IReadOnlyCollection<int> writers, CancellationToken cancellationToken);
+
+    /// <summary>Starts one flush (one transaction) of a writer; nothing of it is durable before <see cref="IJournalFlush.CommitAsync"/>.</summary>
+    Task<IJournalFlush> BeginFlushAsync(int writer, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// One transaction of a journal writer. Keys are locked in the order given: callers pass batch ids and host hashes
+/// sorted, so that concurrent flushes sharing some of them wait for each other instead of deadlocking.
+/// </summary>
+public interface IJournalFlush : IAsyncDisposable
+{
+    /// <summary>Records the batch ids not recorded before; returns those (the others were recorded earlier).</summary>
+    Task<IReadOnlySet<Guid>> ClaimAsync(IReadOnlyList<JournalBatch> batches, CancellationToken cancellationToken);
+
+    /// <summary>The accepted count of each batch recorded earlier.</summary>
+    Task<IReadOnlyDictionary<Guid, int>> RecordedCountsAsync(IReadOnlyList<Guid> batchIds, CancellationToken cancellationToken);
+
+    /// <summary>Appends the batches' sightings in order, numbered from <paramref name="afterSeq"/> + 1 on.</summary>
+    Task AppendAsync(long afterSeq, IReadOnlyList<JournalBatch> batches, CancellationToken cancellationToken);
+
+    /// <summary>Records reporting hosts with their latest sighting; returns how many were never seen before.</summary>
+    Task<int> AddHostsAsync(IReadOnlyList<(long HostHash, DateTime LastSeen)> hosts, CancellationToken cancellationToken);
+
+    Task CommitAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,50 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using PortHistory.Observations;
+using PortHistory.Server.Application.Configuration;
+using PortHistory.Grains.Abstractions;
+
+namespace PortHistory.Server.Application.Sightings;
+
+/// <summary>The silo-wide inputs of verdicts: thresholds, the process table, and the fleet's reporting hosts.</summary>
+public sealed class ObservationContext : IObservationContext
+{
+    // One pending recount is enough: a request while one is pending changes nothing.
+    private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private long _reportingHosts;
+
+    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings)
+    {
+        var value = settings.Value;
+        Options = verdicts.Value;
+        Processes = string.IsNullOrWhiteSpace(value.ProcessServicesFile) ? ProcessServiceMap.Default : ProcessServiceMap.LoadFile(value.ProcessServicesFile);
+        CheckpointEvery = value.CheckpointEvery;
+        CheckpointInterval = value.CheckpointInterval;
+    }
+
+    public long ReportingHosts => Interlocked.Read(ref _reportingHosts);
+
+    public VerdictOptions Options { get; }
+
+    public ProcessServiceMap Processes { get; }
+
+    public int CheckpointEvery { get; }
+
+    public TimeSpan CheckpointInterval { get; }
+
+    /// <summary>
+    /// This silo's journal just committed hosts never seen before. The count is then read again rather than added
+    /// to: a read that raced the commit (and saw the old count) is always followed by one that sees it.
+    /// </summary>
+    public void HostsAdded(int count)
+    {
+        if (count > 0) _recount.Writer.TryWrite(true);
+    }
+
+    public void Set(long reportingHosts) => Interlocked.Exchange(ref _reportingHosts, reportingHosts);
+
+    /// <summary>Completes when a recount was asked for since the last call.</summary>
+    public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);
+
+    public void RecountStarting() => _recount.Reader.TryRead(out _);
+}

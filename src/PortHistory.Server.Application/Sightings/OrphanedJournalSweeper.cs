@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Resilience;
+
+namespace PortHistory.Server.Application.Sightings;
+
+/// <summary>
+/// Keeps this process's journal writers alive (a heartbeat), and finds the journal rows of writers whose process is
+/// gone (a silo killed between acknowledging a batch and delivering it) that no port has checkpointed. A grain that
+/// activates later reads them anyway; this reaches the grains that stay active on the surviving silos, which
+/// otherwise would hear of those rows only from a writer that no longer exists. A writer is gone when its heartbeat
+/// stops, or at once when the cluster declares its silo dead (then the sweep runs right away).
+/// </summary>
+public sealed class OrphanedJournalSweeper(
+    IJournalWriter journal,
+    IOrphanedJournal orphans,
+    SightingIngest ingest,
+    ObservationDispatcher dispatcher,
+    IClusterMembershipService membership,
+    IOptions<SightingOptions> options,
+    ILogger<OrphanedJournalSweeper> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(BeatAndSweepAsync(stoppingToken), SweepOnSiloDeathAsync(stoppingToken));
+
+    private async Task BeatAndSweepAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        // A few heartbeats per timeout, so one slow write does not make a live writer look gone.
+        var heartbeat = settings.WriterTimeout / 4;
+        var nextSweep = DateTime.UtcNow + settings.OrphanSweepInterval;
+        using var timer = new PeriodicTimer(heartbeat < settings.OrphanSweepInterval ? heartbeat : settings.OrphanSweepInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await journal.HeartbeatAsync(ingest.Writers, stoppingToken);
+                if (DateTime.UtcNow < nextSweep) continue;
+                nextSweep = DateTime.UtcNow + settings.OrphanSweepInterval;
+                await SweepAsync(settings.WriterTimeout, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogDebug("Journal heartbeat or sweep failed: {Message}", e.Message);
+            }
+        }
+    }
+
+    private async Task SweepOnSiloDeathAsync(CancellationToken stoppingToken)
+    {
+        var handled = new HashSet<SiloAddress>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+                {
+                    foreach (var (silo, member) in snapshot.Members)
+                    {
+                        if (member.Status != SiloStatus.Dead || !handled.Add(silo)) continue;
+                        // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
+                        if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), stoppingToken) == 0) continue;
+                        logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
+                        await SweepAsync(options.Value.WriterTimeout, stoppingToken);
+                    }
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The heartbeat sweep still finds the rows; try again at the next membership change.
+                logger.LogWarning("Sweeping after a silo's death failed: {Message}", e.Message);
+                await Task.Delay(Backoff.FirstDelay, stoppingToken);
+            }
+        }
+    }
+
+    private async Task SweepAsync(TimeSpan writerTimeout, CancellationToken cancellationToken)
+    {
+        var found = await orphans.FindUnappliedAsync(writerTimeout, cancellationToken);
+        foreach (var rows in found) dispatcher.NotifyUnapplied(rows.Port, rows.Writer, rows.LastSeq);
+        if (found.Count > 0) logger.LogInformation("{Count} port(s) have journal rows of writers that are gone; their grains are told to read them", found.Count);
+    }
+}

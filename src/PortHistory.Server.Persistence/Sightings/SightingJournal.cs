@@ -1,0 +1,84 @@
+using Npgsql;
+using NpgsqlTypes;
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Observations;
+using PortHistory.Grains.Abstractions;
+
+using PortHistory.Server.Application.Sightings;
+
+namespace PortHistory.Server.Persistence.Sightings;
+
+/// <summary>The journal and the observations index as port grains use them.</summary>
+public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJournal
+{
+    public async Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.writer_id, j.seq, j.transport, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope, j.privileged,
+                   j.program, j.systemd_unit, j.host_group
+            FROM sighting_journal j
+            LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = j.writer_id
+            WHERE j.port = @port AND j.seq > coalesce(w.seq, 0)
+            ORDER BY j.writer_id, j.seq
+            """);
+        command.Parameters.AddWithValue("port", port);
+        command.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
+        command.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
+        var entries = new List<(int, ObservationEntry)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add((reader.GetInt32(0), new ObservationEntry(
+                reader.GetInt64(1), (Transport)reader.GetInt16(2), (ulong)reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6),
+                reader.GetDateTime(7), (BindScope)reader.GetInt16(8), reader.GetBoolean(9), reader.GetString(10), reader.GetString(11),
+                reader.GetString(12))));
+        }
+
+        return entries;
+    }
+
+    public async Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var watermark = new NpgsqlBatchCommand("""
+            INSERT INTO port_watermarks (port, writer_id, seq)
+            SELECT @port, writer, seq FROM unnest(@writers, @seqs) AS w(writer, seq)
+            ON CONFLICT (port, writer_id) DO UPDATE SET seq = greatest(port_watermarks.seq, EXCLUDED.seq)
+            """);
+        watermark.Parameters.AddWithValue("port", port);
+        watermark.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
+        watermark.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
+        batch.BatchCommands.Add(watermark);
+
+        var index = new NpgsqlBatchCommand("""
+            INSERT INTO port_observations (port, transport, hosts, sightings, first_seen, last_seen, verdict, reason, assigned_service, observed,
+                oldest_live_seen, updated_at)
+            SELECT @port, t, h, s, f, l, v, r, a, coalesce(string_to_array(o, chr(31)), '{}'), ol, now()
+            FROM unnest(@transports, @hosts, @sightings, @first, @last, @verdicts, @reasons, @assigned, @observed, @oldest)
+                AS x(t, h, s, f, l, v, r, a, o, ol)
+            ON CONFLICT (port, transport) DO UPDATE SET hosts = EXCLUDED.hosts, sightings = EXCLUDED.sightings, first_seen = EXCLUDED.first_seen,
+                last_seen = EXCLUDED.last_seen, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
+                assigned_service = EXCLUDED.assigned_service, observed = EXCLUDED.observed, oldest_live_seen = EXCLUDED.oldest_live_seen,
+                updated_at = now()
+            """);
+        index.Parameters.AddWithValue("port", port);
+        index.Parameters.AddWithValue("transports", rows.Select(r => (short)r.Transport).ToArray());
+        index.Parameters.AddWithValue("hosts", rows.Select(r => r.Hosts).ToArray());
+        index.Parameters.AddWithValue("sightings", rows.Select(r => r.Sightings).ToArray());
+        index.Parameters.Add(new NpgsqlParameter("first", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = rows.Select(r => r.FirstSeen).ToArray() });
+        index.Parameters.Add(new NpgsqlParameter("last", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = rows.Select(r => r.LastSeen).ToArray() });
+        index.Parameters.Add(new NpgsqlParameter("oldest", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+        {
+            Value = rows.Select(r => r.OldestLiveSeen is { } at ? (object)at : DBNull.Value).ToArray(),
+        });
+        index.Parameters.AddWithValue("verdicts", rows.Select(r => (short)r.Verdict).ToArray());
+        index.Parameters.AddWithValue("reasons", rows.Select(r => r.Reason).ToArray());
+        index.Parameters.Add(new NpgsqlParameter("assigned", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => (object?)r.AssignedService ?? DBNull.Value).ToArray() });
+        // Process names joined by U+001F: a text[] per row does not go through unnest.
+        index.Parameters.AddWithValue("observed", rows.Select(r => string.Join('\u001f', r.Observed)).ToArray());
+        batch.BatchCommands.Add(index);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
