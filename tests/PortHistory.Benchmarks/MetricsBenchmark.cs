@@ -1,6 +1,6 @@
+using Google.Protobuf;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
-using Google.Protobuf;
 
 namespace PortHistory.Benchmarks;
 

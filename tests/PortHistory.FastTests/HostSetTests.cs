@@ -1,6 +1,5 @@
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.FastTests;
 

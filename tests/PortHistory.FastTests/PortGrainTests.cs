@@ -1,8 +1,6 @@
 using Orleans.Concurrency;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
-using PortHistory.Grains.Observations;
-using PortHistory.Grains.Ports;
 using PortHistory.Observations;
 
 namespace PortHistory.FastTests;

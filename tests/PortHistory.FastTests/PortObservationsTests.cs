@@ -1,7 +1,7 @@
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.FastTests;
 

@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
-using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
+using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.FastTests;
 

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using PortHistory.Contracts.V1;

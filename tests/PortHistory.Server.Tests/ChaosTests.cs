@@ -1,5 +1,4 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Testing;
 using PortHistory.Testing.Chaos;
 
 namespace PortHistory.Server.Tests;

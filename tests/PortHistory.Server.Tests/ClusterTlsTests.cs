@@ -5,10 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Orleans.Configuration;
-using Orleans.Hosting;
+using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Testing;
-using PortHistory.Contracts.V1;
 
 namespace PortHistory.Server.Tests;
 

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using PortHistory.Agent;
 using PortHistory.Contracts.V1;
 using static PortHistory.Testing.FleetSimulator;

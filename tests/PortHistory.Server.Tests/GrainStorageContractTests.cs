@@ -3,16 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.Concurrency;
-using Orleans.Hosting;
-using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Persistence.Database;
 using PortHistory.Testing;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Tests;
 

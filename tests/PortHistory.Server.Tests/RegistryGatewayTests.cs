@@ -3,7 +3,6 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Testing;
-using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Tests;
 

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
-using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
 
 namespace PortHistory.Server.Tests;

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using PortHistory.Cli;
 using PortHistory.Contracts.V1;
-using PortHistory.Testing;
 using static PortHistory.Testing.FleetSimulator;
 
 namespace PortHistory.Server.Tests;

@@ -1,4 +1,3 @@
-using Google.Protobuf.WellKnownTypes;
 using PortHistory.Contracts.V1;
 
 namespace PortHistory.Testing;

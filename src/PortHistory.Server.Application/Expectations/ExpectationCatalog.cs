@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
-using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Notifications;
 
 namespace PortHistory.Server.Application.Expectations;

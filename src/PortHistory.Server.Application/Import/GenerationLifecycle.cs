@@ -2,9 +2,8 @@ using System.Diagnostics;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.Server.Application.Import;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
 
 namespace PortHistory.Server.Application.Import;
 

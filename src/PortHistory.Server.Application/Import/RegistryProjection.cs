@@ -4,10 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using PortHistory.Contracts.V1;
-using PortHistory.Registry.Protobuf;
-using PortHistory.Server.Application.Registry;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
+using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Application.Import;
 

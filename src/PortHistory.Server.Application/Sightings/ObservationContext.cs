@@ -1,8 +1,8 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
 

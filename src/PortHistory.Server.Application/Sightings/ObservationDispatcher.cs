@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Telemetry;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Application.Sightings;
 

@@ -1,6 +1,6 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Server.Application.Ports;
 using PortHistory.Registry.Model;
+using PortHistory.Server.Application.Ports;
 
 namespace PortHistory.Server.Application.Sightings;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Resilience;
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
 
 namespace PortHistory.Server.Application.Sightings;
 

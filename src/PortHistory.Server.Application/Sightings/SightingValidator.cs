@@ -2,8 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
-using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Validation;
 
 namespace PortHistory.Server.Application.Sightings;
 

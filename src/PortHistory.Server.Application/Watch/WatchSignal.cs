@@ -1,4 +1,3 @@
-using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Notifications;
 
 namespace PortHistory.Server.Application.Watch;

@@ -1,7 +1,6 @@
 using Npgsql;
-using PortHistory.Server.Application.Resilience;
-
 using PortHistory.Server.Application.Notifications;
+using PortHistory.Server.Application.Resilience;
 
 namespace PortHistory.Server.Persistence.Database;
 

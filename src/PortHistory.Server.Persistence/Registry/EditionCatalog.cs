@@ -1,13 +1,9 @@
 using System.Collections.Frozen;
 using Npgsql;
 using PortHistory.Contracts.V1;
-
-using PortHistory.Registry.Protobuf;
 using PortHistory.Grains.Abstractions;
-using PortHistory.Server.Application.Resilience;
+using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Notifications;
-using PortHistory.Server.Persistence.Database;
-
 using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Persistence.Registry;

@@ -3,8 +3,6 @@ using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Protobuf;
 
-using PortHistory.Server.Application.Registry;
-
 namespace PortHistory.Server.Persistence.Registry;
 
 /// <summary>Which committed edition a reference in a query means, and its rank in history order.</summary>

@@ -1,7 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Registry.Model;
-
 using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Persistence.Registry;

@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
 

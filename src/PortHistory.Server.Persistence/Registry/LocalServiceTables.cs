@@ -4,10 +4,8 @@ using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
-using PortHistory.Registry.Protobuf;
 using PortHistory.Registry.Model;
-
-using PortHistory.Server.Application.Registry;
+using PortHistory.Registry.Protobuf;
 
 namespace PortHistory.Server.Persistence.Registry;
 

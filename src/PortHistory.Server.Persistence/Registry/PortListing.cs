@@ -1,8 +1,6 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Model;
 
-using PortHistory.Server.Application.Registry;
-
 namespace PortHistory.Server.Persistence.Registry;
 
 /// <summary>A stretch of ports of one transport that share one version in the listed edition.</summary>

@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-
 using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Persistence.Registry;

@@ -3,10 +3,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using PortHistory.Contracts.V1;
-using PortHistory.Registry.Protobuf;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
-
+using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Persistence.Registry;

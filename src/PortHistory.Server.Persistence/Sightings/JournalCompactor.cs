@@ -2,8 +2,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using PortHistory.Server.Application.Configuration;
 
-using PortHistory.Server.Application.Sightings;
-
 namespace PortHistory.Server.Persistence.Sightings;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-
 using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.Server.Persistence.Sightings;

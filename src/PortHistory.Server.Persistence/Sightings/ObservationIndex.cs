@@ -1,13 +1,10 @@
 using System.Data;
 using Npgsql;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
-using PortHistory.Server.Persistence.Database;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Registry.Model;
-
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Persistence.Database;
 
 namespace PortHistory.Server.Persistence.Sightings;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
-
 using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.Server.Persistence.Sightings;

@@ -1,6 +1,4 @@
 using Npgsql;
-using Orleans.Runtime;
-
 using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.Server.Persistence.Sightings;

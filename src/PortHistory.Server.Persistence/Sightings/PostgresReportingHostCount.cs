@@ -1,5 +1,4 @@
 using Npgsql;
-
 using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.Server.Persistence.Sightings;

@@ -1,10 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Contracts.V1;
-using PortHistory.Grains.Observations;
 using PortHistory.Grains.Abstractions;
-
-using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.Server.Persistence.Sightings;
 

@@ -2,10 +2,9 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Npgsql;
 using NpgsqlTypes;
-using PortHistory.Server.Application.Notifications;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
-
+using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Watch;
 
 namespace PortHistory.Server.Persistence.Watch;

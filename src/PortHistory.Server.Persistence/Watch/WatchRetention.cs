@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Application.Configuration;
-
 using PortHistory.Server.Application.Watch;
 
 namespace PortHistory.Server.Persistence.Watch;

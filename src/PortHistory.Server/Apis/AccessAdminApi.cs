@@ -1,7 +1,6 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Apis;
 

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
-
 using PortHistory.Server.Application.Access;
 
 namespace PortHistory.Server.Apis;

@@ -2,7 +2,6 @@ using System.Globalization;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Apis;
 

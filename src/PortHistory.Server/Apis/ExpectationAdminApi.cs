@@ -3,9 +3,6 @@ using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Validation;
-using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
-using PortHistory.Server.Persistence.Expectations;
 
 namespace PortHistory.Server.Apis;
 

@@ -2,7 +2,6 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.Server.Apis;

@@ -1,9 +1,8 @@
 using Grpc.Core;
 using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
-using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Apis;
 

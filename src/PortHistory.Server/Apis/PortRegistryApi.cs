@@ -1,16 +1,13 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Ports;
 using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Application.Import;
-using PortHistory.Server.Persistence.Registry;
-using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
 using PortHistory.Server.Application.Telemetry;
-using PortHistory.Grains.Abstractions;
 
 namespace PortHistory.Server.Apis;
 

@@ -3,10 +3,9 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Protobuf;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Validation;
-using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Apis;
 

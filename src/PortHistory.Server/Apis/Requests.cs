@@ -2,9 +2,9 @@ using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
+using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Validation;
-using PortHistory.Registry.Model;
 
 namespace PortHistory.Server.Apis;
 

@@ -2,11 +2,8 @@ using System.Globalization;
 using Grpc.Core;
 using PortHistory.Registry.Formats;
 using PortHistory.Server.Application.Import;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
-using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Persistence.Registry;
+using PortHistory.Server.Application.Resilience;
 
 namespace PortHistory.Server.Apis;
 

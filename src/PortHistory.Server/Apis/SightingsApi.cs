@@ -2,11 +2,9 @@ using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
-using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
+using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.Server.Apis;

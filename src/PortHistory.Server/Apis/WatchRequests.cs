@@ -1,5 +1,4 @@
 using PortHistory.Contracts.V1;
-using PortHistory.Server.Application.Validation;
 using PortHistory.Server.Application.Watch;
 
 namespace PortHistory.Server.Apis;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
-using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Configuration;
 
 namespace PortHistory.Server.Hosting;

@@ -1,11 +1,8 @@
-using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Application.Import;
-using PortHistory.Server.Persistence.Registry;
-using PortHistory.Server.Application.Resilience;
-
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Persistence.Database;
+using PortHistory.Server.Persistence.Registry;
 
 namespace PortHistory.Server.Hosting;
 

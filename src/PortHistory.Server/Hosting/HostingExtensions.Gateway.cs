@@ -1,8 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PortHistory.Server.Apis;
 using PortHistory.Server.Application.Ports;
-using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
 
 namespace PortHistory.Server.Hosting;
 

@@ -1,17 +1,10 @@
 using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
-using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
-using PortHistory.Server.Apis;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
-using PortHistory.Server.Persistence.Database;
-using PortHistory.Server.Persistence.Expectations;
-using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Persistence.Registry;
 using PortHistory.Server.Persistence.Sightings;
 using PortHistory.Server.Persistence.Watch;
 

@@ -1,23 +1,16 @@
-using Npgsql;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using PortHistory.Observations;
-using PortHistory.Server.Application.Resilience;
-using PortHistory.Server.Application.Notifications;
-using PortHistory.Server.Persistence.Database;
-using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Application.Import;
-using PortHistory.Server.Persistence.Registry;
-using PortHistory.Server.Application.Telemetry;
 using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Telemetry;
 using PortHistory.Server.Configuration;
-using PortHistory.Grains.Abstractions;
-
 using PortHistory.Server.Persistence;
 
 namespace PortHistory.Server.Hosting;

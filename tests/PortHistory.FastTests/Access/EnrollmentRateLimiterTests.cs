@@ -1,9 +1,6 @@
 using Microsoft.Extensions.Options;
-using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
-using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Access;

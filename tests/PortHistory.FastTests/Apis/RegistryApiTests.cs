@@ -7,14 +7,13 @@ using PortHistory.FastTests.Import;
 using PortHistory.FastTests.Support;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
-using PortHistory.Server.Apis;
-using PortHistory.Server.Application.Import;
-using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
-using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Persistence.Registry;
-using PortHistory.Server.Application.Telemetry;
 using PortHistory.Registry.Model;
+using PortHistory.Server.Apis;
+using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Import;
+using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Application.Telemetry;
+using PortHistory.Server.Persistence.Registry;
 
 namespace PortHistory.FastTests.Apis;
 

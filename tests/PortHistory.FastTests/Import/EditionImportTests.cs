@@ -4,11 +4,9 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Formats;
 using PortHistory.Server.Apis;
-using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
+using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Persistence.Registry;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Import;

@@ -5,7 +5,6 @@ using PortHistory.Registry.Formats;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Persistence.Registry;
 
 namespace PortHistory.FastTests.Import;
 

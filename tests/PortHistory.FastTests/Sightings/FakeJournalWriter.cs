@@ -1,5 +1,4 @@
 using PortHistory.Server.Application.Sightings;
-using PortHistory.Server.Persistence.Sightings;
 
 namespace PortHistory.FastTests.Sightings;
 

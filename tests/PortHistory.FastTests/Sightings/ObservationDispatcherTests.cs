@@ -2,9 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
-using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
+using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;

@@ -3,12 +3,9 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.FastTests.Support;
 using PortHistory.Server.Apis;
-using PortHistory.Server.Application.Sightings;
-using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Configuration;
 using PortHistory.Server.Application.Access;
-using PortHistory.Server.Persistence.Access;
-using PortHistory.Server.Persistence.Sightings;
+using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Sightings;
