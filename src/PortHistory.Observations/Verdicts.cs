@@ -25,13 +25,6 @@ public sealed record VerdictOptions
     [Range(1, int.MaxValue)]
     public int MinReportingHosts { get; init; } = 10;
 
-    /// <summary>
-    /// A process no host has reported for this long is gone: announced once, and left out of verdicts until a host
-    /// reports it again. Agents report what listens every minute by default; a day rides out hosts down for a while.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
-    public TimeSpan ProcessGoneAfter { get; init; } = TimeSpan.FromDays(1);
-
     public const int FirstDynamicPort = 49152;
 }
 
@@ -46,7 +39,11 @@ public sealed record RegistrySide(string? AssignedService, IReadOnlyList<string>
 /// <param name="Identity">What expectations are matched against (name, program, unit); null: <paramref name="Process"/> is the name.</param>
 /// <param name="HostGroups">The host groups the process was seen in; empty when agents report none.</param>
 public sealed record ObservedProcessSide(string Process, string? Executable, long Hosts, long Sightings, ServiceMatch Match,
-    ProcessIdentity? Identity = null, IReadOnlyCollection<string>? HostGroups = null);
+    ProcessIdentity? Identity = null, IReadOnlyCollection<string>? HostGroups = null)
+{
+    /// <summary>Of <see cref="Hosts"/>, those silent for a while (their sockets kept): still counted, and said.</summary>
+    public long StaleHosts { get; init; }
+}
 
 public sealed record VerdictResult(VerdictOutcome Kind, string Reason, string? AssignedService, IReadOnlyList<string> ObservedProcesses);
 
@@ -159,6 +156,7 @@ public static class VerdictRules
             { Services.Count: > 0 } match => $"; provides {string.Join("/", match.Services.Take(3))}",
             _ => "",
         };
-        return $"{process.Process} on {process.Hosts} host(s){provides}";
+        var stale = process.StaleHosts > 0 ? $" ({process.StaleHosts} stale)" : "";
+        return $"{process.Process} on {process.Hosts} host(s){stale}{provides}";
     }
 }

@@ -4,6 +4,7 @@ using Npgsql;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Sightings;
@@ -11,6 +12,7 @@ using PortHistory.Server.Application.Watch;
 using PortHistory.Server.Persistence.Access;
 using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Expectations;
+using PortHistory.Server.Persistence.Hosts;
 using PortHistory.Server.Persistence.Registry;
 using PortHistory.Server.Persistence.Sightings;
 using PortHistory.Server.Persistence.Watch;
@@ -50,7 +52,6 @@ public static partial class PersistenceExtensions
         services.AddSingleton<ISightingJournal, SightingJournal>();
         services.AddSingleton<IJournalWriter, PostgresJournalWriter>();
         services.AddSingleton<IOrphanedJournal, PostgresOrphanedJournal>();
-        services.AddSingleton<IReportingHostCount, PostgresReportingHostCount>();
         services.AddSingleton<IObservationIndex, ObservationIndex>();
 
         // Watch: the event log and the webhook's cursors.
@@ -58,6 +59,12 @@ public static partial class PersistenceExtensions
         services.AddSingleton<IWatchEventSink>(sp => sp.GetRequiredService<WatchEventLog>());
         services.AddSingleton<IWatchEventLog>(sp => sp.GetRequiredService<WatchEventLog>());
         services.AddSingleton<IWebhookCursors, WebhookCursors>();
+
+        // Hosts: their rows (loaded by their grains, listed, swept) and the process dictionary rows and changes name ids from.
+        services.AddSingleton<HostTable>();
+        services.AddSingleton<IHostStore>(sp => sp.GetRequiredService<HostTable>());
+        services.AddSingleton<IHostRows>(sp => sp.GetRequiredService<HostTable>());
+        services.AddSingleton<IProcessDictionary, ProcessDictionary>();
 
         services.AddSingleton<IExpectationStore, ExpectationStore>();
         services.AddSingleton<IAccessTokenStore, AccessTokenStore>();

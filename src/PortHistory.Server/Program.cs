@@ -11,6 +11,7 @@ builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
 builder.AddRegistryServices();
 builder.AddSightingServices();
+builder.AddHostServices();
 builder.AddWatchServices();
 builder.AddExpectationServices();
 builder.AddAccessControl();

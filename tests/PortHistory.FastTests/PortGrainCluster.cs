@@ -143,7 +143,7 @@ internal sealed class FakeExpectationCatalog : IExpectationCatalog
 
 internal sealed class FixedObservationContext : IObservationContext
 {
-    public long ReportingHosts => 1_000;
+    public FleetCounts Fleet { get; set; } = new(1_000, 0, 0);
 
     public VerdictOptions Options { get; } = new();
 

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using PortHistory.Contracts.V1;
+using PortHistory.FastTests.Support;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
 
@@ -75,16 +76,17 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         await grain.StageRegistryAsync(401, [], new(TinyRegistry.Projection.PortTimelines[port]));
         PortGrainCluster.Catalog.Commit(401);
 
-        var first = Entries(1, 4, "rpc.statd");
+        var hosts = new ListenerScript();
+        var first = Starts(hosts, 1, 4, "rpc.statd");
         PortGrainCluster.Journal.Append(port, writer, first);
         await grain.ObserveAsync(new([new ObservationDelta(writer, 0, first)]));
         var afterFirst = await Observed(grain);
 
-        var second = Entries(5, 6, "rpc.statd");
+        var second = Starts(hosts, 5, 6, "rpc.statd");
         PortGrainCluster.Journal.Append(port, writer, second);
-        await grain.ObserveAsync(new([new ObservationDelta(writer, 4, second)]));
+        await grain.ObserveAsync(new([new ObservationDelta(writer, first[^1].Seq, second)]));
         // Delivered twice (a retry): the watermark keeps it from counting again.
-        await grain.ObserveAsync(new([new ObservationDelta(writer, 4, second)]));
+        await grain.ObserveAsync(new([new ObservationDelta(writer, first[^1].Seq, second)]));
         var afterSecond = await Observed(grain);
 
         Assert.Equal((4UL, 4UL), Totals(afterFirst));
@@ -104,9 +106,12 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         // Active before anything is journaled, so activation has nothing to catch up on.
         Assert.Empty((await Observed(grain)).Observed.Transports);
 
-        // Entries 1-3 were journaled but their delta never arrived.
-        PortGrainCluster.Journal.Append(port, writer, Entries(1, 5, "myapp"));
-        await grain.ObserveAsync(new([new ObservationDelta(writer, 3, Entries(4, 5, "myapp"))]));
+        // The first three hosts' entries were journaled but their delta never arrived.
+        var hosts = new ListenerScript();
+        var missed = Starts(hosts, 1, 3, "myapp");
+        var delivered = Starts(hosts, 4, 5, "myapp");
+        PortGrainCluster.Journal.Append(port, writer, [.. missed, .. delivered]);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, missed[^1].Seq, delivered)]));
 
         Assert.Equal((5UL, 5UL), Totals(await Observed(grain)));
     }
@@ -118,8 +123,9 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         var grain = Grain(port);
         Assert.Empty((await Observed(grain)).Observed.Transports);
 
-        PortGrainCluster.Journal.Append(port, writer, Entries(1, 3, "myapp"));
-        await grain.ObserveAsync(new([new ObservationDelta(writer, 3, [])]));
+        var journaled = Starts(new ListenerScript(), 1, 3, "myapp");
+        PortGrainCluster.Journal.Append(port, writer, journaled);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, journaled[^1].Seq, [])]));
 
         Assert.Equal((3UL, 3UL), Totals(await Observed(grain)));
     }
@@ -129,14 +135,14 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
     {
         const int port = 3003, writer = 9;
         var grain = Grain(port);
-        var entries = Entries(1, 3, "myapp");
+        var entries = Starts(new ListenerScript(), 1, 3, "myapp");
         PortGrainCluster.Journal.Append(port, writer, entries);
         await grain.ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
 
         var portAnswer = (await grain.GetPortAsync(Newest)).Value;
         var tcp = (await grain.GetObservedAsync(Transport.Tcp, includeHostRefs: false)).Value;
 
-        Assert.Equal(3UL, Assert.Single(portAnswer.Observed.Transports).Sightings);
+        Assert.Equal(3UL, Assert.Single(portAnswer.Observed.Transports).OnlineHosts);
         Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single(portAnswer.Verdicts).Kind);
         Assert.Empty(tcp.Observed.Transports);
         Assert.Empty(tcp.Verdicts);
@@ -147,7 +153,7 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
     {
         const int port = 12345, writer = 1;
         var grain = Grain(port);
-        var sightings = Entries(1, 3, "newcomer");
+        var sightings = Starts(new ListenerScript(), 1, 3, "newcomer");
         PortGrainCluster.Journal.Append(port, writer, sightings);
         PortGrainCluster.WatchEvents.Failing = true;
         try
@@ -176,7 +182,7 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
     {
         const int port = 4712, writer = 4;
         var grain = Grain(port);
-        var entries = Entries(1, 4, "myapp");
+        var entries = Starts(new ListenerScript(), 1, 4, "myapp");
         PortGrainCluster.Journal.Append(port, writer, entries);
         await grain.ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
         // The common answer is kept from here on.
@@ -197,7 +203,7 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         const int inGroup = 4713, withoutGroup = 4714, writer = 4;
         foreach (var (port, group) in new[] { (inGroup, "db"), (withoutGroup, "") })
         {
-            var entries = Entries(1, 4, "myapp").Select(e => e with { HostGroup = group }).ToArray();
+            var entries = Starts(new ListenerScript(), 1, 4, "myapp").Select(e => e with { HostGroup = group }).ToArray();
             PortGrainCluster.Journal.Append(port, writer, entries);
             await Grain(port).ObserveAsync(new([new ObservationDelta(writer, 0, entries)]));
             PortGrainCluster.Expectations.Stage(8 + port, port, Transport.Udp, new ExpectationRule($"{port}/udp", "myapp", "db", "ops", At));
@@ -215,21 +221,18 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>
         (await grain.GetObservedAsync(Transport.Unspecified, includeHostRefs: false)).Value;
 
-    /// <summary>Sightings and distinct hosts of the port's one observed transport.</summary>
-    private static (ulong Sightings, ulong Hosts) Totals(GetObservedResponse response)
+    /// <summary>Hosts listening on the port's one observed transport, and hosts running its one process.</summary>
+    private static (ulong Hosts, ulong ProcessHosts) Totals(GetObservedResponse response)
     {
         var transport = Assert.Single(response.Observed.Transports);
-        return (transport.Sightings, transport.DistinctHosts);
+        return (transport.OnlineHosts, Assert.Single(transport.Processes).OnlineHosts);
     }
 
     private static TransportAssignment Tcp(GetPortResponse response) => response.Transports.Single(t => t.Transport == Transport.Tcp);
 
     private static string Description(Immutable<GetPortResponse> response) => Tcp(response.Value).Records.Single().Description;
 
-    /// <summary>Sightings with sequence numbers first..last on udp, one host each.</summary>
-    private static ObservationEntry[] Entries(long first, long last, string process) =>
-    [
-        .. Enumerable.Range((int)first, (int)(last - first + 1)).Select(seq => new ObservationEntry(seq, Transport.Udp,
-            HostRefs.Hash($"host-{seq}"), $"host-{seq}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), BindScope.Wildcard, Privileged: true)),
-    ];
+    /// <summary>Hosts first..last starting the process on udp, as their grains pass it on (numbered on from the script's last entry).</summary>
+    private static ObservationEntry[] Starts(ListenerScript hosts, int first, int last, string process) =>
+        [.. Enumerable.Range(first, last - first + 1).SelectMany(host => hosts.Start(host, process, At.AddSeconds(host)))];
 }

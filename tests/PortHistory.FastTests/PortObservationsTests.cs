@@ -206,7 +206,7 @@ public sealed class PortObservationsTests
             }
         }
 
-        _observations.Apply(Writer, entries);
+        _observations.Apply(Writer, [.. entries.Select(Started)]);
         var registry = new RegistrySide("wpages", ["wpages"], "2001-01-01", "Assigned");
 
         var verdicts = _observations.Verdicts(_ => registry);
@@ -231,7 +231,7 @@ public sealed class PortObservationsTests
             if (h < 3) entries.Add(Entry(entries.Count + 1, process: "beam.smp", host: 10 + h) with { Program = "couchdb" });
         }
 
-        _observations.Apply(Writer, entries);
+        _observations.Apply(Writer, [.. entries.Select(Started)]);
         var amqp = new RegistrySide("amqp", ["amqp"], "2005-01-01", "Assigned");
 
         var tcp = Assert.Single(_usage.Transports);
@@ -302,6 +302,11 @@ public sealed class PortObservationsTests
         BindScope scope = BindScope.Wildcard) =>
         new(seq, transport, HostRefs.Hash($"host-{host}"), $"host-{host}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), scope, Privileged: false);
 
+    /// <summary>The listener change a host grain passes on when its host starts listening as the sighting shows.</summary>
+    private static ObservationEntry Started(ObservationEntry sighting) =>
+        ObservationEntry.Listener(sighting.Seq, sighting.Transport, ListenerChangeKind.Added, sighting.Scope != BindScope.Loopback, 1, sighting.ObservedAt,
+            sighting.Process, sighting.Executable, sighting.Program, sighting.SystemdUnit);
+
     /// <summary>The sightings of an answer's listed processes and its "other", added up.</summary>
     private static ulong SightingsOf(ObservedTransport transport) =>
         transport.Processes.Aggregate(0UL, (sum, p) => sum + p.Sightings) + (transport.Other?.Sightings ?? 0UL);
@@ -313,7 +318,7 @@ public sealed class PortObservationsTests
 
     private sealed class FixedContext : IObservationContext
     {
-        public long ReportingHosts => 1_000;
+        public FleetCounts Fleet { get; set; } = new(1_000, 0, 0);
 
         public VerdictOptions Options { get; } = new();
 

@@ -1,5 +1,6 @@
 using CsCheck;
 using PortHistory.Contracts.V1;
+using PortHistory.FastTests.Support;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
 using PortHistory.Observations;
@@ -7,9 +8,10 @@ using PortHistory.Observations;
 namespace PortHistory.FastTests;
 
 /// <summary>
-/// Which watch events a port raises and with which keys: a process counted once it reaches the verdicts' minimum of
-/// hosts, a ghost's first listener, verdict changes with a revision each, assignment changes per generation, and the
-/// same keys again when a crashed grain replays the journal from its last stored state.
+/// Which watch events a port raises and with which keys, from the listener changes host grains pass on: a process
+/// counted once it reaches the verdicts' minimum of hosts listening, gone when the last online host stops it, a ghost's
+/// first listener, verdict changes with a revision each, assignment changes per generation, and the same keys again
+/// when a crashed grain replays the journal from its last stored state.
 /// </summary>
 public sealed class WatchDetectionTests
 {
@@ -20,6 +22,7 @@ public sealed class WatchDetectionTests
     private static readonly RegistrySide Nothing = new(null, [], null, "unassigned");
 
     private readonly Context _context = new();
+    private readonly ListenerScript _hosts = new();
 
     [Fact]
     public void A_process_is_new_when_it_reaches_the_minimum_of_hosts_once_and_never_again()
@@ -27,35 +30,37 @@ public sealed class WatchDetectionTests
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
         var min = _context.Options.MinHostsPerProcess;
 
-        for (var host = 0; host < min - 1; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Unassigned);
+        for (var host = 0; host < min - 1; host++) Start(observations, feed, host, "rpc.statd", Unassigned);
         Assert.DoesNotContain(feed.Pending, e => e.Kind == WatchEventKind.NewProcess);
 
-        Apply(observations, feed, min, "rpc.statd", min - 1, Unassigned);
+        Start(observations, feed, min - 1, "rpc.statd", Unassigned);
         var seen = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess);
         Assert.Equal(("rpc.statd", "/usr/sbin/rpc.statd", (ulong)min, Transport.Udp), (seen.ProcessName, seen.Executable, seen.DistinctHosts, seen.Transport));
 
-        // More hosts and sightings of the same process: nothing new.
+        // More hosts with the same process, and hosts going stale and back: nothing new.
         var before = feed.Pending.Count(e => e.Kind == WatchEventKind.NewProcess);
-        for (var seq = min + 1; seq < min + 20; seq++) Apply(observations, feed, seq, "rpc.statd", seq, Unassigned);
+        for (var host = min; host < min + 20; host++) Start(observations, feed, host, "rpc.statd", Unassigned);
+        Run(observations, feed, Unassigned, _hosts.GoStale(0, At));
+        Run(observations, feed, Unassigned, _hosts.ComeBack(0, At));
         Assert.Equal(before, feed.Pending.Count(e => e.Kind == WatchEventKind.NewProcess));
     }
 
     [Fact]
-    public void The_first_sighting_on_a_ghost_raises_its_first_listener_and_the_verdict_change()
+    public void The_first_listener_on_a_ghost_raises_its_first_listener_and_the_verdict_change()
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
-        Assert.Equal(VerdictKind.Ghost, (VerdictKind)(int)VerdictRules.Decide((int)Port, Wpages, [], 0, _context.ReportingHosts, _context.Options)!.Kind);
+        Assert.Equal(VerdictKind.Ghost, (VerdictKind)(int)VerdictRules.Decide((int)Port, Wpages, [], 0, _context.Fleet.Reporting, _context.Options)!.Kind);
 
-        Apply(observations, feed, 1, "rpc.statd", 0, Assigned);
+        Start(observations, feed, 0, "rpc.statd", Assigned);
 
         var listener = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener);
         Assert.Equal((VerdictKind.Ghost, VerdictKind.InsufficientEvidence), (listener.OldVerdict, listener.NewVerdict));
         var change = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged);
         Assert.Equal((VerdictKind.Ghost, VerdictKind.InsufficientEvidence, Transport.Udp), (change.OldVerdict, change.NewVerdict, change.Transport));
 
-        // The next sightings on the port are no first listener.
+        // The next listeners on the port are no first listener.
         var count = feed.Pending.Count;
-        Apply(observations, feed, 2, "rpc.statd", 1, Assigned);
+        Start(observations, feed, 1, "rpc.statd", Assigned);
         Assert.Equal(count, feed.Pending.Count);
     }
 
@@ -64,7 +69,7 @@ public sealed class WatchDetectionTests
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
         var registry = Unassigned;
-        for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, registry);
+        for (var host = 0; host < 3; host++) Start(observations, feed, host, "rpc.statd", registry);
         Assert.Equal(VerdictKind.Unregistered, feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
 
         // The registry assigns the port (squatter), then withdraws it again (unregistered, as before).
@@ -88,7 +93,7 @@ public sealed class WatchDetectionTests
     public void An_import_that_changes_the_assignment_is_one_event_per_generation_and_the_first_look_is_no_change()
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
-        Apply(observations, feed, 1, "rpc.statd", 0, Assigned);
+        Start(observations, feed, 0, "rpc.statd", Assigned);
         Assert.DoesNotContain(feed.Pending, e => e.Kind == WatchEventKind.AssignmentChanged);
 
         feed.Detect(observations, Unassigned, generation: 7, judge: true);
@@ -102,7 +107,7 @@ public sealed class WatchDetectionTests
     public void A_state_from_before_the_feed_starts_from_what_it_holds_without_events()
     {
         var (observations, feed) = Port776(new ObservedUsage());
-        for (var host = 0; host < 5; host++) observations.Apply(Writer, [Entry(host + 1, "rpc.statd", host)]);
+        for (var host = 0; host < 5; host++) observations.Apply(Writer, _hosts.Start(host, "rpc.statd", At));
         observations.TakeNewlyCounted();
 
         Assert.False(feed.Detect(observations, Assigned, generation: 1, judge: true));
@@ -116,12 +121,12 @@ public sealed class WatchDetectionTests
         // What the grain stored at its last checkpoint, and the journal entries after it.
         var stored = new ObservedUsage { RaisedVerdicts = [] };
         var (first, firstFeed) = Port776(stored);
-        Apply(first, firstFeed, 1, "rpc.statd", 0, Assigned);
+        Start(first, firstFeed, 0, "rpc.statd", Assigned);
         firstFeed.Detect(first, Assigned, 1, judge: true);
         var checkpoint = Copy(stored);
         firstFeed.Stored(firstFeed.Pending.Count);
 
-        var journal = Enumerable.Range(2, 6).Select(seq => Entry(seq, seq % 2 == 0 ? "rpc.statd" : "nfsd", seq)).ToArray();
+        var journal = Enumerable.Range(2, 6).SelectMany(host => _hosts.Start(host, host % 2 == 0 ? "rpc.statd" : "nfsd", At.AddSeconds(host))).ToArray();
         foreach (var entry in journal)
         {
             first.Apply(Writer, [entry]);
@@ -141,46 +146,37 @@ public sealed class WatchDetectionTests
     }
 
     [Fact]
-    public void A_counted_process_no_host_reports_is_gone_once_and_comes_back_as_a_new_life_with_ids_a_replay_repeats()
+    public void A_counted_process_its_last_online_host_stops_is_gone_once_and_comes_back_as_a_new_life_with_ids_a_replay_repeats()
     {
         var stored = new ObservedUsage { RaisedVerdicts = [] };
         var (observations, feed) = Port776(stored);
-        for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Assigned);
-        Apply(observations, feed, 4, "nfsd", 9, Assigned);
+        for (var host = 0; host < 3; host++) Start(observations, feed, host, "rpc.statd", Assigned);
+        Start(observations, feed, 9, "nfsd", Assigned);
         var first = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess).EventId;
         feed.Stored(feed.Pending.Count);
 
-        // Both stopped a while ago: rpc.statd is announced gone; nfsd (on one host, below the privacy floor) never was announced.
-        Assert.Equal(2, observations.MarkGone(At.AddMinutes(1)));
-        feed.Detect(observations, Assigned, 1, judge: true);
+        // Every host stops both: rpc.statd is announced gone; nfsd (on one host, below the privacy floor) never was announced.
+        for (var host = 0; host < 3; host++) Run(observations, feed, Assigned, _hosts.Stop(host, "rpc.statd", At.AddMinutes(1)));
+        Run(observations, feed, Assigned, _hosts.Stop(9, "nfsd", At.AddMinutes(1)));
         var gone = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.ProcessGone);
-        Assert.Equal(("rpc.statd", At.AddSeconds(3), 3UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
-        var change = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged);
-        Assert.Equal((VerdictKind.Squatter, VerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
-        Assert.Equal(0, observations.MarkGone(At.AddMinutes(2)));
+        Assert.Equal(("rpc.statd", At.AddMinutes(1), 0UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
+        var change = feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged);
+        Assert.Equal((VerdictKind.InsufficientEvidence, VerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
         Assert.Equal(VerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);
-        Assert.Null(Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
-
-        // A late sighting from before its last one says nothing new: still gone.
-        Apply(observations, feed, 5, "rpc.statd", 0, Assigned, At);
         Assert.True(Process(observations, "rpc.statd").Gone);
         var checkpoint = Copy(stored);
         feed.Stored(feed.Pending.Count);
 
-        // Reported again: a new life, a first listener on the ghost, and the verdict back.
-        var back = new[] { Entry(6, "rpc.statd", 1) with { ObservedAt = At.AddHours(1) }, Entry(7, "rpc.statd", 2) with { ObservedAt = At.AddHours(1) } };
-        foreach (var entry in back)
-        {
-            observations.Apply(Writer, [entry]);
-            feed.Detect(observations, Assigned, 1, judge: observations.VerdictInputsChanged);
-        }
+        // Three hosts start it again, delivered together: a new life, a first listener on the ghost, and the verdict back.
+        var back = new[] { 1, 2, 3 }.SelectMany(host => _hosts.Start(host, "rpc.statd", At.AddHours(1))).ToArray();
+        observations.Apply(Writer, back);
+        feed.Detect(observations, Assigned, 1, judge: observations.VerdictInputsChanged);
 
         var again = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.NewProcess);
         Assert.NotEqual(first, again.EventId);
         Assert.False(Process(observations, "rpc.statd").Gone);
-        Assert.Equal((VerdictKind.Ghost, VerdictKind.Squatter),
-            (Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.VerdictChanged).OldVerdict, Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener).NewVerdict));
-        Assert.Equal(At.AddHours(1), Assert.Single(observations.IndexRows(Assigned)).OldestLiveSeen);
+        Assert.Equal(VerdictKind.Squatter, feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
+        Assert.Equal(VerdictKind.Ghost, Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.GhostListener).OldVerdict);
 
         // The silo dies before the next checkpoint: replaying the journal on the stored state raises the same ids.
         var (replayed, replayFeed) = Port776(checkpoint);
@@ -189,42 +185,78 @@ public sealed class WatchDetectionTests
         Assert.Equal(feed.Pending.Select(e => e.EventId).Order(StringComparer.Ordinal), replayFeed.Pending.Select(e => e.EventId).Order(StringComparer.Ordinal));
 
         // Gone a second time: an event of its own, not the first life's again.
-        observations.MarkGone(At.AddHours(2));
-        feed.Detect(observations, Assigned, 1, judge: true);
+        foreach (var host in new[] { 1, 2, 3 }) Run(observations, feed, Assigned, _hosts.Stop(host, "rpc.statd", At.AddHours(2)));
         Assert.Equal(2, feed.Pending.Concat([gone]).Where(e => e.Kind == WatchEventKind.ProcessGone).Select(e => e.EventId).Distinct().Count());
     }
 
     [Fact]
-    public void An_unassigned_port_whose_processes_are_all_gone_keeps_an_index_row_with_nothing_to_judge()
+    public void Hosts_going_stale_change_no_verdict_and_a_process_whose_hosts_are_retired_is_not_announced_gone()
     {
         var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
-        for (var host = 0; host < 3; host++) Apply(observations, feed, host + 1, "rpc.statd", host, Unassigned);
+        for (var host = 0; host < 3; host++) Start(observations, feed, host, "rpc.statd", Assigned);
+        feed.Stored(feed.Pending.Count);
+
+        // Every host goes home: still a squatter, counted as stale, and no event.
+        for (var host = 0; host < 3; host++) Run(observations, feed, Assigned, _hosts.GoStale(host, At.AddHours(1)));
+        Assert.Empty(feed.Pending);
+        var verdict = Assert.Single(observations.Verdicts(Assigned));
+        Assert.Equal(VerdictOutcome.Squatter, verdict.Result.Kind);
+        Assert.Contains("(3 stale)", verdict.Result.Reason, StringComparison.Ordinal);
+        Assert.Equal((0L, 3L), (Process(observations, "rpc.statd").Listeners.Online, Process(observations, "rpc.statd").Listeners.Stale));
+
+        // Retired (silent too long): the process no longer listens, without a "gone" (no online host stopped it).
+        for (var host = 0; host < 3; host++) Run(observations, feed, Assigned, _hosts.Retire(host, At.AddDays(31)));
+        Assert.DoesNotContain(feed.Pending, e => e.Kind == WatchEventKind.ProcessGone);
+        Assert.Equal(VerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);
+    }
+
+    [Fact]
+    public void An_unassigned_port_where_nothing_listens_any_more_keeps_an_index_row_with_nothing_to_judge()
+    {
+        var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
+        for (var host = 0; host < 3; host++) Start(observations, feed, host, "rpc.statd", Unassigned);
         Assert.Equal(VerdictKind.Unregistered, Assert.Single(observations.IndexRows(Unassigned)).Verdict);
 
-        observations.MarkGone(At.AddDays(1));
+        for (var host = 0; host < 3; host++) Run(observations, feed, Unassigned, _hosts.Stop(host, "rpc.statd", At.AddDays(1)));
 
         var row = Assert.Single(observations.IndexRows(Unassigned));
-        Assert.Equal((VerdictKind.Unspecified, (DateTime?)null, 3L), (row.Verdict, row.OldestLiveSeen, row.Hosts));
+        Assert.Equal((VerdictKind.Unspecified, 0L), (row.Verdict, row.Hosts));
         Assert.Empty(observations.Verdicts(Unassigned));
     }
 
     [Fact]
-    public void Whatever_sightings_and_sweeps_come_a_process_is_announced_new_and_gone_in_turn_and_gone_ones_are_never_judged()
+    public void Whatever_hosts_do_the_counts_are_the_hosts_listening_and_a_process_is_announced_new_and_gone_in_turn()
     {
-        // An operation: a sighting (process, host, minute) or a sweep marking gone what was last seen before a minute.
-        var operations = Gen.Select(Gen.Bool, Gen.Int[0, 2], Gen.Int[0, 5], Gen.Int[0, 600]).Array[1, 60];
+        // An operation on a host: start or stop a process, go stale, come back, or be retired.
+        var operations = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 2], Gen.Int[0, 5]).Array[1, 80];
         operations.Sample(ops =>
         {
+            var hosts = new ListenerScript();
             var (observations, feed) = Port776(new ObservedUsage { RaisedVerdicts = [] });
-            var seq = 0L;
-            foreach (var (sweep, process, host, minute) in ops)
+            var minute = 0;
+            foreach (var (op, process, host) in ops)
             {
-                if (sweep) observations.MarkGone(At.AddMinutes(minute));
-                else observations.Apply(Writer, [Entry(++seq, $"p{process}", host) with { ObservedAt = At.AddMinutes(minute) }]);
-                feed.Detect(observations, Assigned, 1, judge: sweep || observations.VerdictInputsChanged);
+                var at = At.AddMinutes(++minute);
+                var entries = op switch
+                {
+                    0 => hosts.Start(host, $"p{process}", at),
+                    1 => hosts.Stop(host, $"p{process}", at),
+                    2 => hosts.GoStale(host, at),
+                    3 => hosts.ComeBack(host, at),
+                    _ => hosts.Retire(host, at),
+                };
+                observations.Apply(Writer, entries);
+                feed.Detect(observations, Assigned, 1, judge: observations.VerdictInputsChanged);
 
-                var gone = observations.Usage.Transports.SelectMany(t => t.Processes.Values).Where(p => p.Gone).Select(p => p.Name).ToHashSet();
-                foreach (var (_, result, _) in observations.Verdicts(Assigned)) Assert.DoesNotContain(result.ObservedProcesses, gone.Contains);
+                foreach (var name in new[] { "p0", "p1", "p2" })
+                {
+                    var (online, all) = hosts.Hosts(name);
+                    var counts = observations.Usage.Transports.SelectMany(t => t.Processes.Values).SingleOrDefault(p => p.Name == name)?.Listeners;
+                    Assert.Equal((online, all), ((int)(counts?.Online ?? 0), (int)(counts?.Current ?? 0)));
+                }
+
+                var silent = observations.Usage.Transports.SelectMany(t => t.Processes.Values).Where(p => p.Listeners.Current == 0).Select(p => p.Name).ToHashSet();
+                foreach (var (_, result, _) in observations.Verdicts(Assigned)) Assert.DoesNotContain(result.ObservedProcesses, silent.Contains);
             }
 
             Assert.Equal(feed.Pending.Count, feed.Pending.Select(e => e.EventId).Distinct().Count());
@@ -245,15 +277,14 @@ public sealed class WatchDetectionTests
 
     private (PortObservations, PortWatchFeed) Port776(ObservedUsage usage) => (new PortObservations(Port, usage, _context), new PortWatchFeed(Port, _context));
 
-    private static void Apply(PortObservations observations, PortWatchFeed feed, long seq, string process, int host, Func<Transport, RegistrySide> registry,
-        DateTime? at = null)
+    private void Start(PortObservations observations, PortWatchFeed feed, int host, string process, Func<Transport, RegistrySide> registry) =>
+        Run(observations, feed, registry, _hosts.Start(host, process, At.AddSeconds(_hosts.Seq + 1)));
+
+    private static void Run(PortObservations observations, PortWatchFeed feed, Func<Transport, RegistrySide> registry, ObservationEntry[] entries)
     {
-        observations.Apply(Writer, [Entry(seq, process, host) with { ObservedAt = at ?? At.AddSeconds(seq) }]);
+        observations.Apply(Writer, entries);
         feed.Detect(observations, registry, generation: 1, judge: observations.VerdictInputsChanged);
     }
-
-    private static ObservationEntry Entry(long seq, string process, int host) =>
-        new(seq, Transport.Udp, HostRefs.Hash($"host-{host}"), $"host-{host}", process, $"/usr/sbin/{process}", At.AddSeconds(seq), BindScope.Wildcard, Privileged: true);
 
     /// <summary>A stored state read back: a deep copy through the grain serializer's shape is overkill here, the fields the feed reads suffice.</summary>
     private static ObservedUsage Copy(ObservedUsage usage)
@@ -266,7 +297,11 @@ public sealed class WatchDetectionTests
         };
         foreach (var transport in usage.Transports)
         {
-            var t = new TransportUsage { Transport = transport.Transport, Sightings = transport.Sightings, FirstSeen = transport.FirstSeen, LastSeen = transport.LastSeen };
+            var t = new TransportUsage
+            {
+                Transport = transport.Transport, Sightings = transport.Sightings, FirstSeen = transport.FirstSeen, LastSeen = transport.LastSeen,
+                Listeners = Copy(transport.Listeners),
+            };
             foreach (var host in transport.Hosts.Exact) t.Hosts.Add(host, HostSetLimits.Transport);
             foreach (var (key, process) in transport.Processes)
             {
@@ -274,7 +309,8 @@ public sealed class WatchDetectionTests
                 {
                     Name = process.Name, Executable = process.Executable, Program = process.Program, SystemdUnit = process.SystemdUnit,
                     Sightings = process.Sightings, Weight = process.Weight, FirstSeen = process.FirstSeen, LastSeen = process.LastSeen,
-                    Gone = process.Gone, Returns = process.Returns,
+                    Gone = process.Gone, Returns = process.Returns, Listeners = Copy(process.Listeners), Announced = process.Announced,
+                    PeakHosts = process.PeakHosts,
                 };
                 foreach (var host in process.Hosts.Exact) p.Hosts.Add(host, HostSetLimits.Process);
                 t.Processes[key] = p;
@@ -286,9 +322,14 @@ public sealed class WatchDetectionTests
         return copy;
     }
 
+    private static ListenerCounts Copy(ListenerCounts counts) => new()
+    {
+        OnlineReachable = counts.OnlineReachable, OnlineLoopback = counts.OnlineLoopback, StaleReachable = counts.StaleReachable, StaleLoopback = counts.StaleLoopback,
+    };
+
     private sealed class Context : IObservationContext
     {
-        public long ReportingHosts => 1_000;
+        public FleetCounts Fleet { get; set; } = new(1_000, 0, 0);
 
         public VerdictOptions Options { get; } = new();
 

@@ -186,7 +186,7 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
 
     private sealed class DefaultObservations : PortHistory.Grains.Abstractions.IObservationContext
     {
-        public long ReportingHosts => 0;
+        public PortHistory.Grains.Abstractions.FleetCounts Fleet => default;
         public PortHistory.Observations.VerdictOptions Options { get; } = new();
         public PortHistory.Observations.ProcessServiceMap Processes => PortHistory.Observations.ProcessServiceMap.Default;
         public int CheckpointEvery => 1000;

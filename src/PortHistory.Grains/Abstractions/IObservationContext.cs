@@ -5,8 +5,8 @@ namespace PortHistory.Grains.Abstractions;
 /// <summary>Silo-wide inputs to verdicts.</summary>
 public interface IObservationContext
 {
-    /// <summary>Hosts that have reported anything, fleet-wide.</summary>
-    long ReportingHosts { get; }
+    /// <summary>The fleet's hosts by state, as last counted.</summary>
+    FleetCounts Fleet { get; }
 
     VerdictOptions Options { get; }
 
@@ -17,4 +17,12 @@ public interface IObservationContext
 
     /// <summary>…or this long after the first unwritten one.</summary>
     TimeSpan CheckpointInterval { get; }
+}
+
+/// <summary>How many hosts are online, stale and retired, fleet-wide.</summary>
+[GenerateSerializer, Immutable, Alias("porthistory.FleetCounts")]
+public readonly record struct FleetCounts([property: Id(0)] long Online, [property: Id(1)] long Stale, [property: Id(2)] long Retired)
+{
+    /// <summary>The hosts verdicts rest on: online and stale ones (a host going silent keeps its sockets); retired ones do not count.</summary>
+    public long Reporting => Online + Stale;
 }

@@ -40,13 +40,6 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("RefreshExpectations")]
     Task RefreshExpectationsAsync(long version);
 
-    /// <summary>
-    /// Marks gone the processes no host has reported since <paramref name="seenBefore"/> (raising their events and the
-    /// verdict changes), and rewrites the port's index rows.
-    /// </summary>
-    [Alias("MarkGone")]
-    Task MarkGoneAsync(DateTime seenBefore);
-
     /// <summary>The committed and staged generations this grain holds (for diagnostics and tests).</summary>
     [Alias("GetRegistryGenerations"), ReadOnly]
     Task<RegistryGenerations> GetRegistryGenerationsAsync();

@@ -12,7 +12,11 @@ public sealed record ObservationDelta(
     [property: Id(1)] long PreviousSeq,
     [property: Id(2)] ObservationEntry[] Entries);
 
-/// <summary>One sighting as the port grain needs it (the journal keeps every field).</summary>
+/// <summary>
+/// One journal entry as the port grain needs it: a sighting of a full report (<see cref="Change"/> None, the journal
+/// keeps every field), or listener changes a host grain passed on (<see cref="Hosts"/> hosts changed that way; no host
+/// fields, <see cref="Scope"/> Wildcard for reachable listeners, Loopback for the others).
+/// </summary>
 /// <param name="Program">What a runtime process runs ("zookeeper.jar"); "" when unknown or not a runtime.</param>
 /// <param name="SystemdUnit">The process's systemd service ("rpc-statd.service"); "" when none.</param>
 /// <param name="HostGroup">The group its agent reports the host in; "" when none.</param>
@@ -29,4 +33,16 @@ public sealed record ObservationEntry(
     [property: Id(8)] bool Privileged,
     [property: Id(9)] string Program = "",
     [property: Id(10)] string SystemdUnit = "",
-    [property: Id(11)] string HostGroup = "");
+    [property: Id(11)] string HostGroup = "",
+    [property: Id(12)] ListenerChangeKind Change = ListenerChangeKind.None,
+    [property: Id(13)] int Hosts = 0,
+    [property: Id(14)] bool Presence = false)
+{
+    /// <summary>Listener changes: the host itself on the port and transport (<paramref name="presence"/>), or a process there.</summary>
+    public static ObservationEntry Listener(long seq, Transport transport, ListenerChangeKind change, bool reachable, int hosts, DateTime at,
+        string process = "", string executable = "", string program = "", string systemdUnit = "", bool presence = false) =>
+        new(seq, transport, 0, "", process, executable, at, reachable ? BindScope.Wildcard : BindScope.Loopback, false, program, systemdUnit, "",
+            change, hosts, presence);
+
+    public bool Reachable => Scope != BindScope.Loopback;
+}

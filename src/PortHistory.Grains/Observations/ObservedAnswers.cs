@@ -13,7 +13,14 @@ internal static class ObservedAnswers
     public static ObservedSummary Summary(uint port, ObservedUsage usage, IObservationContext context, bool includeHostRefs, Transport only)
     {
         var minimum = context.Options.MinHostsPerProcess;
-        var summary = new ObservedSummary { Port = port, ReportingHosts = (ulong)context.ReportingHosts };
+        var summary = new ObservedSummary
+        {
+            Port = port,
+            ReportingHosts = (ulong)context.Fleet.Reporting,
+            OnlineReportingHosts = (ulong)context.Fleet.Online,
+            StaleReportingHosts = (ulong)context.Fleet.Stale,
+            RetiredHosts = (ulong)context.Fleet.Retired,
+        };
         if (includeHostRefs)
         {
             summary.QuarantinedSightings = (ulong)usage.Quarantined;
@@ -26,18 +33,20 @@ internal static class ObservedAnswers
             var observed = new ObservedTransport
             {
                 Transport = transport.Transport,
-                DistinctHosts = (ulong)transport.Hosts.Count,
+                DistinctHosts = (ulong)Math.Max(transport.Hosts.Count, transport.Listeners.Current),
                 Sightings = (ulong)transport.Sightings,
+                OnlineHosts = (ulong)transport.Listeners.Online,
+                StaleHosts = (ulong)transport.Listeners.Stale,
                 FirstSeen = Timestamp.FromDateTime(transport.FirstSeen),
                 LastSeen = Timestamp.FromDateTime(transport.LastSeen),
             };
-            var other = transport.Other is { } evicted ? PortObservations.Fold(null, evicted) : null;
+            var other = transport.Other is { } evicted ? ProcessTable.Fold(null, evicted) : null;
             var otherProcesses = transport.OtherProcesses;
             var budget = PortObservations.AnswerBytesPerTransport;
-            foreach (var process in transport.Processes.Values.OrderByDescending(p => p.Hosts.Count).ThenBy(p => p.Name, StringComparer.Ordinal))
+            foreach (var process in transport.Processes.Values.OrderByDescending(p => p.Listeners.Current).ThenByDescending(p => p.KnownHosts).ThenBy(p => p.Name, StringComparer.Ordinal))
             {
                 // Below the floor a process could single out a host: only admins see it.
-                if (!includeHostRefs && process.Hosts.Count < minimum)
+                if (!includeHostRefs && process.KnownHosts < minimum)
                 {
                     observed.WithheldProcesses++;
                     continue;
@@ -47,7 +56,7 @@ internal static class ObservedAnswers
                 budget -= item.CalculateSize();
                 if (budget < 0)
                 {
-                    other = PortObservations.Fold(other, process);
+                    other = ProcessTable.Fold(other, process);
                     otherProcesses++;
                     continue;
                 }
@@ -87,7 +96,10 @@ internal static class ObservedAnswers
             ProcessName = name,
             // Paths may be 4,096 characters; an answer shows enough of one to recognise it, so a process always fits its budget.
             Executable = Shortened(process.Executable, ExecutableShown),
-            DistinctHosts = (ulong)process.Hosts.Count,
+            DistinctHosts = (ulong)process.KnownHosts,
+            OnlineHosts = (ulong)process.Listeners.Online,
+            StaleHosts = (ulong)process.Listeners.Stale,
+            ReachableHosts = (ulong)process.Listeners.Reachable,
             Sightings = (ulong)process.Sightings,
             FirstSeen = Timestamp.FromDateTime(process.FirstSeen),
             LastSeen = Timestamp.FromDateTime(process.LastSeen),

@@ -79,6 +79,10 @@ public sealed class TransportUsage
     /// <summary>How many processes <see cref="Other"/> adds up.</summary>
     [Id(8)]
     public long OtherProcesses { get; set; }
+
+    /// <summary>Hosts with anything listening on the port and transport now (from the hosts' listener changes).</summary>
+    [Id(9)]
+    public ListenerCounts Listeners { get; set; } = new();
 }
 
 [GenerateSerializer, Alias("porthistory.ProcessUsage")]
@@ -150,8 +154,8 @@ public sealed class ProcessUsage
     public const int HostGroupsKept = 16;
 
     /// <summary>
-    /// No host has reported the process for the configured time (it is left out of verdicts) until a sighting newer than
-    /// <see cref="LastSeen"/> brings it back.
+    /// The last online host listening with the process stopped it: announced gone, and a new life of it when a host
+    /// starts it again. (A process whose last hosts were retired is not gone: nothing says it stopped.)
     /// </summary>
     [Id(17)]
     public bool Gone { get; set; }
@@ -160,7 +164,83 @@ public sealed class ProcessUsage
     [Id(18)]
     public long Returns { get; set; }
 
+    /// <summary>Hosts with the process listening on the port and transport now (from the hosts' listener changes).</summary>
+    [Id(19)]
+    public ListenerCounts Listeners { get; set; } = new();
+
+    /// <summary>Whether this life of the process was announced (it reached the verdicts' minimum of hosts): only then is its leaving.</summary>
+    [Id(20)]
+    public bool Announced { get; set; }
+
+    /// <summary>The most hosts the process was listening on at once.</summary>
+    [Id(21)]
+    public long PeakHosts { get; set; }
+
+    /// <summary>Distinct hosts known to have run the process: those full reports named, and at least its peak at once.</summary>
+    public long KnownHosts => Math.Max(Hosts.Count, PeakHosts);
+
     /// <summary>How the process is named in verdicts: its name, with what it runs when that is known ("java (zookeeper.jar)").</summary>
     public string DisplayName =>
         Program is { Length: > 0 } ? $"{Name} ({Program})" : SystemdUnit is { Length: > 0 } ? $"{Name} ({SystemdUnit})" : Name;
+}
+
+/// <summary>
+/// Listeners (hosts listening) now, by whether their host is online or stale and whether they bind more than loopback.
+/// Kept exactly: every host passes each change of its listeners on once.
+/// </summary>
+[GenerateSerializer, Alias("porthistory.ListenerCounts")]
+public sealed class ListenerCounts
+{
+    [Id(0)]
+    public long OnlineReachable { get; set; }
+
+    [Id(1)]
+    public long OnlineLoopback { get; set; }
+
+    [Id(2)]
+    public long StaleReachable { get; set; }
+
+    [Id(3)]
+    public long StaleLoopback { get; set; }
+
+    // Counts are kept as they add up (a process pushed out of the listed ones and back can leave one short here and
+    // long in "other"), and read as at least zero.
+    public long Online => Math.Max(0, OnlineReachable + OnlineLoopback);
+
+    public long Stale => Math.Max(0, StaleReachable + StaleLoopback);
+
+    public long Current => Online + Stale;
+
+    public long Reachable => Math.Max(0, OnlineReachable + StaleReachable);
+
+    /// <summary>Applies <paramref name="hosts"/> changes of one kind.</summary>
+    public void Apply(ListenerChangeKind kind, bool reachable, long hosts)
+    {
+        switch (kind)
+        {
+            case ListenerChangeKind.Added: ShiftOnline(reachable, hosts); break;
+            case ListenerChangeKind.Removed: ShiftOnline(reachable, -hosts); break;
+            case ListenerChangeKind.WentStale: ShiftOnline(reachable, -hosts); ShiftStale(reachable, hosts); break;
+            case ListenerChangeKind.CameBack: ShiftStale(reachable, -hosts); ShiftOnline(reachable, hosts); break;
+            case ListenerChangeKind.RemovedWhileStale: ShiftStale(reachable, -hosts); break;
+        }
+    }
+
+    public void Add(ListenerCounts other)
+    {
+        (OnlineReachable, OnlineLoopback) = (OnlineReachable + other.OnlineReachable, OnlineLoopback + other.OnlineLoopback);
+        (StaleReachable, StaleLoopback) = (StaleReachable + other.StaleReachable, StaleLoopback + other.StaleLoopback);
+    }
+
+    private void ShiftOnline(bool reachable, long delta)
+    {
+        if (reachable) OnlineReachable += delta;
+        else OnlineLoopback += delta;
+    }
+
+    private void ShiftStale(bool reachable, long delta)
+    {
+        if (reachable) StaleReachable += delta;
+        else StaleLoopback += delta;
+    }
 }

@@ -67,7 +67,7 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
                 usage.RaisedVerdicts[transport] = raised = new RaisedVerdict { Kind = kind };
                 if (seeding) continue;
                 // First observed: the verdict it had with nothing seen (ghost, or too few hosts to say, or none).
-                var unobserved = VerdictRules.Decide((int)port, registry(transport), [], 0, context.ReportingHosts, context.Options);
+                var unobserved = VerdictRules.Decide((int)port, registry(transport), [], 0, context.Fleet.Reporting, context.Options);
                 var old = unobserved is null ? VerdictKind.Unspecified : (VerdictKind)(int)unobserved.Kind;
                 if (old == VerdictKind.Ghost)
                 {
@@ -125,7 +125,7 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
     {
         var e = Event(kind, transport, $"{prefix}:{port}:{(int)transport}:{Digest(process.Name, process.Executable, process.Program, process.SystemdUnit)}{life}");
         (e.ProcessName, e.Executable, e.Program, e.SystemdUnit) = (process.Name, process.Executable, process.Program, process.SystemdUnit);
-        e.DistinctHosts = (ulong)process.Hosts.Count;
+        e.DistinctHosts = (ulong)process.Listeners.Current;
         return e;
     }
 

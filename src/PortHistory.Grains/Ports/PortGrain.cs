@@ -122,20 +122,6 @@ public sealed class PortGrain(
         await RefreshVerdictsAsync();
     }
 
-    public async Task MarkGoneAsync(DateTime seenBefore)
-    {
-        if (_observations.MarkGone(seenBefore) == 0)
-        {
-            // Nothing left to mark (the index was behind the grain): the rewritten row stops the sweep asking again.
-            await RecordCheckpointAsync();
-            return;
-        }
-
-        _common.Withdraw();
-        // Gone is decided here, not read from the journal: written now, with its events stored first.
-        await CheckpointAsync();
-    }
-
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)
     {
         if (_registry.Stage(generation, abortedGenerations, timelines.Value) is not { } undo) return;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Telemetry;
 
@@ -11,7 +12,7 @@ namespace PortHistory.Server.Application.Access;
 /// Bearer tokens, stored as SHA-256 hashes. Lookups are cached per silo; a revocation clears this
 /// silo's cache at once and tells the other silos through a notification, so a revoked token stops working at once.
 /// </summary>
-public sealed class AccessTokens(IAccessTokenStore store, PortHistoryMetrics metrics, ILogger<AccessTokens> logger) : INotificationHandler
+public sealed class AccessTokens(IAccessTokenStore store, PortHistoryMetrics metrics, ILogger<AccessTokens> logger) : INotificationHandler, IHostCredentials
 {
     private static readonly TimeSpan Positive = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Negative = TimeSpan.FromSeconds(30);
@@ -95,6 +96,14 @@ public sealed class AccessTokens(IAccessTokenStore store, PortHistoryMetrics met
     }
 
     public Task<IReadOnlyList<TokenInfo>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
+
+    /// <summary>Revokes every live credential of a host (it was retired); this silo forgets them at once, and tells the others.</summary>
+    public async Task<int> RevokeHostAsync(string hostRef, CancellationToken cancellationToken)
+    {
+        var revoked = await store.RevokeHostAsync(hostRef, cancellationToken);
+        await ForgetRevokedAsync(cancellationToken);
+        return revoked;
+    }
 
     /// <summary>The principal of a presented secret, or null when it is unknown or revoked.</summary>
     public ValueTask<Principal?> ValidateAsync(ReadOnlySpan<char> secret, CancellationToken cancellationToken)

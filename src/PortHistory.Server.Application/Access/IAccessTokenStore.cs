@@ -33,6 +33,9 @@ public interface IAccessTokenStore
     /// <summary>Marks the token revoked (keeping the first revocation time); null when there is no such token.</summary>
     Task<TokenInfo?> RevokeAsync(string tokenId, CancellationToken cancellationToken);
 
+    /// <summary>Marks every live credential of the host revoked; returns how many.</summary>
+    Task<int> RevokeHostAsync(string hostRef, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<TokenInfo>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>The live token whose secret has this hash, or null.</summary>

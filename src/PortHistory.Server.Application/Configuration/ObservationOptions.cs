@@ -20,8 +20,4 @@ public sealed class ObservationOptions
     /// <summary>…or this long after the first one not written, whichever comes first.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>How often one silo of the cluster looks for processes gone (<c>ProcessGoneAfter</c>) on ports whose grains are idle.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
-    public TimeSpan GoneSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -1,11 +1,12 @@
+using PortHistory.Server.Application.Hosts;
 
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
-/// Counts the fleet's reporting hosts at start, after this silo records new ones, and every few seconds (other silos
-/// add hosts too).
+/// Counts the fleet's hosts by state (online, stale, retired) at start, after this silo records a new host or a change
+/// of state, and every few seconds (other silos do too).
 /// </summary>
-public sealed class FleetStatisticsRefresher(IReportingHostCount hosts, ObservationContext context, ILogger<FleetStatisticsRefresher> logger) : BackgroundService
+public sealed class FleetStatisticsRefresher(IHostRows hosts, ObservationContext context, ILogger<FleetStatisticsRefresher> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 

@@ -1,7 +1,17 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
+
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>A batch as the journal records it: its id, its valid sightings and how many others were rejected.</summary>
 public record JournalBatch(Guid BatchId, IReadOnlyList<ValidSighting> Sightings, int Rejected);
+
+/// <summary>
+/// Listener changes of one kind for one process on one (port, transport), added up over the hosts of a flush that
+/// report in the same host group.
+/// </summary>
+public sealed record ListenerChangeRow(int Port, Transport Transport, int ProcessId, ListenerChangeKind Kind, bool Reachable, int Hosts, DateTime ChangedAt,
+    string HostGroup = "");
 
 /// <summary>
 /// The journal's write side: journal writers (each numbering its sightings with its own sequence), their heartbeats,
@@ -34,8 +44,14 @@ public interface IJournalFlush : IAsyncDisposable
     /// <summary>Appends the batches' sightings in order, numbered from <paramref name="afterSeq"/> + 1 on.</summary>
     Task AppendAsync(long afterSeq, IReadOnlyList<JournalBatch> batches, CancellationToken cancellationToken);
 
-    /// <summary>Records reporting hosts with their latest sighting; returns how many were never seen before.</summary>
-    Task<int> AddHostsAsync(IReadOnlyList<(long HostHash, DateTime LastSeen)> hosts, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the hosts' rows, each only if the stored row is still at the version its commit expects (host refs in
+    /// order, the order their rows are locked in). Returns the host refs written; the others were changed meanwhile.
+    /// </summary>
+    Task<IReadOnlySet<string>> WriteHostsAsync(IReadOnlyList<HostCommit> commits, CancellationToken cancellationToken);
+
+    /// <summary>Appends listener changes in order, numbered from <paramref name="afterSeq"/> + 1 on (the writer's sequence, shared with sightings).</summary>
+    Task AppendListenerChangesAsync(long afterSeq, IReadOnlyList<ListenerChangeRow> rows, CancellationToken cancellationToken);
 
     Task CommitAsync(CancellationToken cancellationToken);
 }

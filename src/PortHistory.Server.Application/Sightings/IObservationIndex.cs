@@ -13,15 +13,4 @@ public interface IObservationIndex
 
     /// <summary>Ports with observations: after a registry change their verdicts are recomputed.</summary>
     Task<IReadOnlyList<int>> ObservedPortsAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// When a process not reported since counts as gone: <paramref name="goneAfter"/> before the fleet's newest sighting
-    /// (at most now, so a fleet whose reports stopped reaching the server loses no process meanwhile); and the ports,
-    /// at most <paramref name="limit"/>, with a process not yet gone last seen before then, oldest first. Null: nothing
-    /// observed yet.
-    /// </summary>
-    Task<(DateTime SeenBefore, IReadOnlyList<int> Ports)?> PortsWithProcessesGoneAsync(TimeSpan goneAfter, int limit, CancellationToken cancellationToken);
-
-    /// <summary>The cluster's gone-process sweep lock, held until disposed; null when another silo sweeps.</summary>
-    Task<IAsyncDisposable?> TryLockGoneSweepAsync(CancellationToken cancellationToken);
 }

@@ -11,7 +11,8 @@ public sealed class ObservationContext : IObservationContext
 {
     // One pending recount is enough: a request while one is pending changes nothing.
     private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private long _reportingHosts;
+    private FleetCounts _fleet;
+    private readonly Lock _fleetGate = new();
 
     public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings)
     {
@@ -22,7 +23,16 @@ public sealed class ObservationContext : IObservationContext
         CheckpointInterval = value.CheckpointInterval;
     }
 
-    public long ReportingHosts => Interlocked.Read(ref _reportingHosts);
+    /// <summary>The hosts verdicts rest on: online and stale (a silent host keeps its sockets); retired ones do not count.</summary>
+    public long ReportingHosts => Fleet.Reporting;
+
+    public FleetCounts Fleet
+    {
+        get
+        {
+            lock (_fleetGate) return _fleet;
+        }
+    }
 
     public VerdictOptions Options { get; }
 
@@ -33,15 +43,15 @@ public sealed class ObservationContext : IObservationContext
     public TimeSpan CheckpointInterval { get; }
 
     /// <summary>
-    /// This silo's journal just committed hosts never seen before. The count is then read again rather than added
-    /// to: a read that raced the commit (and saw the old count) is always followed by one that sees it.
+    /// This silo just committed a host never seen before, or a host's change of state. The counts are then read again
+    /// rather than added to: a read that raced the commit (and saw the old counts) is always followed by one that sees it.
     /// </summary>
-    public void HostsAdded(int count)
-    {
-        if (count > 0) _recount.Writer.TryWrite(true);
-    }
+    public void HostsChanged() => _recount.Writer.TryWrite(true);
 
-    public void Set(long reportingHosts) => Interlocked.Exchange(ref _reportingHosts, reportingHosts);
+    public void Set(FleetCounts fleet)
+    {
+        lock (_fleetGate) _fleet = fleet;
+    }
 
     /// <summary>Completes when a recount was asked for since the last call.</summary>
     public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);

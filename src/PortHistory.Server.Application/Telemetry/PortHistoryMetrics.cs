@@ -33,6 +33,9 @@ public sealed class PortHistoryMetrics
     private readonly long[] _tokenLookups = new long[Enum.GetValues<TokenLookup>().Length];
     private readonly ConcurrentDictionary<string, CallCounts> _calls = new(StringComparer.Ordinal);
 
+    // Host reports by kind (HostReport.BodyOneofCase) and outcome: heartbeats are the hottest call of a large fleet.
+    private readonly long[] _hostReports = new long[4 * 4];
+
     // The importer's newest progress; read by the gauges at each collection.
     private int _importStage;
     private int _importPortsStaged;
@@ -72,6 +75,8 @@ public sealed class PortHistoryMetrics
             "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), watch_streams (open per token), enrollments (per secret or credential)");
         meter.CreateObservableCounter("porthistory.rpc.calls", Calls, "{call}",
             "Calls answered (gRPC and HTTP/JSON), by rpc.service, rpc.method and rpc.grpc.status_code (0 OK; 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, …)");
+        meter.CreateObservableCounter("porthistory.hosts.reports", HostReports, "{report}",
+            "Differential host reports answered, by kind (heartbeat, changes, snapshot) and outcome (applied, duplicate, resync)");
         meter.CreateObservableCounter("porthistory.tokens.lookups", TokenLookups, "{lookup}",
             "Bearer tokens checked, by result: hit (cached valid), negative_hit (cached unknown), miss (read from PostgreSQL), malformed (not shaped like a token)");
     }
@@ -112,6 +117,25 @@ public sealed class PortHistoryMetrics
         }));
 
     public void TokenLookedUp(TokenLookup result) => Interlocked.Increment(ref _tokenLookups[(int)result]);
+
+    public void HostReported(HostReport.BodyOneofCase kind, HostReportOutcome outcome) =>
+        Interlocked.Increment(ref _hostReports[(kind switch
+        {
+            HostReport.BodyOneofCase.Changes => 1,
+            HostReport.BodyOneofCase.Snapshot => 2,
+            HostReport.BodyOneofCase.Heartbeat => 3,
+            _ => 0,
+        }) * 4 + (int)outcome % 4]);
+
+    private IEnumerable<Measurement<long>> HostReports()
+    {
+        string[] kinds = ["none", "changes", "snapshot", "heartbeat"], outcomes = ["unspecified", "applied", "duplicate", "resync"];
+        for (var i = 0; i < _hostReports.Length; i++)
+        {
+            var count = Volatile.Read(ref _hostReports[i]);
+            if (count > 0) yield return new Measurement<long>(count, new("kind", kinds[i / 4]), new("outcome", outcomes[i % 4]));
+        }
+    }
 
     /// <param name="method">The call's path, "/package.Service/Method".</param>
     public void CallAnswered(string method, StatusCode status)

@@ -95,6 +95,29 @@ public sealed class AccessTokenStore(NpgsqlDataSource dataSource) : IAccessToken
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    public async Task<int> RevokeHostAsync(string hostRef, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        int revoked;
+        await using (var command = new NpgsqlCommand("""
+            SELECT pg_advisory_xact_lock(@space, hashtext(@host));
+            WITH revoked AS (UPDATE access_tokens SET revoked_at = now() WHERE host_ref = @host AND revoked_at IS NULL RETURNING 1)
+            SELECT count(*)::int FROM revoked;
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue("space", HostLockSpace);
+            command.Parameters.AddWithValue("host", hostRef);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            revoked = reader.GetInt32(0);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return revoked;
+    }
+
     public async Task<IReadOnlyList<TokenInfo>> ListAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM access_tokens ORDER BY created_at, token_id");

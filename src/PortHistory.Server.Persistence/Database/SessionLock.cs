@@ -9,6 +9,9 @@ namespace PortHistory.Server.Persistence.Database;
 /// </summary>
 public sealed class SessionLock : IAsyncDisposable
 {
+    /// <summary>The lock space of the cluster's background jobs (one silo at a time each), keyed by the job's name ("jobs").</summary>
+    public const int JobSpace = 0x6a6f6273;
+
     private SessionLock(NpgsqlConnection connection) => Connection = connection;
 
     public NpgsqlConnection Connection { get; }

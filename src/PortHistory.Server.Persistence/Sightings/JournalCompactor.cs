@@ -5,7 +5,7 @@ using PortHistory.Server.Application.Configuration;
 namespace PortHistory.Server.Persistence.Sightings;
 
 /// <summary>
-/// Keeps the journal to what some port grain has not checkpointed yet: rows at or below a port's watermark are
+/// Keeps the journal (sightings and listener changes) to what some port grain has not checkpointed yet: rows at or below a port's watermark are
 /// applied for good and go, in chunks. Batch ids are kept as long as a batch could still be retried.
 /// </summary>
 public sealed class JournalCompactor(NpgsqlDataSource dataSource, IOptions<SightingOptions> options, ILogger<JournalCompactor> logger) : BackgroundService
@@ -20,20 +20,23 @@ public sealed class JournalCompactor(NpgsqlDataSource dataSource, IOptions<Sight
             try
             {
                 var deleted = 0;
-                int chunk;
-                do
+                foreach (var table in new[] { "sighting_journal", "listener_changes" })
                 {
-                    await using var command = dataSource.CreateCommand($"""
-                        DELETE FROM sighting_journal WHERE ctid IN (
-                            SELECT j.ctid FROM sighting_journal j
-                            JOIN port_watermarks w ON w.port = j.port AND w.writer_id = j.writer_id
-                            WHERE j.seq <= w.seq
-                            LIMIT {Chunk})
-                        """);
-                    chunk = await command.ExecuteNonQueryAsync(stoppingToken);
-                    deleted += chunk;
+                    int chunk;
+                    do
+                    {
+                        await using var command = dataSource.CreateCommand($"""
+                            DELETE FROM {table} WHERE ctid IN (
+                                SELECT j.ctid FROM {table} j
+                                JOIN port_watermarks w ON w.port = j.port AND w.writer_id = j.writer_id
+                                WHERE j.seq <= w.seq
+                                LIMIT {Chunk})
+                            """);
+                        chunk = await command.ExecuteNonQueryAsync(stoppingToken);
+                        deleted += chunk;
+                    }
+                    while (chunk == Chunk && !stoppingToken.IsCancellationRequested);
                 }
-                while (chunk == Chunk && !stoppingToken.IsCancellationRequested);
 
                 await using (var batches = dataSource.CreateCommand("DELETE FROM sighting_batches WHERE received_at < now() - @keep"))
                 {

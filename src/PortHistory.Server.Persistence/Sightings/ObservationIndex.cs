@@ -23,7 +23,7 @@ public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservation
         var observed = new HashSet<(int, Transport)>();
         await using (var command = new NpgsqlCommand("""
             SELECT port, transport, verdict, reason, assigned_service, observed, hosts, sightings FROM port_observations
-            WHERE port BETWEEN @lo AND @hi AND (@transport = 0 OR transport = @transport) AND sightings > 0
+            WHERE port BETWEEN @lo AND @hi AND (@transport = 0 OR transport = @transport)
             ORDER BY port, transport
             """, connection, transaction))
         {
@@ -96,29 +96,4 @@ public sealed class ObservationIndex(NpgsqlDataSource dataSource) : IObservation
         return ports;
     }
 
-    public async Task<(DateTime SeenBefore, IReadOnlyList<int> Ports)?> PortsWithProcessesGoneAsync(TimeSpan goneAfter, int limit,
-        CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("""
-            SELECT least(now(), max(last_seen)) - @after FROM port_observations;
-            SELECT port FROM port_observations
-            WHERE oldest_live_seen < (SELECT least(now(), max(last_seen)) - @after FROM port_observations)
-            GROUP BY port ORDER BY min(oldest_live_seen), port LIMIT @limit;
-            """, connection);
-        command.Parameters.AddWithValue("after", goneAfter);
-        command.Parameters.AddWithValue("limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(0)) return null;
-        var seenBefore = reader.GetDateTime(0);
-        await reader.NextResultAsync(cancellationToken);
-        var ports = new List<int>();
-        while (await reader.ReadAsync(cancellationToken)) ports.Add(reader.GetInt32(0));
-        return (seenBefore, ports);
-    }
-
-    public async Task<IAsyncDisposable?> TryLockGoneSweepAsync(CancellationToken cancellationToken) =>
-        await SessionLock.TryAcquireAsync(dataSource, GoneSweepLock, "gone-processes", cancellationToken);
-
-    private const int GoneSweepLock = 0x676f6e65; // "gone"
 }

@@ -10,7 +10,8 @@ public sealed class PostgresOrphanedJournal(NpgsqlDataSource dataSource) : IOrph
         await using var command = dataSource.CreateCommand("""
             SELECT j.port, j.writer_id, max(j.seq)
             FROM sighting_writers w
-            JOIN sighting_journal j ON j.writer_id = w.writer_id
+            JOIN (SELECT port, writer_id, seq FROM sighting_journal UNION ALL SELECT port, writer_id, seq FROM listener_changes) j
+                ON j.writer_id = w.writer_id
             LEFT JOIN port_watermarks m ON m.port = j.port AND m.writer_id = j.writer_id
             WHERE w.heartbeat_at < now() - @timeout AND j.seq > coalesce(m.seq, 0)
             GROUP BY j.port, j.writer_id

@@ -11,19 +11,33 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
     public async Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
         CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        // Sightings and listener changes share each writer's sequence: both are read past the watermarks and merged in order.
+        await using var batch = dataSource.CreateBatch();
+        var sightings = new NpgsqlBatchCommand("""
             SELECT j.writer_id, j.seq, j.transport, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope, j.privileged,
                    j.program, j.systemd_unit, j.host_group
             FROM sighting_journal j
             LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = j.writer_id
             WHERE j.port = @port AND j.seq > coalesce(w.seq, 0)
-            ORDER BY j.writer_id, j.seq
             """);
-        command.Parameters.AddWithValue("port", port);
-        command.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
-        command.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
-        var entries = new List<(int, ObservationEntry)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var changes = new NpgsqlBatchCommand("""
+            SELECT c.writer_id, c.seq, c.transport, c.kind, c.reachable, c.hosts, c.changed_at, c.process_id,
+                   coalesce(p.name, ''), coalesce(p.executable, ''), coalesce(p.program, ''), coalesce(p.systemd_unit, ''), c.host_group
+            FROM listener_changes c
+            LEFT JOIN processes p ON p.process_id = c.process_id
+            LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = c.writer_id
+            WHERE c.port = @port AND c.seq > coalesce(w.seq, 0)
+            """);
+        foreach (var command in new[] { sightings, changes })
+        {
+            command.Parameters.AddWithValue("port", port);
+            command.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
+            command.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
+            batch.BatchCommands.Add(command);
+        }
+
+        var entries = new List<(int Writer, ObservationEntry Entry)>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             entries.Add((reader.GetInt32(0), new ObservationEntry(
@@ -32,7 +46,15 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
                 reader.GetString(12))));
         }
 
-        return entries;
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add((reader.GetInt32(0), ObservationEntry.Listener(reader.GetInt64(1), (Transport)reader.GetInt16(2), (ListenerChangeKind)reader.GetInt16(3),
+                reader.GetBoolean(4), reader.GetInt32(5), reader.GetDateTime(6), reader.GetString(8), reader.GetString(9), reader.GetString(10),
+                reader.GetString(11), presence: reader.GetInt32(7) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(12) }));
+        }
+
+        return [.. entries.OrderBy(e => e.Writer).ThenBy(e => e.Entry.Seq)];
     }
 
     public async Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Access;
+using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Telemetry;
@@ -16,6 +17,7 @@ namespace PortHistory.Server.Apis;
 public sealed class SightingsApi(
     SightingValidator validator,
     ISightingRecorder recorder,
+    IHostReports hosts,
     SightingRateLimiter limiter,
     CallAuthorization authorization,
     IOptions<SightingOptions> options,
@@ -24,6 +26,29 @@ public sealed class SightingsApi(
 {
     public override async Task<BatchResult> ReportBatch(SightingBatch request, ServerCallContext context) =>
         await RecordAsync(request, context);
+
+    public override async Task<HostReportResult> ReportHost(HostReport request, ServerCallContext context)
+    {
+        var principal = CallAuthorization.PrincipalOf(context);
+        // A heartbeat costs one sighting's worth of the agent's rate, a change or snapshot one per socket.
+        Charge(principal, Math.Max(1, request.Changes?.Added.Count + request.Changes?.Removed.Count ?? request.Snapshot?.Sockets.Count ?? 1));
+        if (principal.HostRef is { } bound && !string.Equals(bound, request.HostRef, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"host_ref: this credential reports for host \"{bound}\" only"));
+        }
+
+        var outcome = await hosts.ReportAsync(request, context.CancellationToken);
+        if (outcome.RetryAfter is { } wait) throw TryLater("the server is catching up with its hosts", wait);
+        if (outcome.Refusal is { } refusal)
+        {
+            throw refusal.TooLarge
+                ? new RpcException(new Status(StatusCode.ResourceExhausted, $"{refusal.Field}: {refusal.Reason}"))
+                : Requests.Invalid(refusal.Field, refusal.Reason);
+        }
+
+        metrics.HostReported(request.BodyCase, outcome.Result!.Outcome);
+        return outcome.Result;
+    }
 
     public override async Task<ReportResponse> Report(IAsyncStreamReader<SightingBatch> requestStream, ServerCallContext context)
     {
@@ -52,17 +77,7 @@ public sealed class SightingsApi(
         // Every batch costs, the empty and the refused ones too (at least one sighting's worth): validating and
         // answering them is work, and a flood of them must meet the limit like any other.
         var principal = CallAuthorization.PrincipalOf(context);
-        var wait = limiter.TryTake(principal.TokenId, Math.Max(1, batch.Sightings.Count));
-        if (wait > TimeSpan.Zero)
-        {
-            var milliseconds = Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"rate limit: agent {principal.Name} reports too fast; retry after {milliseconds} ms"),
-                new Metadata
-                {
-                    { "retry-after-ms", milliseconds },
-                    { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
-                });
-        }
+        Charge(principal, Math.Max(1, batch.Sightings.Count));
 
         // Before anything of it is validated or recorded: a host's credential that names another host is refused whole.
         if (HostBinding.Refusal(principal.HostRef, batch) is { } refusal) throw new RpcException(new Status(StatusCode.PermissionDenied, refusal));
@@ -84,7 +99,10 @@ public sealed class SightingsApi(
             return result;
         }
 
+        // Durable twice before the answer: the sightings in the journal, and what they change in each host's set.
+        var scans = hosts.ReportScansAsync(validated.Accepted, context.CancellationToken);
         var recorded = await recorder.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
+        await scans;
         result.Accepted = (uint)recorded.Accepted;
         result.Duplicate = recorded.Duplicate;
         // A resent batch's sightings were counted when it was first recorded (its rejections too).
@@ -92,5 +110,23 @@ public sealed class SightingsApi(
         else metrics.BatchAnswered(BatchOutcome.Recorded, recorded.Accepted, validated.Rejected.Count);
         metrics.BatchAcknowledged(started);
         return result;
+    }
+
+    /// <summary>Charges the agent's rate; beyond it ResourceExhausted, with when to come back.</summary>
+    private void Charge(Principal principal, int sightings)
+    {
+        var wait = limiter.TryTake(principal.TokenId, sightings);
+        if (wait > TimeSpan.Zero) throw TryLater($"rate limit: agent {principal.Name} reports too fast", wait);
+    }
+
+    private static RpcException TryLater(string reason, TimeSpan wait)
+    {
+        var milliseconds = Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        return new RpcException(new Status(StatusCode.ResourceExhausted, $"{reason}; retry after {milliseconds} ms"),
+            new Metadata
+            {
+                { "retry-after-ms", milliseconds },
+                { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
+            });
     }
 }

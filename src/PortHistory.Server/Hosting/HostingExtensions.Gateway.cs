@@ -22,6 +22,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<AccessAdminApi>();
         builder.Services.AddSingleton<ExpectationAdminApi>();
         builder.Services.AddSingleton<EnrollmentApi>();
+        builder.Services.AddSingleton<HostsApi>();
         // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
         // unauthenticated caller: small for everything, larger only where the contract needs it.
         var grpc = builder.Services.AddGrpc(o =>
@@ -56,6 +57,7 @@ public static partial class HostingExtensions
         app.MapGrpcService<AccessAdminApi>();
         app.MapGrpcService<ExpectationAdminApi>();
         app.MapGrpcService<EnrollmentApi>();
+        app.MapGrpcService<HostsApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapHttpJsonDescription();

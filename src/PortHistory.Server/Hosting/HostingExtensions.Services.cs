@@ -1,6 +1,7 @@
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Sightings;
@@ -44,11 +45,29 @@ public static partial class HostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationDispatcher>());
         builder.Services.AddSingleton<SightingIngest>();
         builder.Services.AddSingleton<ISightingRecorder>(sp => sp.GetRequiredService<SightingIngest>());
+        builder.Services.AddSingleton<IHostCommits>(sp => sp.GetRequiredService<SightingIngest>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SightingIngest>());
         builder.Services.AddHostedService<FleetStatisticsRefresher>();
         builder.Services.AddHostedService<JournalCompactor>();
         builder.Services.AddHostedService<OrphanedJournalSweeper>();
-        builder.Services.AddHostedService<GoneProcessSweeper>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Differential reporting: a grain per host (its set and reporting state), reports checked and admitted, liveness in
+    /// memory with last-seen times written now and then, the sweeps that turn silent hosts stale and retire them.
+    /// </summary>
+    public static WebApplicationBuilder AddHostServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<HostReportValidator>();
+        builder.Services.AddSingleton<HostSockets>();
+        builder.Services.AddSingleton<IHostReports, HostReports>();
+        builder.Services.AddSingleton<HostQueries>();
+        builder.Services.AddSingleton<HostAdministration>();
+        builder.Services.AddSingleton<HostPulseBoard>();
+        builder.Services.AddSingleton<IHostPulse>(sp => sp.GetRequiredService<HostPulseBoard>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HostPulseBoard>());
+        builder.Services.AddHostedService<StoredHostSweeper>();
         return builder;
     }
 
@@ -85,6 +104,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<EnrollmentRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());
+        builder.Services.AddSingleton<IHostCredentials>(sp => sp.GetRequiredService<AccessTokens>());
         return builder;
     }
 }

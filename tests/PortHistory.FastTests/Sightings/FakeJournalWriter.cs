@@ -1,3 +1,4 @@
+using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Sightings;
 
 namespace PortHistory.FastTests.Sightings;
@@ -9,6 +10,9 @@ namespace PortHistory.FastTests.Sightings;
 internal sealed class FakeJournalWriter(int writer = 7) : IJournalWriter
 {
     private readonly Dictionary<Guid, int> _recorded = [];
+
+    /// <summary>The stored version of each host row (a fake of the hosts table).</summary>
+    public Dictionary<string, long> HostVersions { get; } = new(StringComparer.Ordinal);
 
     public List<Flush> Flushes { get; } = [];
 
@@ -48,7 +52,12 @@ internal sealed class FakeJournalWriter(int writer = 7) : IJournalWriter
 
         public List<(Guid BatchId, int Port)> Appended { get; } = [];
 
-        public List<long> HostOrder { get; } = [];
+        /// <summary>Host refs in the order their rows were written (the order they are locked in).</summary>
+        public List<string> HostOrder { get; } = [];
+
+        public List<ListenerChangeRow> ListenerChanges { get; } = [];
+
+        public long ListenerChangesAfterSeq { get; private set; } = -1;
 
         public bool Committed { get; private set; }
 
@@ -82,10 +91,29 @@ internal sealed class FakeJournalWriter(int writer = 7) : IJournalWriter
             return Task.CompletedTask;
         }
 
-        public Task<int> AddHostsAsync(IReadOnlyList<(long HostHash, DateTime LastSeen)> hosts, CancellationToken cancellationToken)
+        public Task<IReadOnlySet<string>> WriteHostsAsync(IReadOnlyList<HostCommit> commits, CancellationToken cancellationToken)
         {
-            HostOrder.AddRange(hosts.Select(h => h.HostHash));
-            return Task.FromResult(hosts.Count);
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            lock (journal._recorded)
+            {
+                foreach (var commit in commits)
+                {
+                    HostOrder.Add(commit.Row.HostRef);
+                    // As the conditional write: only a row still at the version the grain read.
+                    if (journal.HostVersions.GetValueOrDefault(commit.Row.HostRef) != commit.ExpectedVersion) continue;
+                    journal.HostVersions[commit.Row.HostRef] = commit.Row.Version;
+                    written.Add(commit.Row.HostRef);
+                }
+            }
+
+            return Task.FromResult<IReadOnlySet<string>>(written);
+        }
+
+        public Task AppendListenerChangesAsync(long afterSeq, IReadOnlyList<ListenerChangeRow> rows, CancellationToken cancellationToken)
+        {
+            ListenerChangesAfterSeq = afterSeq;
+            ListenerChanges.AddRange(rows);
+            return Task.CompletedTask;
         }
 
         public async Task CommitAsync(CancellationToken cancellationToken)

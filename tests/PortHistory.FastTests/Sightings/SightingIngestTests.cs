@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.FastTests.Support;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Sightings;
@@ -20,6 +21,7 @@ public sealed class SightingIngestTests : IAsyncLifetime
     private static readonly Guid Third = Guid.Parse("00000000-0000-0000-0000-000000000003");
 
     private readonly FakeJournalWriter _journal = new(Writer);
+    private readonly MemoryProcessDictionary _processes = new();
     private readonly FakeObservationDelivery _delivery = new();
     private readonly ObservationDispatcher _dispatcher;
     private readonly SightingIngest _ingest;
@@ -29,7 +31,7 @@ public sealed class SightingIngestTests : IAsyncLifetime
         var options = Options.Create(new SightingOptions { Writers = 1 });
         _dispatcher = new ObservationDispatcher(_delivery, options, new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
         var context = new ObservationContext(Options.Create(new VerdictOptions()), Options.Create(new ObservationOptions()));
-        _ingest = new SightingIngest(_journal, _dispatcher, context, options, NullLogger<SightingIngest>.Instance);
+        _ingest = new SightingIngest(_journal, _dispatcher, _processes, context, options, NullLogger<SightingIngest>.Instance);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -90,17 +92,53 @@ public sealed class SightingIngestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Batch_ids_and_hosts_are_locked_in_key_order()
+    public async Task Batch_ids_and_host_rows_are_locked_in_key_order()
     {
-        var late = _ingest.SubmitAsync(Second, [Sighting(80, "host-b"), Sighting(80, "host-a")], 0, CancellationToken.None);
+        var late = _ingest.SubmitAsync(Second, [Sighting(80, "host-b")], 0, CancellationToken.None);
         var early = _ingest.SubmitAsync(First, [Sighting(80, "host-c")], 0, CancellationToken.None);
+        var hosts = new[] { "host-b", "host-c", "host-a" }.Select(h => _ingest.CommitAsync(Commit(h, 0, []), CancellationToken.None)).ToList();
         await _ingest.StartAsync(CancellationToken.None);
         await Task.WhenAll(late, early).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(hosts).WaitAsync(TimeSpan.FromSeconds(10));
 
         var flush = _journal.Flushes.Single();
         Assert.Equal([First, Second], flush.ClaimOrder);
-        Assert.Equal(flush.HostOrder.Order(), flush.HostOrder);
-        Assert.Equal(3, flush.HostOrder.Count);
+        Assert.Equal(["host-a", "host-b", "host-c"], flush.HostOrder);
+    }
+
+    [Fact]
+    public async Task Host_changes_are_added_up_per_process_numbered_after_the_sightings_and_dispatched_once_committed()
+    {
+        var ids = await _processes.IdsAsync([new("sshd", "/usr/sbin/sshd", "", ""), new("nginx", "/usr/sbin/nginx", "", "")], CancellationToken.None);
+        Grains.Abstractions.ListenerDelta Added(int port, int process) => new(port, Transport.Tcp, process, Grains.Abstractions.ListenerChangeKind.Added, true, 1);
+        var batch = _ingest.SubmitAsync(First, [Sighting(80, "host-z")], 0, CancellationToken.None);
+        var one = _ingest.CommitAsync(Commit("host-a", 0, [Added(22, ids[0]), Added(80, ids[1])]), CancellationToken.None);
+        var two = _ingest.CommitAsync(Commit("host-b", 0, [Added(22, ids[0])]), CancellationToken.None);
+        await _ingest.StartAsync(CancellationToken.None);
+        Assert.True(await one.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await two.WaitAsync(TimeSpan.FromSeconds(10)));
+        await batch.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var flush = _journal.Flushes.Single();
+        Assert.Equal(1, flush.ListenerChangesAfterSeq);
+        Assert.Equal([(22, 2), (80, 1)], flush.ListenerChanges.Select(c => (c.Port, c.Hosts)));
+
+        await _dispatcher.DispatchWindowAsync(CancellationToken.None);
+        var delivered = _delivery.Take().ToDictionary(d => d.Port, d => d.Deltas.Single().Entries);
+        Assert.Equal(("sshd", 2, 2L), (delivered[22].Single().Process, delivered[22].Single().Hosts, delivered[22].Single().Seq));
+        Assert.Equal(new long[] { 1, 3 }, delivered[80].Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task A_host_row_written_meanwhile_by_another_activation_is_a_conflict_and_adds_no_change()
+    {
+        _journal.HostVersions["host-a"] = 5;
+        var stale = _ingest.CommitAsync(Commit("host-a", 3, [new(22, Transport.Tcp, 1, Grains.Abstractions.ListenerChangeKind.Added, true, 1)]), CancellationToken.None);
+        await _ingest.StartAsync(CancellationToken.None);
+
+        Assert.False(await stale.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Empty(_journal.Flushes.Single().ListenerChanges);
+        Assert.Equal(5, _journal.HostVersions["host-a"]);
     }
 
     [Fact]
@@ -123,6 +161,9 @@ public sealed class SightingIngestTests : IAsyncLifetime
         Assert.Equal(["80 7:2:4", "443 7:3:"],
             _delivery.Take().Select(c => $"{c.Port} {ObservationDispatcherTests.Describe(c.Deltas.Single())}"));
     }
+
+    private static Grains.Abstractions.HostCommit Commit(string host, long expectedVersion, Grains.Abstractions.ListenerDelta[] changes) =>
+        new(Grains.Abstractions.HostRecord.New(host, DateTime.UnixEpoch) with { Version = expectedVersion + 1 }, expectedVersion, changes, DateTime.UnixEpoch);
 
     private static ValidSighting Sighting(int port, string host) =>
         new(port, Transport.Tcp, host, HostRefs.Hash(host), new DateTime(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc), AddressFamily.Ipv4, "0.0.0.0",

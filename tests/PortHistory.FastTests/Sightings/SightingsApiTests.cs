@@ -17,6 +17,7 @@ public sealed class SightingsApiTests
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
     private readonly FakeRecorder _recorder = new();
+    private readonly RecordingHostReports _hosts = new();
 
     [Fact]
     public async Task A_batch_whose_id_is_not_a_uuid_is_refused_whole_and_nothing_is_recorded()
@@ -102,7 +103,7 @@ public sealed class SightingsApiTests
     {
         var options = Options.Create(new SightingOptions());
         // Only a Report stream authorizes again (per batch): ReportBatch never asks for a token.
-        return new SightingsApi(new SightingValidator(options, TimeProvider.System), _recorder, new SightingRateLimiter(Options.Create(rateLimit ?? new RateLimitOptions()), new PortHistoryMetrics()),
+        return new SightingsApi(new SightingValidator(options, TimeProvider.System), _recorder, _hosts, new SightingRateLimiter(Options.Create(rateLimit ?? new RateLimitOptions()), new PortHistoryMetrics()),
             new CallAuthorization(null!), options, new PortHistoryMetrics());
     }
 

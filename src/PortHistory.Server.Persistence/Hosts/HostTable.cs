@@ -1,0 +1,117 @@
+using Npgsql;
+using NpgsqlTypes;
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Persistence.Database;
+
+namespace PortHistory.Server.Persistence.Hosts;
+
+/// <summary>The hosts table: rows host grains load, the fleet's listings and counts, last-seen writes, the sweeps' reads.</summary>
+public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRows
+{
+    internal const string Columns = """
+        host_ref, version, state, state_since, epoch_id, epoch_started_at, seq, set_hash, sockets, host_group, agent_version, privileged,
+        dropped_reports, dropped_bytes, first_seen, last_seen, last_snapshot_at, retired_reason
+        """;
+
+    private const string SweepLock = "hosts-sweep";
+
+    public async Task<HostRecord?> LoadAsync(string hostRef, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM hosts WHERE host_ref = @host");
+        command.Parameters.AddWithValue("host", hostRef);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<HostRecord>> ListAsync(HostState? state, string? hostGroup, string after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM hosts
+            WHERE host_ref > @after AND (@state::smallint IS NULL OR state = @state) AND (@group::text IS NULL OR host_group = @group)
+            ORDER BY host_ref LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("after", after);
+        command.Parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Smallint) { Value = state is { } s ? (short)s : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("group", NpgsqlDbType.Text) { Value = (object?)hostGroup ?? DBNull.Value });
+        command.Parameters.AddWithValue("limit", limit);
+        var hosts = new List<HostRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) hosts.Add(Read(reader));
+        return hosts;
+    }
+
+    public async Task<FleetCounts> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT state, count(*) FROM hosts GROUP BY state");
+        long online = 0, stale = 0, retired = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var count = reader.GetInt64(1);
+            switch ((HostState)reader.GetInt16(0))
+            {
+                case HostState.Online: online = count; break;
+                case HostState.Stale: stale = count; break;
+                case HostState.Retired: retired = count; break;
+            }
+        }
+
+        return new FleetCounts(online, stale, retired);
+    }
+
+    public async Task WriteLastSeenAsync(IReadOnlyList<HostPulseRow> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0) return;
+        // Sorted: concurrent writers lock rows in the same order.
+        var sorted = rows.OrderBy(r => r.HostRef, StringComparer.Ordinal).ToList();
+        await using var command = dataSource.CreateCommand("""
+            UPDATE hosts SET last_seen = v.seen, agent_version = v.version, dropped_reports = greatest(hosts.dropped_reports, v.reports),
+                dropped_bytes = greatest(hosts.dropped_bytes, v.bytes)
+            FROM unnest(@hosts, @seen, @versions, @reports, @bytes) AS v(host, seen, version, reports, bytes)
+            WHERE hosts.host_ref = v.host AND hosts.last_seen < v.seen
+            """);
+        command.Parameters.AddWithValue("hosts", sorted.Select(r => r.HostRef).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = sorted.Select(r => r.LastSeen).ToArray() });
+        command.Parameters.AddWithValue("versions", sorted.Select(r => r.AgentVersion).ToArray());
+        command.Parameters.AddWithValue("reports", sorted.Select(r => (long)Math.Min(r.DroppedReports, long.MaxValue)).ToArray());
+        command.Parameters.AddWithValue("bytes", sorted.Select(r => (long)Math.Min(r.DroppedBytes, long.MaxValue)).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> SilentAsync(HostState state, DateTime before, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT host_ref FROM hosts WHERE state = @state AND last_seen < @before ORDER BY last_seen LIMIT @limit");
+        command.Parameters.AddWithValue("state", (short)state);
+        command.Parameters.AddWithValue("before", before);
+        command.Parameters.AddWithValue("limit", limit);
+        var hosts = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) hosts.Add(reader.GetString(0));
+        return hosts;
+    }
+
+    public async Task<IAsyncDisposable?> TryLockSweepAsync(CancellationToken cancellationToken) =>
+        await SessionLock.TryAcquireAsync(dataSource, SessionLock.JobSpace, SweepLock, cancellationToken);
+
+    internal static HostRecord Read(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetInt64(1),
+        (HostState)reader.GetInt16(2),
+        reader.GetDateTime(3),
+        (ulong)reader.GetInt64(4),
+        reader.GetDateTime(5),
+        (ulong)reader.GetInt64(6),
+        SocketSetHash.From(Google.Protobuf.ByteString.CopyFrom(reader.GetFieldValue<byte[]>(7))) ?? SocketSetHash.Empty,
+        HostSocketCodec.Decode(reader.GetFieldValue<byte[]>(8)),
+        reader.GetString(9),
+        reader.GetString(10),
+        reader.GetBoolean(11),
+        (ulong)reader.GetInt64(12),
+        (ulong)reader.GetInt64(13),
+        reader.GetDateTime(14),
+        reader.GetDateTime(15),
+        reader.IsDBNull(16) ? null : reader.GetDateTime(16),
+        reader.IsDBNull(17) ? null : reader.GetString(17));
+}

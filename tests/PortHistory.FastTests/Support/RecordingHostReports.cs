@@ -1,0 +1,29 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Application.Sightings;
+
+namespace PortHistory.FastTests.Support;
+
+/// <summary>Host reports that only remember what they were handed (the service tests check the gateway's side).</summary>
+internal sealed class RecordingHostReports : IHostReports
+{
+    public List<HostReport> Reports { get; } = [];
+
+    public List<IReadOnlyList<ValidSighting>> Scans { get; } = [];
+
+    /// <summary>What <see cref="ReportAsync"/> answers.</summary>
+    public HostReportOutcomeOrRefusal Answer { get; set; } =
+        new(new HostReportResult { Outcome = HostReportOutcome.Applied }, null, null);
+
+    public Task<HostReportOutcomeOrRefusal> ReportAsync(HostReport report, CancellationToken cancellationToken)
+    {
+        lock (Reports) Reports.Add(report);
+        return Task.FromResult(Answer);
+    }
+
+    public Task ReportScansAsync(IReadOnlyList<ValidSighting> sightings, CancellationToken cancellationToken)
+    {
+        lock (Scans) Scans.Add(sightings);
+        return Task.CompletedTask;
+    }
+}
