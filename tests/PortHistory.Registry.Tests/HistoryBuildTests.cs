@@ -77,7 +77,7 @@ public sealed class HistoryBuildTests(HistoryFixture fixture) : IClassFixture<Hi
                 text.Append(port).Append(transport).Append(':');
                 foreach (var v in versions)
                 {
-                    text.Append(v.From.Id).Append('-').Append(v.Through.Id).Append('[')
+                    text.Append(v.From.Id).Append('-').Append(v.Through.Id).Append(" held since ").Append(v.HeldSince.Id).Append('/').Append(v.ConventionalSince?.Id).Append('[')
                         .AppendJoin(";", v.Records.Select(r => $"{r.ServiceName}|{r.Status}|{r.Description}|{r.Line}|{string.Join(",", r.Aliases)}|{string.Join(",", r.Contacts.Select(p => p.Key))}"))
                         .Append("](").AppendJoin(";", v.Changes).Append(')');
                 }
