@@ -46,9 +46,17 @@ public sealed class ServerRegistrySource : IRegistrySource
         var request = new GetPortRequest { Port = (uint)port, Transport = (transport ?? TransportProtocol.Unspecified).ToProto(), AsOf = asOf?.ToProto() };
         var response = await _server.Registry.GetPortAsync(request, _server.Headers, cancellationToken: cancellationToken);
         return new PortAnswer(port, response.PortClass.ToDomain(), response.Edition?.ToDomain(),
-            [.. response.Transports.Select(t => new TransportAnswer(t.Transport.ToDomain(), [.. t.Records.Select(r => r.ToDomain())], t.Since?.ToDomain()))],
+            [.. response.Transports.Select(ToAnswer)],
             ObservationViews.ToView(port, response.Observed, response.Verdicts)) { Local = [.. response.Local.Select(l => l.ToDomain())] };
     });
+
+    private static TransportAnswer ToAnswer(TransportAssignment assignment) =>
+        new(assignment.Transport.ToDomain(), [.. assignment.Records.Select(r => r.ToDomain())], assignment.Since?.ToDomain())
+        {
+            HeldSince = assignment.HeldSince?.ToDomain(),
+            ConventionalSince = assignment.ConventionalSince?.ToDomain(),
+            Changes = [.. assignment.Changes.Select(c => c.ToDomain())],
+        };
 
     public Task<ServiceAnswer> FindServiceAsync(string name, CancellationToken cancellationToken) => ServerConnection.Call(async () =>
     {
