@@ -1,3 +1,4 @@
+// Over 250 lines and one job: every registry type to its contract message and back, side by side so the two directions cannot drift.
 using Google.Protobuf.WellKnownTypes;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;

@@ -1,3 +1,4 @@
+// Over 250 lines and one job: the page against one shared server and browser; a second test class would start a second of each.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Grpc.Core;
