@@ -13,7 +13,7 @@ public static class RegistrySides
     /// <param name="edition">The edition a stored reference stands for now (the catalog's copy of it).</param>
     public static RegistrySide Of(TimelineVersion? version, Func<EditionRef, EditionRef> edition)
     {
-        var assigned = version?.Records.Where(r => r.Status == PortHistory.Contracts.V1.AssignmentStatus.Assigned).ToList() ?? [];
+        var assigned = version?.Records.Where(r => r.Status == AssignmentStatus.Assigned).ToList() ?? [];
         var status = version is null || version.Records.Count == 0 ? "not listed" : version.Records[0].Status.ToDomain().ToText();
         if (assigned.Count == 0) return new RegistrySide(null, [], null, status);
         var primary = assigned[0];

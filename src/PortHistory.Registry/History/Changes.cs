@@ -66,7 +66,7 @@ public static class RecordChangeKinds
 public sealed record RecordChange(RecordChangeKind Kind, string? Field, string? Before, string? After)
 {
     /// <summary>The change in a few words, without the values: "contact added", "renamed from acmaint_dbd".</summary>
-    public string Brief => Kind switch
+    public string Brief() => Kind switch
     {
         RecordChangeKind.ContactChanged => Amended("contact", Before is null or NoPeople, After is null or NoPeople),
         RecordChangeKind.DescriptionChanged => Amended("description", string.IsNullOrWhiteSpace(Before), string.IsNullOrWhiteSpace(After)),

@@ -24,7 +24,7 @@ public static class HoldingWords
     public static string? LastChange(EditionIdentity heldSince, EditionIdentity versionFrom, IEnumerable<RecordChange> changes)
     {
         if (heldSince.Id == versionFrom.Id) return null;
-        var briefs = changes.Select(c => c.Brief).Distinct().ToList();
+        var briefs = changes.Select(c => c.Brief()).Distinct().ToList();
         return briefs.Count == 0 ? DateText(versionFrom) : $"{DateText(versionFrom)}: {string.Join(", ", briefs)}";
     }
 
