@@ -29,10 +29,17 @@ public sealed record VerdictOptions
 }
 
 /// <summary>What the registry says about one (port, transport) now: the assigned service's names, or none.</summary>
+/// <param name="Since">The edition the assignment has held since without a break, cited ("rfc1340, 1992-07").</param>
 public sealed record RegistrySide(string? AssignedService, IReadOnlyList<string> AssignedNames, string? Since, string StatusText)
 {
     /// <summary>nmap-services' open frequency for the (port, transport), when an imported table gives one: how rarely scans find it open.</summary>
     public double? OpenFrequency { get; init; }
+
+    /// <summary>Where the service's conventional use began, when the assignment took it over directly ("rfc1060, 1990-03").</summary>
+    public string? ConventionalSince { get; init; }
+
+    /// <summary>When and how the record changed after the assignment began ("2004-01-08: contact added"); null if it has not.</summary>
+    public string? LastChange { get; init; }
 }
 
 /// <summary>One process seen on the (port, transport): how many distinct hosts run it, and what it provides.</summary>
@@ -88,10 +95,10 @@ public static class VerdictRules
             if (!assigned) return null;
             return reportingHosts >= options.MinReportingHosts
                 ? new VerdictResult(VerdictOutcome.Ghost,
-                    $"assigned to {registry.AssignedService}{Since(registry)}, but none of the {reportingHosts} reporting hosts runs anything on it{RarelyOpen(registry)}",
+                    $"{Assignment(registry)}, but none of the {reportingHosts} reporting hosts runs anything on it{RarelyOpen(registry)}",
                     registry.AssignedService, [])
                 : new VerdictResult(VerdictOutcome.InsufficientEvidence,
-                    $"assigned to {registry.AssignedService}{Since(registry)}; only {reportingHosts} host(s) report, {options.MinReportingHosts} are needed to call it unused",
+                    $"{Assignment(registry)}; only {reportingHosts} host(s) report, {options.MinReportingHosts} are needed to call it unused",
                     registry.AssignedService, []);
         }
 
@@ -105,11 +112,11 @@ public static class VerdictRules
         var dominant = visible[0];
         if (dominant.Match.Provides(registry.AssignedNames))
         {
-            return new VerdictResult(VerdictOutcome.Match, $"assigned to {registry.AssignedService}{Since(registry)}; observed {seen}", registry.AssignedService, names);
+            return new VerdictResult(VerdictOutcome.Match, $"{Assignment(registry)}; observed {seen}", registry.AssignedService, names);
         }
 
         return new VerdictResult(VerdictOutcome.Squatter,
-            $"assigned to {registry.AssignedService}{Since(registry)}, but observed {seen}{RarelyOpen(registry)}", registry.AssignedService, names);
+            $"{Assignment(registry)}, but observed {seen}{RarelyOpen(registry)}", registry.AssignedService, names);
     }
 
     /// <summary>
@@ -140,7 +147,20 @@ public static class VerdictRules
             registry.AssignedService, [.. visible.Take(NamedProcesses).Select(p => p.Process)]);
     }
 
-    private static string Since(RegistrySide registry) => registry.Since is null ? "" : $" (since {registry.Since})";
+    /// <summary>
+    /// "assigned to wpages (since rfc1340, 1992-07; conventional use since rfc1060, 1990-03; record last changed 2004-01-08:
+    /// contact added)": how every reason names an assignment.
+    /// </summary>
+    public static string Assignment(RegistrySide registry) => $"assigned to {registry.AssignedService}{Since(registry)}";
+
+    private static string Since(RegistrySide registry)
+    {
+        var said = new List<string>(3);
+        if (registry.Since is { } since) said.Add($"since {since}");
+        if (registry.ConventionalSince is { } conventional) said.Add($"conventional use since {conventional}");
+        if (registry.LastChange is { } change) said.Add($"record last changed {change}");
+        return said.Count == 0 ? "" : $" ({string.Join("; ", said)})";
+    }
 
     /// <summary>nmap's open frequency as evidence of how rarely the port is used, for ghosts and squatters.</summary>
     private static string RarelyOpen(RegistrySide registry) =>

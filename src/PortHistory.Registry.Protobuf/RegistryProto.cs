@@ -1,3 +1,4 @@
+// Over 250 lines and one job: every registry type to its contract message and back, side by side so the two directions cannot drift.
 using Google.Protobuf.WellKnownTypes;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
@@ -137,15 +138,30 @@ public static class RegistryProto
 
     public static TimelineVersion ToProto(this RecordVersion version)
     {
-        var message = new TimelineVersion { From = version.From.ToProto(), Through = version.Through.ToProto(), EditionCount = (uint)version.EditionCount };
+        var message = new TimelineVersion
+        {
+            From = version.From.ToProto(),
+            Through = version.Through.ToProto(),
+            EditionCount = (uint)version.EditionCount,
+            HeldSince = version.HeldSince.ToProto(),
+            ConventionalSince = version.ConventionalSince?.ToProto(),
+        };
         message.Records.AddRange(version.Records.Select(ToProto));
         message.Changes.AddRange(version.Changes.Select(ToProto));
         return message;
     }
 
-    public static RecordVersion ToDomain(this TimelineVersion version) =>
-        new(version.From.ToDomain(), version.Through.ToDomain(), (int)version.EditionCount,
-            [.. version.Records.Select(ToDomain)], [.. version.Changes.Select(ToDomain)]);
+    public static RecordVersion ToDomain(this TimelineVersion version)
+    {
+        var from = version.From.ToDomain();
+        return new RecordVersion(from, version.Through.ToDomain(), (int)version.EditionCount, [.. version.Records.Select(ToDomain)],
+            [.. version.Changes.Select(ToDomain)])
+        {
+            // Timelines stored before the holding was kept say nothing of it: the version's own start is all there is.
+            HeldSince = version.HeldSince?.ToDomain() ?? from,
+            ConventionalSince = version.ConventionalSince?.ToDomain(),
+        };
+    }
 
     public static PortTimeline ToProto(this AssignmentTimeline timeline)
     {

@@ -29,6 +29,36 @@ public sealed class PortRegistryAnswersTests
     }
 
     [Fact]
+    public void A_record_changed_later_answers_since_when_it_is_held_and_when_and_how_it_last_changed()
+    {
+        // 771/tcp is rtip in both editions; the second only rewrote its description.
+        var rtip = Answers(771).GetPort(Newest()).Transports.Single(t => t.Transport == Transport.Tcp);
+        var cadlock = Answers(770).GetPort(Newest()).Transports.Single(t => t.Transport == Transport.Tcp);
+        var versions = Assert.Single(Answers(771).GetTimeline(Transport.Tcp).Timelines).Versions;
+
+        Assert.Equal((TinyRegistry.FirstId, TinyRegistry.SecondId), (rtip.HeldSince.Id, rtip.Since.Id));
+        Assert.Equal(ChangeKind.DescriptionChanged, Assert.Single(rtip.Changes).Kind);
+        Assert.Null(rtip.ConventionalSince);
+        Assert.Equal((TinyRegistry.FirstId, TinyRegistry.FirstId), (cadlock.HeldSince.Id, cadlock.Since.Id));
+        Assert.Equal(ChangeKind.Appeared, Assert.Single(cadlock.Changes).Kind);
+        Assert.All(versions, v => Assert.Equal(TinyRegistry.FirstId, v.HeldSince.Id));
+        // The edition the answer cites is the catalog's, as for `since`.
+        Assert.Same(Catalog.Editions[0], rtip.HeldSince);
+    }
+
+    [Fact]
+    public void Now_gives_verdicts_since_when_the_assignment_holds_and_the_record_s_last_change()
+    {
+        var rtip = Answers(771).Now(Transport.Tcp);
+        var cadlock = Answers(770).Now(Transport.Tcp);
+
+        Assert.Equal((TinyRegistry.FirstId, $"{TinyRegistry.SecondDate:yyyy-MM-dd}: description changed"), (rtip.Since, rtip.LastChange));
+        Assert.Equal((TinyRegistry.FirstId, null), (cadlock.Since, cadlock.LastChange));
+        Assert.StartsWith($"assigned to rtip (since {TinyRegistry.FirstId}; record last changed {TinyRegistry.SecondDate:yyyy-MM-dd}: description changed)",
+            PortHistory.Observations.VerdictRules.Assignment(rtip), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_date_answers_from_the_edition_in_effect_then()
     {
         var between = Answers(771).GetPort(AsOf(TinyRegistry.SecondDate.AddDays(-1)));

@@ -43,6 +43,8 @@ public sealed class RegistryProjectionTests
         // Where a version ends depends on what is committed later: not stored.
         Assert.All(tcp.Versions, v => Assert.Equal((null, 0u), (v.Through, v.EditionCount)));
         Assert.Equal(["Real Time IP", "Real-time IP"], tcp.Versions.Select(v => v.Records[0].Description));
+        // Where the holding began is known when the history is built and never moves: stored with each version.
+        Assert.All(tcp.Versions, v => Assert.Equal(TinyRegistry.FirstId, v.HeldSince.Id));
 
         Assert.Equal([Contracts.V1.Transport.Tcp, Contracts.V1.Transport.Udp], TinyRegistry.Stored(776).Timelines.Select(t => t.Transport));
     }

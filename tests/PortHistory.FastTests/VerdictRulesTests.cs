@@ -26,6 +26,21 @@ public sealed class VerdictRulesTests
     }
 
     [Fact]
+    public void A_reason_says_since_when_the_assignment_holds_the_conventional_use_before_it_and_the_record_s_last_change()
+    {
+        var wpages = Wpages with { Since = "rfc1340, 1992-07", ConventionalSince = "rfc1060, 1990-03", LastChange = "2004-01-08: contact added" };
+
+        var squatter = Decide(776, wpages, [Process("rpc.statd", hosts: 5)]);
+        var ghost = Decide(776, wpages, [], hostsOnPort: 0, reportingHosts: Options.MinReportingHosts);
+
+        Assert.StartsWith("assigned to wpages (since rfc1340, 1992-07; conventional use since rfc1060, 1990-03; record last changed 2004-01-08: contact added), but observed rpc.statd on 5 host(s)",
+            squatter.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(VerdictRules.Assignment(wpages) + ", but none of the", ghost.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("assigned to wpages (since rfc1340, 1992-07), but observed", Decide(776, wpages with { ConventionalSince = null, LastChange = null },
+            [Process("rpc.statd", hosts: 5)]).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_process_the_table_says_provides_the_assigned_service_is_a_match()
     {
         var verdict = Decide(111, Sunrpc, [Process("rpcbind", hosts: 4)]);

@@ -1,3 +1,4 @@
+// Over 250 lines and one job: the page against one shared server and browser; a second test class would start a second of each.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Grpc.Core;
@@ -112,6 +113,15 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
         await Expect(statd).ToContainTextAsync("/usr/sbin/rpc.statd");
         await Expect(statd.Locator("td").Nth(2)).ToHaveTextAsync(WebPageServer.Fleet.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(statd).ToContainTextAsync("wildcard");
+
+        // In the registry now: wpages since RFC 1340, after its conventional use in RFC 1060; the 2026 edition named its contact.
+        var wpages = now.Transports.Single(t => t.Transport == Transport.Udp);
+        Assert.Equal(("rfc1340", "rfc1060", "iana-xml-2026-08-17"), (wpages.HeldSince.Id, wpages.ConventionalSince.Id, wpages.Since.Id));
+        var since = page.GetByRole(AriaRole.Table, new() { Name = "Current assignment per transport" }).Locator("tr[data-transport='TRANSPORT_UDP'] td.since");
+        await Expect(since).ToContainTextAsync("rfc1340 (1992-07-01)");
+        await Expect(since).ToContainTextAsync("conventional use since rfc1060 (1990-03-01)");
+        await Expect(since).ToContainTextAsync("record last changed in iana-xml-2026-08-17 (2026-08-17)");
+        await Expect(since).ToContainTextAsync("Josyula R. Rao");
         await Screenshot(page, "port-776");
     }
 

@@ -30,7 +30,7 @@ public static class ExpectationCommands
         {
             var server = ServerCommands.RequireServer(source, "expect add");
             var (port, transport) = ExpectationFile.ParseWhere(parse.GetValue(where)!);
-            var (stored, created) = await server.SetExpectationAsync(
+            var (stored, created) = await server.Administration.SetExpectationAsync(
                 new ExpectationView(port, transport, parse.GetValue(process)!, parse.GetValue(group), parse.GetValue(note)), cancel);
             ExpectationRenderers.Set(context.Output, stored, created, json);
         }));
@@ -45,7 +45,7 @@ public static class ExpectationCommands
         {
             var server = ServerCommands.RequireServer(source, "expect remove");
             var (port, transport) = ExpectationFile.ParseWhere(parse.GetValue(where)!);
-            var removed = await server.RemoveExpectationAsync(new ExpectationView(port, transport, parse.GetValue(process)!, parse.GetValue(group), null), cancel);
+            var removed = await server.Administration.RemoveExpectationAsync(new ExpectationView(port, transport, parse.GetValue(process)!, parse.GetValue(group), null), cancel);
             ExpectationRenderers.Removed(context.Output, removed, json);
         }));
         return command;
@@ -57,7 +57,7 @@ public static class ExpectationCommands
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = ServerCommands.RequireServer(source, "expect list");
-            ExpectationRenderers.List(context.Output, await server.ListExpectationsAsync(cancel), json);
+            ExpectationRenderers.List(context.Output, await server.Administration.ListExpectationsAsync(cancel), json);
         }));
         return command;
     }
@@ -69,7 +69,7 @@ public static class ExpectationCommands
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, _) =>
         {
             var server = ServerCommands.RequireServer(source, "expect export");
-            var expectations = await server.ListExpectationsAsync(cancel);
+            var expectations = await server.Administration.ListExpectationsAsync(cancel);
             var text = ExpectationFile.Write(expectations);
             var path = parse.GetValue(file)!;
             if (path == "-")
@@ -95,7 +95,7 @@ public static class ExpectationCommands
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) throw new UsageException($"no such file: {path}");
             var expectations = ExpectationFile.Parse(await File.ReadAllTextAsync(path, cancel), Path.GetFileName(path));
-            ExpectationRenderers.Changes(context.Output, await server.ReplaceExpectationsAsync(expectations, parse.GetValue(dryRun), cancel), json);
+            ExpectationRenderers.Changes(context.Output, await server.Administration.ReplaceExpectationsAsync(expectations, parse.GetValue(dryRun), cancel), json);
         }));
         return command;
     }

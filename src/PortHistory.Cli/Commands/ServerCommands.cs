@@ -33,7 +33,7 @@ public static class ServerCommands
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "observed");
-            var answer = await server.GetObservedAsync(
+            var answer = await server.Observations.GetObservedAsync(
                 CliOptions.ParsePort(parse.GetValue(port)), CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)), cancel);
             ObservationRenderers.Observed(context.Output, answer, json);
         }));
@@ -56,7 +56,7 @@ public static class ServerCommands
         {
             var server = RequireServer(source, "discrepancies");
             var kinds = (parse.GetValue(verdict) ?? []).Select(ObservationViews.ParseVerdict).ToList();
-            var rows = server.ListDiscrepanciesAsync(kinds, CliOptions.ParseRange(parse.GetValue(range), "--range"),
+            var rows = server.Observations.ListDiscrepanciesAsync(kinds, CliOptions.ParseRange(parse.GetValue(range), "--range"),
                 CliOptions.ParseTransport(parse.GetValue(CliOptions.Transport)), cancel);
             await ObservationRenderers.DiscrepanciesAsync(context.Output, rows, json, cancel);
         }));
@@ -99,7 +99,7 @@ public static class ServerCommands
                     : throw new UsageException($"--since must be a cursor (a number), got \"{cursor}\"");
             }
 
-            await foreach (var e in server.WatchAsync(request, message => context.Error.WriteLine($"watch: {message}"), cancel))
+            await foreach (var e in server.Observations.WatchAsync(request, message => context.Error.WriteLine($"watch: {message}"), cancel))
             {
                 WatchViews.Write(context.Output, e, json);
                 await context.Output.FlushAsync(cancel);
@@ -116,7 +116,7 @@ public static class ServerCommands
         issue.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "token issue");
-            var token = await server.IssueTokenAsync(parse.GetValue(name)!, ObservationViews.ParseRole(parse.GetValue(role)!), cancel);
+            var token = await server.Administration.IssueTokenAsync(parse.GetValue(name)!, ObservationViews.ParseRole(parse.GetValue(role)!), cancel);
             ObservationRenderers.Token(context.Output, token, json);
         }));
 
@@ -125,14 +125,14 @@ public static class ServerCommands
         revoke.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "token revoke");
-            ObservationRenderers.Token(context.Output, await server.RevokeTokenAsync(parse.GetValue(id)!, cancel), json);
+            ObservationRenderers.Token(context.Output, await server.Administration.RevokeTokenAsync(parse.GetValue(id)!, cancel), json);
         }));
 
         var list = new Command("list", "List tokens (never their secrets).");
         list.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "token list");
-            ObservationRenderers.Tokens(context.Output, await server.ListTokensAsync(cancel), json);
+            ObservationRenderers.Tokens(context.Output, await server.Administration.ListTokensAsync(cancel), json);
         }));
 
         return new Command("token", "Access tokens (admin role).") { issue, revoke, list };
@@ -180,7 +180,7 @@ public static class ServerCommands
                 ImportOutcome outcome;
                 try
                 {
-                    outcome = new ImportOutcome(file, await server.ImportAsync(file, fileHeader, progress => reporter.Progress(file, progress), cancel), null);
+                    outcome = new ImportOutcome(file, await server.Administration.ImportAsync(file, fileHeader, progress => reporter.Progress(file, progress), cancel), null);
                 }
                 catch (SourceException e)
                 {

@@ -1,3 +1,4 @@
+using PortHistory.Cli.Sources;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
 
@@ -48,6 +49,23 @@ public static class Describe
     }
 
     public static string Edition(EditionIdentity edition) => $"{edition.Id} ({edition.Date:yyyy-MM-dd})";
+
+    /// <summary>
+    /// What a port answer says beyond "since" for one transport: "conventional use since rfc1060 (1990-03-01); record last
+    /// changed 2004-01-08: contact added"; null when nothing.
+    /// </summary>
+    public static string? HoldingNotes(TransportAnswer transport)
+    {
+        var notes = new List<string>(2);
+        if (transport.ConventionalSince is { } conventional) notes.Add($"conventional use since {Edition(conventional)}");
+        if (transport is { HeldSince: { } held, Since: { } changed } &&
+            HoldingWords.LastChange(held, changed, transport.Changes) is { } change)
+        {
+            notes.Add($"record last changed {change}");
+        }
+
+        return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
 
     public static string Changes(IEnumerable<RecordChange> changes) => string.Join("; ", changes.Select(c => c.ToString()));
 

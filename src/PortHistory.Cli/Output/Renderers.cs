@@ -120,25 +120,30 @@ public static class Renderers
     private static void RegistrySection(TextWriter output, PortAnswer answer, EditionIdentity edition)
     {
         output.WriteLine($"Port {answer.Port}: {answer.Class.ToText()}; edition in effect: {Describe.Edition(edition)}, {edition.Title}");
-        // Records are as listed in the first edition of the version in effect (LISTED IN); later editions said the same.
-        var table = new TextTable("TRANSPORT", "SERVICE", "STATUS", "DESCRIPTION", "PEOPLE", "LISTED IN", "SECTION");
+        // SINCE is where the unbroken holding began; when the record changed later, a line under the table says when and how.
+        var table = new TextTable("TRANSPORT", "SERVICE", "STATUS", "DESCRIPTION", "PEOPLE", "SINCE", "SECTION");
         foreach (var transport in answer.Transports)
         {
-            var since = transport.Since is null ? "" : Describe.Edition(transport.Since);
+            var since = transport.HeldSince ?? transport.Since;
+            var sinceText = since is null ? "" : Describe.Edition(since);
             if (transport.Records.Count == 0)
             {
-                table.Add(transport.Transport.ToText(), "(not listed)", "", "", "", since, "");
+                table.Add(transport.Transport.ToText(), "(not listed)", "", "", "", sinceText, "");
                 continue;
             }
 
             foreach (var record in transport.Records)
             {
                 table.Add(transport.Transport.ToText(), Describe.Service(record), Describe.Status(record), record.Description, Describe.People(record),
-                    since, record.Section);
+                    sinceText, record.Section);
             }
         }
 
         table.WriteTo(output);
+        foreach (var transport in answer.Transports)
+        {
+            if (Describe.HoldingNotes(transport) is { } notes) output.WriteLine($"{answer.Port}/{transport.Transport.ToText()}: {notes}");
+        }
     }
 
     /// <summary>One line per local table entry: conventional use, worded apart from the registry's records.</summary>

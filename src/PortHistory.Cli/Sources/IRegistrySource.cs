@@ -32,8 +32,29 @@ public sealed record PortAnswer(int Port, PortNumberClass Class, EditionIdentity
     public IReadOnlyList<LocalEntry> Local { get; init; } = [];
 }
 
-/// <summary>The records one transport of the port held (empty: not listed), and the first edition of their version.</summary>
-public sealed record TransportAnswer(TransportProtocol Transport, IReadOnlyList<EditionRecord> Records, EditionIdentity? Since);
+/// <summary>
+/// The records one transport of the port held (empty: not listed) and the first edition of their version (<see cref="Since"/>:
+/// when the record last changed, and how, in <see cref="Changes"/>); <see cref="HeldSince"/> is where the unbroken
+/// holding began (see RecordVersion.HeldSince), <see cref="ConventionalSince"/> where conventional use before it did.
+/// </summary>
+public sealed record TransportAnswer(TransportProtocol Transport, IReadOnlyList<EditionRecord> Records, EditionIdentity? Since)
+{
+    public EditionIdentity? HeldSince { get; init; }
+
+    public EditionIdentity? ConventionalSince { get; init; }
+
+    public IReadOnlyList<RecordChange> Changes { get; init; } = [];
+
+    /// <summary>The answer for one transport from the version in effect (null: the port was not listed yet).</summary>
+    public static TransportAnswer Of(TransportProtocol transport, RecordVersion? version) => version is null
+        ? new TransportAnswer(transport, [], null)
+        : new TransportAnswer(transport, version.Records, version.From)
+        {
+            HeldSince = version.HeldSince,
+            ConventionalSince = version.ConventionalSince,
+            Changes = version.Changes,
+        };
+}
 
 public sealed record ServiceAnswer(string Name, IReadOnlyList<ServiceTenure> Holdings, IReadOnlyList<ServiceRename> Renames);
 

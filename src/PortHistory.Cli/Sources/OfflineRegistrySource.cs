@@ -83,7 +83,7 @@ public sealed class OfflineRegistrySource : IRegistrySource
         var answers = transports.Select(t => _history.InEdition(port, t, index))
             .Where(s => transport is not null || TransportProtocols.ShownUnasked(s.Transport, s.Primary?.Status))
             // As the server answers: the records of the version in effect, as listed in its first edition.
-            .Select(s => new TransportAnswer(s.Transport, s.Version is { } v ? v.Records : s.Records, s.Version?.From))
+            .Select(s => TransportAnswer.Of(s.Transport, s.Version))
             .ToList();
         return Task.FromResult(new PortAnswer(port, PortNumberClasses.Of(port), _history.EditionRefs[index], answers) { Local = local });
     }

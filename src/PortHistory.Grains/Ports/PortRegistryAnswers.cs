@@ -16,6 +16,7 @@ internal sealed class PortRegistryAnswers
     private readonly StoredPortRegistry _timelines;
     private GetPortResponse? _latest;
     private GetTimelineResponse? _allTimelines;
+    private readonly PortHistory.Observations.RegistrySide?[] _now = new PortHistory.Observations.RegistrySide?[RegistryProto.AllTransports.Count + 1];
 
     public PortRegistryAnswers(uint port, StoredPortRegistry timelines, CatalogSnapshot catalog)
     {
@@ -55,6 +56,9 @@ internal sealed class PortRegistryAnswers
             {
                 assignment.Records.AddRange(version.Records);
                 assignment.Since = Edition(version.From);
+                assignment.HeldSince = Edition(version.HeldSince ?? version.From);
+                if (version.ConventionalSince is { } conventional) assignment.ConventionalSince = Edition(conventional);
+                assignment.Changes.AddRange(version.Changes);
             }
 
             response.Transports.Add(assignment);
@@ -78,6 +82,8 @@ internal sealed class PortRegistryAnswers
                 if (from < 0 || through < from) continue;
                 version.From = Catalog.Editions[from];
                 version.Through = Catalog.Editions[through];
+                version.HeldSince = version.HeldSince is { } held ? Edition(held) : version.From;
+                if (version.ConventionalSince is { } conventional) version.ConventionalSince = Edition(conventional);
                 version.EditionCount = (uint)(through - from + 1);
                 timeline.Versions.Add(version);
             }
@@ -93,17 +99,15 @@ internal sealed class PortRegistryAnswers
         return response;
     }
 
-    /// <summary>What the newest edition says about one transport, as verdicts need it.</summary>
+    /// <summary>What the newest edition says about one transport, as verdicts need it (built once per snapshot).</summary>
     public PortHistory.Observations.RegistrySide Now(Transport transport)
     {
+        var index = (int)transport;
+        if (index < _now.Length && _now[index] is { } known) return known;
         var version = Catalog.Editions.Count == 0 ? null : VersionAt(transport, Catalog.Editions.Count - 1);
-        var assigned = version?.Records.Where(r => r.Status == PortHistory.Contracts.V1.AssignmentStatus.Assigned).ToList() ?? [];
-        var status = version is null || version.Records.Count == 0 ? "not listed" : version.Records[0].Status.ToDomain().ToText();
-        if (assigned.Count == 0) return new PortHistory.Observations.RegistrySide(null, [], null, status);
-        var primary = assigned[0];
-        var name = primary.ServiceName.Length > 0 ? primary.ServiceName : $"\"{primary.Description}\"";
-        var names = assigned.SelectMany(r => r.Aliases.Prepend(r.ServiceName)).Where(n => n.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return new PortHistory.Observations.RegistrySide(name, names, version!.From.Id, status);
+        var side = RegistrySides.Of(version, Edition);
+        if (index < _now.Length) _now[index] = side;
+        return side;
     }
 
     /// <summary>The version in effect in the edition of this rank, or null if the port was not listed yet.</summary>

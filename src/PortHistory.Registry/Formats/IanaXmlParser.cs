@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Xml;
 using PortHistory.Registry.Model;
 
@@ -20,7 +19,7 @@ public sealed class IanaXmlParser : IEditionParser
     {
         content.RejectBinary();
         var warnings = new List<EditionParseWarning>();
-        var pending = new List<PendingRecord>();
+        var pending = new List<PendingXmlRecord>();
         var people = new Dictionary<string, RegistryPerson>(StringComparer.Ordinal);
         string? title = null;
         DateOnly? updated = null;
@@ -76,7 +75,7 @@ public sealed class IanaXmlParser : IEditionParser
                         pending.Add(ReadRecord(reader, lineInfo, warnings));
                         break;
                     case "people":
-                        ReadPeople(reader, people);
+                        IanaXmlPeople.ReadList(reader, people);
                         break;
                     default:
                         reader.Skip();
@@ -101,11 +100,11 @@ public sealed class IanaXmlParser : IEditionParser
             EditionDateSource.Content, "iana-xml", [.. records], [.. warnings]);
     }
 
-    private static PendingRecord ReadRecord(XmlReader reader, IXmlLineInfo lineInfo, List<EditionParseWarning> warnings)
+    private static PendingXmlRecord ReadRecord(XmlReader reader, IXmlLineInfo lineInfo, List<EditionParseWarning> warnings)
     {
         var line = lineInfo.LineNumber;
         var draft = new RecordDraft { Line = line, Registered = reader.GetAttribute("date"), Modified = reader.GetAttribute("updated") };
-        var pending = new PendingRecord(draft);
+        var pending = new PendingXmlRecord(draft);
         var valid = true;
         if (reader.IsEmptyElement)
         {
@@ -157,13 +156,13 @@ public sealed class IanaXmlParser : IEditionParser
 
                     break;
                 case "description":
-                    draft.Description = ReadMixedText(reader);
+                    draft.Description = IanaXmlText.ReadMixed(reader);
                     break;
                 case "note":
-                    draft.Notes.Add(ReadMixedText(reader));
+                    draft.Notes.Add(IanaXmlText.ReadMixed(reader));
                     break;
                 case "unauthorized":
-                    draft.UnauthorizedUses.Add(ReadMixedText(reader));
+                    draft.UnauthorizedUses.Add(IanaXmlText.ReadMixed(reader));
                     break;
                 case "sc":
                     draft.ServiceCode = reader.ReadElementContentAsString();
@@ -177,15 +176,15 @@ public sealed class IanaXmlParser : IEditionParser
                     }
                     else
                     {
-                        draft.References.Add(Reference(type, data));
+                        draft.References.Add(IanaXmlText.Reference(type, data));
                     }
 
                     break;
                 case "assignee":
-                    pending.AssigneeIds.AddRange(ReadPersonRefs(reader));
+                    pending.AssigneeIds.AddRange(IanaXmlPeople.ReadRefs(reader));
                     break;
                 case "contact":
-                    pending.ExplicitContactIds.AddRange(ReadPersonRefs(reader));
+                    pending.ExplicitContactIds.AddRange(IanaXmlPeople.ReadRefs(reader));
                     break;
                 default:
                     reader.Skip();
@@ -195,157 +194,5 @@ public sealed class IanaXmlParser : IEditionParser
 
         reader.Read();
         return valid ? pending : pending with { Draft = null };
-    }
-
-    private static List<string> ReadPersonRefs(XmlReader reader)
-    {
-        var ids = new List<string>();
-        if (reader.IsEmptyElement)
-        {
-            reader.Read();
-            return ids;
-        }
-
-        var depth = reader.Depth;
-        reader.Read();
-        while (!(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
-        {
-            if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "xref")
-            {
-                var data = reader.GetAttribute("data");
-                if (!string.IsNullOrEmpty(data)) ids.Add(data);
-                reader.Skip();
-            }
-            else
-            {
-                reader.Read();
-            }
-        }
-
-        reader.Read();
-        return ids;
-    }
-
-    /// <summary>Text of an element that mixes text, &lt;br/&gt; and inline &lt;xref&gt;s.</summary>
-    private static string ReadMixedText(XmlReader reader)
-    {
-        if (reader.IsEmptyElement)
-        {
-            reader.Read();
-            return "";
-        }
-
-        var builder = new StringBuilder();
-        var depth = reader.Depth;
-        reader.Read();
-        while (!(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
-        {
-            switch (reader.NodeType)
-            {
-                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
-                    builder.Append(reader.Value);
-                    reader.Read();
-                    break;
-                case XmlNodeType.Element when reader.LocalName == "xref":
-                    builder.Append('[').Append(Reference(reader.GetAttribute("type"), reader.GetAttribute("data"))).Append(']');
-                    reader.Skip();
-                    break;
-                case XmlNodeType.Element when reader.LocalName == "br":
-                    builder.Append('\n');
-                    reader.Skip();
-                    break;
-                case XmlNodeType.Element:
-                    builder.Append(reader.ReadInnerXml());
-                    break;
-                default:
-                    reader.Read();
-                    break;
-            }
-        }
-
-        reader.Read();
-        return builder.ToString();
-    }
-
-    private static string Reference(string? type, string? data) => type switch
-    {
-        "rfc" => (data ?? "").ToUpperInvariant(),
-        null or "person" or "uri" or "draft" or "text" => data ?? "",
-        _ => data ?? "",
-    };
-
-    private static void ReadPeople(XmlReader reader, Dictionary<string, RegistryPerson> people)
-    {
-        if (reader.IsEmptyElement)
-        {
-            reader.Read();
-            return;
-        }
-
-        var depth = reader.Depth;
-        reader.Read();
-        while (!(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
-        {
-            if (reader.NodeType != XmlNodeType.Element || reader.LocalName != "person" || reader.IsEmptyElement)
-            {
-                reader.Read();
-                continue;
-            }
-
-            var id = reader.GetAttribute("id") ?? "";
-            string? name = null, organization = null, email = null;
-            var personDepth = reader.Depth;
-            reader.Read();
-            while (!(reader.NodeType == XmlNodeType.EndElement && reader.Depth == personDepth))
-            {
-                if (reader.NodeType != XmlNodeType.Element)
-                {
-                    reader.Read();
-                    continue;
-                }
-
-                switch (reader.LocalName)
-                {
-                    case "name": name = TextLines.CollapseWhitespace(reader.ReadElementContentAsString()); break;
-                    case "org": organization = TextLines.CollapseWhitespace(reader.ReadElementContentAsString()); break;
-                    case "uri":
-                        var uri = reader.ReadElementContentAsString();
-                        if (uri.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase)) email ??= PersonText.Email(uri);
-                        break;
-                    default: reader.Skip(); break;
-                }
-            }
-
-            reader.Read();
-            people.TryAdd(id, new RegistryPerson(id, name, email, organization));
-        }
-
-        reader.Read();
-    }
-
-    /// <summary>A record whose person references wait for the &lt;people&gt; list at the end of the file.</summary>
-    private sealed record PendingRecord(RecordDraft? Draft)
-    {
-        public List<string> ContactIds { get; } = [];
-        public List<string> AssigneeIds { get; } = [];
-        public List<string> ExplicitContactIds { get; } = [];
-
-        public EditionRecord Resolve(Dictionary<string, RegistryPerson> people, List<EditionParseWarning> warnings)
-        {
-            var draft = Draft!;
-            // A record-level person xref is the registrant of old: IANA's CSV shows it as both assignee and contact.
-            var contacts = ExplicitContactIds.Count > 0 ? ExplicitContactIds.Concat(ContactIds) : ContactIds;
-            var assignees = AssigneeIds.Count > 0 ? AssigneeIds : ContactIds;
-            draft.Contacts.AddRange(contacts.Distinct().Select(id => Lookup(id, draft.Line, people, warnings)));
-            draft.Assignees.AddRange(assignees.Distinct().Select(id => Lookup(id, draft.Line, people, warnings)));
-            return draft.ToRecord();
-        }
-
-        private static RegistryPerson Lookup(string id, int line, Dictionary<string, RegistryPerson> people, List<EditionParseWarning> warnings)
-        {
-            if (people.TryGetValue(id, out var person)) return person;
-            warnings.Add(new EditionParseWarning(line, $"person \"{id}\" is not in <people>"));
-            return new RegistryPerson(id, null, null);
-        }
     }
 }

@@ -65,6 +65,30 @@ public static class RecordChangeKinds
 /// <summary>One change, with the field it concerns and the values before and after (null where none).</summary>
 public sealed record RecordChange(RecordChangeKind Kind, string? Field, string? Before, string? After)
 {
+    /// <summary>The change in a few words, without the values: "contact added", "renamed from acmaint_dbd".</summary>
+    public string Brief() => Kind switch
+    {
+        RecordChangeKind.ContactChanged => Amended("contact", Before is null or NoPeople, After is null or NoPeople),
+        RecordChangeKind.DescriptionChanged => Amended("description", string.IsNullOrWhiteSpace(Before), string.IsNullOrWhiteSpace(After)),
+        RecordChangeKind.AliasesChanged => Amended("aliases", string.IsNullOrWhiteSpace(Before), string.IsNullOrWhiteSpace(After)),
+        RecordChangeKind.Renamed or RecordChangeKind.Reassigned when Before is not null => $"{Kind.ToText()} from {Before}",
+        RecordChangeKind.ServiceAdded when After is not null => $"{After} added",
+        RecordChangeKind.ServiceRemoved when Before is not null => $"{Before} removed",
+        RecordChangeKind.DetailsChanged when Field is not null => $"{Field} changed",
+        _ => Kind.ToText(),
+    };
+
+    /// <summary>How the history writes "no assignee or contact" (see PortStates.PeopleText).</summary>
+    internal const string NoPeople = "(none)";
+
+    private static string Amended(string field, bool noneBefore, bool noneAfter) =>
+        (noneBefore, noneAfter) switch
+        {
+            (true, false) => $"{field} added",
+            (false, true) => $"{field} removed",
+            _ => $"{field} changed",
+        };
+
     public override string ToString() => (Before, After) switch
     {
         (null, null) => Kind.ToText(),

@@ -75,7 +75,7 @@ internal static class PortStates
     public static string PeopleText(EditionRecord record)
     {
         var people = record.Assignees.Concat(record.Contacts).DistinctBy(p => p.Key).Select(p => p.DisplayName).ToList();
-        return people.Count == 0 ? "(none)" : string.Join(", ", people);
+        return people.Count == 0 ? RecordChange.NoPeople : string.Join(", ", people);
     }
 
     /// <summary>Descriptions compare case- and spacing-insensitively: RFC 990 writes "Echo" where others write "echo".</summary>

@@ -69,11 +69,11 @@ public sealed class RegistryHistory
         var transports = new Dictionary<TransportProtocol, TransportHistory>();
         foreach (var transport in TransportProtocols.All) transports[transport] = TransportHistory.Build(transport, registry, refs);
 
-        var holdings = IndexNames(transports, registry, refs);
-        var renames = CollectRenames(transports, registry, refs);
+        var holdings = ServiceNameIndex.Build(transports, registry, refs);
+        var renames = RenameChains.Collect(transports);
         return new RegistryHistory(registry, local, transports, holdings, renames)
         {
-            NameOnlyTimelines = BuildNameOnlyTimelines(registry, refs),
+            NameOnlyTimelines = NameOnlyRegistrations.Timelines(registry, refs),
         };
     }
 
@@ -179,8 +179,8 @@ public sealed class RegistryHistory
 
         if (ports is null)
         {
-            var before = NameOnlyStates(from);
-            var after = NameOnlyStates(to);
+            var before = NameOnlyRegistrations.States(from);
+            var after = NameOnlyRegistrations.States(to);
             foreach (var key in before.Keys.Union(after.Keys).OrderBy(k => k.Item2).ThenBy(k => k.Item1, StringComparer.Ordinal))
             {
                 diff.AddNameOnly(key.Item2, before.GetValueOrDefault(key) ?? PortStates.Empty, after.GetValueOrDefault(key) ?? PortStates.Empty);
@@ -212,182 +212,8 @@ public sealed class RegistryHistory
     /// <summary>Every rename link, oldest first.</summary>
     public ImmutableArray<ServiceRename> Renames => _renames;
 
-    private static Dictionary<(string, TransportProtocol), EditionRecord[]> NameOnlyStates(RegistryEdition edition) =>
-        edition.Records.Where(r => r.Ports is null && r.ServiceName is not null)
-            .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport))
-            .ToDictionary(g => g.Key, g => PortStates.Normalize(g.ToList()));
-
-    private static Dictionary<string, List<ServiceTenure>> IndexNames(
-        Dictionary<TransportProtocol, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
-    {
-        var byName = new Dictionary<string, List<ServiceTenure>>(StringComparer.Ordinal);
-        var indexOf = refs.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i);
-        foreach (var (transport, history) in transports)
-        {
-            for (var s = 0; s < history.Segments.Count; s++)
-            {
-                var range = history.Segments.RangeOf(s);
-                // Holdings of this segment still open after the previous version: a name that stays across a
-                // change of contact or description is one holding, not two.
-                var open = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
-                foreach (var version in history.Versions[s])
-                {
-                    var seen = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
-                    foreach (var record in version.Records)
-                    {
-                        if (record.ServiceName is { } name) Hold(name, record.Status, false);
-                        foreach (var alias in record.Aliases) Hold(alias, record.Status, true);
-                    }
-
-                    foreach (var (key, holding) in open)
-                    {
-                        if (!seen.ContainsKey(key)) Emit(holding);
-                    }
-
-                    open = seen;
-
-                    void Hold(string name, RecordStatus status, bool asAlias)
-                    {
-                        var key = (name.ToLowerInvariant(), status, asAlias);
-                        if (seen.ContainsKey(key)) return;
-                        seen[key] = open.TryGetValue(key, out var running) && indexOf[running.Through] + 1 == indexOf[version.From]
-                            ? running with { Through = version.Through }
-                            : new ServiceTenure(name, range, transport, status, asAlias, version.From, version.Through);
-                    }
-                }
-
-                foreach (var holding in open.Values) Emit(holding);
-            }
-        }
-
-        // Segments of one range record hold the same periods: join contiguous ranges.
-        foreach (var (key, list) in byName.ToList())
-        {
-            var merged = new List<ServiceTenure>();
-            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
-                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
-            {
-                if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
-                    last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
-                    last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
-                {
-                    merged[^1] = last with { Ports = new PortSpan(last.Ports.Value.First, holding.Ports.Value.Last) };
-                    continue;
-                }
-
-                merged.Add(holding);
-            }
-
-            byName[key] = merged;
-        }
-
-        // Name-only registrations (no port): consecutive editions listing the name form one holding.
-        var runs = new Dictionary<(string, TransportProtocol), (EditionRecord Record, int From, int Through)>();
-        for (var e = 0; e < editions.Length; e++)
-        {
-            var listed = editions[e].Records.Where(r => r.Ports is null && r.ServiceName is not null)
-                .GroupBy(r => (r.ServiceName!.ToLowerInvariant(), r.Transport)).ToDictionary(g => g.Key, g => g.First());
-            foreach (var key in runs.Keys.Where(k => !listed.ContainsKey(k)).ToList())
-            {
-                Close(key);
-            }
-
-            foreach (var (key, record) in listed)
-            {
-                runs[key] = runs.TryGetValue(key, out var run) ? run with { Through = e } : (record, e, e);
-            }
-        }
-
-        foreach (var key in runs.Keys.ToList()) Close(key);
-
-        foreach (var list in byName.Values)
-        {
-            list.Sort((a, b) => (a.From.Date, a.Ports?.First ?? -1, a.Transport).CompareTo((b.From.Date, b.Ports?.First ?? -1, b.Transport)));
-        }
-
-        return byName;
-
-        void Emit(ServiceTenure holding)
-        {
-            var key = holding.Name.ToLowerInvariant();
-            if (!byName.TryGetValue(key, out var list)) byName[key] = list = [];
-            list.Add(holding);
-        }
-
-        void Close((string Name, TransportProtocol Transport) key)
-        {
-            var (record, from, through) = runs[key];
-            runs.Remove(key);
-            if (!byName.TryGetValue(key.Name, out var list)) byName[key.Name] = list = [];
-            list.Add(new ServiceTenure(record.ServiceName!, null, key.Transport, record.Status, false, refs[from], refs[through]));
-        }
-    }
-
-    private static ImmutableArray<ServiceRename> CollectRenames(
-        Dictionary<TransportProtocol, TransportHistory> transports, ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
-    {
-        var links = new Dictionary<(string, string, TransportProtocol, PortSpan), ServiceRename>();
-        foreach (var (transport, history) in transports)
-        {
-            for (var s = 0; s < history.Segments.Count; s++)
-            {
-                foreach (var version in history.Versions[s])
-                {
-                    foreach (var change in version.Changes.Where(c => c.Kind == RecordChangeKind.Renamed))
-                    {
-                        Add(new ServiceRename(change.Before!, change.After!, history.Segments.RangeOf(s), transport, version.From));
-                    }
-
-                    // A replacement name can arrive together with its alias, in one edition, with no rename step between.
-                    foreach (var record in version.Records.Where(r => r.Replaces is not null && r.ServiceName is not null))
-                    {
-                        Add(new ServiceRename(record.Replaces!, record.ServiceName!, history.Segments.RangeOf(s), transport, version.From));
-                    }
-                }
-            }
-        }
-
-        return [.. links.Values.OrderBy(l => l.Edition.Date).ThenBy(l => l.Ports.First).ThenBy(l => l.Transport)];
-
-        void Add(ServiceRename link)
-        {
-            var key = (link.From.ToLowerInvariant(), link.To.ToLowerInvariant(), link.Transport, link.Ports);
-            if (!links.TryGetValue(key, out var existing) || existing.Edition.Date > link.Edition.Date) links[key] = link;
-        }
-    }
-
-    private static ImmutableArray<NameOnlyTimeline> BuildNameOnlyTimelines(ImmutableArray<RegistryEdition> editions, EditionIdentity[] refs)
-    {
-        var perEdition = editions.Select(NameOnlyStates).ToList();
-        var keys = perEdition.SelectMany(d => d.Keys).Distinct().OrderBy(k => k.Item2).ThenBy(k => k.Item1, StringComparer.Ordinal);
-        var timelines = ImmutableArray.CreateBuilder<NameOnlyTimeline>();
-        foreach (var key in keys)
-        {
-            var states = perEdition.Select(d => d.GetValueOrDefault(key) ?? PortStates.Empty).ToArray();
-            var (versions, _) = TimelineBuilder.Build(states, refs);
-            var name = versions.SelectMany(v => v.Records).Select(r => r.ServiceName).First(n => n is not null)!;
-            timelines.Add(new NameOnlyTimeline(name, key.Item2, versions));
-        }
-
-        return timelines.ToImmutable();
-    }
-
     private static void CheckPort(int port)
     {
         if (port is < 0 or > PortSpan.MaxPort) throw new ArgumentOutOfRangeException(nameof(port), port, "port must be 0-65535");
-    }
-
-    /// <summary>History order: effective date, then format rank, then id, so the order editions arrive in never matters.</summary>
-    private sealed class EditionOrder : IComparer<RegistryEdition>
-    {
-        public static readonly EditionOrder Instance = new();
-
-        public int Compare(RegistryEdition? x, RegistryEdition? y)
-        {
-            var byDate = x!.EffectiveDate.CompareTo(y!.EffectiveDate);
-            if (byDate != 0) return byDate;
-            var byFormat = x.Format.OrderRank().CompareTo(y.Format.OrderRank());
-            return byFormat != 0 ? byFormat : string.CompareOrdinal(x.Id, y.Id);
-        }
     }
 }

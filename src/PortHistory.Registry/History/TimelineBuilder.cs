@@ -42,6 +42,7 @@ internal static class TimelineBuilder
             openKey = key;
         }
 
+        UnbrokenHolding.Apply(list);
         return (list.ToImmutable(), versionStarts.Count == 0 ? NoStarts : [.. versionStarts]);
 
         string KeyOf(EditionRecord[] state)

@@ -15,8 +15,23 @@ public sealed record RecordVersion(
     ImmutableArray<EditionRecord> Records,
     ImmutableArray<RecordChange> Changes)
 {
+    private readonly EditionIdentity? _heldSince;
+
     public EditionRecord? Primary => Records.IsEmpty ? null : Records[0];
     public bool IsListed => !Records.IsEmpty;
+
+    /// <summary>
+    /// The first edition of the unbroken run of versions that hold the port as this one does (see <see cref="UnbrokenHolding"/>):
+    /// what "assigned to wpages since RFC 1340" names, where <see cref="From"/> is only when the record last changed.
+    /// <see cref="From"/> when not known (a version read from somewhere that did not keep it).
+    /// </summary>
+    public EditionIdentity HeldSince { get => _heldSince ?? From; init => _heldSince = value; }
+
+    /// <summary>
+    /// For an assignment that took over the same service's conventional use (RFC 1060's UNIX PORTS) with no edition
+    /// between: the first edition of that conventional use. Null otherwise.
+    /// </summary>
+    public EditionIdentity? ConventionalSince { get; init; }
 }
 
 /// <summary>Every version of one (port, transport), oldest first.</summary>

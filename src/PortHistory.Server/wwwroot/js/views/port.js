@@ -135,16 +135,30 @@ function recordList(record, edition, source) {
     .flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
 }
 
+/**
+ * Since when the transport has been held as it is (the unbroken holding, renames followed), then the conventional use it
+ * took over and the record's last change, when there are any. Servers that do not send heldSince answer with since.
+ */
+function sinceCell(t) {
+  const held = t.heldSince ?? t.since;
+  const changes = t.changes ?? [];
+  const changedLater = t.since?.id && held?.id && t.since.id !== held.id;
+  return h('td', { class: 'since' }, editionText(held),
+    t.conventionalSince ? h('div', { class: 'sub' }, `conventional use since ${editionText(t.conventionalSince)}`) : null,
+    changedLater ? h('div', { class: 'sub' }, `record last changed in ${editionText(t.since)}`,
+      changes.length ? `: ${changes.map(changeText).join('; ')}` : '') : null);
+}
+
 function currentSection(now) {
   const rows = (now.transports ?? []).flatMap((t) => {
     const records = t.records ?? [];
     if (records.length === 0) return [h('tr', {}, h('td', {}, transportText(t.transport)), h('td', { colspan: 4 }, 'not listed'))];
-    return records.map((r) => h('tr', {},
+    return records.map((r) => h('tr', { 'data-transport': t.transport },
       h('td', {}, transportText(t.transport)),
       h('td', {}, r.serviceName ? h('a', { href: route('service', r.serviceName) }, r.serviceName) : '—'),
       h('td', {}, statusText(r.status)),
       h('td', {}, r.description),
-      h('td', {}, editionText(t.since))));
+      sinceCell(t)));
   });
   return h('section', { 'aria-labelledby': 'now-title' },
     h('h2', { id: 'now-title' }, 'In the registry now'),
