@@ -99,7 +99,7 @@ public sealed class BatchSender(Sightings.SightingsClient client, Func<string> t
     {
         if (result.Error.Length > 0)
         {
-            await output.WriteLineAsync($"batch {batch.BatchId}: refused: {result.Error}");
+            await output.WriteLineAsync($"batch {batch.BatchId}: refused: {ServerText.Printable(result.Error)}");
             return new BatchOutcome(batch.BatchId, BatchStatus.Refused, result, attempts);
         }
 
@@ -109,7 +109,7 @@ public sealed class BatchSender(Sightings.SightingsClient client, Func<string> t
         foreach (var rejection in result.Rejected.Take(RejectionsShown))
         {
             var what = rejection.Index < batch.Sightings.Count ? Label(batch.Sightings[(int)rejection.Index]) : "?";
-            await output.WriteLineAsync($"  rejected #{rejection.Index} ({what}) {rejection.Field}: {rejection.Reason}");
+            await output.WriteLineAsync($"  rejected #{rejection.Index} ({what}) {ServerText.Printable(rejection.Field)}: {ServerText.Printable(rejection.Reason)}");
         }
 
         if (result.Rejected.Count > RejectionsShown) await output.WriteLineAsync($"  ... and {result.Rejected.Count - RejectionsShown} more rejected");

@@ -45,5 +45,5 @@ public sealed class CallRetries(RetryPolicy? policy = null, Func<TimeSpan, Cance
     }
 
     /// <summary>The status and the server's detail, made safe to print.</summary>
-    public static string Describe(RpcException e) => e.Status.Detail.Length > 0 ? $"{e.StatusCode}: {e.Status.Detail}" : e.StatusCode.ToString();
+    public static string Describe(RpcException e) => e.Status.Detail.Length > 0 ? $"{e.StatusCode}: {ServerText.Printable(e.Status.Detail)}" : e.StatusCode.ToString();
 }
