@@ -2,6 +2,7 @@ using System.CommandLine;
 using Grpc.Net.Client;
 using PortHistory.Agent.Enrolling;
 using PortHistory.Agent.Health;
+using PortHistory.Agent.Reporting;
 using PortHistory.Agent.Scanning;
 using PortHistory.Agent.Sending;
 using PortHistory.Contracts.V1;
@@ -74,7 +75,7 @@ public static class AgentApp
             AgentOptions.Server, AgentOptions.Token, AgentOptions.TokenFile, AgentOptions.HostRef, AgentOptions.HostGroup, AgentOptions.Interval,
             AgentOptions.BatchSize, AgentOptions.Once, AgentOptions.DryRun, AgentOptions.ProcRoot, AgentOptions.EnrollSecretFile,
             AgentOptions.CredentialFile, AgentOptions.SpoolDir, AgentOptions.SpoolMaxBytes, AgentOptions.MetricsFile, AgentOptions.AllowInsecure,
-            AgentConfigFile.Option, status,
+            AgentOptions.Heartbeat, AgentOptions.FullReports, AgentConfigFile.Option, status,
         };
         foreach (var command in EnrollCommands.Build(output, error)) root.Subcommands.Add(command);
         root.SetAction(async (parse, cancel) =>
@@ -129,7 +130,8 @@ public static class AgentApp
             parse.GetValue(AgentOptions.DryRun), parse.GetValue(AgentOptions.ProcRoot)!, Environment.GetEnvironmentVariable,
             spoolDirectory: parse.GetValue(AgentOptions.SpoolDir), spoolMaxBytes: parse.GetValue(AgentOptions.SpoolMaxBytes),
             metricsFile: parse.GetValue(AgentOptions.MetricsFile), hostGroup: parse.GetValue(AgentOptions.HostGroup),
-            allowInsecure: parse.GetValue(AgentOptions.AllowInsecure), sourceOf: name => config?.SourceOf(name));
+            allowInsecure: parse.GetValue(AgentOptions.AllowInsecure), sourceOf: name => config?.SourceOf(name),
+            heartbeat: parse.GetValue(AgentOptions.Heartbeat), fullReports: parse.GetValue(AgentOptions.FullReports));
     }
 
     public static async Task<int> RunAsync(AgentSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -142,28 +144,34 @@ public static class AgentApp
         }
 
         using var channel = GrpcChannel.ForAddress(settings.Server);
-        var sender = new BatchSender(new Sightings.SightingsClient(channel), settings.Token!, output, error);
-        return await RunAsync(settings, now => scanner.Scan(settings.HostRef, now), sender, output, error, cancellationToken);
+        var client = new Sightings.SightingsClient(channel);
+        var senders = (new BatchSender(client, settings.Token!, output, error), new HostReportSender(client, settings.Token!, error));
+        return await RunAsync(settings, now => scanner.Scan(settings.HostRef, now), senders, new AgentLog(output, error), cancellationToken);
     }
 
-    /// <summary>The scan-spool-send cycle with a given scan and sender (tests give their own).</summary>
+    /// <summary>The scan-spool-send cycle with a given scan and senders (tests give their own).</summary>
     public static async Task<int> RunAsync(
-        AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, BatchSender sender, TextWriter output, TextWriter error,
-        CancellationToken cancellationToken)
+        AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, (BatchSender Batches, HostReportSender Reports) senders, AgentLog log,
+        CancellationToken cancellationToken, Func<DateTimeOffset>? clock = null, Random? random = null)
     {
-        using var reporter = Reporter.Open(settings, scan, sender, output, error);
+        var (output, error) = (log.Output, log.Error);
+        using var reporter = Reporter.Open(settings, scan, senders, log, clock, random);
         try
         {
             if (settings.Once)
             {
-                // --once sends what earlier runs left in the spool too, and succeeds only when the spool is empty.
+                // One scan, one report (a heartbeat if nothing changed); what earlier runs left in the spool is sent too,
+                // and the run succeeds only when everything was delivered.
                 var scanned = reporter.Scan();
-                var drained = await reporter.DrainAsync(cancellationToken);
+                var drained = await reporter.DrainAsync(cancellationToken, once: true);
                 return scanned && drained.Complete && drained.Refused == 0 ? Ok : Failed;
             }
 
             await output.WriteLineAsync($"reporting to {settings.Server} every {settings.Interval.TotalSeconds:0.###}s as host {settings.HostRef}, "
-                + $"spooling in {settings.SpoolDirectory}; Ctrl-C stops");
+                + (reporter.Reporting.Mode == ReportMode.Differential
+                    ? $"changes only (epoch {reporter.Reporting.Epoch.Id:x16}, heartbeat every {settings.Heartbeat.TotalSeconds:0.###}s)"
+                    : "every scan in full")
+                + $", spooling in {settings.SpoolDirectory}; Ctrl-C stops");
             await reporter.RunAsync(cancellationToken);
             return Ok;
         }

@@ -49,6 +49,16 @@ public static class AgentOptions
 
     public static readonly Option<bool> AllowInsecure = AllowInsecureOption();
 
+    public static readonly Option<string?> Heartbeat = new("--heartbeat")
+    {
+        Description = "With nothing changed, how often the server hears from the agent, e.g. 60s, 5m. Default: 60s.",
+    };
+
+    public static readonly Option<bool> FullReports = new("--full-reports")
+    {
+        Description = "Send every scan in full (ReportBatch) instead of only what changed (ReportHost), as agents before differential reporting did.",
+    };
+
     public static readonly Option<string?> SpoolDir = new("--spool-dir")
     {
         Description = $"Where batches wait until the server acknowledges them. Default: {AgentSettings.SystemSpoolDirectory} "

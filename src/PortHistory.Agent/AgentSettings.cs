@@ -16,11 +16,18 @@ public sealed record AgentSettings(
     Uri Server, Func<string>? Token, string HostRef, TimeSpan Interval, int BatchSize, bool Once, bool DryRun, string ProcRoot,
     string SpoolDirectory, long SpoolMaxBytes, string? MetricsFile, string HostGroup = "")
 {
+    /// <summary>With nothing changed, how often the server hears from the agent (a heartbeat).</summary>
+    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>Report every scan in full with ReportBatch instead of differentially with ReportHost.</summary>
+    public bool FullReports { get; init; }
+
     public const int MaxHostGroupLength = 64;
 
     public const string DefaultServer = "http://127.0.0.1:7710";
     public const int DefaultBatchSize = 500;
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(60);
 
     public const string SystemSpoolDirectory = "/var/lib/porthistory-agent/spool";
     public const long DefaultSpoolMaxBytes = 64L * 1024 * 1024;
@@ -33,11 +40,12 @@ public sealed record AgentSettings(
         string? server, string? token, string? tokenFile, string? hostRef, string? interval, int batchSize, bool once, bool dryRun, string procRoot,
         Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null,
         string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null, string? hostGroup = null,
-        bool allowInsecure = false, Func<string, string?>? sourceOf = null)
+        bool allowInsecure = false, Func<string, string?>? sourceOf = null, string? heartbeat = null, bool fullReports = false)
     {
         var serverUri = ResolveServer(server, environment, allowInsecure);
         if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
         var every = interval is null ? DefaultInterval : ParseInterval(interval);
+        var heartbeatEvery = heartbeat is null ? DefaultHeartbeat : ParseInterval(heartbeat, "--heartbeat");
         if (!Directory.Exists(procRoot)) throw new UsageException($"--proc-root: no directory \"{procRoot}\" (the agent reads Linux's /proc)");
 
         var resolvedHostRef = ResolveHostRef(hostRef, machineIdFiles);
@@ -51,7 +59,11 @@ public sealed record AgentSettings(
 
         if (metricsFile is { Length: 0 }) throw new UsageException("--metrics-file is empty");
         return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot,
-            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile, CheckHostGroup(hostGroup));
+            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile, CheckHostGroup(hostGroup))
+        {
+            Heartbeat = heartbeatEvery,
+            FullReports = fullReports,
+        };
     }
 
     /// <summary>--host-group as the server accepts it: a name of at most 64 characters, no whitespace, "/" or control characters.</summary>
@@ -187,7 +199,7 @@ public sealed record AgentSettings(
     private static Func<string> Required(string token, string whenEmpty) => token.Length > 0 ? () => token : throw new UsageException(whenEmpty);
 
     /// <summary>"60s", "5m", "1h", "1500ms", or plain seconds ("90"); at least one second.</summary>
-    public static TimeSpan ParseInterval(string text)
+    public static TimeSpan ParseInterval(string text, string option = "--interval")
     {
         var trimmed = text.Trim();
         var digits = trimmed.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
@@ -203,8 +215,8 @@ public sealed record AgentSettings(
                 _ => null,
             }
             : null;
-        if (parsed is not { } interval) throw new UsageException($"--interval must be a duration such as 60s, 5m or 1h, got \"{text}\"");
-        if (interval < TimeSpan.FromSeconds(1)) throw new UsageException($"--interval must be at least 1s, got \"{text}\"");
+        if (parsed is not { } interval) throw new UsageException($"{option} must be a duration such as 60s, 5m or 1h, got \"{text}\"");
+        if (interval < TimeSpan.FromSeconds(1)) throw new UsageException($"{option} must be at least 1s, got \"{text}\"");
         return interval;
     }
 }

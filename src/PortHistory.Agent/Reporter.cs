@@ -1,4 +1,5 @@
 using PortHistory.Agent.Health;
+using PortHistory.Agent.Reporting;
 using PortHistory.Agent.Scanning;
 using PortHistory.Agent.Sending;
 using PortHistory.Agent.Spool;
@@ -13,17 +14,20 @@ namespace PortHistory.Agent;
 public sealed class Reporter : IDisposable
 {
     private readonly AgentSettings _settings;
+    private readonly HostReporting _reporting;
     private readonly StatusFiles _status;
     private readonly ScanRecorder _recorder;
     private readonly SpoolSender _sender;
     private readonly Func<DateTimeOffset> _clock;
 
-    private Reporter(AgentSettings settings, SightingSpool spool, StatusFiles status, ScanRecorder recorder, SpoolSender sender, Func<DateTimeOffset> clock)
+    private Reporter(AgentSettings settings, HostReporting reporting, StatusFiles status, ScanRecorder recorder, SpoolSender sender, Func<DateTimeOffset> clock)
     {
-        (_settings, Spool, _status, _recorder, _sender, _clock) = (settings, spool, status, recorder, sender, clock);
+        (_settings, _reporting, _status, _recorder, _sender, _clock) = (settings, reporting, status, recorder, sender, clock);
     }
 
-    public SightingSpool Spool { get; }
+    public SightingSpool Spool => _reporting.Spool;
+
+    public HostReporting Reporting => _reporting;
 
     public string StatusPath => Path.Combine(_settings.SpoolDirectory, AgentStatus.FileName);
 
@@ -31,14 +35,16 @@ public sealed class Reporter : IDisposable
 
     /// <summary>Opens the spool in <see cref="AgentSettings.SpoolDirectory"/>; a spool that cannot be used is a usage error.</summary>
     /// <param name="scan">The host scan for a given observation time.</param>
+    /// <param name="senders">ReportBatch and ReportHost.</param>
+    /// <param name="random">Epoch ids and jitter (tests give a seeded one).</param>
     public static Reporter Open(
-        AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, BatchSender sender, TextWriter output, TextWriter error,
-        Func<DateTimeOffset>? clock = null)
+        AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, (BatchSender Batches, HostReportSender Reports) senders, AgentLog log,
+        Func<DateTimeOffset>? clock = null, Random? random = null)
     {
         SightingSpool spool;
         try
         {
-            spool = SightingSpool.Open(settings.SpoolDirectory, settings.SpoolMaxBytes, error);
+            spool = SightingSpool.Open(settings.SpoolDirectory, settings.SpoolMaxBytes, log.Error);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -46,21 +52,24 @@ public sealed class Reporter : IDisposable
         }
 
         var now = clock ?? (() => DateTimeOffset.UtcNow);
-        var status = new StatusFiles(Path.Combine(settings.SpoolDirectory, AgentStatus.FileName), settings.MetricsFile, () => spool.Figures, error);
+        var reporting = HostReporting.Open(settings, spool, random ?? Random.Shared, log.Error, now());
+        var status = new StatusFiles(Path.Combine(settings.SpoolDirectory, AgentStatus.FileName), settings.MetricsFile, () => spool.Figures,
+            () => reporting.Drops, log.Error);
         status.Publish();
-        return new Reporter(settings, spool, status, new ScanRecorder(settings, scan, spool, status, output, error),
-            new SpoolSender(spool, sender, status, output, error, now), now);
+        var delivery = new HostReportDelivery(reporting, senders.Reports, settings.Heartbeat, log);
+        return new Reporter(settings, reporting, status, new ScanRecorder(scan, reporting, status, log),
+            new SpoolSender(spool, senders.Batches, delivery, status, log, now), now);
     }
 
     /// <summary>Scans the host and appends what is to be sent to the spool; false when the scan or the spool failed.</summary>
     public bool Scan() => _recorder.Record(_clock());
 
     /// <inheritdoc cref="SpoolSender.DrainAsync"/>
-    public Task<DrainSummary> DrainAsync(CancellationToken cancellationToken) => _sender.DrainAsync(cancellationToken);
+    public Task<DrainSummary> DrainAsync(CancellationToken cancellationToken, bool once = false) => _sender.DrainAsync(cancellationToken, once);
 
     /// <summary>
-    /// Scans every interval and drains in between. The two run side by side: while the server is down, sends wait in
-    /// their retries but scanning keeps its rhythm and fills the spool.
+    /// Scans every interval and drains in between, and sends heartbeats when they fall due. The two run side by side:
+    /// while the server is down, sends wait in their retries but scanning keeps its rhythm and fills the spool.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -70,7 +79,9 @@ public sealed class Reporter : IDisposable
         {
             while (true)
             {
-                await spooled.WaitAsync(stop.Token);
+                // Woken by a scan, or when a heartbeat falls due; at most once a second, whatever the heartbeat says.
+                if (_sender.UntilHeartbeat(_clock()) is { } untilHeartbeat) await spooled.WaitAsync(TimeSpan.FromSeconds(Math.Max(1, untilHeartbeat.TotalSeconds)), stop.Token);
+                else await spooled.WaitAsync(stop.Token);
                 await DrainAsync(stop.Token);
             }
         }, stop.Token);
@@ -107,5 +118,5 @@ public sealed class Reporter : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    public void Dispose() => Spool.Dispose();
+    public void Dispose() => _reporting.Spool.Dispose();
 }

@@ -1,16 +1,13 @@
-using Google.Protobuf;
 using PortHistory.Agent.Health;
+using PortHistory.Agent.Reporting;
 using PortHistory.Agent.Scanning;
-using PortHistory.Agent.Sending;
-using PortHistory.Agent.Spool;
 
 namespace PortHistory.Agent;
 
-/// <summary>Scans the host and writes what is to be sent to the spool, flushed to disk before anything is sent.</summary>
-public sealed class ScanRecorder(
-    AgentSettings settings, Func<DateTimeOffset, ScanResult> scan, SightingSpool spool, StatusFiles status, TextWriter output, TextWriter error)
+/// <summary>Scans the host and writes what the scan calls for to the spool (<see cref="HostReporting"/>), flushed to disk before anything is sent.</summary>
+public sealed class ScanRecorder(Func<DateTimeOffset, ScanResult> scan, HostReporting reporting, StatusFiles status, AgentLog log)
 {
-    /// <summary>Scans as of <paramref name="now"/> and appends the scan's batches to the spool; false when the scan or the spool failed.</summary>
+    /// <summary>Scans as of <paramref name="now"/> and spools what it calls for; false when the scan or the spool failed.</summary>
     public bool Record(DateTimeOffset now)
     {
         ScanResult result;
@@ -20,30 +17,16 @@ public sealed class ScanRecorder(
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"scan failed: {e.Message}");
+            log.Error.WriteLine($"scan failed: {e.Message}");
             return false;
         }
 
-        var batches = BatchSender.Split(result.Sightings, settings.BatchSize, settings.HostGroup);
-        var spooled = true;
-        foreach (var batch in batches)
-        {
-            try
-            {
-                spooled &= spool.Append(SpoolRecordKind.FullBatch, batch.ToByteArray());
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                error.WriteLine($"spool: cannot write batch {batch.BatchId}: {e.Message}");
-                spooled = false;
-            }
-        }
-
+        var spooled = reporting.Record(result, now);
         status.ScannedAt(now);
         var figures = status.Publish().Spool;
-        output.WriteLine($"scan: {result.Sightings.Count} sightings in {batches.Count} batches"
+        log.Output.WriteLine($"scan: {result.Sightings.Count} sightings"
             + (result.Unowned > 0 ? $"; {result.Unowned} sockets without a visible process{(result.Privileged ? "" : " (agent unprivileged)")}" : "")
-            + $"; spool: {figures.Records} batches, {figures.Bytes} bytes");
-        return spooled;
+            + $"; spooled: {spooled ?? "nothing (spool failed)"}; spool: {figures.Records} records, {figures.Bytes} bytes");
+        return spooled is not null;
     }
 }

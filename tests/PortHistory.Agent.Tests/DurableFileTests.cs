@@ -72,7 +72,7 @@ public sealed class DurableFileTests : IDisposable
         var metrics = PathOf("porthistory-agent.prom");
         File.CreateSymbolicLink(metrics + ".tmp", victim);
         var error = new StringWriter();
-        var status = new StatusFiles(PathOf(AgentStatus.FileName), metrics, () => new SpoolFigures(0, 0, 0, 0, 0), error);
+        var status = new StatusFiles(PathOf(AgentStatus.FileName), metrics, () => new SpoolFigures(0, 0, 0, 0, 0), () => new PortHistory.Contracts.V1.SpoolDrops(), error);
 
         status.Publish();
 

@@ -26,6 +26,16 @@ public sealed class ReporterHarness : IDisposable
 
     public int SightingsPerScan { get; set; } = 3;
 
+    /// <summary>Every scan in full with ReportBatch (the tests of the spool's batches), else differential reporting.</summary>
+    public bool FullReports { get; init; }
+
+    /// <summary>What each scan finds; by default sightings on ports no other scan had.</summary>
+    public Func<DateTimeOffset, ScanResult>? ScanWith { get; set; }
+
+    public Random Random { get; } = new(20261205);
+
+    public AgentLog Log => new(Output, Error);
+
     public string SpoolDirectory => Path.Combine(_directory, "spool");
 
     public string MetricsFile => Path.Combine(_directory, "porthistory-agent.prom");
@@ -34,11 +44,12 @@ public sealed class ReporterHarness : IDisposable
 
     public AgentSettings Settings(long spoolMaxBytes = 1024 * 1024) => new(
         new Uri("http://127.0.0.1:1"), () => "agent-token", "host-a", TimeSpan.FromSeconds(60), BatchSize: 500, Once: false, DryRun: false,
-        ProcRoot: "/proc", SpoolDirectory, spoolMaxBytes, MetricsFile);
+        ProcRoot: "/proc", SpoolDirectory, spoolMaxBytes, MetricsFile) { FullReports = FullReports };
 
     /// <summary>A scan with ports no other scan has, observed at the clock's time.</summary>
     public ScanResult Scan(DateTimeOffset at)
     {
+        if (ScanWith is { } scan) return scan(at);
         var firstPort = (uint)(1000 + (Scans.Count * SightingsPerScan));
         Scans.Add((at, firstPort));
         return new ScanResult([.. Enumerable.Range(0, SightingsPerScan).Select(i => new Sighting
@@ -48,11 +59,24 @@ public sealed class ReporterHarness : IDisposable
         })], Privileged: true, Unowned: 0, HiddenProcesses: 0);
     }
 
-    /// <summary>A sender that retries twice without waiting, so an outage costs no time.</summary>
-    public BatchSender Sender() => new(new Sightings.SightingsClient(Server), () => "agent-token", Output, Error,
-        new CallRetries(new RetryPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), MaxAttempts: 2), delay: (_, _) => Task.CompletedTask, jitter: () => 0));
+    /// <summary>Waits the retries asked for, recorded instead of taken.</summary>
+    public List<TimeSpan> Waits { get; } = [];
 
-    public Reporter Open(long spoolMaxBytes = 1024 * 1024) => Reporter.Open(Settings(spoolMaxBytes), Scan, Sender(), Output, Error, () => Now);
+    /// <summary>Senders that retry twice without waiting, so an outage costs no time.</summary>
+    public (BatchSender Batches, HostReportSender Reports) Senders()
+    {
+        var retries = new CallRetries(new RetryPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), MaxAttempts: 2), delay: (wait, _) =>
+        {
+            lock (Waits) Waits.Add(wait);
+            return Task.CompletedTask;
+        }, jitter: () => 0);
+        var client = new Sightings.SightingsClient(Server);
+        return (new BatchSender(client, () => "agent-token", Output, Error, retries), new HostReportSender(client, () => "agent-token", Error, retries));
+    }
+
+    public Reporter Open(long spoolMaxBytes = 1024 * 1024) => Reporter.Open(Settings(spoolMaxBytes), Scan, Senders(), Log, () => Now, Random);
+
+    public Reporter Open(AgentSettings settings) => Reporter.Open(settings, Scan, Senders(), Log, () => Now, Random);
 
     public void ScanAfterAMinute(Reporter reporter)
     {

@@ -5,7 +5,7 @@ namespace PortHistory.Agent.Tests;
 /// <summary>What the reporter tells about itself (status file, metrics file, status command), and --once's exit code.</summary>
 public sealed class ReporterStatusTests : IDisposable
 {
-    private readonly ReporterHarness _harness = new();
+    private readonly ReporterHarness _harness = new() { FullReports = true };
 
     public void Dispose() => _harness.Dispose();
 
@@ -61,9 +61,9 @@ public sealed class ReporterStatusTests : IDisposable
         var settings = _harness.Settings() with { Once = true };
         _harness.Server.Down = true;
 
-        Assert.Equal(AgentApp.Failed, await AgentApp.RunAsync(settings, _harness.Scan, _harness.Sender(), _harness.Output, _harness.Error, CancellationToken.None));
+        Assert.Equal(AgentApp.Failed, await AgentApp.RunAsync(settings, _harness.Scan, _harness.Senders(), _harness.Log, CancellationToken.None));
         _harness.Server.Down = false;
-        Assert.Equal(AgentApp.Ok, await AgentApp.RunAsync(settings, _harness.Scan, _harness.Sender(), _harness.Output, _harness.Error, CancellationToken.None));
+        Assert.Equal(AgentApp.Ok, await AgentApp.RunAsync(settings, _harness.Scan, _harness.Senders(), _harness.Log, CancellationToken.None));
 
         Assert.Equal(_harness.Scans.Select(scan => scan.FirstPort), _harness.Server.Recorded.Select(batch => batch.Sightings[0].Port));
     }

@@ -7,7 +7,7 @@ namespace PortHistory.Agent.Tests;
 /// <summary>Scanning into the spool and draining it to an in-memory server that can be down: outages, restarts, bounds, expiry, the loop.</summary>
 public sealed class ReporterTests : IDisposable
 {
-    private readonly ReporterHarness _harness = new();
+    private readonly ReporterHarness _harness = new() { FullReports = true };
 
     public void Dispose() => _harness.Dispose();
 
@@ -118,7 +118,7 @@ public sealed class ReporterTests : IDisposable
     public async Task The_loop_keeps_scanning_while_the_server_is_down_and_drains_when_it_is_back()
     {
         _harness.Server.Down = true;
-        using var reporter = Reporter.Open(_harness.Settings() with { Interval = TimeSpan.FromMilliseconds(20) }, _harness.Scan, _harness.Sender(), _harness.Output, _harness.Error, () => _harness.Now);
+        using var reporter = _harness.Open(_harness.Settings() with { Interval = TimeSpan.FromMilliseconds(20) });
         using var stop = new CancellationTokenSource();
         var running = reporter.RunAsync(stop.Token);
 

@@ -1,4 +1,5 @@
 using PortHistory.Agent.Spool;
+using PortHistory.Contracts.V1;
 
 namespace PortHistory.Agent.Health;
 
@@ -12,15 +13,18 @@ public sealed class StatusFiles
     private readonly Lock _gate = new();
     private readonly string[] _paths;
     private readonly Func<SpoolFigures> _spool;
+    private readonly Func<SpoolDrops> _reportDrops;
     private readonly TextWriter _error;
     private DateTimeOffset? _lastScanAt;
     private DateTimeOffset? _lastAcknowledgedAt;
 
     /// <param name="spool">The spool's figures as of now.</param>
-    public StatusFiles(string statusPath, string? metricsFile, Func<SpoolFigures> spool, TextWriter error)
+    /// <param name="reportDrops">Host reports the spool dropped in this reporting epoch.</param>
+    public StatusFiles(string statusPath, string? metricsFile, Func<SpoolFigures> spool, Func<SpoolDrops> reportDrops, TextWriter error)
     {
         _paths = metricsFile is null ? [statusPath] : [statusPath, metricsFile];
         _spool = spool;
+        _reportDrops = reportDrops;
         _error = error;
         if (AgentStatus.Read(statusPath) is { } previous) (_lastScanAt, _lastAcknowledgedAt) = (previous.LastScanAt, previous.LastAcknowledgedAt);
     }
@@ -31,7 +35,9 @@ public sealed class StatusFiles
         {
             lock (_gate)
             {
-                return new AgentStatus(_lastScanAt, _lastAcknowledgedAt, _spool());
+                var drops = _reportDrops();
+                return new AgentStatus(_lastScanAt, _lastAcknowledgedAt, _spool(), (long)Math.Min(drops.Reports, long.MaxValue),
+                    (long)Math.Min(drops.Bytes, long.MaxValue));
             }
         }
     }

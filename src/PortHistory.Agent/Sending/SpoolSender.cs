@@ -1,76 +1,61 @@
 using Google.Protobuf;
 using PortHistory.Agent.Health;
+using PortHistory.Agent.Reporting;
 using PortHistory.Agent.Spool;
 using PortHistory.Contracts.V1;
 
 namespace PortHistory.Agent.Sending;
 
 /// <summary>
-/// Sends what the spool holds, oldest first, until it is empty or the server cannot be reached (then the rest waits for
-/// the next drain). A record leaves the spool only when the server has answered for it, so the server counts each
-/// batch once by its batch_id.
+/// Sends what is due: the spool's records oldest first (batches with ReportBatch, host reports with ReportHost) until
+/// the spool is empty or the server cannot be reached (then the rest waits for the next drain), then a heartbeat if
+/// one is due. A record leaves the spool only when the server has answered for it.
 /// </summary>
-public sealed class SpoolSender(SightingSpool spool, BatchSender sender, StatusFiles status, TextWriter output, TextWriter error, Func<DateTimeOffset> clock)
+public sealed class SpoolSender(SightingSpool spool, BatchSender batches, HostReportDelivery reports, StatusFiles status, AgentLog log, Func<DateTimeOffset> clock)
 {
     /// <summary>
     /// Sightings older than this are not sent: the server refuses them (its PortHistory:Sightings:MaxAge, 30 days by default).
     /// </summary>
     public static readonly TimeSpan MaxSightingAge = TimeSpan.FromDays(30);
 
+    /// <summary>A server that answers RESYNC to this many snapshots in one drain is left alone until the next.</summary>
+    private const int SnapshotResyncsPerDrain = 2;
+
+    private sealed class Tally
+    {
+        public int Acknowledged, Refused, Duplicates, Reports, Resyncs, SnapshotResyncs;
+        public long Accepted, Rejected, Expired;
+    }
+
+    /// <summary>How long until a heartbeat is due; null when none will be until something else happens (a scan).</summary>
+    public TimeSpan? UntilHeartbeat(DateTimeOffset now) => spool.Figures.Records > 0 ? null : reports.UntilHeartbeat(now);
+
     /// <summary>
     /// Sends until the spool is empty or the server does not answer. A refused batch is removed (the server will never
     /// take it); sightings past the server's accepted age are removed unsent and counted.
     /// </summary>
-    /// <exception cref="ServerRefusedException">The server refused the agent itself; the batch stays in the spool.</exception>
-    public async Task<DrainSummary> DrainAsync(CancellationToken cancellationToken)
+    /// <param name="once">--once: one report goes out whatever happens, a heartbeat if nothing else did.</param>
+    /// <exception cref="ServerRefusedException">The server refused the agent itself; the record stays in the spool.</exception>
+    public async Task<DrainSummary> DrainAsync(CancellationToken cancellationToken, bool once = false)
     {
-        int acknowledged = 0, refused = 0, duplicates = 0;
-        long accepted = 0, rejected = 0, expired = 0;
+        var tally = new Tally();
         var complete = true;
         try
         {
-            while (spool.Peek() is { } entry)
+            while (true)
             {
-                if (Batch(entry) is not { } batch)
-                {
-                    spool.Discard(entry);
-                    continue;
-                }
-
-                var stale = RemoveExpired(batch);
-                if (batch.Sightings.Count == 0)
-                {
-                    error.WriteLine($"batch {batch.BatchId}: all {stale} sightings are older than the server accepts; removed unsent");
-                    spool.Acknowledge(entry, stale);
-                    expired += stale;
-                    continue;
-                }
-
-                var outcome = await sender.SendBatchAsync(batch, cancellationToken);
-                if (outcome.Status == BatchStatus.Failed)
+                if (!await SendSpoolAsync(tally, cancellationToken))
                 {
                     complete = false;
                     break;
                 }
 
-                // Refused means the server will never take the batch as it is: keeping it would block every later one.
-                spool.Acknowledge(entry, stale);
-                expired += stale;
-                if (outcome.Status == BatchStatus.Refused)
-                {
-                    refused++;
-                    error.WriteLine($"batch {batch.BatchId}: refused by the server; removed from the spool");
-                }
-                else if (outcome.Result is { } result)
-                {
-                    acknowledged++;
-                    accepted += result.Accepted;
-                    rejected += result.Rejected.Count;
-                    if (result.Duplicate) duplicates++;
-                    status.AcknowledgedAt(clock());
-                }
-
-                status.Publish();
+                var heartbeat = await reports.HeartbeatIfDueAsync(clock(), force: once && tally.Reports == 0, cancellationToken);
+                if (heartbeat == HeartbeatResult.Applied) tally.Reports++;
+                if (heartbeat == HeartbeatResult.Applied) status.AcknowledgedAt(clock());
+                if (heartbeat is HeartbeatResult.SnapshotSpooled or HeartbeatResult.FellBack) continue;
+                complete = heartbeat != HeartbeatResult.Failed;
+                break;
             }
         }
         finally
@@ -78,33 +63,117 @@ public sealed class SpoolSender(SightingSpool spool, BatchSender sender, StatusF
             status.Publish();
         }
 
-        var summary = new DrainSummary(acknowledged, refused, accepted, rejected, duplicates, expired, complete);
-        var left = spool.Figures.Records;
-        if (summary.Attempted > 0 || !complete)
+        var summary = new DrainSummary(tally.Acknowledged, tally.Refused, tally.Accepted, tally.Rejected, tally.Duplicates, tally.Expired, complete,
+            tally.Reports, tally.Resyncs);
+        if (summary.Attempted > 0 || tally.Reports > 0 || tally.Resyncs > 0 || !complete)
         {
-            output.WriteLine($"sent: {acknowledged} batches acknowledged, {accepted} sightings accepted, {rejected} rejected, {duplicates} duplicate batches"
-                + (refused > 0 ? $", {refused} batches refused" : "") + $"; {left} batches left in the spool"
+            await log.Output.WriteLineAsync((summary.Attempted > 0 || tally.Reports == 0
+                    ? $"sent: {tally.Acknowledged} batches acknowledged, {tally.Accepted} sightings accepted, {tally.Rejected} rejected, {tally.Duplicates} duplicate batches"
+                      + (tally.Refused > 0 ? $", {tally.Refused} batches refused" : "")
+                    : $"sent: {tally.Reports} reports applied" + (tally.Resyncs > 0 ? $", {tally.Resyncs} answered RESYNC" : ""))
+                + $"; {spool.Figures.Records} records left in the spool"
                 + (complete ? "" : " (server unreachable; retried at the next scan)"));
         }
 
         return summary;
     }
 
-    private SightingBatch? Batch(SpoolEntry entry)
+    /// <summary>Sends the spool's records oldest first; false when one got no answer (it stays for the next drain).</summary>
+    private async Task<bool> SendSpoolAsync(Tally tally, CancellationToken cancellationToken)
     {
-        if (entry.Kind != SpoolRecordKind.FullBatch)
+        while (spool.Peek() is { } entry)
         {
-            error.WriteLine($"spool: a record of unknown kind {(byte)entry.Kind}; discarded");
-            return null;
+            var sent = entry.Kind switch
+            {
+                SpoolRecordKind.FullBatch => await SendBatchAsync(entry, tally, cancellationToken),
+                SpoolRecordKind.HostReport => await SendReportAsync(entry, tally, cancellationToken),
+                _ => Unknown(entry),
+            };
+            status.Publish();
+            if (!sent) return false;
         }
 
+        return true;
+    }
+
+    private async Task<bool> SendReportAsync(SpoolEntry entry, Tally tally, CancellationToken cancellationToken)
+    {
+        switch (await reports.SendSpooledAsync(entry, clock(), cancellationToken))
+        {
+            case SentReport.Applied or SentReport.Duplicate:
+                tally.Reports++;
+                status.AcknowledgedAt(clock());
+                return true;
+            case SentReport.SnapshotResynced when ++tally.SnapshotResyncs >= SnapshotResyncsPerDrain:
+                tally.Resyncs++;
+                await log.Error.WriteLineAsync("the server keeps asking for a snapshot; tried again at the next scan");
+                return false;
+            case SentReport.Resynced or SentReport.SnapshotResynced:
+                tally.Resyncs++;
+                return true;
+            case SentReport.Failed:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private async Task<bool> SendBatchAsync(SpoolEntry entry, Tally tally, CancellationToken cancellationToken)
+    {
+        if (Batch(entry) is not { } batch)
+        {
+            spool.Discard(entry);
+            return true;
+        }
+
+        var stale = RemoveExpired(batch);
+        if (batch.Sightings.Count == 0)
+        {
+            await log.Error.WriteLineAsync($"batch {batch.BatchId}: all {stale} sightings are older than the server accepts; removed unsent");
+            spool.Acknowledge(entry, stale);
+            tally.Expired += stale;
+            return true;
+        }
+
+        var outcome = await batches.SendBatchAsync(batch, cancellationToken);
+        if (outcome.Status == BatchStatus.Failed) return false;
+
+        // Refused means the server will never take the batch as it is: keeping it would block every later one.
+        spool.Acknowledge(entry, stale);
+        tally.Expired += stale;
+        if (outcome.Status == BatchStatus.Refused)
+        {
+            tally.Refused++;
+            await log.Error.WriteLineAsync($"batch {batch.BatchId}: refused by the server; removed from the spool");
+        }
+        else if (outcome.Result is { } result)
+        {
+            tally.Acknowledged++;
+            tally.Accepted += result.Accepted;
+            tally.Rejected += result.Rejected.Count;
+            if (result.Duplicate) tally.Duplicates++;
+            status.AcknowledgedAt(clock());
+        }
+
+        return true;
+    }
+
+    private bool Unknown(SpoolEntry entry)
+    {
+        log.Error.WriteLine($"spool: a record of unknown kind {(byte)entry.Kind}; discarded");
+        spool.Discard(entry);
+        return true;
+    }
+
+    private SightingBatch? Batch(SpoolEntry entry)
+    {
         try
         {
             return SightingBatch.Parser.ParseFrom(entry.Payload);
         }
         catch (InvalidProtocolBufferException e)
         {
-            error.WriteLine($"spool: a record is not a readable batch ({e.Message}); discarded");
+            log.Error.WriteLine($"spool: a record is not a readable batch ({e.Message}); discarded");
             return null;
         }
     }

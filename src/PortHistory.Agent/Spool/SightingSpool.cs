@@ -80,7 +80,11 @@ public sealed class SightingSpool : IDisposable
     /// would take the segments past the bound; a record larger than the bound itself is not written and counts as dropped.
     /// </summary>
     /// <returns>Whether the record was written.</returns>
-    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload)
+    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload) => Append(kind, payload, out _);
+
+    /// <inheritdoc cref="Append(SpoolRecordKind, ReadOnlySpan{byte})"/>
+    /// <param name="dropped">The records let go to make room (or this one, when it was too large), oldest first.</param>
+    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload, out IReadOnlyList<DroppedRecord> dropped)
     {
         lock (_gate)
         {
@@ -91,12 +95,14 @@ public sealed class SightingSpool : IDisposable
                 _checkpoint = _checkpoint with { DroppedRecords = _checkpoint.DroppedRecords + 1 };
                 SaveCheckpoint();
                 _log.WriteLine($"spool: a record of {size} bytes is larger than the spool's bound of {_maxBytes} bytes; dropped");
+                dropped = [new DroppedRecord(kind, size)];
                 return false;
             }
 
-            long dropped = 0;
-            while (_bytes + size > _maxBytes && _segmentLengths.Count > 0) dropped += DropOldestSegment();
-            if (dropped > 0) _log.WriteLine($"spool: full ({_maxBytes} bytes); dropped the {dropped} oldest records");
+            var droppedNow = new List<DroppedRecord>();
+            while (_bytes + size > _maxBytes && _segmentLengths.Count > 0) DropOldestSegment(droppedNow);
+            if (droppedNow.Count > 0) _log.WriteLine($"spool: full ({_maxBytes} bytes); dropped the {droppedNow.Count} oldest records");
+            dropped = droppedNow;
 
             var tail = TailFor();
             var start = new SpoolPosition(_tailSegment, _segmentLengths[_tailSegment]);
@@ -120,6 +126,12 @@ public sealed class SightingSpool : IDisposable
             _records.Enqueue(new RecordLocation(start, kind, payload.Length, payloadCrc));
             return true;
         }
+    }
+
+    /// <summary>Whether appending a record of <paramref name="payloadBytes"/> now would drop the oldest records to stay within the bound.</summary>
+    public bool WouldDrop(int payloadBytes)
+    {
+        lock (_gate) return _bytes + RecordFrame.HeaderBytes + payloadBytes > _maxBytes;
     }
 
     /// <summary>The oldest record not yet consumed, read back and checked; records found damaged on the way are skipped and counted.</summary>
@@ -196,14 +208,14 @@ public sealed class SightingSpool : IDisposable
         return _tail;
     }
 
-    private long DropOldestSegment()
+    private void DropOldestSegment(List<DroppedRecord> dropped)
     {
         var sequence = _segmentLengths.Keys.First();
-        long dropped = 0;
+        var before = dropped.Count;
         while (_records.TryPeek(out var record) && record.Start.Segment == sequence)
         {
             _records.Dequeue();
-            dropped++;
+            dropped.Add(new DroppedRecord(record.Kind, record.Bytes));
         }
 
         if (sequence == _tailSegment)
@@ -216,13 +228,12 @@ public sealed class SightingSpool : IDisposable
         _checkpoint = _checkpoint with
         {
             ConsumedThrough = SpoolPosition.Max(_checkpoint.ConsumedThrough, new SpoolPosition(sequence + 1, 0)),
-            DroppedRecords = _checkpoint.DroppedRecords + dropped,
+            DroppedRecords = _checkpoint.DroppedRecords + (dropped.Count - before),
         };
         SaveCheckpoint();
         File.Delete(SpoolDirectory.PathOf(_directory, sequence));
         _bytes -= _segmentLengths[sequence];
         _segmentLengths.Remove(sequence);
-        return dropped;
     }
 
     private void Consume(bool countCorrupt, long expiredSightings)
