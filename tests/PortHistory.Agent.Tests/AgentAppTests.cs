@@ -173,4 +173,19 @@ public sealed class AgentAppTests : IDisposable
         File.AppendAllText(config, "allow-insecure = true\n");
         Assert.Equal(AgentApp.Ok, (await Run("--config", config)).Exit);
     }
+
+    [Fact]
+    public void Heartbeat_and_full_reports_come_from_the_settings_file_and_flags_win()
+    {
+        var config = WriteConfig("host-ref = h\nheartbeat = 5m\nfull-reports = true\ntoken = t\n");
+        var root = AgentApp.Command(TextWriter.Null, TextWriter.Null, () => null);
+
+        var (fromFile, applied) = AgentConfigFile.ParseCommandLine(root, ["--config", config]);
+        var settings = AgentApp.Resolve(fromFile, applied);
+        Assert.Equal((TimeSpan.FromMinutes(5), true), (settings.Heartbeat, settings.FullReports));
+
+        var (withFlags, appliedWithFlags) = AgentConfigFile.ParseCommandLine(root, ["--config", config, "--heartbeat", "30s", "--full-reports=false"]);
+        settings = AgentApp.Resolve(withFlags, appliedWithFlags);
+        Assert.Equal((TimeSpan.FromSeconds(30), false), (settings.Heartbeat, settings.FullReports));
+    }
 }

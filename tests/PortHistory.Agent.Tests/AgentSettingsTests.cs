@@ -38,6 +38,19 @@ public sealed class AgentSettingsTests : IDisposable
     public void Bad_or_too_short_intervals_are_usage_errors(string text) =>
         Assert.Throws<UsageException>(() => AgentSettings.ParseInterval(text));
 
+    [Fact]
+    public void The_heartbeat_defaults_to_a_minute_and_is_a_duration_of_at_least_a_second()
+    {
+        AgentSettings Settings(string? heartbeat) => AgentSettings.Resolve(null, "t", null, "host-a", null, 500, once: false, dryRun: false, "/proc",
+            _ => null, spoolDirectory: _directory, heartbeat: heartbeat);
+
+        Assert.Equal(TimeSpan.FromSeconds(60), Settings(null).Heartbeat);
+        Assert.Equal(TimeSpan.FromMinutes(5), Settings("5m").Heartbeat);
+        Assert.StartsWith("--heartbeat must be at least 1s", Assert.Throws<UsageException>(() => Settings("500ms")).Message, StringComparison.Ordinal);
+        Assert.StartsWith("--heartbeat must be a duration", Assert.Throws<UsageException>(() => Settings("often")).Message, StringComparison.Ordinal);
+        Assert.False(Settings(null).FullReports);
+    }
+
     [Theory]
     [InlineData("db", "db")]
     [InlineData(null, "")]

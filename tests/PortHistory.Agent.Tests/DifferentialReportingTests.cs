@@ -213,4 +213,44 @@ public sealed class DifferentialReportingTests : IDisposable
         Assert.True(gaps.Distinct().Count() > 1, "the jitter should spread snapshots");
         Assert.All(Server.HostReports, r => Assert.Equal(HostReportOutcome.Applied, r.Outcome));
     }
+
+    [Fact]
+    public async Task The_loop_spools_changes_while_the_server_is_down_and_delivers_them_in_order_when_it_is_back()
+    {
+        // Every scan (on the scanning loop's thread) finds one more daemon.
+        var scans = 0;
+        HashSet<HostSocket>? last = null;
+        _harness.ScanWith = at =>
+        {
+            var sightings = Enumerable.Range(0, ++scans).Select(i => Sighting((uint)(9000 + i), $"d{i}")).ToList();
+            last = HostSockets.Of(sightings);
+            return Scan(at, sightings);
+        };
+        Server.Down = true;
+        using var reporter = _harness.Open(_harness.Settings() with { Interval = TimeSpan.FromMilliseconds(20) });
+        using var stop = new CancellationTokenSource();
+        var running = reporter.RunAsync(stop.Token);
+
+        await Until(() => reporter.Status.Spool.Records >= 3);
+        Server.Down = false;
+        await Until(() => Server.HostReports.Count >= 4);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        await reporter.DrainAsync(CancellationToken.None);
+
+        Assert.True(Server.Held("host-a")!.Set.SetEquals(last!));
+        Assert.DoesNotContain(Server.HostReports, r => r.Outcome == HostReportOutcome.Resync);
+        var seqs = Server.HostReports.Where(r => r.Report.BodyCase != HostReport.BodyOneofCase.Heartbeat).Select(r => r.Report.Seq).ToList();
+        Assert.Equal([.. Enumerable.Range(1, seqs.Count).Select(seq => (ulong)seq)], seqs);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            await Task.Delay(10);
+        }
+    }
 }

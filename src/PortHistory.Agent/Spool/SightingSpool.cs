@@ -1,3 +1,4 @@
+// One job, the durable queue: append, drop and consume each keep the segments and the checkpoint in step under one lock.
 namespace PortHistory.Agent.Spool;
 
 /// <summary>
