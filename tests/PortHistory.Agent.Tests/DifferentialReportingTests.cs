@@ -165,6 +165,9 @@ public sealed class DifferentialReportingTests : IDisposable
         Assert.True(Server.Held("host-a")!.Set.SetEquals(Expected));
         Assert.Equal(0, reporter.Status.Spool.Records);
 
+        // Nothing changed: no second snapshot.
+        await ScanAndDrain(reporter);
+        Assert.Equal(4ul, Sent()[^1].Seq);
         _sightings.RemoveAt(0);
         await ScanAndDrain(reporter);
         Assert.Equal((HostReport.BodyOneofCase.Changes, 5ul, HostReportOutcome.Applied), (Sent()[^1].BodyCase, Sent()[^1].Seq, Server.HostReports[^1].Outcome));

@@ -37,7 +37,7 @@ public sealed partial class HostReporting
             }
 
             if (report.IsSnapshot() && report.Epoch?.Id == _state.EpochId) StartEpoch(now);
-            _state.SnapshotDue = true;
+            // A snapshot still queued answers the server; else one is spooled now (a failed append leaves it due).
             if (_spool.Peek() is not { Kind: SpoolRecordKind.HostReport }) SpoolSnapshot(CurrentSet(), _lastScan?.At ?? now);
             else Save();
         }
