@@ -36,13 +36,15 @@ public sealed partial class AgentConfigFile
 
     /// <summary>
     /// Parses the command line with the settings file applied: --config's file if given (it must exist), else
-    /// <paramref name="defaultPath"/> if it exists. Help, version and command lines with errors are parsed without it.
+    /// <paramref name="defaultPath"/> if it exists. Help and version are parsed without it.
     /// <c>Applied</c> holds the file's settings that were used (not overridden on the command line), for <see cref="Locate"/>.
     /// </summary>
     public static (ParseResult Parse, AgentConfigFile? Applied) ParseCommandLine(RootCommand root, IReadOnlyList<string> args, string defaultPath = DefaultPath)
     {
         var commandLine = root.Parse(args);
-        if (commandLine.Errors.Count > 0 || commandLine.Action != commandLine.CommandResult.Command.Action) return (commandLine, null);
+        // Help and version do something else than the command; a command line with errors still gets the file, which
+        // may supply what the error is about (a required option).
+        if (commandLine.Errors.Count == 0 && commandLine.Action != commandLine.CommandResult.Command.Action) return (commandLine, null);
 
         var explicitPath = commandLine.GetValue(Option);
         var file = Read(explicitPath ?? defaultPath, required: explicitPath is not null);
@@ -132,6 +134,10 @@ public sealed partial class AgentConfigFile
 
         return new AgentConfigFile(path, entries);
     }
+
+    /// <summary>Where the value of <paramref name="key"/> came from ("token-file (/etc/porthistory/agent.conf line 4)"); null when not from this file.</summary>
+    public string? SourceOf(string key) =>
+        Entries.FirstOrDefault(entry => entry.Key == key) is { } entry ? $"{key} ({Path} line {entry.Line})" : null;
 
     /// <summary>"path:line: message" when the message is about an option whose value came from this file.</summary>
     public string Locate(string message)

@@ -16,11 +16,18 @@ public sealed record AgentSettings(
     Uri Server, Func<string>? Token, string HostRef, TimeSpan Interval, int BatchSize, bool Once, bool DryRun, string ProcRoot,
     string SpoolDirectory, long SpoolMaxBytes, string? MetricsFile, string HostGroup = "")
 {
+    /// <summary>With nothing changed, how often the server hears from the agent (a heartbeat).</summary>
+    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>Report every scan in full with ReportBatch instead of differentially with ReportHost.</summary>
+    public bool FullReports { get; init; }
+
     public const int MaxHostGroupLength = 64;
 
     public const string DefaultServer = "http://127.0.0.1:7710";
     public const int DefaultBatchSize = 500;
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(60);
 
     public const string SystemSpoolDirectory = "/var/lib/porthistory-agent/spool";
     public const long DefaultSpoolMaxBytes = 64L * 1024 * 1024;
@@ -32,16 +39,18 @@ public sealed record AgentSettings(
     public static AgentSettings Resolve(
         string? server, string? token, string? tokenFile, string? hostRef, string? interval, int batchSize, bool once, bool dryRun, string procRoot,
         Func<string, string?> environment, IEnumerable<string>? machineIdFiles = null,
-        string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null, string? hostGroup = null)
+        string? spoolDirectory = null, string? spoolMaxBytes = null, string? metricsFile = null, bool? privileged = null, string? hostGroup = null,
+        bool allowInsecure = false, Func<string, string?>? sourceOf = null, string? heartbeat = null, bool fullReports = false)
     {
-        var serverUri = ResolveServer(server, environment);
+        var serverUri = ResolveServer(server, environment, allowInsecure);
         if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1, got {batchSize}");
         var every = interval is null ? DefaultInterval : ParseInterval(interval);
+        var heartbeatEvery = heartbeat is null ? DefaultHeartbeat : ParseInterval(heartbeat, "--heartbeat");
         if (!Directory.Exists(procRoot)) throw new UsageException($"--proc-root: no directory \"{procRoot}\" (the agent reads Linux's /proc)");
 
         var resolvedHostRef = ResolveHostRef(hostRef, machineIdFiles);
         // A dry run sends nothing, so it needs no token.
-        var tokenSource = dryRun ? null : TokenSource(token, tokenFile, environment);
+        var tokenSource = TokenSource(token, tokenFile, environment, sourceOf ?? (_ => null), dryRun);
         var spoolBound = spoolMaxBytes is null ? DefaultSpoolMaxBytes : ParseSize(spoolMaxBytes);
         if (spoolBound is < MinSpoolMaxBytes or > MaxSpoolMaxBytes)
         {
@@ -50,7 +59,11 @@ public sealed record AgentSettings(
 
         if (metricsFile is { Length: 0 }) throw new UsageException("--metrics-file is empty");
         return new AgentSettings(serverUri, tokenSource, resolvedHostRef, every, batchSize, once, dryRun, procRoot,
-            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile, CheckHostGroup(hostGroup));
+            ResolveSpoolDirectory(spoolDirectory, environment, privileged), spoolBound, metricsFile, CheckHostGroup(hostGroup))
+        {
+            Heartbeat = heartbeatEvery,
+            FullReports = fullReports,
+        };
     }
 
     /// <summary>--host-group as the server accepts it: a name of at most 64 characters, no whitespace, "/" or control characters.</summary>
@@ -64,8 +77,11 @@ public sealed record AgentSettings(
         return problem is null ? hostGroup : throw new UsageException($"--host-group {problem}");
     }
 
-    /// <summary>--server, else $PORTHISTORY_SERVER, else the default; an http(s) URL.</summary>
-    public static Uri ResolveServer(string? server, Func<string, string?> environment)
+    /// <summary>
+    /// --server, else $PORTHISTORY_SERVER, else the default; an https URL, or an http one on this host (the token must not
+    /// cross the network in clear text) unless <paramref name="allowInsecure"/>.
+    /// </summary>
+    public static Uri ResolveServer(string? server, Func<string, string?> environment, bool allowInsecure = false)
     {
         server ??= environment("PORTHISTORY_SERVER") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultServer;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("http" or "https"))
@@ -73,8 +89,20 @@ public sealed record AgentSettings(
             throw new UsageException($"--server must be an http:// or https:// URL, got \"{server}\"");
         }
 
+        if (serverUri.Scheme == "http" && !allowInsecure && !IsLoopback(serverUri))
+        {
+            throw new UsageException($"--server {serverUri.GetLeftPart(UriPartial.Authority)} is plain http:// to another host: the token would cross the network "
+                + "unencrypted. Use https://, or pass --allow-insecure (allow-insecure = true in the settings file) if the network is trusted");
+        }
+
         return serverUri;
     }
+
+    /// <summary>localhost, 127.0.0.0/8 or ::1 (also IPv4-mapped): a server on this host.</summary>
+    public static bool IsLoopback(Uri server) =>
+        server.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(server.Host.Trim('[', ']'), out var address)
+            && System.Net.IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
 
     /// <summary>--host-ref, else derived from the machine id.</summary>
     public static string ResolveHostRef(string? hostRef, IEnumerable<string>? machineIdFiles = null)
@@ -138,10 +166,21 @@ public sealed record AgentSettings(
         return value > long.MaxValue / unit ? long.MaxValue : value * unit;
     }
 
-    /// <summary>--token, else --token-file, else $PORTHISTORY_TOKEN.</summary>
-    private static Func<string> TokenSource(string? token, string? tokenFile, Func<string, string?> environment)
+    /// <summary>
+    /// --token (or $PORTHISTORY_TOKEN), else --token-file. A token and a token file both given, from any mix of the
+    /// command line, the environment and the settings file, is a mistake that names both; a dry run checks that but
+    /// needs no token (null).
+    /// </summary>
+    private static Func<string>? TokenSource(string? token, string? tokenFile, Func<string, string?> environment, Func<string, string?> sourceOf, bool dryRun)
     {
-        if (token is not null && tokenFile is not null) throw new UsageException("pass either --token or --token-file, not both");
+        var fromEnvironment = token is null ? environment("PORTHISTORY_TOKEN") : null;
+        if ((token ?? fromEnvironment) is not null && tokenFile is not null)
+        {
+            var tokenSource = token is not null ? sourceOf("token") ?? "--token (flag)" : "$PORTHISTORY_TOKEN (environment)";
+            throw new UsageException($"a token and a token file are both given: {tokenSource} and {sourceOf("token-file") ?? "--token-file (flag)"}; keep one");
+        }
+
+        if (dryRun) return null;
         if (token is not null) return Required(token.Trim(), "--token is empty");
         if (tokenFile is not null)
         {
@@ -153,14 +192,14 @@ public sealed record AgentSettings(
             return ReadFile;
         }
 
-        if (environment("PORTHISTORY_TOKEN") is { } fromEnvironment) return Required(fromEnvironment.Trim(), "$PORTHISTORY_TOKEN is empty");
+        if (fromEnvironment is not null) return Required(fromEnvironment.Trim(), "$PORTHISTORY_TOKEN is empty");
         throw new UsageException("no token: pass --token or --token-file, or set $PORTHISTORY_TOKEN (a token with the agent role)");
     }
 
     private static Func<string> Required(string token, string whenEmpty) => token.Length > 0 ? () => token : throw new UsageException(whenEmpty);
 
     /// <summary>"60s", "5m", "1h", "1500ms", or plain seconds ("90"); at least one second.</summary>
-    public static TimeSpan ParseInterval(string text)
+    public static TimeSpan ParseInterval(string text, string option = "--interval")
     {
         var trimmed = text.Trim();
         var digits = trimmed.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
@@ -176,8 +215,8 @@ public sealed record AgentSettings(
                 _ => null,
             }
             : null;
-        if (parsed is not { } interval) throw new UsageException($"--interval must be a duration such as 60s, 5m or 1h, got \"{text}\"");
-        if (interval < TimeSpan.FromSeconds(1)) throw new UsageException($"--interval must be at least 1s, got \"{text}\"");
+        if (parsed is not { } interval) throw new UsageException($"{option} must be a duration such as 60s, 5m or 1h, got \"{text}\"");
+        if (interval < TimeSpan.FromSeconds(1)) throw new UsageException($"{option} must be at least 1s, got \"{text}\"");
         return interval;
     }
 }

@@ -61,6 +61,8 @@ public sealed class AgentPackageTests : IDisposable
         // systemd-analyze verify needs ExecStart's binary to exist: a copy of the unit that runs the one in the temp root.
         var unit = await File.ReadAllTextAsync(Path.Combine(root, "lib/systemd/system/porthistory-agent.service"));
         Assert.Contains("\nExecStart=/usr/bin/porthistory-agent --config /etc/porthistory/agent.conf\n", unit, StringComparison.Ordinal);
+        // It only reads /proc.
+        Assert.Contains("\nReadOnlyPaths=/proc\n", unit, StringComparison.Ordinal);
         var verifyCopy = Path.Combine(_directory, "verify", "porthistory-agent.service");
         Directory.CreateDirectory(Path.GetDirectoryName(verifyCopy)!);
         await File.WriteAllTextAsync(verifyCopy, unit.Replace("ExecStart=/usr/bin/", $"ExecStart={root}/usr/bin/", StringComparison.Ordinal));

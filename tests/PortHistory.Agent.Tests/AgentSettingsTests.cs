@@ -11,9 +11,11 @@ public sealed class AgentSettingsTests : IDisposable
 
     private AgentSettings Resolve(
         string? server = null, string? token = "t", string? tokenFile = null, string? hostRef = "host-a", string? interval = null, int batchSize = 500,
-        bool dryRun = false, string procRoot = "/proc", IEnumerable<string>? machineIdFiles = null, string? spoolMaxBytes = null) =>
+        bool dryRun = false, string procRoot = "/proc", IEnumerable<string>? machineIdFiles = null, string? spoolMaxBytes = null,
+        bool allowInsecure = false, Func<string, string?>? sourceOf = null) =>
         AgentSettings.Resolve(server, token, tokenFile, hostRef, interval, batchSize, once: false, dryRun, procRoot,
-            name => _environment.GetValueOrDefault(name), machineIdFiles, spoolDirectory: _directory, spoolMaxBytes: spoolMaxBytes);
+            name => _environment.GetValueOrDefault(name), machineIdFiles, spoolDirectory: _directory, spoolMaxBytes: spoolMaxBytes,
+            allowInsecure: allowInsecure, sourceOf: sourceOf);
 
     [Theory]
     [InlineData("60s", 60_000)]
@@ -36,6 +38,19 @@ public sealed class AgentSettingsTests : IDisposable
     public void Bad_or_too_short_intervals_are_usage_errors(string text) =>
         Assert.Throws<UsageException>(() => AgentSettings.ParseInterval(text));
 
+    [Fact]
+    public void The_heartbeat_defaults_to_a_minute_and_is_a_duration_of_at_least_a_second()
+    {
+        AgentSettings Settings(string? heartbeat) => AgentSettings.Resolve(null, "t", null, "host-a", null, 500, once: false, dryRun: false, "/proc",
+            _ => null, spoolDirectory: _directory, heartbeat: heartbeat);
+
+        Assert.Equal(TimeSpan.FromSeconds(60), Settings(null).Heartbeat);
+        Assert.Equal(TimeSpan.FromMinutes(5), Settings("5m").Heartbeat);
+        Assert.StartsWith("--heartbeat must be at least 1s", Assert.Throws<UsageException>(() => Settings("500ms")).Message, StringComparison.Ordinal);
+        Assert.StartsWith("--heartbeat must be a duration", Assert.Throws<UsageException>(() => Settings("often")).Message, StringComparison.Ordinal);
+        Assert.False(Settings(null).FullReports);
+    }
+
     [Theory]
     [InlineData("db", "db")]
     [InlineData(null, "")]
@@ -57,21 +72,73 @@ public sealed class AgentSettingsTests : IDisposable
         Assert.Equal(new Uri("http://127.0.0.1:7710"), Resolve().Server);
         _environment["PORTHISTORY_SERVER"] = "https://porthistory.example:443";
         Assert.Equal(new Uri("https://porthistory.example:443"), Resolve().Server);
-        Assert.Equal(new Uri("http://10.0.0.5:7710"), Resolve(server: "http://10.0.0.5:7710").Server);
+        Assert.Equal(new Uri("https://10.0.0.5:7710"), Resolve(server: "https://10.0.0.5:7710").Server);
         Assert.Throws<UsageException>(() => Resolve(server: "10.0.0.5:7710"));
     }
 
-    [Fact]
-    public void The_token_comes_from_the_option_then_the_file_then_the_environment()
+    [Theory]
+    [InlineData("http://127.0.0.1:7710")]
+    [InlineData("http://127.200.3.4:7710")]
+    [InlineData("http://[::1]:7710")]
+    [InlineData("http://[::ffff:127.0.0.1]:7710")]
+    [InlineData("http://localhost:7710")]
+    [InlineData("http://LOCALHOST")]
+    [InlineData("https://porthistory.example:7710")]
+    [InlineData("https://10.0.0.5")]
+    public void Https_anywhere_and_plain_http_on_this_host_are_allowed(string server) => Assert.Equal(new Uri(server), Resolve(server: server).Server);
+
+    [Theory]
+    [InlineData("http://10.0.0.5:7710")]
+    [InlineData("http://porthistory.example")]
+    [InlineData("http://localhost.example.com")]
+    [InlineData("http://128.0.0.1")]
+    [InlineData("http://[::2]")]
+    [InlineData("http://0.0.0.0:7710")]
+    public void Plain_http_to_another_host_is_refused_unless_allowed(string server)
     {
-        _environment["PORTHISTORY_TOKEN"] = "from-env";
+        var refused = Assert.Throws<UsageException>(() => Resolve(server: server));
+        Assert.Contains("unencrypted", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("--allow-insecure", refused.Message, StringComparison.Ordinal);
+        _environment["PORTHISTORY_SERVER"] = server;
+        Assert.Throws<UsageException>(() => Resolve());
+
+        Assert.Equal(new Uri(server), Resolve(server: server, allowInsecure: true).Server);
+        Assert.Equal(new Uri(server), Resolve(allowInsecure: true).Server);
+    }
+
+    [Fact]
+    public void The_token_comes_from_the_option_else_the_environment_else_the_token_file()
+    {
         var file = Path.Combine(_directory, "token");
         File.WriteAllText(file, "from-file\n");
 
-        Assert.Equal("from-option", Resolve(token: "from-option").Token!());
         Assert.Equal("from-file", Resolve(token: null, tokenFile: file).Token!());
+        _environment["PORTHISTORY_TOKEN"] = "from-env";
+        Assert.Equal("from-option", Resolve(token: "from-option").Token!());
         Assert.Equal("from-env", Resolve(token: null).Token!());
-        Assert.Throws<UsageException>(() => Resolve(token: "x", tokenFile: file));
+    }
+
+    [Fact]
+    public void A_token_and_a_token_file_together_are_refused_naming_where_each_came_from()
+    {
+        var file = Path.Combine(_directory, "token");
+        File.WriteAllText(file, "from-file\n");
+        const string config = "/etc/porthistory/agent.conf";
+        Func<string, string?> fromFile(params string[] keys) => key => keys.Contains(key) ? $"{key} ({config} line {(key == "token" ? 2 : 4)})" : null;
+
+        string Refusal(string? token, Func<string, string?>? sourceOf = null, bool dryRun = false) =>
+            Assert.Throws<UsageException>(() => Resolve(token: token, tokenFile: file, sourceOf: sourceOf, dryRun: dryRun)).Message;
+
+        Assert.Equal("a token and a token file are both given: --token (flag) and --token-file (flag); keep one", Refusal("x"));
+        Assert.Contains($"--token (flag) and token-file ({config} line 4)", Refusal("x", fromFile("token-file")), StringComparison.Ordinal);
+        Assert.Contains($"token ({config} line 2) and --token-file (flag)", Refusal("x", fromFile("token")), StringComparison.Ordinal);
+        Assert.Contains($"token ({config} line 2) and token-file ({config} line 4)", Refusal("x", fromFile("token", "token-file")), StringComparison.Ordinal);
+        // A dry run needs no token, but a settings mistake is still one.
+        Assert.Contains("--token (flag) and --token-file (flag)", Refusal("x", dryRun: true), StringComparison.Ordinal);
+
+        _environment["PORTHISTORY_TOKEN"] = "from-env";
+        Assert.Contains("$PORTHISTORY_TOKEN (environment) and --token-file (flag)", Refusal(null), StringComparison.Ordinal);
+        Assert.Contains($"$PORTHISTORY_TOKEN (environment) and token-file ({config} line 4)", Refusal(null, fromFile("token-file")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,13 +13,13 @@ public sealed class BatchSenderTests
     private readonly List<TimeSpan> _waits = [];
 
     private BatchSender Sender(ScriptedInvoker invoker, RetryPolicy? policy = null) => new(
-        new Sightings.SightingsClient(invoker), () => "agent-token", _output, _error, policy,
-        delay: (wait, _) =>
-        {
-            _waits.Add(wait);
-            return Task.CompletedTask;
-        },
-        jitter: () => 0);
+        new Sightings.SightingsClient(invoker), () => "agent-token", _output, _error, new CallRetries(policy,
+            delay: (wait, _) =>
+            {
+                _waits.Add(wait);
+                return Task.CompletedTask;
+            },
+            jitter: () => 0));
 
     private static SightingBatch Batch(int sightings = 2) => BatchSender.Split([.. Enumerable.Range(0, sightings).Select(i => new Sighting
     {
@@ -120,11 +120,11 @@ public sealed class BatchSenderTests
     {
         using var cancellation = new CancellationTokenSource();
         var invoker = new ScriptedInvoker(_ => throw Failure(StatusCode.Unavailable), _ => throw new InvalidOperationException("not called again"));
-        var sender = new BatchSender(new Sightings.SightingsClient(invoker), () => "t", _output, _error, delay: (_, token) =>
+        var sender = new BatchSender(new Sightings.SightingsClient(invoker), () => "t", _output, _error, new CallRetries(delay: (_, token) =>
         {
             cancellation.Cancel();
             return Task.FromCanceled(token);
-        });
+        }));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sender.SendBatchAsync(Batch(), cancellation.Token));
         Assert.Single(invoker.Calls);

@@ -75,6 +75,9 @@ public sealed class RetryPolicyTests
     public void The_server_s_retry_after_replaces_the_backoff_when_present()
     {
         Assert.Equal(TimeSpan.FromSeconds(7), Policy.DelayBefore(1, new Metadata { { "retry-after", "7" } }, 0));
+        // Jitter spreads what the server asked for over [asked, 1.5 × asked): never sooner than asked.
+        Assert.Equal(TimeSpan.FromSeconds(8.75), Policy.DelayBefore(1, new Metadata { { "retry-after", "7" } }, 0.5));
+        Assert.Equal(TimeSpan.FromMilliseconds(2500 * 1.25), Policy.DelayBefore(1, new Metadata { { "retry-after-ms", "2500" } }, 0.5));
         Assert.Equal(TimeSpan.FromSeconds(4), Policy.DelayBefore(4, new Metadata(), 0));
         Assert.Equal(TimeSpan.FromSeconds(4), Policy.DelayBefore(4, null, 0));
     }

@@ -49,7 +49,8 @@ public static class EnrollCommands
 
     private static Command Enroll(TextWriter output, TextWriter error)
     {
-        var server = ServerOption();
+        var server = AgentOptions.ServerOption();
+        var allowInsecure = AgentOptions.AllowInsecureOption();
         var secretFile = EnrollSecretFileOption();
         secretFile.Required = true;
         secretFile.Description = "File holding the enrollment secret (a token with the enroll role).";
@@ -57,11 +58,11 @@ public static class EnrollCommands
         var credentialFile = CredentialFileOption();
         var command = new Command("enroll", "Get this host a credential of its own and store it; an earlier credential of the host is revoked.")
         {
-            server, secretFile, hostRef, credentialFile,
+            server, allowInsecure, secretFile, hostRef, credentialFile,
         };
         command.SetAction((parse, cancel) => RunAsync(error, async () =>
         {
-            var serverUri = AgentSettings.ResolveServer(parse.GetValue(server), Environment.GetEnvironmentVariable);
+            var serverUri = AgentSettings.ResolveServer(parse.GetValue(server), Environment.GetEnvironmentVariable, parse.GetValue(allowInsecure));
             var host = AgentSettings.ResolveHostRef(parse.GetValue(hostRef));
             var secret = ReadSecret(parse.GetValue(secretFile)!);
             var file = parse.GetValue(credentialFile)!;
@@ -74,16 +75,17 @@ public static class EnrollCommands
 
     private static Command Rotate(TextWriter output, TextWriter error)
     {
-        var server = ServerOption();
+        var server = AgentOptions.ServerOption();
+        var allowInsecure = AgentOptions.AllowInsecureOption();
         var credentialFile = CredentialFileOption();
         var command = new Command("rotate-credential",
             "Replace this host's credential with a new one. The old one works until the new one is first used; a running agent picks the new one up at its next send.")
         {
-            server, credentialFile,
+            server, allowInsecure, credentialFile,
         };
         command.SetAction((parse, cancel) => RunAsync(error, async () =>
         {
-            var serverUri = AgentSettings.ResolveServer(parse.GetValue(server), Environment.GetEnvironmentVariable);
+            var serverUri = AgentSettings.ResolveServer(parse.GetValue(server), Environment.GetEnvironmentVariable, parse.GetValue(allowInsecure));
             var file = parse.GetValue(credentialFile)!;
             using var channel = GrpcChannel.ForAddress(serverUri);
             var tokenId = await new HostEnrollment(new Enrollment.EnrollmentClient(channel), error).RotateAsync(file, cancel);
@@ -91,11 +93,6 @@ public static class EnrollCommands
         }));
         return command;
     }
-
-    private static Option<string?> ServerOption() => new("--server")
-    {
-        Description = $"PortHistory server URL. Default: $PORTHISTORY_SERVER, else {AgentSettings.DefaultServer}.",
-    };
 
     private static string ReadSecret(string file) => CredentialFile.TryRead(file)
         ?? throw new UsageException($"--enroll-secret-file: cannot read an enrollment secret from \"{file}\"");

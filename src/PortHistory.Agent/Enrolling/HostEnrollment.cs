@@ -29,7 +29,7 @@ public sealed class HostEnrollment(
         var response = await CallAsync("enroll", async (headers, deadline) =>
             await client.EnrollAsync(new EnrollRequest { HostRef = hostRef }, headers, deadline, cancellationToken), enrollmentSecret, cancellationToken);
         Store(credentialFile, response.Credential, response.HostRef, hostRef);
-        return response.TokenId;
+        return ServerText.Printable(response.TokenId);
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed class HostEnrollment(
         var response = await CallAsync("rotate", async (headers, deadline) =>
             await client.RotateCredentialAsync(new RotateCredentialRequest(), headers, deadline, cancellationToken), current, cancellationToken);
         Store(credentialFile, response.Credential, response.HostRef, null);
-        return response.TokenId;
+        return ServerText.Printable(response.TokenId);
     }
 
     private static void Store(string credentialFile, string credential, string boundTo, string? expected)
@@ -72,7 +72,7 @@ public sealed class HostEnrollment(
             }
             catch (RpcException e)
             {
-                var detail = e.Status.Detail.Length > 0 ? $"{e.StatusCode}: {e.Status.Detail}" : e.StatusCode.ToString();
+                var detail = CallRetries.Describe(e);
                 if (RetryPolicy.Classify(e.StatusCode) != FailureKind.Transient)
                 {
                     throw new ServerRefusedException(e.StatusCode switch

@@ -9,8 +9,10 @@ namespace PortHistory.Agent.Health;
 /// (read by <c>porthistory-agent status</c>) and the optional --metrics-file for node_exporter's textfile collector.
 /// </summary>
 /// <param name="LastScanAt">Null until a scan has succeeded.</param>
-/// <param name="LastAcknowledgedAt">When the server last acknowledged a batch; null if it never has.</param>
-public sealed record AgentStatus(DateTimeOffset? LastScanAt, DateTimeOffset? LastAcknowledgedAt, SpoolFigures Spool)
+/// <param name="LastAcknowledgedAt">When the server last acknowledged a batch or report; null if it never has.</param>
+/// <param name="DroppedReports">Host reports the spool dropped (full) in this reporting epoch, sent to the server with later reports.</param>
+public sealed record AgentStatus(
+    DateTimeOffset? LastScanAt, DateTimeOffset? LastAcknowledgedAt, SpoolFigures Spool, long DroppedReports = 0, long DroppedReportBytes = 0)
 {
     /// <summary>The state file's name in the spool directory.</summary>
     public const string FileName = "status.prom";
@@ -27,7 +29,12 @@ public sealed record AgentStatus(DateTimeOffset? LastScanAt, DateTimeOffset? Las
         ("porthistory_agent_dropped_records_total", "counter", "Oldest batches dropped to keep the spool within --spool-max-bytes."),
         ("porthistory_agent_corrupt_records_total", "counter", "Spool records lost to damage on disk."),
         ("porthistory_agent_expired_sightings_total", "counter", "Sightings older than the server accepts, removed from the spool unsent."),
+        ("porthistory_agent_dropped_reports_total", "counter", "Host reports dropped to keep the spool within --spool-max-bytes, in this reporting epoch."),
+        ("porthistory_agent_dropped_report_bytes_total", "counter", "Bytes of the host reports dropped, in this reporting epoch."),
     ];
+
+    /// <summary>The figures a status file written before differential reporting has; the others read as 0.</summary>
+    private const int RequiredMetrics = 7;
 
     public string ToPrometheusText()
     {
@@ -35,7 +42,7 @@ public sealed record AgentStatus(DateTimeOffset? LastScanAt, DateTimeOffset? Las
         string[] values =
         [
             Seconds(LastScanAt), Seconds(LastAcknowledgedAt), Integer(Spool.Records), Integer(Spool.Bytes), Integer(Spool.DroppedRecords),
-            Integer(Spool.CorruptRecords), Integer(Spool.ExpiredSightings),
+            Integer(Spool.CorruptRecords), Integer(Spool.ExpiredSightings), Integer(DroppedReports), Integer(DroppedReportBytes),
         ];
         var text = new StringBuilder();
         for (var i = 0; i < Metrics.Length; i++)
@@ -62,13 +69,14 @@ public sealed record AgentStatus(DateTimeOffset? LastScanAt, DateTimeOffset? Las
             }
         }
 
-        if (values.Count != Metrics.Length) return null;
-        double Get(int i) => values[Metrics[i].Name].Value;
+        if (Metrics.Take(RequiredMetrics).Any(metric => !values.ContainsKey(metric.Name))) return null;
+        double Get(int i) => values.TryGetValue(Metrics[i].Name, out var value) ? value.Value : 0;
         // Counts are read as integers when they are written so (exact past 2^53), else from the number as a double.
-        long Count(int i) => long.TryParse(values[Metrics[i].Name].Text, NumberStyles.None, CultureInfo.InvariantCulture, out var exact)
-            ? exact
-            : (long)Math.Min(Get(i), long.MaxValue);
-        return new AgentStatus(Time(Get(0)), Time(Get(1)), new SpoolFigures(Count(2), Count(3), Count(4), Count(5), Count(6)));
+        long Count(int i) => values.TryGetValue(Metrics[i].Name, out var value)
+            && long.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var exact)
+                ? exact
+                : (long)Math.Min(Get(i), long.MaxValue);
+        return new AgentStatus(Time(Get(0)), Time(Get(1)), new SpoolFigures(Count(2), Count(3), Count(4), Count(5), Count(6)), Count(7), Count(8));
     }
 
     public void WriteTo(string path) => DurableFile.Replace(path, Encoding.UTF8.GetBytes(ToPrometheusText()));
@@ -99,6 +107,8 @@ public sealed record AgentStatus(DateTimeOffset? LastScanAt, DateTimeOffset? Las
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dropped records:        {Spool.DroppedRecords} (oldest, to stay within --spool-max-bytes)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"corrupt records:        {Spool.CorruptRecords}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"expired sightings:      {Spool.ExpiredSightings} (older than the server accepts)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"dropped reports:        {DroppedReports}, {DroppedReportBytes} bytes (host reports, in this reporting epoch; the server is told)"));
     }
 
     private static string When(DateTimeOffset? at, DateTimeOffset now)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 
@@ -33,23 +32,14 @@ public sealed class ServerRefusedException(string message, StatusCode code, Exce
 /// Sends batches with ReportBatch. A transient failure is retried with the same batch_id, so when only the
 /// acknowledgement was lost the server recognises the batch and counts it once.
 /// </summary>
-public sealed class BatchSender(
-    Sightings.SightingsClient client,
-    Func<string> token,
-    TextWriter output,
-    TextWriter error,
-    RetryPolicy? policy = null,
-    Func<TimeSpan, CancellationToken, Task>? delay = null,
-    Func<double>? jitter = null)
+public sealed class BatchSender(Sightings.SightingsClient client, Func<string> token, TextWriter output, TextWriter error, CallRetries? retries = null)
 {
     /// <summary>Longest wait for one attempt; a server that takes longer is treated as unavailable and retried.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
 
     private const int RejectionsShown = 10;
 
-    private readonly RetryPolicy _policy = policy ?? RetryPolicy.Default;
-    private readonly Func<TimeSpan, CancellationToken, Task> _delay = delay ?? Task.Delay;
-    private readonly Func<double> _jitter = jitter ?? Random.Shared.NextDouble;
+    private readonly CallRetries _retries = retries ?? new CallRetries();
 
     /// <summary>Cuts the sightings into batches of at most <paramref name="batchSize"/>, each with a new batch_id.</summary>
     public static IReadOnlyList<SightingBatch> Split(IReadOnlyList<Sighting> sightings, int batchSize, string hostGroup = "")
@@ -82,48 +72,34 @@ public sealed class BatchSender(
 
     public async Task<BatchOutcome> SendBatchAsync(SightingBatch batch, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var call = await _retries.CallAsync($"batch {batch.BatchId}", () =>
         {
-            try
-            {
-                var headers = new Metadata { { "authorization", $"Bearer {token()}" } };
-                var result = await client.ReportBatchAsync(batch, headers, DateTime.UtcNow + AttemptTimeout, cancellationToken);
-                return await ReportAsync(batch, result, attempt);
-            }
-            catch (RpcException e) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("cancelled while sending", e, cancellationToken);
-            }
-            catch (RpcException e)
-            {
-                switch (RetryPolicy.Classify(e.StatusCode))
-                {
-                    case FailureKind.Fatal:
-                        throw new ServerRefusedException(RefusalMessage(e), e.StatusCode, e);
-                    case FailureKind.Permanent:
-                        await error.WriteLineAsync($"batch {batch.BatchId}: failed, not retried: {Describe(e)}");
-                        return new BatchOutcome(batch.BatchId, BatchStatus.Failed, null, attempt);
-                }
+            var headers = new Metadata { { "authorization", $"Bearer {token()}" } };
+            return client.ReportBatchAsync(batch, headers, DateTime.UtcNow + AttemptTimeout, cancellationToken).ResponseAsync;
+        }, error, cancellationToken);
+        if (call.Answer is { } result) return await ReportAsync(batch, result, call.Attempts);
 
-                if (attempt >= _policy.MaxAttempts)
-                {
-                    await error.WriteLineAsync($"batch {batch.BatchId}: giving up after {attempt} attempts: {Describe(e)}");
-                    return new BatchOutcome(batch.BatchId, BatchStatus.Failed, null, attempt);
-                }
-
-                var wait = _policy.DelayBefore(attempt, e.Trailers, _jitter());
-                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"batch {batch.BatchId}: {Describe(e)}; retry {attempt} of {_policy.MaxAttempts - 1} in {wait.TotalSeconds:0.#} s"));
-                await _delay(wait, cancellationToken);
-            }
+        var failure = call.Failure!;
+        switch (RetryPolicy.Classify(failure.StatusCode))
+        {
+            case FailureKind.Fatal:
+                throw new ServerRefusedException(RefusalMessage(failure), failure.StatusCode, failure);
+            case FailureKind.Permanent:
+                await error.WriteLineAsync($"batch {batch.BatchId}: failed, not retried: {Describe(failure)}");
+                break;
+            default:
+                await error.WriteLineAsync($"batch {batch.BatchId}: giving up after {call.Attempts} attempts: {Describe(failure)}");
+                break;
         }
+
+        return new BatchOutcome(batch.BatchId, BatchStatus.Failed, null, call.Attempts);
     }
 
     private async Task<BatchOutcome> ReportAsync(SightingBatch batch, BatchResult result, int attempts)
     {
         if (result.Error.Length > 0)
         {
-            await output.WriteLineAsync($"batch {batch.BatchId}: refused: {result.Error}");
+            await output.WriteLineAsync($"batch {batch.BatchId}: refused: {ServerText.Printable(result.Error)}");
             return new BatchOutcome(batch.BatchId, BatchStatus.Refused, result, attempts);
         }
 
@@ -133,7 +109,7 @@ public sealed class BatchSender(
         foreach (var rejection in result.Rejected.Take(RejectionsShown))
         {
             var what = rejection.Index < batch.Sightings.Count ? Label(batch.Sightings[(int)rejection.Index]) : "?";
-            await output.WriteLineAsync($"  rejected #{rejection.Index} ({what}) {rejection.Field}: {rejection.Reason}");
+            await output.WriteLineAsync($"  rejected #{rejection.Index} ({what}) {ServerText.Printable(rejection.Field)}: {ServerText.Printable(rejection.Reason)}");
         }
 
         if (result.Rejected.Count > RejectionsShown) await output.WriteLineAsync($"  ... and {result.Rejected.Count - RejectionsShown} more rejected");
@@ -148,9 +124,9 @@ public sealed class BatchSender(
         return $"{transport} {address}:{s.Port} {process}";
     }
 
-    private static string Describe(RpcException e) => e.Status.Detail.Length > 0 ? $"{e.StatusCode}: {e.Status.Detail}" : e.StatusCode.ToString();
+    private static string Describe(RpcException e) => CallRetries.Describe(e);
 
-    private static string RefusalMessage(RpcException e) => e.StatusCode switch
+    internal static string RefusalMessage(RpcException e) => e.StatusCode switch
     {
         StatusCode.Unauthenticated => $"the server did not accept the token ({Describe(e)}); check --token, --token-file or $PORTHISTORY_TOKEN",
         StatusCode.PermissionDenied => $"the token may not report sightings ({Describe(e)}); it needs the agent role",

@@ -48,9 +48,12 @@ public sealed record RetryPolicy(TimeSpan BaseDelay, TimeSpan MaxDelay, int MaxA
         return TimeSpan.FromMilliseconds(capped * (0.5 + (jitter / 2)));
     }
 
-    /// <summary>The wait before a retry: what the server asked for when it said so, else the backoff.</summary>
+    /// <summary>
+    /// The wait before a retry: what the server asked for when it said so, stretched by up to half again with
+    /// <paramref name="jitter"/> (never shorter: a fleet reconnecting at once must not come back at once); else the backoff.
+    /// </summary>
     public TimeSpan DelayBefore(int retry, Metadata? trailers, double jitter) =>
-        RetryAfter(trailers) is { } asked ? asked : Backoff(retry, jitter);
+        RetryAfter(trailers) is { } asked ? asked * (1 + (Math.Clamp(jitter, 0, 1) / 2)) : Backoff(retry, jitter);
 
     /// <summary>
     /// The server's "retry-after" (seconds) or the finer "retry-after-ms" the PortHistory server sends alongside;

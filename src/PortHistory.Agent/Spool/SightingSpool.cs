@@ -1,5 +1,4 @@
-using System.Globalization;
-
+// One job, the durable queue: append, drop and consume each keep the segments and the checkpoint in step under one lock.
 namespace PortHistory.Agent.Spool;
 
 /// <summary>
@@ -7,7 +6,7 @@ namespace PortHistory.Agent.Spool;
 /// files of framed records (<see cref="RecordFrame"/>) and a checkpoint (<see cref="SpoolCheckpoint"/>). A record is on
 /// disk (fsynced) before it is sent, and leaves only when it is acknowledged, refused, expired, damaged, or dropped as
 /// the oldest when the segments would pass the byte bound. Reopening after a crash loses at most the record being
-/// written; damage elsewhere costs only the damaged record. Safe to call from several threads.
+/// written (<see cref="SpoolRecovery"/>); damage elsewhere costs only the damaged record. Safe to call from several threads.
 /// </summary>
 public sealed class SightingSpool : IDisposable
 {
@@ -17,14 +16,10 @@ public sealed class SightingSpool : IDisposable
     /// <summary>The smallest bound: a few segments of the smallest size.</summary>
     public const long MinBytes = 16 * MinSegmentBytes;
 
-    private const long MinSegmentBytes = 4096;
-
     /// <summary>No segment the spool writes is larger; a larger file of that name is not believed.</summary>
-    private const long MaxSegmentFileBytes = MaxSegmentBytes + RecordFrame.HeaderBytes + RecordFrame.MaxPayloadBytes;
+    internal const long MaxSegmentFileBytes = MaxSegmentBytes + RecordFrame.HeaderBytes + RecordFrame.MaxPayloadBytes;
 
-    private const string SegmentSuffix = ".seg";
-    private const int SegmentNameDigits = 20;
-    private const string LockFileName = "lock";
+    private const long MinSegmentBytes = 4096;
 
     private readonly Lock _gate = new();
     private readonly string _directory;
@@ -39,11 +34,6 @@ public sealed class SightingSpool : IDisposable
     private FileStream? _tail;
     private long _tailSegment = -1;
     private bool _disposed;
-
-    private readonly record struct RecordLocation(SpoolPosition Start, SpoolRecordKind Kind, int Length, uint PayloadCrc)
-    {
-        public SpoolPosition End => Start with { Offset = Start.Offset + RecordFrame.HeaderBytes + Length };
-    }
 
     private SightingSpool(string directory, long maxBytes, TextWriter log, FileStream lockFile)
     {
@@ -62,21 +52,7 @@ public sealed class SightingSpool : IDisposable
     public static SightingSpool Open(string directory, long maxBytes, TextWriter log)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, MinBytes);
-        // Host data: readable by the agent's user only.
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        FileStream lockFile;
-        try
-        {
-            // FileShare.None takes an exclusive advisory lock: a second agent on the same spool would send its batches twice.
-            lockFile = new FileStream(Path.Combine(directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"the spool {directory} is in use by another agent ({e.Message})", e);
-        }
-
-        var spool = new SightingSpool(directory, maxBytes, log, lockFile);
+        var spool = new SightingSpool(directory, maxBytes, log, SpoolDirectory.CreateAndLock(directory));
         try
         {
             spool.Load();
@@ -105,7 +81,11 @@ public sealed class SightingSpool : IDisposable
     /// would take the segments past the bound; a record larger than the bound itself is not written and counts as dropped.
     /// </summary>
     /// <returns>Whether the record was written.</returns>
-    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload)
+    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload) => Append(kind, payload, out _);
+
+    /// <inheritdoc cref="Append(SpoolRecordKind, ReadOnlySpan{byte})"/>
+    /// <param name="dropped">The records let go to make room (or this one, when it was too large), oldest first.</param>
+    public bool Append(SpoolRecordKind kind, ReadOnlySpan<byte> payload, out IReadOnlyList<DroppedRecord> dropped)
     {
         lock (_gate)
         {
@@ -116,12 +96,14 @@ public sealed class SightingSpool : IDisposable
                 _checkpoint = _checkpoint with { DroppedRecords = _checkpoint.DroppedRecords + 1 };
                 SaveCheckpoint();
                 _log.WriteLine($"spool: a record of {size} bytes is larger than the spool's bound of {_maxBytes} bytes; dropped");
+                dropped = [new DroppedRecord(kind, size)];
                 return false;
             }
 
-            long dropped = 0;
-            while (_bytes + size > _maxBytes && _segmentLengths.Count > 0) dropped += DropOldestSegment();
-            if (dropped > 0) _log.WriteLine($"spool: full ({_maxBytes} bytes); dropped the {dropped} oldest records");
+            var droppedNow = new List<DroppedRecord>();
+            while (_bytes + size > _maxBytes && _segmentLengths.Count > 0) DropOldestSegment(droppedNow);
+            if (droppedNow.Count > 0) _log.WriteLine($"spool: full ({_maxBytes} bytes); dropped the {droppedNow.Count} oldest records");
+            dropped = droppedNow;
 
             var tail = TailFor();
             var start = new SpoolPosition(_tailSegment, _segmentLengths[_tailSegment]);
@@ -147,6 +129,12 @@ public sealed class SightingSpool : IDisposable
         }
     }
 
+    /// <summary>Whether appending a record of <paramref name="payloadBytes"/> now would drop the oldest records to stay within the bound.</summary>
+    public bool WouldDrop(int payloadBytes)
+    {
+        lock (_gate) return _bytes + RecordFrame.HeaderBytes + payloadBytes > _maxBytes;
+    }
+
     /// <summary>The oldest record not yet consumed, read back and checked; records found damaged on the way are skipped and counted.</summary>
     public SpoolEntry? Peek()
     {
@@ -155,8 +143,8 @@ public sealed class SightingSpool : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             while (_records.TryPeek(out var record))
             {
-                if (ReadPayload(record) is { } payload) return new SpoolEntry(record.Start, record.Kind, payload);
-                _log.WriteLine($"spool: record at {Describe(record.Start)} no longer matches its checksum; skipped");
+                if (SpoolDirectory.ReadPayload(_directory, record) is { } payload) return new SpoolEntry(record.Start, record.Kind, payload);
+                _log.WriteLine($"spool: record at {SpoolDirectory.Describe(record.Start)} no longer matches its checksum; skipped");
                 Consume(countCorrupt: true, expiredSightings: 0);
             }
 
@@ -173,6 +161,17 @@ public sealed class SightingSpool : IDisposable
     /// <summary>Removes an entry whose content cannot be used (intact on disk but unreadable, or of an unknown kind) and counts it as corrupt.</summary>
     public bool Discard(SpoolEntry entry) => Remove(entry, countCorrupt: true, expiredSightings: 0);
 
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _tail?.Dispose();
+            _lock.Dispose();
+        }
+    }
+
     private bool Remove(SpoolEntry entry, bool countCorrupt, long expiredSightings)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(expiredSightings);
@@ -185,121 +184,16 @@ public sealed class SightingSpool : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            _tail?.Dispose();
-            _lock.Dispose();
-        }
-    }
-
     private void Load()
     {
-        var checkpointPath = Path.Combine(_directory, SpoolCheckpoint.FileName);
-        if (File.Exists(checkpointPath))
-        {
-            var bytes = ReadBounded(checkpointPath, 1024);
-            if (bytes is not null && SpoolCheckpoint.Decode(bytes) is { } checkpoint)
-            {
-                _checkpoint = checkpoint;
-            }
-            else
-            {
-                _log.WriteLine("spool: the checkpoint is unreadable; everything in the spool is sent again (the server counts each batch once)");
-            }
-        }
-
-        var segments = Directory.EnumerateFiles(_directory, "*" + SegmentSuffix)
-            .Select(path => (Path: path, Sequence: SegmentSequence(Path.GetFileName(path))))
-            .Where(segment => segment.Sequence is not null)
-            .OrderBy(segment => segment.Sequence)
-            .ToList();
-        var before = _checkpoint;
-        for (var i = 0; i < segments.Count; i++)
-        {
-            var sequence = segments[i].Sequence!.Value;
-            if (sequence < _checkpoint.ConsumedThrough.Segment)
-            {
-                // Consumed before the last stop, which came before it was deleted.
-                File.Delete(segments[i].Path);
-                continue;
-            }
-
-            LoadSegment(segments[i].Path, sequence, isLast: i == segments.Count - 1);
-        }
-
-        if (_checkpoint != before) SaveCheckpoint();
+        var recovered = SpoolRecovery.Load(_directory, _segmentBytes, _log);
+        _checkpoint = recovered.Checkpoint;
+        foreach (var record in recovered.Records) _records.Enqueue(record);
+        foreach (var (sequence, length) in recovered.SegmentLengths) _segmentLengths[sequence] = length;
+        _bytes = recovered.Bytes;
+        (_tail, _tailSegment) = (recovered.Tail, recovered.TailSegment);
+        if (recovered.CheckpointChanged) SaveCheckpoint();
         DeleteConsumedSegments();
-    }
-
-    private void LoadSegment(string path, long sequence, bool isLast)
-    {
-        var length = new FileInfo(path).Length;
-        if (length > MaxSegmentFileBytes)
-        {
-            CountCorrupt(new SpoolPosition(sequence, length), $"{Describe(new SpoolPosition(sequence, 0))}: {length} bytes, more than a segment can hold; deleted");
-            File.Delete(path);
-            return;
-        }
-
-        var bytes = File.ReadAllBytes(path);
-        length = bytes.Length;
-        var position = sequence == _checkpoint.ConsumedThrough.Segment ? Math.Min(_checkpoint.ConsumedThrough.Offset, length) : 0;
-        while (position < length)
-        {
-            var at = (int)position;
-            if (RecordFrame.TryRead(bytes.AsSpan(at), out var kind, out var payloadLength))
-            {
-                RecordFrame.TryReadHeader(bytes.AsSpan(at), out _, out _, out var payloadCrc);
-                _records.Enqueue(new RecordLocation(new SpoolPosition(sequence, position), kind, payloadLength, payloadCrc));
-                position += RecordFrame.HeaderBytes + payloadLength;
-                continue;
-            }
-
-            var next = RecordFrame.FindNext(bytes, at + 1);
-            if (next >= 0)
-            {
-                CountCorrupt(new SpoolPosition(sequence, next), $"{Describe(new SpoolPosition(sequence, position))}: {next - at} damaged bytes skipped");
-                position = next;
-                continue;
-            }
-
-            // Nothing intact follows: a write cut short (or damage at the very end). In the last segment it is cut off so
-            // that appending carries on from the last good record.
-            CountCorrupt(new SpoolPosition(sequence, length), $"{Describe(new SpoolPosition(sequence, position))}: {length - at} unreadable bytes at the end"
-                + (isLast ? ", cut off" : ""));
-            if (isLast)
-            {
-                using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
-                file.SetLength(position);
-                file.Flush(flushToDisk: true);
-                length = position;
-            }
-
-            break;
-        }
-
-        _segmentLengths[sequence] = length;
-        _bytes += length;
-        // A segment shorter than the consumed position (cut by hand) is not appended to: new records there would be skipped.
-        var appendable = sequence != _checkpoint.ConsumedThrough.Segment || length >= _checkpoint.ConsumedThrough.Offset;
-        if (isLast && appendable && length < _segmentBytes)
-        {
-            _tail = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
-            _tail.Position = length;
-            _tailSegment = sequence;
-        }
-    }
-
-    /// <summary>Counts damage ending at <paramref name="end"/> once, however often the spool is reopened before it is consumed.</summary>
-    private void CountCorrupt(SpoolPosition end, string what)
-    {
-        if (end <= _checkpoint.CorruptCountedThrough) return;
-        _checkpoint = _checkpoint with { CorruptRecords = _checkpoint.CorruptRecords + 1, CorruptCountedThrough = end };
-        _log.WriteLine($"spool: {what}; counted as one corrupt record");
     }
 
     private FileStream TailFor()
@@ -308,21 +202,21 @@ public sealed class SightingSpool : IDisposable
         _tail?.Dispose();
         // Above the consumed segment, so the next opening reads the new segment from its start.
         var sequence = Math.Max(_segmentLengths.Count > 0 ? _segmentLengths.Keys.Max() + 1 : 1, _checkpoint.ConsumedThrough.Segment + 1);
-        _tail = new FileStream(SegmentPath(sequence), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        _tail = new FileStream(SpoolDirectory.PathOf(_directory, sequence), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         _tailSegment = sequence;
         _segmentLengths[sequence] = 0;
         DurableFile.SyncDirectory(_directory);
         return _tail;
     }
 
-    private long DropOldestSegment()
+    private void DropOldestSegment(List<DroppedRecord> dropped)
     {
         var sequence = _segmentLengths.Keys.First();
-        long dropped = 0;
+        var before = dropped.Count;
         while (_records.TryPeek(out var record) && record.Start.Segment == sequence)
         {
             _records.Dequeue();
-            dropped++;
+            dropped.Add(new DroppedRecord(record.Kind, record.Bytes));
         }
 
         if (sequence == _tailSegment)
@@ -335,13 +229,12 @@ public sealed class SightingSpool : IDisposable
         _checkpoint = _checkpoint with
         {
             ConsumedThrough = SpoolPosition.Max(_checkpoint.ConsumedThrough, new SpoolPosition(sequence + 1, 0)),
-            DroppedRecords = _checkpoint.DroppedRecords + dropped,
+            DroppedRecords = _checkpoint.DroppedRecords + (dropped.Count - before),
         };
         SaveCheckpoint();
-        File.Delete(SegmentPath(sequence));
+        File.Delete(SpoolDirectory.PathOf(_directory, sequence));
         _bytes -= _segmentLengths[sequence];
         _segmentLengths.Remove(sequence);
-        return dropped;
     }
 
     private void Consume(bool countCorrupt, long expiredSightings)
@@ -365,57 +258,11 @@ public sealed class SightingSpool : IDisposable
         var keepFrom = _records.TryPeek(out var oldest) ? oldest.Start.Segment : _segmentLengths.Keys.Max();
         foreach (var sequence in _segmentLengths.Keys.Where(s => s < keepFrom && s != _tailSegment).ToList())
         {
-            File.Delete(SegmentPath(sequence));
+            File.Delete(SpoolDirectory.PathOf(_directory, sequence));
             _bytes -= _segmentLengths[sequence];
             _segmentLengths.Remove(sequence);
         }
     }
 
-    private byte[]? ReadPayload(RecordLocation record)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(SegmentPath(record.Start.Segment));
-            var payload = new byte[record.Length];
-            var read = 0;
-            while (read < payload.Length)
-            {
-                var n = RandomAccess.Read(handle, payload.AsSpan(read), record.Start.Offset + RecordFrame.HeaderBytes + read);
-                if (n == 0) return null;
-                read += n;
-            }
-
-            return RecordFrame.PayloadIntact(payload, record.PayloadCrc) ? payload : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     private void SaveCheckpoint() => DurableFile.Replace(Path.Combine(_directory, SpoolCheckpoint.FileName), _checkpoint.Encode());
-
-    private string SegmentPath(long sequence) =>
-        Path.Combine(_directory, sequence.ToString(CultureInfo.InvariantCulture).PadLeft(SegmentNameDigits, '0') + SegmentSuffix);
-
-    private static long? SegmentSequence(string fileName)
-    {
-        if (fileName.Length != SegmentNameDigits + SegmentSuffix.Length || !fileName.EndsWith(SegmentSuffix, StringComparison.Ordinal)) return null;
-        var digits = fileName.AsSpan(0, SegmentNameDigits);
-        return digits.ContainsAnyExceptInRange('0', '9') || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
-            ? null
-            : sequence;
-    }
-
-    private static string Describe(SpoolPosition position) =>
-        string.Create(CultureInfo.InvariantCulture, $"segment {position.Segment} offset {position.Offset}");
-
-    private static byte[]? ReadBounded(string path, int maxBytes)
-    {
-        using var file = File.OpenRead(path);
-        if (file.Length > maxBytes) return null;
-        var bytes = new byte[file.Length];
-        file.ReadExactly(bytes);
-        return bytes;
-    }
 }
