@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs PortHistory for real on this machine: a local PostgreSQL (created on first run, data kept in .data/ in the
-# repository), the server (Orleans silo + gRPC gateway on 127.0.0.1:7710, HTTP/JSON on 127.0.0.1:7711), and an import
-# of registry editions.
+# repository, reached over its Unix socket only), the server (Orleans silo + gRPC gateway on 127.0.0.1:7710, HTTP/JSON
+# on 127.0.0.1:7711), and an import of registry editions.
 #
 #   deploy/run-local.sh [--editions DIR | --no-import] [--data DIR] [--port 7710] [--http-port 7711]
 #                       [--pg-port 55432] [--no-build] [--configuration Release]
@@ -46,6 +46,7 @@ runlog="$data/run-local.log"
 token_file="$data/admin-token"
 server_pidfile="$data/server.pid"
 url="http://127.0.0.1:$grpc_port"
+umask 077
 
 say() {
   # The terminal may be gone (closed window, broken pipe): the log file still gets the line.
@@ -174,6 +175,11 @@ if [ -n "$is_root" ] && ! runuser -u postgres -- test -x "$data"; then
   echo "PostgreSQL runs as the postgres user, which cannot enter $data: make it and its parents searchable (chmod o+x)" >&2
   exit 1
 fi
+# A Unix socket's path has at most 107 bytes.
+if [ $((${#pgrun} + 17)) -gt 107 ]; then
+  echo "$pgrun is too long a path for PostgreSQL's socket: choose a shorter --data" >&2
+  exit 1
+fi
 mkdir -p "$pgrun"
 touch "$pglog"
 if [ -n "$is_root" ]; then chown postgres:postgres "$pgrun" "$pglog"; fi
@@ -187,12 +193,66 @@ if [ ! -f "$pgdata/PG_VERSION" ]; then
   mkdir -p "$pgdata"
   if [ -n "$is_root" ]; then chown postgres:postgres "$pgdata"; fi
   chmod 700 "$pgdata"
-  pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+elif grep -qE '^[[:space:]]*(local|host)[^#]*[[:space:]]trust([[:space:]]|$)' "$pgdata/pg_hba.conf"; then
+  say "this cluster let every local user in as its superuser (trust, from an earlier version of this script):"
+  say "switching it to peer authentication on its Unix socket, the server to a role of its own"
 fi
+
+# Written at every start, so that the rules follow whoever runs the script. Peer authentication on the Unix socket, and
+# no TCP listener: an OS user gets only the roles pg_ident.conf maps it to. The cluster's owner (postgres when run as
+# root) administers it; the user running this script gets the server's role, porthistory, which owns the porthistory
+# database and is no superuser, so the server cannot read files or run programs as the postgres user.
+pg_owner=postgres; [ -n "$is_root" ] || pg_owner="$(id -un)"
+cat >"$pgdata/pg_hba.conf" <<EOF
+# Written by deploy/run-local.sh at every start: edits are lost.
+# TYPE  DATABASE  USER  METHOD
+local   all       all   peer map=runlocal
+EOF
+cat >"$pgdata/pg_ident.conf" <<EOF
+# Written by deploy/run-local.sh at every start: edits are lost.
+# MAP     OS USER  ROLE
+runlocal  $pg_owner  postgres
+runlocal  $(id -un)  porthistory
+EOF
+if [ -n "$is_root" ]; then chown postgres:postgres "$pgdata/pg_hba.conf" "$pgdata/pg_ident.conf"; fi
+# The socket's directory: the cluster's owner (and root) only.
+chmod 700 "$pgrun"
+
 started_pg=1
 pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 60 \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -k '$pgrun' -c max_connections=200" start >/dev/null
-say "PostgreSQL on 127.0.0.1:$pg_port (data in $pgdata)"
+  -o "-p $pg_port -c listen_addresses='' -k '$pgrun' -c max_connections=200" start >/dev/null
+psql_admin() { pg "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgrun" -p "$pg_port" -U postgres "$@"; }
+psql_admin -d postgres >/dev/null <<'SQL'
+SELECT 'CREATE ROLE porthistory LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'porthistory') \gexec
+ALTER ROLE porthistory LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+SELECT 'CREATE DATABASE porthistory OWNER porthistory' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'porthistory') \gexec
+ALTER DATABASE porthistory OWNER TO porthistory;
+SQL
+# Earlier versions of this script ran the server as the superuser, which then owns its tables: they go to porthistory.
+psql_admin -d porthistory >/dev/null <<'SQL'
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.oid::regclass AS name, c.relkind
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v', 'm') AND c.relowner <> 'porthistory'::regrole
+           ORDER BY c.relkind IN ('r', 'p') DESC
+  LOOP
+    -- A sequence that belongs to a table's column went over with its table.
+    CONTINUE WHEN (SELECT relowner FROM pg_class WHERE oid = r.name) = 'porthistory'::regrole;
+    EXECUTE format('ALTER %s %s OWNER TO porthistory',
+      CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND p.proowner <> 'porthistory'::regrole
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO porthistory', r.name);
+  END LOOP;
+END
+$$;
+SQL
+say "PostgreSQL on its Unix socket in $pgrun, port $pg_port (data in $pgdata)"
 
 # --- Build and start the server ------------------------------------------------------------------------------
 server_dll="$repo/src/PortHistory.Server/bin/$configuration/net10.0/PortHistory.Server.dll"
@@ -212,7 +272,7 @@ fi
 
 # The server keeps a valid admin token in this file (creating it, mode 600, when missing or revoked).
 export PortHistory__Auth__BootstrapTokenFile="$token_file"
-export ConnectionStrings__PortHistory="Host=127.0.0.1;Port=$pg_port;Database=porthistory;Username=postgres;Maximum Pool Size=64"
+export ConnectionStrings__PortHistory="Host=$pgrun;Port=$pg_port;Database=porthistory;Username=porthistory;Maximum Pool Size=64"
 export Kestrel__Endpoints__Grpc__Url="$url"
 export Kestrel__Endpoints__Http__Url="http://127.0.0.1:$http_port"
 # In a session of its own: the terminal's signals (Ctrl-C, hang-up) reach this script only, which stops the server
@@ -232,7 +292,10 @@ server_exited() {
   exit 1
 }
 
-porthistory() { run dotnet "$cli_dll" --server "$url" --token "$(<"$token_file")" "$@"; }
+# The token reaches the CLI in its environment, never on a command line, which every local user can read (ps). The
+# CLI replaces run's background subshell (exec), so that stopping that process stops the CLI.
+with_token() { PORTHISTORY_TOKEN="$(<"$token_file")" exec "$@"; }
+porthistory() { run with_token dotnet "$cli_dll" --server "$url" "$@"; }
 
 deadline=$((SECONDS + 120))
 until [ -s "$token_file" ] && porthistory editions >/dev/null 2>&1; do
@@ -263,11 +326,10 @@ if [ -n "$import" ] && [ -n "$editions" ]; then
 fi
 
 porthistory editions || true
-token="$(<"$token_file")"
 cat <<MSG
 
 PortHistory is running on $url.
-Admin token (kept in $token_file): $token
+Admin token: in $token_file (mode 600).
 
 Try, in another terminal:
   export PORTHISTORY_SERVER=$url PORTHISTORY_TOKEN=\$(cat $token_file)
@@ -278,9 +340,10 @@ Try, in another terminal:
   porthistory diff iana-xml-2024-04-30 iana-xml-2026-08-17 --ports 0-1023
   porthistory token issue "my agent" --role agent
   porthistory discrepancies --verdict squatter
-  dotnet $agent_dll --server $url \\
-      --token "\$(porthistory token issue "agent \$(hostname)" --role agent --json | jq -r .token)" --once
-  grpcurl -plaintext -H "authorization: Bearer \$(cat $token_file)" -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
+  porthistory token issue "agent \$(hostname)" --role agent --json | jq -r .token > agent-token
+  dotnet $agent_dll --server $url --token-file agent-token --once
+  grpcurl -plaintext -expand-headers -H 'authorization: Bearer \${PORTHISTORY_TOKEN}' -d '{"port": 776}' 127.0.0.1:$grpc_port porthistory.v1.PortRegistry/GetPort
+  psql -h $pgrun -p $pg_port -U porthistory porthistory
 
 Ctrl-C stops the server and PostgreSQL.
 MSG

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Npgsql;
 using PortHistory.Testing;
 
 namespace PortHistory.Server.Tests;
@@ -11,8 +13,8 @@ namespace PortHistory.Server.Tests;
 /// <c>script</c> (on every Debian system), with the built server and no editions unless a case needs one. However it
 /// ends (Ctrl-C, a second Ctrl-C while stopping, SIGTERM, SIGHUP, its terminal closed, the server killed), the server
 /// and the PostgreSQL postmaster it started are gone afterwards, and it said that it stopped them. The cases share one
-/// data directory, which starts as an earlier version of the script left it when its terminal was closed: with its
-/// PostgreSQL still running.
+/// data directory, which starts as an earlier version of the script left it when its terminal was closed: a trust-mode
+/// cluster, still running, listening on TCP, whose tables the superuser owns.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspace) : IClassFixture<LocalRunnerTests.Workspace>
@@ -84,6 +86,85 @@ public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspac
         Assert.Equal(1, exit);
         Assert.Contains("the server exited, killed by SIGKILL", run.Output, StringComparison.Ordinal);
         Assert.Contains("PostgreSQL stopped", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_cluster_is_reached_by_peer_authentication_on_its_socket_only_and_the_server_is_no_superuser()
+    {
+        await using var run = await workspace.StartAsync();
+        Assert.DoesNotMatch(@"(?m)^\s*(local|host)\S*\s.*\btrust\b", await File.ReadAllTextAsync(Path.Combine(workspace.Data, "postgres", "pg_hba.conf")));
+        // No TCP listener: the earlier version's 127.0.0.1 listener is gone.
+        using (var tcp = new TcpClient())
+        {
+            await Assert.ThrowsAsync<SocketException>(() => tcp.ConnectAsync("127.0.0.1", workspace.PgPort));
+        }
+
+        // The server's role, as the user who ran the script reaches it: owns every table (those the superuser
+        // created in the earlier version too), and may neither read the server's files nor run programs.
+        await using (var connection = new NpgsqlConnection(workspace.SocketConnectionString("porthistory")))
+        {
+            await connection.OpenAsync();
+            Assert.Equal((false, false, false), await ScalarAsync(connection,
+                "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user",
+                r => (r.GetBoolean(0), r.GetBoolean(1), r.GetBoolean(2))));
+            Assert.Equal(0L, await ScalarAsync(connection,
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S') AND c.relowner <> 'porthistory'::regrole", r => r.GetInt64(0)));
+            Assert.True(await ScalarAsync(connection, "SELECT count(*) FROM schema_migrations", r => r.GetInt64(0)) > 0);
+            foreach (var forbidden in new[] { "SELECT pg_read_file('postgresql.conf')", "COPY (SELECT 1) TO PROGRAM 'true'" })
+            {
+                var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(connection, forbidden, r => 0));
+                Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+            }
+        }
+
+        if (Workspace.IsRoot)
+        {
+            // Root runs the server, PostgreSQL runs as postgres: root is not let in as the superuser.
+            await using var superuser = new NpgsqlConnection(workspace.SocketConnectionString("postgres"));
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => superuser.OpenAsync());
+            Assert.Equal(PostgresErrorCodes.InvalidAuthorizationSpecification, refused.SqlState);
+        }
+
+        await run.TypeAsync("\x03");
+        await run.ExitAsync(Stopping);
+        await run.AssertStoppedAsync();
+    }
+
+    [Fact]
+    public async Task The_admin_token_is_on_no_command_line_nor_on_the_terminal()
+    {
+        var editions = Directory.CreateDirectory(Path.Combine(workspace.Root, "editions")).FullName;
+        File.Copy(RegistryData.PathOf("rfc1010.txt"), Path.Combine(editions, "rfc1010.txt"), overwrite: true);
+        var recorded = File.Exists(workspace.CommandLog) ? File.ReadAllText(workspace.CommandLog).Length : 0;
+        await using var run = await workspace.StartAsync("--editions", editions);
+        var token = (await File.ReadAllTextAsync(Path.Combine(workspace.Data, "admin-token"))).Trim();
+        Assert.True(token.Length >= 20, token);
+
+        // Every dotnet process the script started (server and CLI calls), as its /proc/PID/cmdline read.
+        var commands = File.ReadAllText(workspace.CommandLog)[recorded..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(commands, c => c.Contains("PortHistory.Server.dll", StringComparison.Ordinal));
+        Assert.Contains(commands, c => c.Contains(" import ", StringComparison.Ordinal));
+        Assert.Contains(commands, c => c.Contains(" editions", StringComparison.Ordinal));
+        Assert.All(commands, c => Assert.DoesNotContain(token, c, StringComparison.Ordinal));
+        // And every process running now under the terminal, PostgreSQL's included.
+        var running = Workspace.Descendants(run.Terminal.Id).Concat(Workspace.Descendants(run.Postmaster.Pid)).Append(run.Postmaster.Pid).ToList();
+        Assert.Contains(run.Server.Pid, running);
+        Assert.All(running, pid => Assert.DoesNotContain(token, Workspace.CommandLine(pid), StringComparison.Ordinal));
+        Assert.Contains("rfc1010", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, run.Output, StringComparison.Ordinal);
+
+        await run.TypeAsync("\x03");
+        await run.ExitAsync(Stopping);
+        await run.AssertStoppedAsync();
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return read(reader);
     }
 
     /// <summary>A process as /proc knows it: its id and start time, so that a reused id is not taken for it.</summary>
@@ -241,6 +322,9 @@ public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspac
 
         public static bool IsRoot => Environment.UserName == "root";
 
+        public string SocketConnectionString(string user) =>
+            $"Host={Data}/run;Port={PgPort};Database=porthistory;Username={user};Pooling=false;Timeout=5";
+
         public async Task InitializeAsync()
         {
             // PostgreSQL runs as the postgres user when the tests run as root: it must enter the directory.
@@ -255,7 +339,10 @@ public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspac
             await LeaveAnEarlierVersionsClusterAsync();
         }
 
-        /// <summary>What an earlier version of the script left running when its terminal was closed.</summary>
+        /// <summary>
+        /// What the script made before peer authentication, and left running when its terminal was closed: a cluster
+        /// created with --auth=trust, listening on 127.0.0.1, where the server ran as the superuser.
+        /// </summary>
         private async Task LeaveAnEarlierVersionsClusterAsync()
         {
             var pgdata = Path.Combine(Data, "postgres");
@@ -271,6 +358,11 @@ public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspac
             await PostgresAsync(Path.Combine(bin, "initdb"), "-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
             await PostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", pgdata, "-l", log, "-w", "-o",
                 $"-p {PgPort} -c listen_addresses=127.0.0.1 -k {socket}", "start");
+            var tcp = $"Host=127.0.0.1;Port={PgPort};Username=postgres;Pooling=false;Timeout=5";
+            await ExecuteAsync(tcp + ";Database=postgres", "CREATE DATABASE porthistory");
+            // As the server made it (SchemaMigrator), owned by the superuser: the server's own role must be able to use it.
+            await ExecuteAsync(tcp + ";Database=porthistory",
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
         }
 
         /// <summary>Starts run-local.sh in a pseudo-terminal and waits until it says the server is running.</summary>
@@ -436,6 +528,14 @@ public sealed partial class LocalRunnerTests(LocalRunnerTests.Workspace workspac
             var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
             if (process.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', arguments)}: {output}{await error}");
+        }
+
+        private static async Task ExecuteAsync(string connectionString, string sql)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
         }
     }
 }
