@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
 using PortHistory.Testing;
 using YamlDotNet.RepresentationModel;
 
@@ -7,9 +10,11 @@ namespace PortHistory.Server.Tests;
 /// <summary>
 /// The manifests in k8s/ are valid Kubernetes objects (checked against the API schemas by kubernetes-models, from
 /// npm) and hold what operators expect of them: no root, no writable root filesystem, no privilege escalation, no
-/// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods.
+/// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods; no
+/// service account tokens.
 /// </summary>
-public sealed class KubernetesManifestTests
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed partial class KubernetesManifestTests
 {
     private static readonly string Manifests = Path.Combine(RegistryData.RepositoryRoot, "k8s");
     private static readonly string Validator = Path.Combine(RegistryData.RepositoryRoot, "deploy", "k8s-schema");
@@ -141,6 +146,16 @@ public sealed class KubernetesManifestTests
         Assert.Equal([port], ((YamlSequenceNode)Node(metricsRule, "ports")).Select(p => Text(p, "port")));
     }
 
+    [Fact]
+    public void No_pod_mounts_a_service_account_token()
+    {
+        var workloads = AllObjects().Where(o => Has(o, "spec", "template", "spec")).ToList();
+        Assert.Equal(["DaemonSet", "Deployment", "StatefulSet"], workloads.Select(o => Text(o, "kind")).Order(StringComparer.Ordinal));
+        Assert.All(workloads, o => Assert.True(
+            Has(o, "spec", "template", "spec", "automountServiceAccountToken") && Text(o, "spec", "template", "spec", "automountServiceAccountToken") == "false",
+            $"{Text(o, "kind")}/{Text(o, "metadata", "name")} mounts a service account token"));
+    }
+
     private static async Task<(int Exit, string Output)> ValidateAsync(string path)
     {
         if (!Directory.Exists(Path.Combine(Validator, "node_modules")))
@@ -160,6 +175,96 @@ public sealed class KubernetesManifestTests
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, output + await error);
+    }
+
+    [GeneratedRegex(@"^Kestrel__Endpoints__(\w+)__Url$")]
+    private static partial Regex EndpointUrl();
+
+    private static async Task<string> MakeCertificatesAsync(string directory)
+    {
+        var (exit, output) = await RunAsync("bash", RegistryData.RepositoryRoot, Path.Combine("k8s", "make-certificates.sh"), directory);
+        Assert.True(exit == 0, output);
+        return directory;
+    }
+
+    private static async Task AsPostgresAsync(string program, params string[] arguments)
+    {
+        var (exit, output) = await RunAsync("runuser", "/", ["-u", "postgres", "--", program, .. arguments]);
+        Assert.True(exit == 0, $"{program} {string.Join(' ', arguments)}: {output}");
+    }
+
+    private static IEnumerable<YamlMappingNode> AllObjects() =>
+        Directory.GetFiles(Manifests, "*.yaml").Where(f => Path.GetFileName(f) != "kustomization.yaml").SelectMany(f => Objects(Path.GetFileName(f)));
+
+    private static IEnumerable<YamlMappingNode> Sequence(YamlNode node, params string[] path) => ((YamlSequenceNode)Node(node, path)).Cast<YamlMappingNode>();
+
+    private static IEnumerable<YamlMappingNode> Containers(YamlNode workload) => Sequence(workload, "spec", "template", "spec", "containers");
+
+    private static Dictionary<string, YamlMappingNode> EnvironmentOf(YamlNode container) =>
+        Sequence(container, "env").ToDictionary(e => Text(e, "name"), e => e);
+
+    /// <summary>An environment variable's literal value (not one taken from a Secret or ConfigMap).</summary>
+    private static string Value(YamlNode variable) => Text(variable, "value");
+
+    /// <summary>The value after an option in the container's arguments, or null.</summary>
+    private static string? Argument(YamlNode container, string option)
+    {
+        var arguments = ((YamlSequenceNode)Node(container, "args")).Select(a => ((YamlScalarNode)a).Value ?? "").ToList();
+        var at = arguments.IndexOf(option);
+        return at < 0 ? null : arguments[at + 1];
+    }
+
+    /// <summary>PostgreSQL's "-c name=value" arguments.</summary>
+    private static Dictionary<string, string> Settings(YamlNode container)
+    {
+        var arguments = ((YamlSequenceNode)Node(container, "args")).Select(a => ((YamlScalarNode)a).Value ?? "").ToList();
+        return arguments.Zip(arguments.Skip(1)).Where(p => p.First == "-c").Select(p => p.Second.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+    }
+
+    /// <summary>The pod volume whose mount holds <paramref name="file"/>.</summary>
+    private static YamlMappingNode VolumeOf(YamlNode workload, YamlNode container, string file)
+    {
+        var mount = Sequence(container, "volumeMounts").SingleOrDefault(m => file.StartsWith(Text(m, "mountPath") + "/", StringComparison.Ordinal))
+                    ?? throw new Xunit.Sdk.XunitException($"no volume is mounted where {file} is");
+        return Sequence(workload, "spec", "template", "spec", "volumes").Single(v => Text(v, "name") == Text(mount, "name"));
+    }
+
+    /// <summary>The Service's in-cluster name (name.namespace.svc) and its gRPC port.</summary>
+    private static (string Name, string Port) ServerService()
+    {
+        var service = Objects("server.yaml").Single(o => Text(o, "kind") == "Service");
+        return ($"{Text(service, "metadata", "name")}.{Text(service, "metadata", "namespace")}.svc",
+            Text(Sequence(service, "spec", "ports").Single(p => Text(p, "name") == "grpc"), "port"));
+    }
+
+    /// <summary>A NetworkPolicy peer as the tests name it; anything but pods of this namespace or the cluster's DNS fails.</summary>
+    private static string Peer(YamlMappingNode peer)
+    {
+        if (Has(peer, "namespaceSelector"))
+        {
+            Assert.Equal(("kube-system", "kube-dns"), (Text(peer, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"),
+                Text(peer, "podSelector", "matchLabels", "k8s-app")));
+            return "dns";
+        }
+
+        Assert.Equal(["podSelector"], peer.Children.Keys.Select(k => k.ToString()));
+        return $"pods {Text(peer, "podSelector", "matchLabels", "app.kubernetes.io/name")}";
+    }
+
+    private static string ExampleSecret(string key) => Text(Objects("secret.example.yaml").Single(), "stringData", key);
+
+    private static string ConfigData(string key) =>
+        Text(Objects("postgres.yaml").Single(o => Text(o, "kind") == "ConfigMap"), "data", key);
+
+    private static IEnumerable<(string Type, string Database, string User, string Method)> HbaRules()
+    {
+        foreach (var line in ConfigData("pg_hba.conf").Split('\n'))
+        {
+            var fields = line.Split('#')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 0) continue;
+            // local has no address column.
+            yield return (fields[0], fields[1], fields[2], fields[0] == "local" ? fields[3] : fields[4]);
+        }
     }
 
     private static List<YamlMappingNode> Objects(string file)
