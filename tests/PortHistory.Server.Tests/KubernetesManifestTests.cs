@@ -11,7 +11,7 @@ namespace PortHistory.Server.Tests;
 /// The manifests in k8s/ are valid Kubernetes objects (checked against the API schemas by kubernetes-models, from
 /// npm) and hold what operators expect of them: no root, no writable root filesystem, no privilege escalation, no
 /// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods; no
-/// service account tokens.
+/// service account tokens; TLS for callers and agents.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class KubernetesManifestTests
@@ -154,6 +154,80 @@ public sealed partial class KubernetesManifestTests
         Assert.All(workloads, o => Assert.True(
             Has(o, "spec", "template", "spec", "automountServiceAccountToken") && Text(o, "spec", "template", "spec", "automountServiceAccountToken") == "false",
             $"{Text(o, "kind")}/{Text(o, "metadata", "name")} mounts a service account token"));
+    }
+
+    [Fact]
+    public void The_server_serves_TLS_from_its_Secret_and_cleartext_only_on_the_metrics_and_probe_ports()
+    {
+        var server = Objects("server.yaml");
+        var deployment = server.Single(o => Text(o, "kind") == "Deployment");
+        var container = Containers(deployment).Single();
+        var environment = EnvironmentOf(container);
+        var endpoints = environment.Keys.Select(k => EndpointUrl().Match(k)).Where(m => m.Success)
+            .ToDictionary(m => m.Groups[1].Value, m => new Uri(Value(environment[m.Value])));
+        foreach (var name in new[] { "Grpc", "Http" })
+        {
+            Assert.Equal("https", endpoints[name].Scheme);
+            foreach (var setting in new[] { "Path", "KeyPath" })
+            {
+                var file = Value(environment[$"Kestrel__Endpoints__{name}__Certificate__{setting}"]);
+                Assert.Equal("porthistory-server-tls", Text(VolumeOf(deployment, container, file), "secret", "secretName"));
+            }
+        }
+
+        var cleartext = endpoints.Where(e => e.Value.Scheme != "https").Select(e => e.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["Health", "Metrics"], cleartext);
+        var health = endpoints["Health"].Port.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal("Http2", Value(environment["Kestrel__Endpoints__Health__Protocols"]));
+        // The kubelet's gRPC probes cannot speak TLS: they use the health port, which no Service offers and no peer may reach.
+        Assert.All(new[] { "startupProbe", "readinessProbe" }, probe => Assert.Equal(health, Text(container, probe, "grpc", "port")));
+        var policy = server.Single(o => Text(o, "kind") == "NetworkPolicy");
+        var admitted = Sequence(policy, "spec", "ingress").SelectMany(rule => Sequence(rule, "ports")).Select(p => Text(p, "port")).ToList();
+        Assert.DoesNotContain(health, admitted);
+        // Every port the Service offers is a TLS endpoint.
+        var service = server.Single(o => Text(o, "kind") == "Service");
+        var containerPorts = Sequence(container, "ports").ToDictionary(p => Text(p, "name"), p => Text(p, "containerPort"));
+        var tlsPorts = endpoints.Where(e => e.Value.Scheme == "https").Select(e => e.Value.Port.ToString(CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.All(Sequence(service, "spec", "ports"), port => Assert.Contains(containerPorts[Text(port, "targetPort")], tlsPorts));
+    }
+
+    [Fact]
+    public void The_agent_talks_https_to_the_server_Service_trusting_only_the_services_authority()
+    {
+        var (service, port) = ServerService();
+        var agent = Objects("agent.yaml").Single(o => Text(o, "kind") == "DaemonSet");
+        var container = Containers(agent).Single();
+        var server = new Uri(Argument(container, "--server")!);
+        Assert.Equal(("https", service, port), (server.Scheme, server.Host, server.Port.ToString(CultureInfo.InvariantCulture)));
+        var authority = Value(EnvironmentOf(container)["SSL_CERT_FILE"]);
+        Assert.Equal("porthistory-service-ca", Text(VolumeOf(agent, container, authority), "configMap", "name"));
+        // No private key reaches the nodes: the only Secret an agent mounts is its token.
+        var secrets = Sequence(agent, "spec", "template", "spec", "volumes").Where(v => Has(v, "secret")).Select(v => Text(v, "secret", "secretName")).ToList();
+        Assert.Equal(["porthistory-agent"], secrets);
+    }
+
+    [Fact]
+    public async Task The_certificates_name_the_services_as_the_manifests_address_them()
+    {
+        var directory = Directory.CreateTempSubdirectory("porthistory-service-tls-").FullName;
+        try
+        {
+            var tls = await MakeCertificatesAsync(directory);
+            var agent = Containers(Objects("agent.yaml").Single(o => Text(o, "kind") == "DaemonSet")).Single();
+            var postgres = new NpgsqlConnectionStringBuilder(ExampleSecret("connection-string")).Host!;
+            foreach (var (certificate, name) in new[] { ("server", new Uri(Argument(agent, "--server")!).Host), ("postgres", postgres) })
+            {
+                var (verified, verification) = await RunAsync("openssl", tls, "verify", "-CAfile", "ca.crt", $"{certificate}.crt");
+                Assert.True(verified == 0, verification);
+                var (named, check) = await RunAsync("openssl", tls, "x509", "-in", $"{certificate}.crt", "-noout", "-checkhost", name);
+                Assert.True(named == 0 && check.Contains("does match", StringComparison.Ordinal), check);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(tls, $"{certificate}.key")));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static async Task<(int Exit, string Output)> ValidateAsync(string path)
