@@ -11,7 +11,7 @@ namespace PortHistory.Server.Tests;
 /// The manifests in k8s/ are valid Kubernetes objects (checked against the API schemas by kubernetes-models, from
 /// npm) and hold what operators expect of them: no root, no writable root filesystem, no privilege escalation, no
 /// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods; no
-/// service account tokens; TLS for callers and agents.
+/// service account tokens; TLS for callers and agents; a credential per node.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class KubernetesManifestTests
@@ -201,9 +201,27 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal(("https", service, port), (server.Scheme, server.Host, server.Port.ToString(CultureInfo.InvariantCulture)));
         var authority = Value(EnvironmentOf(container)["SSL_CERT_FILE"]);
         Assert.Equal("porthistory-service-ca", Text(VolumeOf(agent, container, authority), "configMap", "name"));
-        // No private key reaches the nodes: the only Secret an agent mounts is its token.
+        // No private key reaches the nodes: the only Secret an agent mounts is its enrollment secret.
         var secrets = Sequence(agent, "spec", "template", "spec", "volumes").Where(v => Has(v, "secret")).Select(v => Text(v, "secret", "secretName")).ToList();
-        Assert.Equal(["porthistory-agent"], secrets);
+        Assert.Equal(["porthistory-agent-enroll"], secrets);
+    }
+
+    [Fact]
+    public void Agents_enroll_each_node_and_keep_its_credential_on_the_node_without_a_shared_token()
+    {
+        var agent = Objects("agent.yaml").Single(o => Text(o, "kind") == "DaemonSet");
+        var container = Containers(agent).Single();
+        Assert.Null(Argument(container, "--token"));
+        Assert.Null(Argument(container, "--token-file"));
+        Assert.DoesNotContain("PORTHISTORY_TOKEN", EnvironmentOf(container).Keys);
+        var secret = Argument(container, "--enroll-secret-file") ?? throw new Xunit.Sdk.XunitException("the agent does not enroll");
+        Assert.Equal("porthistory-agent-enroll", Text(VolumeOf(agent, container, secret), "secret", "secretName"));
+        // The agent's own default when the option is absent.
+        var credential = Argument(container, "--credential-file") ?? "/var/lib/porthistory-agent/credential";
+        var store = VolumeOf(agent, container, credential);
+        Assert.Equal("/var/lib/porthistory-agent", Text(store, "hostPath", "path"));
+        var mount = Sequence(container, "volumeMounts").Single(m => Text(m, "name") == Text(store, "name"));
+        Assert.False(Has(mount, "readOnly") && Text(mount, "readOnly") == "true", "the credential's volume is read-only");
     }
 
     [Fact]
