@@ -11,7 +11,7 @@ namespace PortHistory.Server.Tests;
 /// The manifests in k8s/ are valid Kubernetes objects (checked against the API schemas by kubernetes-models, from
 /// npm) and hold what operators expect of them: no root, no writable root filesystem, no privilege escalation, no
 /// capabilities, probes, pinned images, requests and limits, silo ports closed to everyone but the server pods; no
-/// service account tokens; TLS for callers and agents; a credential per node.
+/// service account tokens; TLS for callers and agents; a credential per node; egress only to known peers.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class KubernetesManifestTests
@@ -25,7 +25,8 @@ public sealed partial class KubernetesManifestTests
         var (exit, output) = await ValidateAsync(Manifests);
         Assert.True(exit == 0, output);
         foreach (var expected in new[] { "Deployment/porthistory", "StatefulSet/porthistory-postgres", "DaemonSet/porthistory-agent",
-                     "NetworkPolicy/porthistory", "NetworkPolicy/porthistory-postgres", "PodDisruptionBudget/porthistory" })
+                     "NetworkPolicy/porthistory", "NetworkPolicy/porthistory-postgres", "NetworkPolicy/porthistory-agent",
+                     "PodDisruptionBudget/porthistory" })
         {
             Assert.Matches($@"(?m)^valid .*: {System.Text.RegularExpressions.Regex.Escape(expected)}$", output);
         }
@@ -222,6 +223,30 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal("/var/lib/porthistory-agent", Text(store, "hostPath", "path"));
         var mount = Sequence(container, "volumeMounts").Single(m => Text(m, "name") == Text(store, "name"));
         Assert.False(Has(mount, "readOnly") && Text(mount, "readOnly") == "true", "the credential's volume is read-only");
+    }
+
+    [Fact]
+    public void Each_workload_may_reach_only_its_peers_and_DNS()
+    {
+        var expected = new Dictionary<string, string[]>
+        {
+            ["porthistory"] = ["dns 53/TCP", "dns 53/UDP", "pods porthistory 11111/TCP", "pods porthistory 30000/TCP", "pods porthistory-postgres 5432/TCP"],
+            ["porthistory-agent"] = ["dns 53/TCP", "dns 53/UDP", "pods porthistory 7710/TCP"],
+            ["porthistory-postgres"] = [],
+        };
+        var policies = AllObjects().Where(o => Text(o, "kind") == "NetworkPolicy").ToList();
+        foreach (var (workload, peers) in expected)
+        {
+            var policy = Assert.Single(policies, p => Text(p, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name") == workload);
+            Assert.Contains("Egress", ((YamlSequenceNode)Node(policy, "spec", "policyTypes")).Select(t => t.ToString()));
+            var allowed = Sequence(policy, "spec", "egress").SelectMany(rule =>
+            {
+                // A rule without "to" lets the pod reach anything.
+                var to = Has(rule, "to") ? Sequence(rule, "to").Select(Peer).ToList() : ["anywhere"];
+                return to.SelectMany(peer => Sequence(rule, "ports").Select(p => $"{peer} {Text(p, "port")}/{(Has(p, "protocol") ? Text(p, "protocol") : "TCP")}"));
+            });
+            Assert.Equal(peers, allowed.Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
