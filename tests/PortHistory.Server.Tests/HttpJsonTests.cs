@@ -189,6 +189,23 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
         Assert.True(document.GetProperty("paths").GetProperty("/v1/sightings:batch").TryGetProperty("post", out _));
     }
 
+    [Fact]
+    public async Task The_page_names_its_icon_and_both_icons_are_served_under_the_page_policy()
+    {
+        using var anonymous = new HttpClient();
+        var page = await anonymous.GetStringAsync($"{Server.HttpAddress}/");
+        Assert.Contains("<link rel=\"icon\" href=\"favicon.svg\" type=\"image/svg+xml\">", page, StringComparison.Ordinal);
+        // /favicon.ico is what browsers ask for when a page names no icon, and what the page names for those without SVG icons.
+        foreach (var (path, type, start) in new[] { ("/favicon.ico", "image/x-icon", new byte[] { 0, 0, 1, 0 }), ("/favicon.svg", "image/svg+xml", "<svg "u8.ToArray()) })
+        {
+            using var answer = await anonymous.GetAsync($"{Server.HttpAddress}{path}");
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(type, answer.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(start, (await answer.Content.ReadAsByteArrayAsync())[..start.Length]);
+            Assert.Equal(Hosting.HostingExtensions.WebPageContentSecurityPolicy, Assert.Single(answer.Headers.GetValues("Content-Security-Policy")));
+        }
+    }
+
     private static HttpClient Client(string token)
     {
         var client = new HttpClient { DefaultRequestVersion = HttpVersion.Version11, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
