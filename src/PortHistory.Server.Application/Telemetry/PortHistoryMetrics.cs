@@ -108,6 +108,7 @@ public sealed class PortHistoryMetrics
             RateLimit.Sightings => "sightings",
             RateLimit.ConcurrentCalls => "concurrent_calls",
             RateLimit.WatchStreams => "watch_streams",
+            RateLimit.FailedAuthentications => "failed_authentications",
             _ => "enrollments",
         }));
 
@@ -151,6 +152,8 @@ public sealed class PortHistoryMetrics
                 TokenLookup.Hit => "hit",
                 TokenLookup.NegativeHit => "negative_hit",
                 TokenLookup.Miss => "miss",
+                TokenLookup.Throttled => "throttled",
+                TokenLookup.Busy => "busy",
                 _ => "malformed",
             })));
 
@@ -197,6 +200,7 @@ public enum RateLimit
     ConcurrentCalls,
     Enrollments,
     WatchStreams,
+    FailedAuthentications,
 }
 
 public enum TokenLookup
@@ -205,4 +209,10 @@ public enum TokenLookup
     NegativeHit,
     Miss,
     Malformed,
+
+    /// <summary>Refused without a lookup: the caller's address failed too many authentications.</summary>
+    Throttled,
+
+    /// <summary>Refused without a lookup: the lookups waiting for PostgreSQL were at their bound.</summary>
+    Busy,
 }

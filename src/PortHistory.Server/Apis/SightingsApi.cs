@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
@@ -39,7 +38,7 @@ public sealed class SightingsApi(
             }
 
             // A stream outlives a revocation: its token is checked again (from the cache) for every batch.
-            await authorization.AuthorizeAsync(context);
+            await authorization.AuthorizeAgainAsync(context);
             response.Batches.Add(await RecordAsync(batch, context));
         }
 
@@ -55,13 +54,7 @@ public sealed class SightingsApi(
         var wait = limiter.TryTake(principal.TokenId, Math.Max(1, batch.Sightings.Count));
         if (wait > TimeSpan.Zero)
         {
-            var milliseconds = Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"rate limit: agent {principal.Name} reports too fast; retry after {milliseconds} ms"),
-                new Metadata
-                {
-                    { "retry-after-ms", milliseconds },
-                    { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
-                });
+            throw RetryAfter.Refusal(StatusCode.ResourceExhausted, $"rate limit: agent {principal.Name} reports too fast; retry after {{ms}} ms", wait);
         }
 
         // Before anything of it is validated or recorded: a host's credential that names another host is refused whole.

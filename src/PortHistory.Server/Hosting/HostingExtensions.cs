@@ -32,6 +32,8 @@ public static partial class HostingExtensions
         Bind<VerdictOptions>(builder, ObservationOptions.Section);
         Bind<RateLimitOptions>(builder, RateLimitOptions.Section);
         Bind<WatchOptions>(builder, WatchOptions.Section);
+        Bind<AuthOptions>(builder, AuthOptions.Section);
+        Bind<EnrollmentOptions>(builder, EnrollmentOptions.Section);
         builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
             .Validate(o => o.Url is not { Length: > 0 } || File.Exists(o.SecretFile), $"{WebhookOptions.Section}:SecretFile must name a readable file when Url is set")
             .Validate(o => Application.Watch.WatchFilterText.Parse(o.Ports, o.Transports, o.Verdicts, o.ProcessNames, o.Kinds).Error is null,
