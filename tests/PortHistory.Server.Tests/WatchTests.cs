@@ -47,6 +47,8 @@ public sealed class WatchCluster : IAsyncLifetime
         {
             ["PortHistory__Silo__Clustering"] = "AdoNet",
             ["PortHistory__Silo__ClusterId"] = "watch",
+            // Cluster TLS has tests of its own; these silos share loopback only.
+            ["PortHistory__Silo__AllowInsecureCluster"] = "true",
             ["PortHistory__Watch__PollInterval"] = "00:00:00.500",
             ["PortHistory__Watch__RetentionInterval"] = "00:00:01",
             ["PortHistory__Watch__Webhook__Url"] = Receiver.Url,

@@ -43,7 +43,6 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Kestrel__Endpoints__Http__Url"] = HttpAddress,
             ["Kestrel__Endpoints__Metrics__Url"] = MetricsAddress,
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
             ["PortHistory__Auth__BootstrapTokenFile"] = _tokenFile,
             // Quick checkpoints and deliveries, so that tests see sightings promptly.

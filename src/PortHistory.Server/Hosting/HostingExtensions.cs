@@ -73,6 +73,16 @@ public static partial class HostingExtensions
         // Read now, not through IOptions: the silo is configured while the host is being built.
         var settings = builder.Configuration.GetSection(SiloHostingOptions.Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
         Validator.ValidateObject(settings, new ValidationContext(settings), validateAllProperties: true);
+        if (settings.Clustering == SiloClustering.AdoNet && !settings.Tls.Enabled && !settings.AllowInsecureCluster)
+        {
+            throw new InvalidOperationException(
+                $"{SiloHostingOptions.Section}:Clustering is AdoNet but cluster TLS is off: whoever reaches the silo ports could call grains past every " +
+                $"token. Set {SiloHostingOptions.Section}:Tls:CertificatePath, KeyPath and AuthorityPath (deploy/make-cluster-certificates.sh), or, for a " +
+                $"lab on a trusted network only, {SiloHostingOptions.Section}:AllowInsecureCluster=true");
+        }
+
+        // Port 0: no gateway listener (Orleans' way to turn it off).
+        var gatewayPort = settings.GatewayPort ?? 0;
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")!;
         builder.UseOrleans(silo =>
         {
@@ -91,7 +101,7 @@ public static partial class HostingExtensions
                     o.ConnectionString = connectionString;
                 });
                 var advertised = settings.AdvertisedIPAddress is { Length: > 0 } address ? System.Net.IPAddress.Parse(address) : System.Net.IPAddress.Loopback;
-                silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
+                silo.ConfigureEndpoints(advertised, settings.SiloPort, gatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {
                     o.ProbeTimeout = settings.ProbeTimeout;
@@ -101,7 +111,7 @@ public static partial class HostingExtensions
             }
             else
             {
-                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
+                silo.UseLocalhostClustering(settings.SiloPort, gatewayPort);
             }
 
             silo.UseClusterTls(settings.Tls);
