@@ -89,7 +89,7 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Re_enrolling_a_host_revokes_its_earlier_credential_at_once()
+    public async Task Re_enrolling_a_host_with_a_live_credential_is_refused_until_an_admin_revokes_the_host()
     {
         var server = await ServerAsync();
         var secret = await IssueSecretAsync(server, "re-enroll");
@@ -97,14 +97,23 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         var before = await EnrollAsync(server, secret, host);
         Assert.Equal(1u, await ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")));
 
-        var after = await EnrollAsync(server, secret, host);
+        // Whoever holds the enrollment secret cannot cut the running host off by enrolling its host_ref.
+        var refused = await RegistryServerFixture.FailsAsync(() => EnrollAsync(server, secret, host));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains($"revoke --host {host}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1u, await ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")));
 
+        // An admin revokes the host (as porthistory token revoke --host does), and it may enroll again.
+        var (exit, output, _) = await RunCliAsync(server, "token", "revoke", "--host", host, "--json");
+        Assert.True(exit == 0, output);
+        Assert.Contains(before.TokenId, output, StringComparison.Ordinal);
         Assert.Equal(StatusCode.Unauthenticated, (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")))).StatusCode);
+        var after = await EnrollAsync(server, secret, host);
         Assert.Equal(1u, await ReportAsync(server, after.Credential, Sighting(host, 31503, Transport.Tcp, "y")));
     }
 
     [Fact]
-    public async Task A_rotated_credential_replaces_the_old_one_once_it_is_first_used()
+    public async Task A_rotated_credential_replaces_the_old_one_once_it_is_first_used_and_one_rotation_at_a_time_is_pending()
     {
         var server = await ServerAsync();
         var secret = await IssueSecretAsync(server, "rotate");
@@ -113,29 +122,83 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         using var oldChannel = server.Server.ChannelWith(() => old.Credential);
         var enrollment = new Enrollment.EnrollmentClient(oldChannel);
 
-        // Two rotations, as an agent that lost the first answer would ask again: the old credential still works after both.
-        var lost = await enrollment.RotateCredentialAsync(new RotateCredentialRequest());
         var rotated = await enrollment.RotateCredentialAsync(new RotateCredentialRequest());
-        Assert.Equal((host, host), (lost.HostRef, rotated.HostRef));
+        Assert.Equal(host, rotated.HostRef);
         Assert.NotEqual(old.Credential, rotated.Credential);
+        // A second rotation while the first is unused is refused, naming it: a stolen credential cannot mint more.
+        var second = await RegistryServerFixture.FailsAsync(() => enrollment.RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, second.StatusCode);
+        Assert.Contains(rotated.TokenId, second.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(1u, await ReportAsync(server, old.Credential, Sighting(host, 31504, Transport.Tcp, "x")));
 
-        // The first use of the new one revokes every other credential of the host, the unused rotation's too.
+        // The first use of the new one revokes every other credential of the host.
         Assert.Equal(1u, await ReportAsync(server, rotated.Credential, Sighting(host, 31504, Transport.Tcp, "y")));
-        foreach (var stale in new[] { old.Credential, lost.Credential })
-        {
-            Assert.Equal(StatusCode.Unauthenticated,
-                (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, stale, Sighting(host, 31504, Transport.Tcp, "x")))).StatusCode);
-        }
-
+        Assert.Equal(StatusCode.Unauthenticated,
+            (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, old.Credential, Sighting(host, 31504, Transport.Tcp, "x")))).StatusCode);
         Assert.Equal(1u, await ReportAsync(server, rotated.Credential, Sighting(host, 31504, Transport.Tcp, "z")));
         var tokens = (await new AccessAdmin.AccessAdminClient(server.Admin).ListTokensAsync(new ListTokensRequest())).Tokens.Where(t => t.HostRef == host).ToList();
         Assert.Equal([rotated.TokenId], tokens.Where(t => t.RevokedAt is null).Select(t => t.TokenId));
-        Assert.Equal(3, tokens.Count);
-        // The new credential rotates in turn; a revoked one cannot.
-        using var staleChannel = server.Server.ChannelWith(() => old.Credential);
+        // A revoked one cannot rotate.
         Assert.Equal(StatusCode.Unauthenticated, (await RegistryServerFixture.FailsAsync(() =>
-            new Enrollment.EnrollmentClient(staleChannel).RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync)).StatusCode);
+            enrollment.RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Revoking_a_stolen_credential_revokes_the_rotations_issued_from_it_used_or_not()
+    {
+        var server = await ServerAsync();
+        var secret = await IssueSecretAsync(server, "cascade");
+        var access = new AccessAdmin.AccessAdminClient(server.Admin);
+        foreach (var usedFirst in new[] { false, true })
+        {
+            var host = $"enr-stolen-{usedFirst}-{Guid.NewGuid():N}";
+            var stolen = await EnrollAsync(server, secret, host);
+            using var thief = server.Server.ChannelWith(() => stolen.Credential);
+            var successor = await new Enrollment.EnrollmentClient(thief).RotateCredentialAsync(new RotateCredentialRequest());
+            if (usedFirst) Assert.Equal(1u, await ReportAsync(server, successor.Credential, Sighting(host, 31507, Transport.Tcp, "x")));
+
+            var revoked = await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = stolen.TokenId });
+
+            Assert.NotNull(revoked.Info.RevokedAt);
+            Assert.Equal(StatusCode.Unauthenticated,
+                (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, successor.Credential, Sighting(host, 31507, Transport.Tcp, "x")))).StatusCode);
+            Assert.All((await access.ListTokensAsync(new ListTokensRequest())).Tokens.Where(t => t.HostRef == host), t => Assert.NotNull(t.RevokedAt));
+        }
+    }
+
+    [Fact]
+    public async Task With_admin_approval_a_new_host_waits_until_approved_and_revoked_credentials_are_deleted_after_the_retention()
+    {
+        var server = await fixture.SharedAsync("enrollment-approval", () => SightingsServer.StartAsync(fixture.Postgres, "enrollmentapproval",
+            new Dictionary<string, string>
+            {
+                ["PortHistory__Enrollment__Approval"] = "admin",
+                ["PortHistory__Enrollment__CredentialRetention"] = "00:00:02",
+                ["PortHistory__Enrollment__CredentialRetentionInterval"] = "00:00:00.200",
+            }));
+        var secret = await IssueSecretAsync(server, "approval");
+        var host = $"enr-approve-{Guid.NewGuid():N}";
+
+        var waiting = await RegistryServerFixture.FailsAsync(() => EnrollAsync(server, secret, host));
+        Assert.Equal(StatusCode.PermissionDenied, waiting.StatusCode);
+        Assert.Contains("approval", waiting.Status.Detail, StringComparison.Ordinal);
+        var (exit, output, _) = await RunCliAsync(server, "token", "pending");
+        Assert.True(exit == 0, output);
+        Assert.Contains($"waiting   {host}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain((await new AccessAdmin.AccessAdminClient(server.Admin).ListTokensAsync(new ListTokensRequest())).Tokens, t => t.HostRef == host);
+
+        (exit, output, _) = await RunCliAsync(server, "token", "approve", host);
+        Assert.True(exit == 0, output);
+        var enrolled = await EnrollAsync(server, secret, host);
+        Assert.Equal(1u, await ReportAsync(server, enrolled.Credential, Sighting(host, 31508, Transport.Tcp, "x")));
+
+        // Revoked, the credential is deleted once the retention has passed; the enrollment secret (no host) stays listed.
+        var access = new AccessAdmin.AccessAdminClient(server.Admin);
+        await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = enrolled.TokenId });
+        await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = secret.Info.TokenId });
+        var tokens = await SightingsServer.EventuallyAsync(async () => (await access.ListTokensAsync(new ListTokensRequest())).Tokens,
+            t => t.All(x => x.TokenId != enrolled.TokenId), TimeSpan.FromSeconds(30));
+        Assert.NotNull(Assert.Single(tokens, t => t.TokenId == secret.Info.TokenId).RevokedAt);
     }
 
     [Fact]
@@ -256,6 +319,14 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         {
             spool.Delete(recursive: true);
         }
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunCliAsync(SightingsServer server, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await PortHistory.Cli.CliApp.RunAsync(["--server", server.Server.Address, "--token", server.Server.AdminToken, .. args], output, error);
+        return (exit, output + error.ToString(), error.ToString());
     }
 
     private static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>

@@ -18,7 +18,7 @@ namespace PortHistory.Server.Tests;
 /// </summary>
 public sealed class WatchCluster : IAsyncLifetime
 {
-    public const string Secret = "watch-test-secret";
+    public const string Secret = "watch-test-secret-of-at-least-32-bytes";
     public const uint WebhookPorts = 40000;
 
     private readonly string _secretFile = Path.Combine(Path.GetTempPath(), $"porthistory-webhook-{Guid.NewGuid():N}");

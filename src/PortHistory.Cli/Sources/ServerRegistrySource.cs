@@ -179,6 +179,18 @@ public sealed class ServerRegistrySource : IRegistrySource
         return ObservationViews.ToView(response.Info);
     });
 
+    public Task<IReadOnlyList<TokenView>> RevokeHostAsync(string hostRef, CancellationToken cancellationToken) => Call<IReadOnlyList<TokenView>>(async () =>
+    {
+        var response = await Access.RevokeHostAsync(new RevokeHostRequest { HostRef = hostRef }, _headers, cancellationToken: cancellationToken);
+        return [.. response.Revoked.Select(t => ObservationViews.ToView(t))];
+    });
+
+    public Task<uint> ApproveHostsAsync(IReadOnlyList<string> hostRefs, CancellationToken cancellationToken) => Call(async () =>
+        (await Access.ApproveHostsAsync(new ApproveHostsRequest { HostRefs = { hostRefs } }, _headers, cancellationToken: cancellationToken)).Approved);
+
+    public Task<IReadOnlyList<EnrollmentHost>> ListEnrollmentHostsAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<EnrollmentHost>>(async () =>
+        [.. (await Access.ListEnrollmentHostsAsync(new ListEnrollmentHostsRequest(), _headers, cancellationToken: cancellationToken)).Hosts]);
+
     public Task<IReadOnlyList<TokenView>> ListTokensAsync(CancellationToken cancellationToken) => Call<IReadOnlyList<TokenView>>(async () =>
     {
         var response = await Access.ListTokensAsync(new ListTokensRequest(), _headers, cancellationToken: cancellationToken);

@@ -35,7 +35,8 @@ public static partial class HostingExtensions
         Bind<AuthOptions>(builder, AuthOptions.Section);
         Bind<EnrollmentOptions>(builder, EnrollmentOptions.Section);
         builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
-            .Validate(o => o.Url is not { Length: > 0 } || File.Exists(o.SecretFile), $"{WebhookOptions.Section}:SecretFile must name a readable file when Url is set")
+            .Validate(o => o.Url is not { Length: > 0 } || Application.Watch.WebhookSecret.Problem(o.SecretFile) is null,
+                $"{WebhookOptions.Section}:SecretFile must name a readable file holding at least {Application.Watch.WebhookSecret.MinimumBytes} bytes (the HMAC secret) when Url is set")
             .Validate(o => Application.Watch.WatchFilterText.Parse(o.Ports, o.Transports, o.Verdicts, o.ProcessNames, o.Kinds).Error is null,
                 $"{WebhookOptions.Section}: a filter (Ports, Transports, Verdicts, ProcessNames, Kinds) is not understood")
             .ValidateOnStart();
