@@ -15,6 +15,7 @@ builder.AddWatchServices();
 builder.AddExpectationServices();
 builder.AddAccessControl();
 builder.AddGrpcGateway();
+builder.AddConnectionLimits();
 
 var app = builder.Build();
 app.MapPortHistoryApis();
