@@ -207,9 +207,12 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture)
     [Fact]
     public async Task Ten_thousand_bogus_tokens_and_hundreds_of_enrollments_leave_connections_memory_and_honest_callers_latency_flat()
     {
-        // A server of its own: the flood spends this address's failed-authentication budget.
-        await using var server = await SightingsServer.StartAsync(fixture.Postgres, "tokenflood",
-            new Dictionary<string, string> { ["PortHistory__RateLimit__EnrollmentBurst"] = "1000" });
+        // A server of its own, with the default budget of lookups per address: the flood spends this address's.
+        await using var server = await SightingsServer.StartAsync(fixture.Postgres, "tokenflood", new Dictionary<string, string>
+        {
+            ["PortHistory__RateLimit__EnrollmentBurst"] = "1000",
+            ["PortHistory__RateLimit__FailedAuthenticationBurst"] = "100",
+        });
         await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("postgres"));
         async Task<long> ConnectionsAsync()
         {

@@ -7,9 +7,11 @@ using PortHistory.Server.Application.Configuration;
 namespace PortHistory.Server.Application.Access;
 
 /// <summary>
-/// Failed authentications per remote address (an IPv6 address by its /64, what one subscriber gets): an address that
-/// failed too often has its unknown tokens refused without a database lookup until its bucket refills. Tokens already
-/// known to the silo (cached) are not affected: an honest caller behind the same address keeps working.
+/// Database lookups of tokens the silo does not know, per remote address (an IPv6 address by its /64, what one
+/// subscriber gets). Each lookup takes a permit before it starts, so however many calls arrive at once, an address gets
+/// at most the burst and then the rate; an attacker's lookups are all failed authentications, an honest caller's are
+/// one per token per 10 minutes. Beyond it, its unknown tokens are refused without a lookup until the bucket refills.
+/// Tokens already known to the silo (cached) are not affected: an honest caller behind the same address keeps working.
 /// </summary>
 public sealed class FailedAuthenticationLimiter : IDisposable
 {
@@ -28,18 +30,14 @@ public sealed class FailedAuthenticationLimiter : IDisposable
         }));
     }
 
-    /// <summary>Whether an unknown token from <paramref name="peer"/> may still be looked up; if not, when it may.</summary>
-    public bool MayLookUp(IPAddress? peer, out TimeSpan retryAfter)
+    /// <summary>Takes a permit for looking up an unknown token from <paramref name="peer"/>; false, and when to retry, when none is left.</summary>
+    public bool TryTakeLookup(IPAddress? peer, out TimeSpan retryAfter)
     {
-        // Zero permits: asks whether any are left without taking one.
-        using var lease = _limiter.AttemptAcquire(Key(peer), 0);
+        using var lease = _limiter.AttemptAcquire(Key(peer));
         retryAfter = lease.IsAcquired ? TimeSpan.Zero
             : lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
         return lease.IsAcquired;
     }
-
-    /// <summary>An authentication from <paramref name="peer"/> failed (unknown, revoked or malformed token).</summary>
-    public void Failed(IPAddress? peer) => _limiter.AttemptAcquire(Key(peer)).Dispose();
 
     private static IPAddress Key(IPAddress? peer)
     {

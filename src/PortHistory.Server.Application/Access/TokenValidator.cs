@@ -14,7 +14,8 @@ namespace PortHistory.Server.Application.Access;
 /// tokens, on this silo at once and on the others by a notification naming them; only a reconnect of the listener
 /// (notifications may have been missed) forgets everything. Unknown secrets cannot make honest calls wait: they are
 /// remembered briefly, at most <see cref="LookupsInFlight"/> lookups run at once with a bounded queue behind them
-/// (beyond it Unavailable at once), and an address that failed too often gets no lookups for a while.
+/// (beyond it Unavailable at once), and each address gets a bounded number of lookups (<see cref="FailedAuthenticationLimiter"/>;
+/// malformed and recently seen unknown secrets cost nothing and are not counted).
 /// </summary>
 public sealed class TokenValidator(
     IAccessTokenStore store,
@@ -81,18 +82,16 @@ public sealed class TokenValidator(
         if (!TokenSecrets.LooksLikeSecret(secret))
         {
             metrics.TokenLookedUp(TokenLookup.Malformed);
-            failures.Failed(peer);
             return ValueTask.FromResult<Principal?>(null);
         }
 
         if (UnknownBySecret.TryGetValue(secret, out var until) && until > now)
         {
             metrics.TokenLookedUp(TokenLookup.NegativeHit);
-            failures.Failed(peer);
             return ValueTask.FromResult<Principal?>(null);
         }
 
-        if (!failures.MayLookUp(peer, out var wait))
+        if (!failures.TryTakeLookup(peer, out var wait))
         {
             metrics.TokenLookedUp(TokenLookup.Throttled);
             metrics.RateLimited(RateLimit.FailedAuthentications);
@@ -100,10 +99,10 @@ public sealed class TokenValidator(
                 "authorization: too many failed authentications from this address; retry after {ms} ms", wait));
         }
 
-        return LookUpAsync(secret.ToString(), peer, cancellationToken);
+        return LookUpAsync(secret.ToString(), cancellationToken);
     }
 
-    private async ValueTask<Principal?> LookUpAsync(string secret, IPAddress? peer, CancellationToken cancellationToken)
+    private async ValueTask<Principal?> LookUpAsync(string secret, CancellationToken cancellationToken)
     {
         var generation = Interlocked.Read(ref _generation);
         using var lease = await _lookups.AcquireAsync(1, cancellationToken);
@@ -130,7 +129,6 @@ public sealed class TokenValidator(
             }
         }
 
-        if (principal is null) failures.Failed(peer);
         // A revocation while this lookup ran may concern this very token: then the answer is used once, not kept.
         if (Interlocked.Read(ref _generation) != generation) return principal;
         if (principal is not null)

@@ -27,13 +27,14 @@ public sealed class RateLimitOptions
     public int EnrollmentBurst { get; set; } = 100;
 
     /// <summary>
-    /// Failed authentications (unknown, revoked or malformed tokens) one remote address may have in a burst; beyond it,
-    /// its unknown tokens are refused (ResourceExhausted, with retry-after) without a database lookup.
+    /// Lookups of tokens the silo does not know (for an attacker, failed authentications; for an honest caller, one per
+    /// token every 10 minutes) one remote address may have in a burst; beyond it, its unknown tokens are refused
+    /// (ResourceExhausted, with retry-after) without a database lookup.
     /// </summary>
     [Range(1, 1_000_000)]
     public int FailedAuthenticationBurst { get; set; } = 100;
 
-    /// <summary>Failed authentications one remote address is allowed again per minute, sustained.</summary>
+    /// <summary>Such lookups one remote address is allowed again per minute, sustained.</summary>
     [Range(1, 60_000)]
     public int FailedAuthenticationsPerMinute { get; set; } = 60;
 

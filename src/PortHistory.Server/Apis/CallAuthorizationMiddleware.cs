@@ -12,7 +12,7 @@ namespace PortHistory.Server.Apis;
 /// an unauthenticated caller's 8 MiB batch or 16 MiB JSON is refused unread (the stream is reset), not parsed and then
 /// refused. Requests for anything else (the web page, the OpenAPI document, unknown paths) pass untouched.
 /// </summary>
-public sealed class CallAuthorizationMiddleware(RequestDelegate next, CallAuthorization authorization, PortHistoryMetrics metrics)
+public sealed class CallAuthorizationMiddleware(RequestDelegate next, CallAuthorization authorization, RpcErrorMapping errors, PortHistoryMetrics metrics)
 {
     public Task InvokeAsync(HttpContext http)
     {
@@ -24,11 +24,22 @@ public sealed class CallAuthorizationMiddleware(RequestDelegate next, CallAuthor
 
     private async Task AuthorizeThenCallAsync(HttpContext http, string method, ValueTask authorized)
     {
+        RpcException? refused = null;
         try
         {
             await authorized;
         }
-        catch (RpcException refused)
+        catch (RpcException e)
+        {
+            refused = e;
+        }
+        catch (Exception e)
+        {
+            // PostgreSQL away during a lookup: Unavailable, as for any call.
+            refused = errors.Map(e, method, http.RequestAborted);
+        }
+
+        if (refused is not null)
         {
             metrics.CallAnswered(method, refused.StatusCode);
             await RefuseAsync(http, refused);

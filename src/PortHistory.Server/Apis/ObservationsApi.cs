@@ -49,7 +49,8 @@ public sealed class ObservationsApi(
         var after = WatchRequests.After(request);
         using var stream = limits.EnterWatch(CallAuthorization.PrincipalOf(context));
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        var tokenCheck = CheckTokenWhileOpenAsync(context, ended);
+        var revoked = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tokenCheck = CheckTokenWhileOpenAsync(context, revoked, ended);
         try
         {
             // Each write waits for this caller's flow control only: a caller that stops reading stops its own stream.
@@ -58,23 +59,23 @@ public sealed class ObservationsApi(
                 await responseStream.WriteAsync(response, ended.Token);
             }
         }
-        catch (OperationCanceledException) when (tokenCheck.IsCompleted && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (revoked.Task.IsCompleted)
         {
             // The token was revoked: the stream ends with the refusal a new call would get.
-            await tokenCheck;
+            throw await revoked.Task;
         }
         finally
         {
             await ended.CancelAsync();
-            await tokenCheck.ContinueWith(static _ => { }, TaskScheduler.Default);
+            await tokenCheck;
         }
     }
 
     /// <summary>
     /// A stream outlives a revocation: its token is checked again every TokenCheckInterval, and once it is refused
-    /// (Unauthenticated, PermissionDenied) the stream is ended with that refusal, thrown from the returned task.
+    /// (Unauthenticated, PermissionDenied) the refusal is set in <paramref name="revoked"/> and the stream ended.
     /// </summary>
-    private async Task CheckTokenWhileOpenAsync(ServerCallContext context, CancellationTokenSource ended)
+    private async Task CheckTokenWhileOpenAsync(ServerCallContext context, TaskCompletionSource<RpcException> revoked, CancellationTokenSource ended)
     {
         using var timer = new PeriodicTimer(watchOptions.Value.TokenCheckInterval, time);
         try
@@ -87,12 +88,14 @@ public sealed class ObservationsApi(
                 }
                 catch (RpcException refused) when (refused.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
                 {
+                    // Set before the stream is cancelled: the stream's end is then known to be this refusal.
+                    revoked.TrySetResult(refused);
                     await ended.CancelAsync();
-                    throw;
+                    return;
                 }
-                catch (RpcException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // Busy or throttled: checked again at the next tick.
+                    // Busy, throttled or PostgreSQL away: checked again at the next tick.
                 }
             }
         }

@@ -91,7 +91,9 @@ public sealed class TokenValidatorTests
     {
         var (_, honestSecret) = await _tokens.IssueAsync("honest", Role.Reader, CancellationToken.None);
         await _validator.ValidateAsync(honestSecret, Hostile, CancellationToken.None);
-        for (var i = 0; i < 5; i++) Assert.Null(await _validator.ValidateAsync(TokenSecrets.NewSecret(), Hostile, CancellationToken.None));
+        // Malformed and repeated secrets cost no lookup and nothing of the budget; four made-up ones spend the rest of it.
+        for (var i = 0; i < 50; i++) Assert.Null(await _validator.ValidateAsync("ph_short", Hostile, CancellationToken.None));
+        for (var i = 0; i < 4; i++) Assert.Null(await _validator.ValidateAsync(TokenSecrets.NewSecret(), Hostile, CancellationToken.None));
         var lookups = _store.Lookups;
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await _validator.ValidateAsync(TokenSecrets.NewSecret(), Hostile, CancellationToken.None));
