@@ -15,7 +15,10 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
     /// <summary>Enrollments one secret may make at once on the test server: every test stays below it, save the one that meets it.</summary>
     private const int EnrollmentBurst = 8;
 
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("enrollment", () => SightingsServer.StartAsync(fixture.Postgres, "enrollment",
+    private Task<SightingsServer> ServerAsync() => SharedServerAsync(fixture);
+
+    /// <summary>The collection's enrollment server (shared with <see cref="CredentialLifecycleTests"/>).</summary>
+    internal static Task<SightingsServer> SharedServerAsync(PostgresFixture fixture) => fixture.SharedAsync("enrollment", () => SightingsServer.StartAsync(fixture.Postgres, "enrollment",
         new Dictionary<string, string>
         {
             ["PortHistory__RateLimit__EnrollmentBurst"] = EnrollmentBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -144,64 +147,6 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Revoking_a_stolen_credential_revokes_the_rotations_issued_from_it_used_or_not()
-    {
-        var server = await ServerAsync();
-        var secret = await IssueSecretAsync(server, "cascade");
-        var access = new AccessAdmin.AccessAdminClient(server.Admin);
-        foreach (var usedFirst in new[] { false, true })
-        {
-            var host = $"enr-stolen-{usedFirst}-{Guid.NewGuid():N}";
-            var stolen = await EnrollAsync(server, secret, host);
-            using var thief = server.Server.ChannelWith(() => stolen.Credential);
-            var successor = await new Enrollment.EnrollmentClient(thief).RotateCredentialAsync(new RotateCredentialRequest());
-            if (usedFirst) Assert.Equal(1u, await ReportAsync(server, successor.Credential, Sighting(host, 31507, Transport.Tcp, "x")));
-
-            var revoked = await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = stolen.TokenId });
-
-            Assert.NotNull(revoked.Info.RevokedAt);
-            Assert.Equal(StatusCode.Unauthenticated,
-                (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, successor.Credential, Sighting(host, 31507, Transport.Tcp, "x")))).StatusCode);
-            Assert.All((await access.ListTokensAsync(new ListTokensRequest())).Tokens.Where(t => t.HostRef == host), t => Assert.NotNull(t.RevokedAt));
-        }
-    }
-
-    [Fact]
-    public async Task With_admin_approval_a_new_host_waits_until_approved_and_revoked_credentials_are_deleted_after_the_retention()
-    {
-        var server = await fixture.SharedAsync("enrollment-approval", () => SightingsServer.StartAsync(fixture.Postgres, "enrollmentapproval",
-            new Dictionary<string, string>
-            {
-                ["PortHistory__Enrollment__Approval"] = "admin",
-                ["PortHistory__Enrollment__CredentialRetention"] = "00:00:02",
-                ["PortHistory__Enrollment__CredentialRetentionInterval"] = "00:00:00.200",
-            }));
-        var secret = await IssueSecretAsync(server, "approval");
-        var host = $"enr-approve-{Guid.NewGuid():N}";
-
-        var waiting = await RegistryServerFixture.FailsAsync(() => EnrollAsync(server, secret, host));
-        Assert.Equal(StatusCode.PermissionDenied, waiting.StatusCode);
-        Assert.Contains("approval", waiting.Status.Detail, StringComparison.Ordinal);
-        var (exit, output, _) = await RunCliAsync(server, "token", "pending");
-        Assert.True(exit == 0, output);
-        Assert.Contains($"waiting   {host}", output, StringComparison.Ordinal);
-        Assert.DoesNotContain((await new AccessAdmin.AccessAdminClient(server.Admin).ListTokensAsync(new ListTokensRequest())).Tokens, t => t.HostRef == host);
-
-        (exit, output, _) = await RunCliAsync(server, "token", "approve", host);
-        Assert.True(exit == 0, output);
-        var enrolled = await EnrollAsync(server, secret, host);
-        Assert.Equal(1u, await ReportAsync(server, enrolled.Credential, Sighting(host, 31508, Transport.Tcp, "x")));
-
-        // Revoked, the credential is deleted once the retention has passed; the enrollment secret (no host) stays listed.
-        var access = new AccessAdmin.AccessAdminClient(server.Admin);
-        await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = enrolled.TokenId });
-        await access.RevokeTokenAsync(new RevokeTokenRequest { TokenId = secret.Info.TokenId });
-        var tokens = await SightingsServer.EventuallyAsync(async () => (await access.ListTokensAsync(new ListTokensRequest())).Tokens,
-            t => t.All(x => x.TokenId != enrolled.TokenId), TimeSpan.FromSeconds(30));
-        Assert.NotNull(Assert.Single(tokens, t => t.TokenId == secret.Info.TokenId).RevokedAt);
-    }
-
-    [Fact]
     public async Task Each_kind_of_token_may_do_only_its_own_part()
     {
         var server = await ServerAsync();
@@ -321,7 +266,7 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         }
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunCliAsync(SightingsServer server, params string[] args)
+    internal static async Task<(int Exit, string Output, string Error)> RunCliAsync(SightingsServer server, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -329,10 +274,10 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         return (exit, output + error.ToString(), error.ToString());
     }
 
-    private static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>
+    internal static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>
         await new AccessAdmin.AccessAdminClient(server.Admin).IssueTokenAsync(new IssueTokenRequest { Name = $"enrollment secret {name}", Role = Role.Enroll });
 
-    private static async Task<EnrollResponse> EnrollAsync(SightingsServer server, IssueTokenResponse secret, string hostRef)
+    internal static async Task<EnrollResponse> EnrollAsync(SightingsServer server, IssueTokenResponse secret, string hostRef)
     {
         using var channel = server.Server.ChannelWith(() => secret.Token);
         var response = await new Enrollment.EnrollmentClient(channel).EnrollAsync(new EnrollRequest { HostRef = hostRef });
@@ -340,7 +285,7 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         return response;
     }
 
-    private static async Task<uint> ReportAsync(SightingsServer server, string credential, params Sighting[] sightings)
+    internal static async Task<uint> ReportAsync(SightingsServer server, string credential, params Sighting[] sightings)
     {
         using var channel = server.Server.ChannelWith(() => credential);
         var result = await new Sightings.SightingsClient(channel).ReportBatchAsync(Batch(sightings));
