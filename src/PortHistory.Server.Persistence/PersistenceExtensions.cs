@@ -68,6 +68,8 @@ public static partial class PersistenceExtensions
 
         services.AddSingleton<IExpectationStore, ExpectationStore>();
         services.AddSingleton<IAccessTokenStore, AccessTokenStore>();
+        services.AddSingleton<IHostApprovals, HostApprovalStore>();
+        services.AddHostedService<CredentialRetention>();
 
         // The silo's one LISTEN connection, for every INotificationHandler registered.
         services.AddHostedService<DatabaseNotifications>();

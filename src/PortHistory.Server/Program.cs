@@ -16,6 +16,7 @@ builder.AddWatchServices();
 builder.AddExpectationServices();
 builder.AddAccessControl();
 builder.AddGrpcGateway();
+builder.AddConnectionLimits();
 
 var app = builder.Build();
 app.MapPortHistoryApis();

@@ -40,6 +40,9 @@ public sealed class AccessControlTests(PostgresFixture fixture)
         ["AccessAdmin/IssueToken"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).IssueTokenAsync(new IssueTokenRequest { Name = "probe", Role = Role.Reader }).ResponseAsync),
         ["AccessAdmin/RevokeToken"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).RevokeTokenAsync(new RevokeTokenRequest { TokenId = "tok_none" }).ResponseAsync),
         ["AccessAdmin/ListTokens"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).ListTokensAsync(new ListTokensRequest()).ResponseAsync),
+        ["AccessAdmin/RevokeHost"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).RevokeHostAsync(new RevokeHostRequest { HostRef = "acl-no-such-host" }).ResponseAsync),
+        ["AccessAdmin/ApproveHosts"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).ApproveHostsAsync(new ApproveHostsRequest { HostRefs = { "acl-approved" } }).ResponseAsync),
+        ["AccessAdmin/ListEnrollmentHosts"] = (Role.Admin, c => new AccessAdmin.AccessAdminClient(c).ListEnrollmentHostsAsync(new ListEnrollmentHostsRequest()).ResponseAsync),
         ["ServerReflection/ServerReflectionInfo"] = (Role.Unspecified, async c =>
         {
             using var call = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(c).ServerReflectionInfo();

@@ -107,9 +107,118 @@ public sealed class CallerLimitTests(PostgresFixture fixture)
         var large = await RegistryServerFixture.FailsAsync(() => registry.FindServiceAsync(new FindServiceRequest { Name = new string('x', 1024 * 1024) }).ResponseAsync);
         var small = await RegistryServerFixture.FailsAsync(() => registry.FindServiceAsync(new FindServiceRequest { Name = "ssh" }).ResponseAsync);
 
-        // Refused for its size before anything reads it; a small one is refused for want of a token.
-        Assert.Equal(StatusCode.ResourceExhausted, large.StatusCode);
+        // Both refused for want of a token, before anything reads them (the large one's size is never looked at).
+        Assert.Equal(StatusCode.Unauthenticated, large.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, small.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("json")]
+    public async Task A_large_request_with_a_bad_token_is_refused_before_its_body_is_read(string route)
+    {
+        var server = await ServerAsync();
+        // Over HTTP/2 the server grants each stream a 4 MiB window: a body read whole (8 MiB batch, 12 MiB JSON) is
+        // sent whole before the answer comes; a body never read is cut off at the window.
+        var size = route == "grpc" ? 8 * 1024 * 1024 - 64 : 12 * 1024 * 1024;
+        using var client = new HttpClient(new SocketsHttpHandler());
+        var body = new CountingContent(size, route == "grpc");
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.Server.Address + (route == "grpc" ? "/porthistory.v1.Sightings/ReportBatch" : "/v1/sightings:batch"))
+        {
+            Content = body,
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(route == "grpc" ? "application/grpc" : "application/json");
+        request.Headers.TryAddWithoutValidation("authorization", "Bearer ph_" + new string('A', 43));
+        if (route == "grpc") request.Headers.TryAddWithoutValidation("te", "trailers");
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var sentWhenAnswered = body.Sent;
+
+        if (route == "grpc") Assert.Equal("16", response.Headers.GetValues("grpc-status").Single());
+        else Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True(sentWhenAnswered < size / 2 + 1024 * 1024, $"{sentWhenAnswered} of {size} bytes were sent before the refusal");
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_limit_per_address_are_closed_and_one_closing_lets_another_in()
+    {
+        // The process's own health channel holds one connection; three more fill the limit of four.
+        await using var server = new ServerProcess(fixture.Postgres.ConnectionString("connections"),
+            new Dictionary<string, string> { ["PortHistory__Connections__PerAddress"] = "4" });
+        await server.StartAsync();
+        var channels = new List<Grpc.Net.Client.GrpcChannel>();
+        async Task<StatusCode> ProbeAsync(Grpc.Net.Client.GrpcChannel channel)
+        {
+            try
+            {
+                await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                return StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                return e.StatusCode;
+            }
+        }
+
+        Grpc.Net.Client.GrpcChannel Open()
+        {
+            var channel = Grpc.Net.Client.GrpcChannel.ForAddress(server.Address,
+                new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = new SocketsHttpHandler(), DisposeHttpClient = true });
+            channels.Add(channel);
+            return channel;
+        }
+
+        try
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(StatusCode.OK, await ProbeAsync(Open()));
+            Assert.Equal(StatusCode.Unavailable, await ProbeAsync(Open()));
+
+            channels[0].Dispose();
+            await Eventually.Async(() => ProbeAsync(Open()), status => status == StatusCode.OK, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            foreach (var channel in channels) channel.Dispose();
+        }
+    }
+
+    /// <summary>A request body of a given size, written in 64 KiB pieces, counting what was handed to the connection.</summary>
+    private sealed class CountingContent(int size, bool grpcFrame) : HttpContent
+    {
+        private long _sent;
+
+        public long Sent => Interlocked.Read(ref _sent);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var chunk = new byte[64 * 1024];
+            Array.Fill(chunk, (byte)' ');
+            var remaining = size;
+            if (grpcFrame)
+            {
+                var header = new byte[5];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(1), size - 5);
+                await stream.WriteAsync(header);
+                remaining -= 5;
+                Interlocked.Add(ref _sent, 5);
+            }
+
+            while (remaining > 0)
+            {
+                var piece = Math.Min(remaining, chunk.Length);
+                await stream.WriteAsync(chunk.AsMemory(0, piece));
+                remaining -= piece;
+                Interlocked.Add(ref _sent, piece);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = size;
+            return true;
+        }
     }
 
     [Fact]

@@ -43,10 +43,54 @@ public sealed class ClusterTlsTests(PostgresFixture fixture)
         var (foreign, _, _) = stranger.Issue("intruder");
         await Assert.ThrowsAnyAsync<Exception>(() => CallPortGrainAsync(gatewayPort, foreign, TimeSpan.FromSeconds(10)));
 
-        // A silo without a certificate cannot join: it never becomes active, and the two members stay as they are.
-        await using var outsider = new ServerProcess(connectionString, Settings([]));
+        // A silo without a certificate (started with the lab flag, else it would refuse to start) cannot join: it never
+        // becomes active, and the two members stay as they are.
+        await using var outsider = new ServerProcess(connectionString, Settings(new Dictionary<string, string> { ["PortHistory__Silo__AllowInsecureCluster"] = "true" }));
         await Assert.ThrowsAnyAsync<Exception>(() => outsider.StartAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal(2, await ActiveSilosAsync(connectionString));
+    }
+
+    [Fact]
+    public async Task A_multi_silo_cluster_without_tls_refuses_to_start_unless_the_lab_flag_is_set()
+    {
+        await using var insecure = new ServerProcess(fixture.Postgres.ConnectionString("clusterplain"), Settings([]));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => insecure.StartAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Contains("the server exited", refused.Message);
+        Assert.Contains("PortHistory:Silo:AllowInsecureCluster=true", insecure.Log);
+    }
+
+    [Fact]
+    public async Task The_orleans_gateway_port_is_not_opened_unless_configured()
+    {
+        await using var server = new ServerProcess(fixture.Postgres.ConnectionString("nogateway"));
+        await server.StartAsync();
+
+        // What the process listens on: gRPC, HTTP/JSON, metrics, and the silo port; no gateway.
+        var known = new[] { server.Address, server.HttpAddress, server.MetricsAddress }.Select(a => new Uri(a).Port).ToHashSet();
+        var others = ListeningPorts(server.ProcessId!.Value).Where(p => !known.Contains(p)).ToList();
+        Assert.True(others.Count == 1, $"listening besides the endpoints: {string.Join(", ", others)} (one silo port expected)");
+    }
+
+    /// <summary>The TCP ports a process listens on, from /proc (its socket inodes matched against the listening sockets).</summary>
+    private static IReadOnlyList<int> ListeningPorts(int pid)
+    {
+        var inodes = Directory.GetFiles($"/proc/{pid}/fd").Select(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }).Where(t => t?.StartsWith("socket:[", StringComparison.Ordinal) == true).Select(t => t![8..^1]).ToHashSet();
+        return [.. new[] { "/proc/net/tcp", "/proc/net/tcp6" }.SelectMany(File.ReadLines).Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length > 9 && f[0] != "sl" && f[3] == "0A" && inodes.Contains(f[9]))
+            .Select(f => int.Parse(f[1].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture)).Distinct()];
     }
 
     private static Dictionary<string, string> Settings(Dictionary<string, string> tls, params (string Key, int Value)[] more)

@@ -37,7 +37,9 @@ public sealed class DatabaseOutageTests
         // A token that cannot be checked is not called unknown: the caller is told to retry, not that it was refused.
         var uncheckable = await RegistryServerFixture.FailsAsync(() => unseenReader.GetPortAsync(new GetPortRequest { Port = 771 }).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, uncheckable.StatusCode);
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        // Health asks PostgreSQL at most once a second: the answer given just before the stop may be repeated until then.
+        await PortHistory.Testing.Eventually.Async(async () => (await health.CheckAsync(new HealthCheckRequest())).Status,
+            status => status == HealthCheckResponse.Types.ServingStatus.NotServing, TimeSpan.FromSeconds(5));
 
         await postgres.StartAgainAsync();
         await server.WaitUntilServingAsync(TimeSpan.FromSeconds(60));

@@ -15,7 +15,10 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
     /// <summary>Enrollments one secret may make at once on the test server: every test stays below it, save the one that meets it.</summary>
     private const int EnrollmentBurst = 8;
 
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("enrollment", () => SightingsServer.StartAsync(fixture.Postgres, "enrollment",
+    private Task<SightingsServer> ServerAsync() => SharedServerAsync(fixture);
+
+    /// <summary>The collection's enrollment server (shared with <see cref="CredentialLifecycleTests"/>).</summary>
+    internal static Task<SightingsServer> SharedServerAsync(PostgresFixture fixture) => fixture.SharedAsync("enrollment", () => SightingsServer.StartAsync(fixture.Postgres, "enrollment",
         new Dictionary<string, string>
         {
             ["PortHistory__RateLimit__EnrollmentBurst"] = EnrollmentBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -89,7 +92,7 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Re_enrolling_a_host_revokes_its_earlier_credential_at_once()
+    public async Task Re_enrolling_a_host_with_a_live_credential_is_refused_until_an_admin_revokes_the_host()
     {
         var server = await ServerAsync();
         var secret = await IssueSecretAsync(server, "re-enroll");
@@ -97,14 +100,23 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         var before = await EnrollAsync(server, secret, host);
         Assert.Equal(1u, await ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")));
 
-        var after = await EnrollAsync(server, secret, host);
+        // Whoever holds the enrollment secret cannot cut the running host off by enrolling its host_ref.
+        var refused = await RegistryServerFixture.FailsAsync(() => EnrollAsync(server, secret, host));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains($"revoke --host {host}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1u, await ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")));
 
+        // An admin revokes the host (as porthistory token revoke --host does), and it may enroll again.
+        var (exit, output, _) = await RunCliAsync(server, "token", "revoke", "--host", host, "--json");
+        Assert.True(exit == 0, output);
+        Assert.Contains(before.TokenId, output, StringComparison.Ordinal);
         Assert.Equal(StatusCode.Unauthenticated, (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, before.Credential, Sighting(host, 31503, Transport.Tcp, "x")))).StatusCode);
+        var after = await EnrollAsync(server, secret, host);
         Assert.Equal(1u, await ReportAsync(server, after.Credential, Sighting(host, 31503, Transport.Tcp, "y")));
     }
 
     [Fact]
-    public async Task A_rotated_credential_replaces_the_old_one_once_it_is_first_used()
+    public async Task A_rotated_credential_replaces_the_old_one_once_it_is_first_used_and_one_rotation_at_a_time_is_pending()
     {
         var server = await ServerAsync();
         var secret = await IssueSecretAsync(server, "rotate");
@@ -113,29 +125,25 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         using var oldChannel = server.Server.ChannelWith(() => old.Credential);
         var enrollment = new Enrollment.EnrollmentClient(oldChannel);
 
-        // Two rotations, as an agent that lost the first answer would ask again: the old credential still works after both.
-        var lost = await enrollment.RotateCredentialAsync(new RotateCredentialRequest());
         var rotated = await enrollment.RotateCredentialAsync(new RotateCredentialRequest());
-        Assert.Equal((host, host), (lost.HostRef, rotated.HostRef));
+        Assert.Equal(host, rotated.HostRef);
         Assert.NotEqual(old.Credential, rotated.Credential);
+        // A second rotation while the first is unused is refused, naming it: a stolen credential cannot mint more.
+        var second = await RegistryServerFixture.FailsAsync(() => enrollment.RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, second.StatusCode);
+        Assert.Contains(rotated.TokenId, second.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(1u, await ReportAsync(server, old.Credential, Sighting(host, 31504, Transport.Tcp, "x")));
 
-        // The first use of the new one revokes every other credential of the host, the unused rotation's too.
+        // The first use of the new one revokes every other credential of the host.
         Assert.Equal(1u, await ReportAsync(server, rotated.Credential, Sighting(host, 31504, Transport.Tcp, "y")));
-        foreach (var stale in new[] { old.Credential, lost.Credential })
-        {
-            Assert.Equal(StatusCode.Unauthenticated,
-                (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, stale, Sighting(host, 31504, Transport.Tcp, "x")))).StatusCode);
-        }
-
+        Assert.Equal(StatusCode.Unauthenticated,
+            (await RegistryServerFixture.FailsAsync(() => ReportAsync(server, old.Credential, Sighting(host, 31504, Transport.Tcp, "x")))).StatusCode);
         Assert.Equal(1u, await ReportAsync(server, rotated.Credential, Sighting(host, 31504, Transport.Tcp, "z")));
         var tokens = (await new AccessAdmin.AccessAdminClient(server.Admin).ListTokensAsync(new ListTokensRequest())).Tokens.Where(t => t.HostRef == host).ToList();
         Assert.Equal([rotated.TokenId], tokens.Where(t => t.RevokedAt is null).Select(t => t.TokenId));
-        Assert.Equal(3, tokens.Count);
-        // The new credential rotates in turn; a revoked one cannot.
-        using var staleChannel = server.Server.ChannelWith(() => old.Credential);
+        // A revoked one cannot rotate.
         Assert.Equal(StatusCode.Unauthenticated, (await RegistryServerFixture.FailsAsync(() =>
-            new Enrollment.EnrollmentClient(staleChannel).RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync)).StatusCode);
+            enrollment.RotateCredentialAsync(new RotateCredentialRequest()).ResponseAsync)).StatusCode);
     }
 
     [Fact]
@@ -258,10 +266,18 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         }
     }
 
-    private static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>
+    internal static async Task<(int Exit, string Output, string Error)> RunCliAsync(SightingsServer server, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await PortHistory.Cli.CliApp.RunAsync(["--server", server.Server.Address, "--token", server.Server.AdminToken, .. args], output, error);
+        return (exit, output + error.ToString(), error.ToString());
+    }
+
+    internal static async Task<IssueTokenResponse> IssueSecretAsync(SightingsServer server, string name) =>
         await new AccessAdmin.AccessAdminClient(server.Admin).IssueTokenAsync(new IssueTokenRequest { Name = $"enrollment secret {name}", Role = Role.Enroll });
 
-    private static async Task<EnrollResponse> EnrollAsync(SightingsServer server, IssueTokenResponse secret, string hostRef)
+    internal static async Task<EnrollResponse> EnrollAsync(SightingsServer server, IssueTokenResponse secret, string hostRef)
     {
         using var channel = server.Server.ChannelWith(() => secret.Token);
         var response = await new Enrollment.EnrollmentClient(channel).EnrollAsync(new EnrollRequest { HostRef = hostRef });
@@ -269,7 +285,7 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         return response;
     }
 
-    private static async Task<uint> ReportAsync(SightingsServer server, string credential, params Sighting[] sightings)
+    internal static async Task<uint> ReportAsync(SightingsServer server, string credential, params Sighting[] sightings)
     {
         using var channel = server.Server.ChannelWith(() => credential);
         var result = await new Sightings.SightingsClient(channel).ReportBatchAsync(Batch(sightings));

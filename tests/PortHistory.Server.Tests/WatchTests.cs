@@ -18,7 +18,7 @@ namespace PortHistory.Server.Tests;
 /// </summary>
 public sealed class WatchCluster : IAsyncLifetime
 {
-    public const string Secret = "watch-test-secret";
+    public const string Secret = "watch-test-secret-of-at-least-32-bytes";
     public const uint WebhookPorts = 40000;
 
     private readonly string _secretFile = Path.Combine(Path.GetTempPath(), $"porthistory-webhook-{Guid.NewGuid():N}");
@@ -47,8 +47,11 @@ public sealed class WatchCluster : IAsyncLifetime
         {
             ["PortHistory__Silo__Clustering"] = "AdoNet",
             ["PortHistory__Silo__ClusterId"] = "watch",
+            // Cluster TLS has tests of its own; these silos share loopback only.
+            ["PortHistory__Silo__AllowInsecureCluster"] = "true",
             ["PortHistory__Watch__PollInterval"] = "00:00:00.500",
             ["PortHistory__Watch__RetentionInterval"] = "00:00:01",
+            ["PortHistory__Watch__TokenCheckInterval"] = "00:00:00.200",
             ["PortHistory__Watch__Webhook__Url"] = Receiver.Url,
             ["PortHistory__Watch__Webhook__SecretFile"] = _secretFile,
             ["PortHistory__Watch__Webhook__Ports__0"] = $"{WebhookPorts}-{WebhookPorts + 99}",
@@ -272,6 +275,27 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
         Assert.Equal(start, (await late.PositionAsync()).Cursor);
         while (late.Seen.Count < raised.Count) await late.NextAsync();
         Assert.Equal(raised.Select(r => (ulong)r.Id), late.Seen.Select(e => e.Cursor));
+    }
+
+    [Fact]
+    public async Task A_stream_whose_token_is_revoked_on_the_other_silo_ends_unauthenticated()
+    {
+        var reader = await new AccessAdmin.AccessAdminClient(cluster.A.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "watch to revoke", Role = Role.Reader });
+        using var readerB = cluster.B.ChannelWith(() => reader.Token);
+        using var stream = new ObservationsService.ObservationsClient(readerB).Watch(new WatchRequest());
+        Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
+
+        await new AccessAdmin.AccessAdminClient(cluster.A.Channel).RevokeTokenAsync(new RevokeTokenRequest { TokenId = reader.Info.TokenId });
+
+        // The stream ends by itself (position marks come every 30 s, so nothing else would end it) within the deadline.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var ended = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await stream.ResponseStream.MoveNext(deadline.Token))
+            {
+            }
+        });
+        Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
     }
 
     [Fact]

@@ -43,12 +43,13 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Kestrel__Endpoints__Http__Url"] = HttpAddress,
             ["Kestrel__Endpoints__Metrics__Url"] = MetricsAddress,
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PortHistory__Silo__GatewayPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
             ["PortHistory__Auth__BootstrapTokenFile"] = _tokenFile,
             // Quick checkpoints and deliveries, so that tests see sightings promptly.
             ["PortHistory__Verdicts__CheckpointInterval"] = "00:00:01",
             ["PortHistory__Sightings__DispatchWindow"] = "00:00:00.100",
+            // Every test process calls from loopback, one address: lookups of new tokens are not what most tests measure.
+            ["PortHistory__RateLimit__FailedAuthenticationBurst"] = "100000",
             // Server-side imports read the shared registry editions.
             ["PortHistory__Import__ImportDirectory"] = RegistryData.Directory,
         };

@@ -686,6 +686,19 @@ public sealed class WireFuzz
 
     private static readonly Gen<ListTokensRequest> ListTokensRequestGen = Gen.Select(Gen.Const(0), _ => new ListTokensRequest());
 
+    /// <summary>Host refs no test host uses ("fuzz-" and plain text), and hostile text.</summary>
+    private static readonly Gen<string> FuzzHostRefGen = Gen.Frequency<string>([
+        (3, Gen.Select(Gen.String[PlainCharGen, 1, 16], name => "fuzz-" + name)),
+        (1, Gen.OneOf<string>(["", " ", new string('h', 128), new string('h', 129)])),
+        (2, TextGen),
+    ]);
+
+    private static readonly Gen<RevokeHostRequest> RevokeHostRequestGen = Gen.Select(FuzzHostRefGen, host => new RevokeHostRequest { HostRef = host });
+
+    private static readonly Gen<ApproveHostsRequest> ApproveHostsRequestGen = Gen.Select(FuzzHostRefGen.Array[0, 4], hosts => new ApproveHostsRequest { HostRefs = { hosts } });
+
+    private static readonly Gen<ListEnrollmentHostsRequest> ListEnrollmentHostsRequestGen = Gen.Select(Gen.Const(0), _ => new ListEnrollmentHostsRequest());
+
     // ---- Generators: sightings ----
 
     private static readonly Gen<Sighting> ValidSightingGen = Gen.Select(
@@ -1121,6 +1134,18 @@ public sealed class WireFuzz
         ListTokensRequestGen, MostlyAdminGen, ListTokensRequest.Parser,
         (channel, request, options) => Answer(new AccessAdmin.AccessAdminClient(channel).ListTokensAsync(request, options)));
 
+    private static readonly IRpc RevokeHostRpc = new SingleRequestRpc<RevokeHostRequest>(AccessAdminService, "RevokeHost", MethodType.Unary,
+        RevokeHostRequestGen, MostlyAdminGen, RevokeHostRequest.Parser,
+        (channel, request, options) => Answer(new AccessAdmin.AccessAdminClient(channel).RevokeHostAsync(request, options)));
+
+    private static readonly IRpc ApproveHostsRpc = new SingleRequestRpc<ApproveHostsRequest>(AccessAdminService, "ApproveHosts", MethodType.Unary,
+        ApproveHostsRequestGen, MostlyAdminGen, ApproveHostsRequest.Parser,
+        (channel, request, options) => Answer(new AccessAdmin.AccessAdminClient(channel).ApproveHostsAsync(request, options)));
+
+    private static readonly IRpc ListEnrollmentHostsRpc = new SingleRequestRpc<ListEnrollmentHostsRequest>(AccessAdminService, "ListEnrollmentHosts", MethodType.Unary,
+        ListEnrollmentHostsRequestGen, MostlyAdminGen, ListEnrollmentHostsRequest.Parser,
+        (channel, request, options) => Answer(new AccessAdmin.AccessAdminClient(channel).ListEnrollmentHostsAsync(request, options)));
+
     private static readonly IRpc ReportRpc = new ReportStreamRpc();
 
     private static readonly IRpc ImportEditionRpc = new ImportStreamRpc();
@@ -1131,6 +1156,7 @@ public sealed class WireFuzz
         (12, GetObservedRpc), (4, ListDiscrepanciesRpc),
         (16, ReportBatchRpc), (6, ReportRpc),
         (5, IssueTokenRpc), (5, RevokeTokenRpc), (3, ListTokensRpc),
+        (2, RevokeHostRpc), (2, ApproveHostsRpc), (1, ListEnrollmentHostsRpc),
     ]);
 }
 

@@ -120,12 +120,37 @@ public static class ServerCommands
             ObservationRenderers.Token(context.Output, token, json);
         }));
 
-        var id = new Argument<string>("id") { Description = "Token id (from token list)." };
-        var revoke = new Command("revoke", "Revoke a token; it is refused at once.") { id };
+        var id = new Argument<string>("id") { Description = "Token id (from token list).", Arity = ArgumentArity.ZeroOrOne };
+        var host = new Option<string>("--host") { Description = "Revoke every live credential of this host_ref instead (it may enroll again)." };
+        var revoke = new Command("revoke", "Revoke a token (and the credentials rotated from it), or a host's credentials; refused at once.") { id, host };
         revoke.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "token revoke");
-            ObservationRenderers.Token(context.Output, await server.Administration.RevokeTokenAsync(parse.GetValue(id)!, cancel), json);
+            var (tokenId, hostRef) = (parse.GetValue(id), parse.GetValue(host));
+            if ((tokenId is null) == (hostRef is null)) throw new UsageException("token revoke: give a token id or --host REF (one of them)");
+            if (hostRef is not null) ObservationRenderers.Tokens(context.Output, await server.Administration.RevokeHostAsync(hostRef, cancel), json);
+            else ObservationRenderers.Token(context.Output, await server.Administration.RevokeTokenAsync(tokenId!, cancel), json);
+        }));
+
+        var hosts = new Argument<string[]>("host-ref") { Description = "host_refs to approve for enrollment.", Arity = ArgumentArity.OneOrMore };
+        var approve = new Command("approve", "Approve hosts for enrollment (PortHistory:Enrollment:Approval allow-list or admin).") { hosts };
+        approve.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "token approve");
+            var approved = await server.Administration.ApproveHostsAsync(parse.GetValue(hosts)!, cancel);
+            context.Output.WriteLine(json ? $"{{\"approved\":{approved}}}" : $"approved {approved} host(s)");
+        }));
+
+        var pending = new Command("pending", "Hosts waiting for approval to enroll, then approved ones.");
+        pending.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "token pending");
+            foreach (var entry in await server.Administration.ListEnrollmentHostsAsync(cancel))
+            {
+                context.Output.WriteLine(json
+                    ? Google.Protobuf.JsonFormatter.Default.Format(entry)
+                    : $"{(entry.Approved ? "approved" : "waiting"),-9} {entry.HostRef}  {(entry.Approved ? $"by {entry.ApprovedBy}" : $"asked {entry.RequestedAt?.ToDateTime():u} with {entry.RequestedBy}")}");
+            }
         }));
 
         var list = new Command("list", "List tokens (never their secrets).");
@@ -135,7 +160,7 @@ public static class ServerCommands
             ObservationRenderers.Tokens(context.Output, await server.Administration.ListTokensAsync(cancel), json);
         }));
 
-        return new Command("token", "Access tokens (admin role).") { issue, revoke, list };
+        return new Command("token", "Access tokens and host enrollment (admin role).") { issue, revoke, list, approve, pending };
     }
 
     private static Command Import(CommandContext context)

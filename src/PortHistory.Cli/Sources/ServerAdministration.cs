@@ -21,6 +21,18 @@ public sealed class ServerAdministration(ServerConnection server)
         return ObservationViews.ToView(response.Info);
     });
 
+    public Task<IReadOnlyList<TokenView>> RevokeHostAsync(string hostRef, CancellationToken cancellationToken) => ServerConnection.Call<IReadOnlyList<TokenView>>(async () =>
+    {
+        var response = await server.Access.RevokeHostAsync(new RevokeHostRequest { HostRef = hostRef }, server.Headers, cancellationToken: cancellationToken);
+        return [.. response.Revoked.Select(t => ObservationViews.ToView(t))];
+    });
+
+    public Task<uint> ApproveHostsAsync(IReadOnlyList<string> hostRefs, CancellationToken cancellationToken) => ServerConnection.Call(async () =>
+        (await server.Access.ApproveHostsAsync(new ApproveHostsRequest { HostRefs = { hostRefs } }, server.Headers, cancellationToken: cancellationToken)).Approved);
+
+    public Task<IReadOnlyList<EnrollmentHost>> ListEnrollmentHostsAsync(CancellationToken cancellationToken) => ServerConnection.Call<IReadOnlyList<EnrollmentHost>>(async () =>
+        [.. (await server.Access.ListEnrollmentHostsAsync(new ListEnrollmentHostsRequest(), server.Headers, cancellationToken: cancellationToken)).Hosts]);
+
     public Task<IReadOnlyList<TokenView>> ListTokensAsync(CancellationToken cancellationToken) => ServerConnection.Call<IReadOnlyList<TokenView>>(async () =>
     {
         var response = await server.Access.ListTokensAsync(new ListTokensRequest(), server.Headers, cancellationToken: cancellationToken);

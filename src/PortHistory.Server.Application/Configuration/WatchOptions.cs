@@ -27,6 +27,13 @@ public sealed class WatchOptions
     [Range(1, 10_000)]
     public int StreamsPerToken { get; set; } = 8;
 
+    /// <summary>
+    /// How often an open watch stream checks its token again (from the silo's cache, which revocations evict): a revoked
+    /// token's stream ends within this, Unauthenticated.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Events a stream reads from the log at once: its whole buffer, however slowly its caller reads.</summary>
     [Range(1, 10_000)]
     public int PageSize { get; set; } = 256;

@@ -1,16 +1,10 @@
 using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Access;
 
 namespace PortHistory.Server.Application.Hosts;
 
-/// <summary>Revokes the credentials issued to one host (its enrollment and rotations).</summary>
-public interface IHostCredentials
-{
-    /// <returns>How many live credentials were revoked.</returns>
-    Task<int> RevokeHostAsync(string hostRef, CancellationToken cancellationToken);
-}
-
 /// <summary>Retiring a host: its grain removes its sockets, and its credentials stop working.</summary>
-public sealed class HostAdministration(IGrainFactory grains, IHostCredentials credentials, ILogger<HostAdministration> logger)
+public sealed class HostAdministration(IGrainFactory grains, HostCredentials credentials, ILogger<HostAdministration> logger)
 {
     /// <param name="heardBefore">Only if the host has not been heard since (an automatic retirement of a silent host).</param>
     /// <returns>The host after and the credentials revoked; null when no such host was ever seen.</returns>
@@ -20,7 +14,7 @@ public sealed class HostAdministration(IGrainFactory grains, IHostCredentials cr
         var state = await grain.RetireAsync(reason, heardBefore);
         if (state is null) return null;
         if (state != HostState.Retired) return ((await grain.GetAsync())!, 0);
-        var revoked = await credentials.RevokeHostAsync(hostRef, cancellationToken);
+        var revoked = (await credentials.RevokeHostAsync(hostRef, cancellationToken)).Count;
         logger.LogInformation("Retired host {HostRef} ({Reason}); {Revoked} credential(s) revoked", hostRef, reason, revoked);
         return ((await grain.GetAsync())!, revoked);
     }

@@ -8,6 +8,9 @@ public interface INotificationHandler
     /// <summary>Also refreshed every little while without a notification, in case one was lost.</summary>
     bool RefreshWithoutNotice { get; }
 
-    /// <summary>Called on a notification, after (re)connecting (notifications may have been missed meanwhile), and as a fallback.</summary>
+    /// <summary>Called after (re)connecting (notifications may have been missed meanwhile), and as a fallback: refresh everything.</summary>
     Task OnChangedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called with the payloads of the notifications received together; by default, the same as <see cref="OnChangedAsync"/>.</summary>
+    Task OnNotifiedAsync(IReadOnlyList<string> payloads, CancellationToken cancellationToken) => OnChangedAsync(cancellationToken);
 }

@@ -113,6 +113,7 @@ public sealed class PortHistoryMetrics
             RateLimit.Sightings => "sightings",
             RateLimit.ConcurrentCalls => "concurrent_calls",
             RateLimit.WatchStreams => "watch_streams",
+            RateLimit.FailedAuthentications => "failed_authentications",
             _ => "enrollments",
         }));
 
@@ -175,6 +176,8 @@ public sealed class PortHistoryMetrics
                 TokenLookup.Hit => "hit",
                 TokenLookup.NegativeHit => "negative_hit",
                 TokenLookup.Miss => "miss",
+                TokenLookup.Throttled => "throttled",
+                TokenLookup.Busy => "busy",
                 _ => "malformed",
             })));
 
@@ -221,6 +224,7 @@ public enum RateLimit
     ConcurrentCalls,
     Enrollments,
     WatchStreams,
+    FailedAuthentications,
 }
 
 public enum TokenLookup
@@ -229,4 +233,10 @@ public enum TokenLookup
     NegativeHit,
     Miss,
     Malformed,
+
+    /// <summary>Refused without a lookup: the caller's address failed too many authentications.</summary>
+    Throttled,
+
+    /// <summary>Refused without a lookup: the lookups waiting for PostgreSQL were at their bound.</summary>
+    Busy,
 }

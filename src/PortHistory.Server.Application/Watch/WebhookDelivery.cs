@@ -3,6 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Configuration;
 
@@ -14,6 +17,8 @@ namespace PortHistory.Server.Application.Watch;
 /// receiver acknowledged (2xx), so another silo takes over where it stopped. A batch is posted again until it is
 /// acknowledged, waiting twice as long after each failure: delivery is at least once, and a receiver dedupes by
 /// event id (a deliverer that dies between the POST and the cursor's move leaves that batch to be sent again).
+/// The receiver is not trusted: redirects are not followed (a signed POST must not be bounced to an internal address),
+/// its answer's body is never read, and only its host is logged (a URL may carry a secret in its path or query).
 /// </summary>
 public sealed class WebhookDelivery(
     IOptions<WebhookOptions> options,
@@ -23,7 +28,18 @@ public sealed class WebhookDelivery(
     WatchSignal signal,
     ILogger<WebhookDelivery> logger) : BackgroundService
 {
-    private readonly HttpClient _client = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+    private readonly HttpClient _client = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AllowAutoRedirect = false,
+        // An answer's headers are all that is read: a receiver cannot make the deliverer hold much.
+        MaxResponseHeadersLength = 16,
+        MaxResponseDrainSize = 0,
+    })
+    {
+        MaxResponseContentBufferSize = 64 * 1024,
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     public const string SignatureHeader = "X-PortHistory-Signature";
     public const string TimestampHeader = "X-PortHistory-Timestamp";
@@ -35,7 +51,8 @@ public sealed class WebhookDelivery(
     {
         var settings = options.Value;
         if (settings.Url is not { Length: > 0 } url) return;
-        var secret = Encoding.UTF8.GetBytes((await File.ReadAllTextAsync(settings.SecretFile!, stoppingToken)).Trim());
+        var secret = WebhookSecret.Read(settings.SecretFile!);
+        var retry = Retry(settings, Receiver(new Uri(url)));
         var (filter, _) = WatchFilterText.Parse(settings.Ports, settings.Transports, settings.Verdicts, settings.ProcessNames, settings.Kinds);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -49,17 +66,17 @@ public sealed class WebhookDelivery(
                     continue;
                 }
 
-                await DeliverAsync(lease, new Uri(url), secret, filter!, stoppingToken);
+                await DeliverAsync(lease, new Uri(url), secret, filter!, retry, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Webhook {Name}: {Message}; trying again", settings.Name, e.Message);
+                logger.LogWarning("Webhook {Name}: {Message}; trying again", settings.Name, e.Message.Replace(url, Receiver(new Uri(url)), StringComparison.Ordinal));
                 await Task.Delay(watch.Value.PollInterval, stoppingToken);
             }
         }
     }
 
-    private async Task DeliverAsync(IWebhookLease lease, Uri url, byte[] secret, WatchFilter filter, CancellationToken stoppingToken)
+    private async Task DeliverAsync(IWebhookLease lease, Uri url, byte[] secret, WatchFilter filter, ResiliencePipeline retry, CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var cursor = await lease.CursorAsync(await log.LatestCursorAsync(stoppingToken), stoppingToken);
@@ -84,7 +101,7 @@ public sealed class WebhookDelivery(
             }
 
             var batch = page.Where(filter.Matches).ToList();
-            if (batch.Count > 0) await PostUntilAcknowledgedAsync(url, secret, batch, stoppingToken);
+            if (batch.Count > 0) await PostUntilAcknowledgedAsync(url, secret, batch, retry, stoppingToken);
             cursor = (long)page[^1].Cursor;
             await lease.AdvanceAsync(cursor, stoppingToken);
         }
@@ -96,33 +113,51 @@ public sealed class WebhookDelivery(
         base.Dispose();
     }
 
-    private async Task PostUntilAcknowledgedAsync(Uri url, byte[] secret, IReadOnlyList<WatchEvent> batch, CancellationToken stoppingToken)
-    {
-        var settings = options.Value;
-        var delay = settings.FirstRetryDelay;
-        for (var attempt = 1; ; attempt++)
+    /// <summary>
+    /// Posts the batch (signed anew, with the time of each attempt) until the receiver acknowledges it: each attempt
+    /// within <see cref="WebhookOptions.Timeout"/>, the waits between them doubling from FirstRetryDelay to MaxRetryDelay.
+    /// </summary>
+    private async Task PostUntilAcknowledgedAsync(Uri url, byte[] secret, IReadOnlyList<WatchEvent> batch, ResiliencePipeline retry, CancellationToken stoppingToken) =>
+        await retry.ExecuteAsync(async attempt =>
         {
             var (body, headers) = Sign(batch, secret, DateTimeOffset.UtcNow);
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(settings.Timeout);
-                using var response = await _client.SendAsync(request, timeout.Token);
-                if (response.IsSuccessStatusCode) return;
-                logger.LogWarning("Webhook {Name}: {Url} answered {Status} (attempt {Attempt}); retrying in {Delay}", settings.Name, url, (int)response.StatusCode, attempt, delay);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Webhook {Name}: posting to {Url} failed (attempt {Attempt}): {Message}; retrying in {Delay}", settings.Name, url, attempt, e.Message, delay);
-            }
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+            // Headers only: the body of the answer is not read, whatever its size.
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt);
+            if (!response.IsSuccessStatusCode) throw new WebhookRefusedException((int)response.StatusCode);
+        }, stoppingToken);
 
-            await Task.Delay(delay, stoppingToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MaxRetryDelay.Ticks));
-        }
-    }
+    /// <summary>The receiver as logged: its host and port, never its path or query (they may hold a secret).</summary>
+    public static string Receiver(Uri url) => $"{url.IdnHost}:{url.Port}";
+
+    private ResiliencePipeline Retry(WebhookOptions settings, string receiver) => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null && !args.Context.CancellationToken.IsCancellationRequested),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = false,
+            Delay = settings.FirstRetryDelay,
+            MaxDelay = settings.MaxRetryDelay,
+            OnRetry = args =>
+            {
+                var why = args.Outcome.Exception switch
+                {
+                    WebhookRefusedException refused => $"answered {refused.Status}",
+                    TimeoutRejectedException => $"did not answer within {settings.Timeout}",
+                    HttpRequestException e => $"could not be reached ({e.HttpRequestError})",
+                    { } e => $"failed ({e.GetType().Name})",
+                    null => "failed",
+                };
+                logger.LogWarning("Webhook {Name}: {Receiver} {Why} (attempt {Attempt}); retrying in {Delay}", settings.Name, receiver, why, args.AttemptNumber + 1,
+                    args.RetryDelay);
+                return default;
+            },
+        })
+        .AddTimeout(settings.Timeout)
+        .Build();
 
     /// <summary>
     /// The body ({"sentAt": …, "events": [WatchEvent as protobuf JSON, …]}) and its headers: the signature
@@ -148,4 +183,10 @@ public sealed class WebhookDelivery(
             (EventIdsHeader, string.Join(',', batch.Select(e => e.EventId))),
         ]);
     }
+}
+
+/// <summary>The receiver answered something other than 2xx.</summary>
+public sealed class WebhookRefusedException(int status) : Exception($"the receiver answered {status}")
+{
+    public int Status { get; } = status;
 }

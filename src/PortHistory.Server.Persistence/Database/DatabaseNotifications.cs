@@ -31,30 +31,37 @@ public sealed class DatabaseNotifications(NpgsqlDataSource dataSource, IEnumerab
     private async ValueTask ListenAsync(CancellationToken stoppingToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-        var notified = new HashSet<string>(StringComparer.Ordinal);
-        connection.Notification += (_, e) => notified.Add(e.Channel);
+        var notified = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        connection.Notification += (_, e) =>
+        {
+            if (!notified.TryGetValue(e.Channel, out var payloads)) notified[e.Channel] = payloads = [];
+            payloads.Add(e.Payload);
+        };
         foreach (var channel in _handlers.Select(h => h.Channel).Distinct(StringComparer.Ordinal))
         {
             await using var listen = new NpgsqlCommand($"LISTEN {channel}", connection);
             await listen.ExecuteNonQueryAsync(stoppingToken);
         }
 
-        await NotifyAsync(_handlers, stoppingToken);
+        await NotifyAsync(_handlers, null, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             notified.Clear();
             var any = await connection.WaitAsync(Fallback, stoppingToken);
-            await NotifyAsync(any ? _handlers.Where(h => notified.Contains(h.Channel)) : _handlers.Where(h => h.RefreshWithoutNotice), stoppingToken);
+            if (any) await NotifyAsync(_handlers.Where(h => notified.ContainsKey(h.Channel)), notified, stoppingToken);
+            else await NotifyAsync(_handlers.Where(h => h.RefreshWithoutNotice), null, stoppingToken);
         }
     }
 
-    private async Task NotifyAsync(IEnumerable<INotificationHandler> due, CancellationToken cancellationToken)
+    /// <param name="payloads">By channel, what the notifications said; null to refresh everything.</param>
+    private async Task NotifyAsync(IEnumerable<INotificationHandler> due, Dictionary<string, List<string>>? payloads, CancellationToken cancellationToken)
     {
         foreach (var handler in due)
         {
             try
             {
-                await handler.OnChangedAsync(cancellationToken);
+                if (payloads is null) await handler.OnChangedAsync(cancellationToken);
+                else await handler.OnNotifiedAsync(payloads[handler.Channel], cancellationToken);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

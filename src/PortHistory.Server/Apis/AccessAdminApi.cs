@@ -4,9 +4,11 @@ using PortHistory.Server.Application.Access;
 
 namespace PortHistory.Server.Apis;
 
-/// <summary>porthistory.v1.AccessAdmin: issue, revoke and list bearer tokens (admins only).</summary>
-public sealed class AccessAdminApi(AccessTokens tokens) : AccessAdmin.AccessAdminBase
+/// <summary>porthistory.v1.AccessAdmin: issue, revoke and list bearer tokens; revoke hosts and approve their enrollment (admins only).</summary>
+public sealed class AccessAdminApi(AccessTokens tokens, HostCredentials hosts) : AccessAdmin.AccessAdminBase
 {
+    private const int MaxApprovals = 1000;
+
     public override async Task<IssueTokenResponse> IssueToken(IssueTokenRequest request, ServerCallContext context)
     {
         var name = Requests.Text(request.Name, "name", 200);
@@ -29,4 +31,42 @@ public sealed class AccessAdminApi(AccessTokens tokens) : AccessAdmin.AccessAdmi
         response.Tokens.AddRange(await tokens.ListAsync(context.CancellationToken));
         return response;
     }
+
+    public override async Task<RevokeHostResponse> RevokeHost(RevokeHostRequest request, ServerCallContext context)
+    {
+        var hostRef = Requests.Text(request.HostRef, "host_ref", EnrollmentApi.MaxHostRefLength);
+        var response = new RevokeHostResponse();
+        response.Revoked.AddRange(await hosts.RevokeHostAsync(hostRef, context.CancellationToken));
+        return response;
+    }
+
+    public override async Task<ApproveHostsResponse> ApproveHosts(ApproveHostsRequest request, ServerCallContext context)
+    {
+        if (request.HostRefs.Count is 0 or > MaxApprovals) throw Requests.Invalid("host_refs", $"1 to {MaxApprovals} host_refs, got {request.HostRefs.Count}");
+        var hostRefs = request.HostRefs.Select((h, i) => Requests.Text(h, $"host_refs[{i}]", EnrollmentApi.MaxHostRefLength)).Distinct(StringComparer.Ordinal).ToList();
+        var approved = await hosts.ApproveAsync(hostRefs, CallAuthorization.PrincipalOf(context), context.CancellationToken);
+        return new ApproveHostsResponse { Approved = (uint)approved };
+    }
+
+    public override async Task<ListEnrollmentHostsResponse> ListEnrollmentHosts(ListEnrollmentHostsRequest request, ServerCallContext context)
+    {
+        var response = new ListEnrollmentHostsResponse();
+        foreach (var host in await hosts.ListApprovalsAsync(10_000, context.CancellationToken))
+        {
+            response.Hosts.Add(new EnrollmentHost
+            {
+                HostRef = host.HostRef,
+                Approved = host.Approved,
+                RequestedAt = Timestamp(host.RequestedAt),
+                RequestedBy = host.RequestedBy ?? "",
+                ApprovedAt = Timestamp(host.ApprovedAt),
+                ApprovedBy = host.ApprovedBy ?? "",
+            });
+        }
+
+        return response;
+    }
+
+    private static Google.Protobuf.WellKnownTypes.Timestamp? Timestamp(DateTime? at) =>
+        at is { } value ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 }

@@ -5,11 +5,13 @@ using PortHistory.Server.Application.Access;
 namespace PortHistory.Server.Apis;
 
 /// <summary>
-/// Every call but the health service needs "authorization: Bearer &lt;token&gt;". Missing or unknown token:
-/// Unauthenticated. A role that may not call the method: PermissionDenied. The principal is left in the call's
-/// user state for the services (host ids for admins, rate limits per agent).
+/// The one place that decides who may call what. Every call but the health service needs "authorization: Bearer
+/// &lt;token&gt;". Missing or unknown token: Unauthenticated. A role that may not call the method: PermissionDenied.
+/// Decided from the HTTP request before its body is read (<see cref="CallAuthorizationMiddleware"/>, gRPC and HTTP/JSON
+/// routes alike); the principal is left in the request's items, which are the call's user state, for the services
+/// (host ids for admins, rate limits per agent).
 /// </summary>
-public sealed class CallAuthorization(AccessTokens tokens)
+public sealed class CallAuthorization(TokenValidator tokens)
 {
     private const string PrincipalKey = "porthistory.principal";
     private const string Scheme = "Bearer ";
@@ -38,25 +40,35 @@ public sealed class CallAuthorization(AccessTokens tokens)
     public static bool Allows(Role granted, Role required) => required == Role.Unspecified || granted == Role.Admin || granted == required;
 
     /// <summary>
-    /// Completes at once, without allocating, for a cached token (nearly every call); a refusal is a faulted task
-    /// carrying the RpcException.
+    /// Authorizes a request for gRPC method <paramref name="method"/> ("/package.Service/Method"). Completes at once,
+    /// without allocating, for a cached token (nearly every call); a refusal is a faulted task carrying the RpcException.
     /// </summary>
-    public ValueTask AuthorizeAsync(ServerCallContext context)
+    public ValueTask AuthorizeAsync(HttpContext http, string method)
     {
-        var required = RequiredRole(context.Method);
+        var required = RequiredRole(method);
         if (required is null) return ValueTask.CompletedTask;
-        var header = Authorization(context);
+        var values = http.Request.Headers.Authorization;
+        var header = values.Count == 0 ? null : values[0];
         var secret = header is not null && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(Scheme.Length).Trim() : default;
         if (secret.IsEmpty)
         {
             return ValueTask.FromException(new RpcException(new Status(StatusCode.Unauthenticated, "authorization: send \"Bearer <token>\"")));
         }
 
-        var lookup = tokens.ValidateAsync(secret, context.CancellationToken);
-        if (!lookup.IsCompletedSuccessfully) return AuthorizeAsync(context, lookup, required.Value);
+        ValueTask<Principal?> lookup;
         try
         {
-            Admit(context, lookup.Result, required.Value);
+            lookup = tokens.ValidateAsync(secret, http.Connection.RemoteIpAddress, http.RequestAborted);
+        }
+        catch (RpcException e)
+        {
+            return ValueTask.FromException(e);
+        }
+
+        if (!lookup.IsCompletedSuccessfully) return AuthorizeAsync(http, method, lookup, required.Value);
+        try
+        {
+            Admit(http, method, lookup.Result, required.Value);
             return ValueTask.CompletedTask;
         }
         catch (RpcException e)
@@ -65,28 +77,21 @@ public sealed class CallAuthorization(AccessTokens tokens)
         }
     }
 
-    /// <summary>
-    /// Read from the HTTP request itself: ServerCallContext.RequestHeaders copies every header of the call into a new
-    /// collection, work the hot path does not need.
-    /// </summary>
-    private static string? Authorization(ServerCallContext context)
-    {
-        var values = context.GetHttpContext().Request.Headers.Authorization;
-        return values.Count == 0 ? null : values[0];
-    }
+    /// <summary>Checks the call's token again (a stream outlives a revocation); from the cache nearly always.</summary>
+    public ValueTask AuthorizeAgainAsync(ServerCallContext context) => AuthorizeAsync(context.GetHttpContext(), context.Method);
 
-    private static async ValueTask AuthorizeAsync(ServerCallContext context, ValueTask<Principal?> lookup, Role required) =>
-        Admit(context, await lookup, required);
+    private static async ValueTask AuthorizeAsync(HttpContext http, string method, ValueTask<Principal?> lookup, Role required) =>
+        Admit(http, method, await lookup, required);
 
-    private static void Admit(ServerCallContext context, Principal? principal, Role required)
+    private static void Admit(HttpContext http, string method, Principal? principal, Role required)
     {
         if (principal is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: unknown or revoked token"));
         if (!Allows(principal.Role, required))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"authorization: a token with the {principal.Role.ToString().ToLowerInvariant()} role may not call {context.Method}"));
+                $"authorization: a token with the {principal.Role.ToString().ToLowerInvariant()} role may not call {method}"));
         }
 
-        context.UserState[PrincipalKey] = principal;
+        http.Items[PrincipalKey] = principal;
     }
 }

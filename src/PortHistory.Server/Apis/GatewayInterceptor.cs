@@ -7,13 +7,14 @@ using PortHistory.Server.Application.Telemetry;
 namespace PortHistory.Server.Apis;
 
 /// <summary>
-/// The gateway's only interceptor: authorizes the call (<see cref="CallAuthorization"/>), holds one of the token's
-/// concurrent-call permits while it runs (<see cref="CallLimits"/>), maps any failure, a refused authorization's
-/// included, to a status code (<see cref="RpcErrorMapping"/>), and counts the call by method and status. One stage
-/// rather than one per policy: every interceptor stage is resolved, dispatched and wrapped anew on every call, and on
-/// the GetPort hot path that was a measurable share of the gateway's work.
+/// The gateway's only interceptor: takes the principal <see cref="CallAuthorizationMiddleware"/> admitted (and refuses a
+/// call that reached it without one, should the middleware ever be missing), holds one of the token's concurrent-call
+/// permits while it runs (<see cref="CallLimits"/>), maps any failure to a status code (<see cref="RpcErrorMapping"/>),
+/// and counts the call by method and status. One stage rather than one per policy: every interceptor stage is
+/// resolved, dispatched and wrapped anew on every call, and on the GetPort hot path that was a measurable share of the
+/// gateway's work.
 /// </summary>
-public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimits limits, RpcErrorMapping errors, PortHistoryMetrics metrics)
+public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors, PortHistoryMetrics metrics)
     : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
@@ -25,8 +26,6 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
         RateLimitLease? lease = null;
         try
         {
-            var authorized = authorization.AuthorizeAsync(context);
-            if (!authorized.IsCompletedSuccessfully) return AuthorizeThenCallAsync(authorized, request, context, continuation);
             lease = Enter(context);
             call = continuation(request, context);
         }
@@ -47,17 +46,6 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
 
         return CompleteAsync(call, lease, context);
     }
-
-    private async Task<TResponse> AuthorizeThenCallAsync<TRequest, TResponse>(ValueTask authorized, TRequest request, ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
-        where TRequest : class
-        where TResponse : class =>
-        await CountedAsync(context, async () =>
-        {
-            await authorized;
-            using var lease = Enter(context);
-            return await continuation(request, context);
-        });
 
     private async Task<TResponse> CompleteAsync<TResponse>(Task<TResponse> call, RateLimitLease? lease, ServerCallContext context)
     {
@@ -91,11 +79,10 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
             return true;
         });
 
-    /// <summary>A streaming call: authorized, holding a permit while it runs, counted and its failure mapped.</summary>
+    /// <summary>A streaming call: holding a permit while it runs, counted and its failure mapped.</summary>
     private Task<T> AuthorizedAsync<T>(ServerCallContext context, Func<Task<T>> call) =>
         CountedAsync(context, async () =>
         {
-            await authorization.AuthorizeAsync(context);
             using var lease = Enter(context);
             return await call();
         });
@@ -127,7 +114,11 @@ public sealed class GatewayInterceptor(CallAuthorization authorization, CallLimi
         return mapped;
     }
 
-    /// <summary>Health calls carry no token and take no permit.</summary>
-    private RateLimitLease? Enter(ServerCallContext context) =>
-        CallAuthorization.TryPrincipalOf(context) is { } principal ? limits.Enter(principal) : null;
+    /// <summary>Health calls carry no token and take no permit; any other call must have been admitted.</summary>
+    private RateLimitLease? Enter(ServerCallContext context)
+    {
+        if (CallAuthorization.TryPrincipalOf(context) is { } principal) return limits.Enter(principal);
+        if (CallAuthorization.RequiredRole(context.Method) is null) return null;
+        throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: the call was not authorized"));
+    }
 }

@@ -1,13 +1,21 @@
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Access;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
 
 namespace PortHistory.Server.Apis;
 
 /// <summary>porthistory.v1.Observations: one port from its grain, fleet-wide discrepancies from the index, the watch feed from the event log.</summary>
-public sealed class ObservationsApi(IObservationQueries queries, WatchFeed watch, CallLimits limits) : PortHistory.Contracts.V1.Observations.ObservationsBase
+public sealed class ObservationsApi(
+    IObservationQueries queries,
+    WatchFeed watch,
+    CallLimits limits,
+    CallAuthorization authorization,
+    IOptions<WatchOptions> watchOptions,
+    TimeProvider time) : PortHistory.Contracts.V1.Observations.ObservationsBase
 {
     private static readonly HashSet<VerdictKind> DefaultKinds = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost, VerdictKind.Unexpected];
 
@@ -40,10 +48,59 @@ public sealed class ObservationsApi(IObservationQueries queries, WatchFeed watch
         var filter = WatchRequests.Filter(request);
         var after = WatchRequests.After(request);
         using var stream = limits.EnterWatch(CallAuthorization.PrincipalOf(context));
-        // Each write waits for this caller's flow control only: a caller that stops reading stops its own stream.
-        await foreach (var response in watch.ReadAsync(filter, after, context.CancellationToken))
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var revoked = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tokenCheck = CheckTokenWhileOpenAsync(context, revoked, ended);
+        try
         {
-            await responseStream.WriteAsync(response, context.CancellationToken);
+            // Each write waits for this caller's flow control only: a caller that stops reading stops its own stream.
+            await foreach (var response in watch.ReadAsync(filter, after, ended.Token))
+            {
+                await responseStream.WriteAsync(response, ended.Token);
+            }
+        }
+        catch (OperationCanceledException) when (revoked.Task.IsCompleted)
+        {
+            // The token was revoked: the stream ends with the refusal a new call would get.
+            throw await revoked.Task;
+        }
+        finally
+        {
+            await ended.CancelAsync();
+            await tokenCheck;
+        }
+    }
+
+    /// <summary>
+    /// A stream outlives a revocation: its token is checked again every TokenCheckInterval, and once it is refused
+    /// (Unauthenticated, PermissionDenied) the refusal is set in <paramref name="revoked"/> and the stream ended.
+    /// </summary>
+    private async Task CheckTokenWhileOpenAsync(ServerCallContext context, TaskCompletionSource<RpcException> revoked, CancellationTokenSource ended)
+    {
+        using var timer = new PeriodicTimer(watchOptions.Value.TokenCheckInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ended.Token))
+            {
+                try
+                {
+                    await authorization.AuthorizeAgainAsync(context);
+                }
+                catch (RpcException refused) when (refused.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+                {
+                    // Set before the stream is cancelled: the stream's end is then known to be this refusal.
+                    revoked.TrySetResult(refused);
+                    await ended.CancelAsync();
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Busy, throttled or PostgreSQL away: checked again at the next tick.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
         }
     }
 }

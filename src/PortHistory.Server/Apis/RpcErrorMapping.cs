@@ -14,9 +14,13 @@ namespace PortHistory.Server.Apis;
 /// </summary>
 public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
 {
-    public RpcException Map(Exception exception, ServerCallContext context)
+    public RpcException Map(Exception exception, ServerCallContext context) => Map(exception, context.Method, context.CancellationToken);
+
+    /// <param name="method">The call's path, for the log.</param>
+    /// <param name="cancellation">The call's own cancellation: a cancelled call is Cancelled, not a failure.</param>
+    public RpcException Map(Exception exception, string method, CancellationToken cancellation)
     {
-        if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        if (exception is OperationCanceledException && cancellation.IsCancellationRequested)
         {
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }
@@ -28,17 +32,17 @@ public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
 
         if (DatabaseErrors.IsUnavailable(exception))
         {
-            logger.LogWarning("{Method}: PostgreSQL is unavailable: {Message}", context.Method, exception.Message);
+            logger.LogWarning("{Method}: PostgreSQL is unavailable: {Message}", method, exception.Message);
             return new RpcException(new Status(StatusCode.Unavailable, "the database is unavailable; retry later"));
         }
 
         if (DatabaseErrors.IsClusterUnavailable(exception))
         {
-            logger.LogWarning("{Method}: {Message}", context.Method, exception.Message);
+            logger.LogWarning("{Method}: {Message}", method, exception.Message);
             return new RpcException(new Status(StatusCode.Unavailable, "the cluster did not answer in time; retry later"));
         }
 
-        logger.LogError(exception, "{Method} failed", context.Method);
+        logger.LogError(exception, "{Method} failed", method);
         return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
@@ -64,7 +63,7 @@ public sealed class SightingsApi(
             }
 
             // A stream outlives a revocation: its token is checked again (from the cache) for every batch.
-            await authorization.AuthorizeAsync(context);
+            await authorization.AuthorizeAgainAsync(context);
             response.Batches.Add(await RecordAsync(batch, context));
         }
 
@@ -119,14 +118,6 @@ public sealed class SightingsApi(
         if (wait > TimeSpan.Zero) throw TryLater($"rate limit: agent {principal.Name} reports too fast", wait);
     }
 
-    private static RpcException TryLater(string reason, TimeSpan wait)
-    {
-        var milliseconds = Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        return new RpcException(new Status(StatusCode.ResourceExhausted, $"{reason}; retry after {milliseconds} ms"),
-            new Metadata
-            {
-                { "retry-after-ms", milliseconds },
-                { "retry-after", Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
-            });
-    }
+    private static RpcException TryLater(string reason, TimeSpan wait) =>
+        RetryAfter.Refusal(StatusCode.ResourceExhausted, $"{reason}; retry after {{ms}} ms", wait);
 }

@@ -22,8 +22,12 @@ public sealed class SiloHostingOptions
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
+    /// <summary>
+    /// The silo gateway, for external Orleans clients: none of PortHistory's own parts uses one (the gRPC gateway
+    /// calls grains in-process), and a grain call through it bypasses tokens and the privacy floor. Closed unless set.
+    /// </summary>
     [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    public int? GatewayPort { get; set; }
 
     /// <summary>The address other silos and clients reach this one at (AdoNet clustering); loopback when unset.</summary>
     public string? AdvertisedIPAddress { get; set; }
@@ -32,6 +36,12 @@ public sealed class SiloHostingOptions
 
     /// <summary>Mutual TLS for silo-to-silo and gateway connections; see <see cref="ClusterTlsOptions"/>.</summary>
     public ClusterTlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Lets a multi-silo (AdoNet) cluster start without cluster TLS: anyone who reaches its silo ports can then call
+    /// grains past every token. For a lab on one trusted network only; a silo refuses to start that way otherwise.
+    /// </summary>
+    public bool AllowInsecureCluster { get; set; }
 
     /// <summary>
     /// How long a silo waits for a peer's answer to a liveness probe; after <see cref="MissedProbesLimit"/> missed ones

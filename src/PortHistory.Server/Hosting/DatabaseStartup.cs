@@ -15,7 +15,6 @@ public sealed class DatabaseStartup(
     EditionCatalog catalog,
     ExpectationCatalog expectations,
     BootstrapAdminToken bootstrap,
-    IConfiguration configuration,
     ILogger<DatabaseStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -26,7 +25,7 @@ public sealed class DatabaseStartup(
             await migrator.MigrateAsync(token);
             await catalog.RefreshAsync(token);
             await expectations.RefreshAsync(token);
-            await bootstrap.EnsureAsync(configuration["PortHistory:Auth:BootstrapTokenFile"], token);
+            await bootstrap.EnsureAsync(token);
         }, cancellationToken);
     }
 

@@ -23,8 +23,8 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<ExpectationAdminApi>();
         builder.Services.AddSingleton<EnrollmentApi>();
         builder.Services.AddSingleton<HostsApi>();
-        // Requests are read whole before any interceptor sees the call, so the size limits are what bounds an
-        // unauthenticated caller: small for everything, larger only where the contract needs it.
+        // Requests are read whole before any interceptor sees the call (tokens are checked before that, by
+        // CallAuthorizationMiddleware), so the size limits bound what an authenticated caller makes the gateway read.
         var grpc = builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<GatewayInterceptor>();
@@ -50,6 +50,8 @@ public static partial class HostingExtensions
 
     public static WebApplication MapPortHistoryApis(this WebApplication app)
     {
+        // After routing (which only matches the endpoint), before any endpoint reads a request's body.
+        app.UseMiddleware<CallAuthorizationMiddleware>();
         app.MapGrpcService<PortRegistryApi>();
         app.MapGrpcService<RegistryAdminApi>();
         app.MapGrpcService<SightingsApi>();

@@ -95,16 +95,18 @@ public static partial class HostingExtensions
         return builder;
     }
 
-    /// <summary>Bearer tokens with roles, and the per-agent rate limit.</summary>
+    /// <summary>Bearer tokens with roles, per-host credentials, and the per-caller limits.</summary>
     public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<TokenValidator>();
+        builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<AccessTokens>();
+        builder.Services.AddSingleton<HostCredentials>();
         builder.Services.AddSingleton<BootstrapAdminToken>();
         builder.Services.AddSingleton<SightingRateLimiter>();
         builder.Services.AddSingleton<EnrollmentRateLimiter>();
         builder.Services.AddSingleton<CallLimits>();
-        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<AccessTokens>());
-        builder.Services.AddSingleton<IHostCredentials>(sp => sp.GetRequiredService<AccessTokens>());
+        builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<TokenValidator>());
         return builder;
     }
 }

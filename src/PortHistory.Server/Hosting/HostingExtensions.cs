@@ -33,8 +33,11 @@ public static partial class HostingExtensions
         Bind<VerdictOptions>(builder, ObservationOptions.Section);
         Bind<RateLimitOptions>(builder, RateLimitOptions.Section);
         Bind<WatchOptions>(builder, WatchOptions.Section);
+        Bind<AuthOptions>(builder, AuthOptions.Section);
+        Bind<EnrollmentOptions>(builder, EnrollmentOptions.Section);
         builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
-            .Validate(o => o.Url is not { Length: > 0 } || File.Exists(o.SecretFile), $"{WebhookOptions.Section}:SecretFile must name a readable file when Url is set")
+            .Validate(o => o.Url is not { Length: > 0 } || Application.Watch.WebhookSecret.Problem(o.SecretFile) is null,
+                $"{WebhookOptions.Section}:SecretFile must name a readable file holding at least {Application.Watch.WebhookSecret.MinimumBytes} bytes (the HMAC secret) when Url is set")
             .Validate(o => Application.Watch.WatchFilterText.Parse(o.Ports, o.Transports, o.Verdicts, o.ProcessNames, o.Kinds).Error is null,
                 $"{WebhookOptions.Section}: a filter (Ports, Transports, Verdicts, ProcessNames, Kinds) is not understood")
             .ValidateOnStart();
@@ -72,6 +75,16 @@ public static partial class HostingExtensions
         // Read now, not through IOptions: the silo is configured while the host is being built.
         var settings = builder.Configuration.GetSection(SiloHostingOptions.Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
         Validator.ValidateObject(settings, new ValidationContext(settings), validateAllProperties: true);
+        if (settings.Clustering == SiloClustering.AdoNet && !settings.Tls.Enabled && !settings.AllowInsecureCluster)
+        {
+            throw new InvalidOperationException(
+                $"{SiloHostingOptions.Section}:Clustering is AdoNet but cluster TLS is off: whoever reaches the silo ports could call grains past every " +
+                $"token. Set {SiloHostingOptions.Section}:Tls:CertificatePath, KeyPath and AuthorityPath (deploy/make-cluster-certificates.sh), or, for a " +
+                $"lab on a trusted network only, {SiloHostingOptions.Section}:AllowInsecureCluster=true");
+        }
+
+        // Port 0: no gateway listener (Orleans' way to turn it off).
+        var gatewayPort = settings.GatewayPort ?? 0;
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")!;
         builder.UseOrleans(silo =>
         {
@@ -90,7 +103,7 @@ public static partial class HostingExtensions
                     o.ConnectionString = connectionString;
                 });
                 var advertised = settings.AdvertisedIPAddress is { Length: > 0 } address ? System.Net.IPAddress.Parse(address) : System.Net.IPAddress.Loopback;
-                silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
+                silo.ConfigureEndpoints(advertised, settings.SiloPort, gatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {
                     o.ProbeTimeout = settings.ProbeTimeout;
@@ -100,7 +113,7 @@ public static partial class HostingExtensions
             }
             else
             {
-                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
+                silo.UseLocalhostClustering(settings.SiloPort, gatewayPort);
             }
 
             silo.UseClusterTls(settings.Tls);

@@ -46,6 +46,8 @@ public sealed class ChaosCluster : IAsyncDisposable
         {
             ["PortHistory__Silo__Clustering"] = "AdoNet",
             ["PortHistory__Silo__ClusterId"] = "chaos",
+            // Cluster TLS has tests of its own; these silos share loopback only.
+            ["PortHistory__Silo__AllowInsecureCluster"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) all[key] = value;
         var cluster = new ChaosCluster(postgres, proxy, all);
