@@ -7,6 +7,7 @@ namespace PortHistory.Agent.Tests;
 /// root (maintainer scripts included), the installed binary and settings file, the installed unit, and a purge.
 /// Slow (the AOT publish: about a minute on two cores), so one test does it all.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class AgentPackageTests : IDisposable
 {
     private const string Version = "1.2.3~test";

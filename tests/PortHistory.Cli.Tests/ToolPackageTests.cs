@@ -5,6 +5,7 @@ using PortHistory.Testing;
 namespace PortHistory.Cli.Tests;
 
 /// <summary>The CLI as users get it: packed as a .NET tool, installed with `dotnet tool install`, run as `porthistory`.</summary>
+[Trait("Category", "Slow")]
 public sealed class ToolPackageTests : IDisposable
 {
     private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(3);

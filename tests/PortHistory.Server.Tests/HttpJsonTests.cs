@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -9,45 +8,19 @@ using PortHistory.Testing;
 namespace PortHistory.Server.Tests;
 
 /// <summary>
-/// A server of its own, with three editions imported (RFC 1060, RFC 1340 and the 2026 IANA XML), for the HTTP/JSON
-/// endpoint.
+/// The HTTP/JSON API: the curl lines of docs/api.md, run as they are written against a real server, answer what the
+/// document says; the JSON is the gRPC answer's; tokens and roles are gRPC's; the OpenAPI document lists the routes.
 /// </summary>
-public sealed class HttpJsonServer : IAsyncLifetime
+[Collection(HttpJsonCollection.Name)]
+public sealed class HttpJsonTests(HttpJsonServer fixture)
 {
-    public PostgresServer Postgres { get; private set; } = null!;
+    /// <summary>Where the examples are, between the http-json-examples markers.</summary>
+    private const string ExamplesFile = "docs/api.md";
 
-    public ServerProcess Server { get; private set; } = null!;
-
-    public string ReaderToken { get; private set; } = "";
-
-    public async Task InitializeAsync()
-    {
-        Postgres = await PostgresServer.StartAsync();
-        Server = new ServerProcess(Postgres.ConnectionString("httpjson"));
-        await Server.StartAsync();
-        await EditionUpload.ImportAllAsync(Server.Channel,
-            new[] { "rfc1060.txt", "rfc1340.txt", "service-names-port-numbers_2026-08-17.xml" }.Select(RegistryData.PathOf));
-        var access = new AccessAdmin.AccessAdminClient(Server.Channel);
-        ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "http reader", Role = Role.Reader })).Token;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        await Postgres.DisposeAsync();
-    }
-}
-
-/// <summary>
-/// The HTTP/JSON API: the README's curl lines, run as they are written against a real server, answer what the README
-/// says; the JSON is the gRPC answer's; tokens and roles are gRPC's; the OpenAPI document lists the routes.
-/// </summary>
-public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJsonServer>
-{
     private ServerProcess Server => fixture.Server;
 
     [Fact]
-    public async Task The_README_port_and_timeline_examples_answer_from_the_registry()
+    public async Task The_documented_port_and_timeline_examples_answer_from_the_registry()
     {
         var port = await RunExampleAsync("/v1/ports/776?");
         var transports = port.Json.GetProperty("transports").EnumerateArray().ToList();
@@ -65,12 +38,12 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
         Assert.Contains("rtip", names);
 
         var editions = await RunExampleAsync("/v1/editions");
-        Assert.Equal(["rfc1060", "rfc1340", "iana-xml-2026-08-17"],
+        Assert.Equal(["rfc1060", "rfc1340", "iana-xml-2024-04-30", "iana-xml-2026-08-17"],
             editions.Json.GetProperty("editions").EnumerateArray().Select(e => e.GetProperty("id").GetString()));
     }
 
     [Fact]
-    public async Task The_README_diff_example_streams_one_JSON_object_per_line()
+    public async Task The_documented_diff_example_streams_one_JSON_object_per_line()
     {
         var (output, _) = await RunAsync(Example("/v1/diff?"));
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -84,7 +57,7 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
     }
 
     [Fact]
-    public async Task The_README_error_examples_answer_the_gRPC_status_as_JSON()
+    public async Task The_documented_error_examples_answer_the_gRPC_status_as_JSON()
     {
         var anonymous = await RunExampleAsync("/v1/ports/776\"", statusLine: true);
         Assert.Equal(401, anonymous.HttpStatus);
@@ -107,7 +80,7 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
     }
 
     [Fact]
-    public async Task The_README_sighting_is_recorded_and_then_observed()
+    public async Task The_documented_sighting_is_recorded_and_then_observed()
     {
         var result = await RunExampleAsync("/v1/sightings:batch");
         Assert.Equal(1, result.Json.GetProperty("accepted").GetInt32());
@@ -223,7 +196,7 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
 
     private sealed record Answer(string Text, JsonElement Json, int? HttpStatus);
 
-    /// <summary>Runs the README example whose URL contains <paramref name="route"/> and parses its JSON.</summary>
+    /// <summary>Runs the documented example whose URL contains <paramref name="route"/> and parses its JSON.</summary>
     private async Task<Answer> RunExampleAsync(string route, bool statusLine = false)
     {
         var (output, command) = await RunAsync(Example(route));
@@ -247,24 +220,24 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
         }
     }
 
-    /// <summary>The curl command of the README's HTTP/JSON examples whose text contains <paramref name="route"/>.</summary>
+    /// <summary>The curl command of the HTTP/JSON examples whose text contains <paramref name="route"/>.</summary>
     private static string Example(string route)
     {
-        var matching = ReadmeExamples().Where(c => c.StartsWith("curl ", StringComparison.Ordinal) && c.Contains(route, StringComparison.Ordinal)).ToList();
-        return matching.Count == 1 ? matching[0] : throw new Xunit.Sdk.XunitException($"README.md has {matching.Count} examples with {route}");
+        var matching = Examples().Where(c => c.StartsWith("curl ", StringComparison.Ordinal) && c.Contains(route, StringComparison.Ordinal)).ToList();
+        return matching.Count == 1 ? matching[0] : throw new Xunit.Sdk.XunitException($"{ExamplesFile} has {matching.Count} examples with {route}");
     }
 
-    /// <summary>The commands of the README's block between the http-json-examples markers, with their continuation lines.</summary>
-    private static IReadOnlyList<string> ReadmeExamples()
+    /// <summary>The commands of the block between the http-json-examples markers, with their continuation lines.</summary>
+    private static IReadOnlyList<string> Examples()
     {
-        var readme = File.ReadAllText(Path.Combine(RegistryData.RepositoryRoot, "README.md"));
+        var text = File.ReadAllText(Path.Combine(RegistryData.RepositoryRoot, ExamplesFile));
         const string begin = "<!-- http-json-examples -->", end = "<!-- /http-json-examples -->";
-        var start = readme.IndexOf(begin, StringComparison.Ordinal);
-        var stop = readme.IndexOf(end, StringComparison.Ordinal);
-        Assert.True(start >= 0 && stop > start, "README.md has no http-json-examples block");
+        var start = text.IndexOf(begin, StringComparison.Ordinal);
+        var stop = text.IndexOf(end, StringComparison.Ordinal);
+        Assert.True(start >= 0 && stop > start, $"{ExamplesFile} has no http-json-examples block");
         var commands = new List<string>();
         var current = "";
-        foreach (var raw in readme[(start + begin.Length)..stop].Split('\n'))
+        foreach (var raw in text[(start + begin.Length)..stop].Split('\n'))
         {
             var line = raw.TrimEnd();
             if (current.Length == 0 && (line.Length == 0 || line.StartsWith('#') || line.StartsWith("```", StringComparison.Ordinal))) continue;
@@ -275,30 +248,19 @@ public sealed class HttpJsonTests(HttpJsonServer fixture) : IClassFixture<HttpJs
             current = "";
         }
 
-        Assert.Contains(commands, c => c.StartsWith("export PORTHISTORY_HTTP=", StringComparison.Ordinal));
+        Assert.Contains(commands, c => c.StartsWith("curl ", StringComparison.Ordinal));
         return commands;
     }
 
     /// <summary>Whether every single-quoted string of a shell line is closed (a JSON body may span lines).</summary>
     private static bool QuotesClosed(string line) => line.Count(c => c == '\'') % 2 == 0;
 
-    /// <summary>Runs a command with bash, as a user would paste it, with the README's variables set to this server.</summary>
+    /// <summary>Runs a command with bash, as a user would paste it, with the document's variables set to this server.</summary>
     private async Task<(string Output, string Command)> RunAsync(string command)
     {
-        var start = new ProcessStartInfo("bash", ["-c", command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["PORTHISTORY_HTTP"] = Server.HttpAddress;
-        start.Environment["PORTHISTORY_TOKEN"] = Server.AdminToken;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"{command}\nexited {process.ExitCode}: {await errors}\n{Server.Problems}");
-        return (await output, command);
+        var result = await DocumentedCommands.RunAsync(command,
+            new Dictionary<string, string> { ["PORTHISTORY_HTTP"] = Server.HttpAddress, ["PORTHISTORY_TOKEN"] = Server.AdminToken });
+        Assert.True(result.ExitCode == 0 && !result.TimedOut, $"{command}\nexited {result.ExitCode}: {result.Errors}\n{Server.Problems}");
+        return (result.Output, command);
     }
 }
