@@ -141,8 +141,9 @@ public sealed class WatchFilterTests
 
         for (var i = 0; i < request.ProcessNames.Count; i++)
         {
-            // The wire text policy is one rule, tested on its own (WireTextTests).
-            if (Server.Application.Validation.WireText.Check(request.ProcessNames[i], 256, required: true) is not null) yield return $"process_names[{i}]";
+            // A process name is a name (no "/" or whitespace inside), by the wire text policy: one rule, tested on its own (WireTextTests).
+            var name = request.ProcessNames[i].Trim();
+            if (name.Length == 0 || Server.Application.Validation.WireText.CheckName(name, 256) is not null) yield return $"process_names[{i}]";
         }
 
         for (var i = 0; i < request.Kinds.Count; i++)
