@@ -29,7 +29,7 @@ public static class CliApp
         };
 
         var context = new CommandContext(output, error, terminal);
-        foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context))) root.Subcommands.Add(command);
+        foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context)).Concat(HostCommands.Build(context))) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = output, Error = error };

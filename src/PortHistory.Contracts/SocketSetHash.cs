@@ -16,11 +16,14 @@ public readonly record struct SocketSetHash(ulong High, ulong Low)
 
     public static readonly SocketSetHash Empty = default;
 
-    /// <summary>The digest of a set; a socket listed twice counts once.</summary>
+    /// <summary>
+    /// The digest of a set; a socket listed twice counts once. Repeats are found by their digest, which is of the
+    /// identity fields only (two copies differing in a field this version does not know are the same socket).
+    /// </summary>
     public static SocketSetHash Of(IEnumerable<HostSocket> sockets)
     {
         var hash = Empty;
-        foreach (var socket in new HashSet<HostSocket>(sockets)) hash ^= Member(socket);
+        foreach (var member in new HashSet<SocketSetHash>(sockets.Select(Member))) hash ^= member;
         return hash;
     }
 

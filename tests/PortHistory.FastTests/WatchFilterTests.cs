@@ -143,7 +143,7 @@ public sealed class WatchFilterTests
         {
             // A process name is a name (no "/" or whitespace inside), by the wire text policy: one rule, tested on its own (WireTextTests).
             var name = request.ProcessNames[i].Trim();
-            if (name.Length == 0 || Server.Application.Validation.WireText.CheckName(name, 256) is not null) yield return $"process_names[{i}]";
+            if (name.Length == 0 || PortHistory.Contracts.WireText.CheckName(name, 256) is not null) yield return $"process_names[{i}]";
         }
 
         for (var i = 0; i < request.Kinds.Count; i++)

@@ -1,5 +1,5 @@
 using CsCheck;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.FastTests;
 

@@ -18,8 +18,12 @@ public sealed record SocketSetChange(IReadOnlyList<HostSocket> Added, IReadOnlyL
 /// </summary>
 public static class HostSockets
 {
-    /// <summary>The set of a scan's sightings; sightings that differ only in pid, inode, user or times collapse.</summary>
-    public static HashSet<HostSocket> Of(IEnumerable<Sighting> sightings) => [.. sightings.Select(Of)];
+    /// <summary>
+    /// The set of a scan's sightings; sightings that differ only in pid, inode, user or times collapse. A socket the
+    /// server would refuse (<see cref="HostSocketRules"/>: a name with a control character, say) is left out: one such
+    /// socket must not stop the host's reporting.
+    /// </summary>
+    public static HashSet<HostSocket> Of(IEnumerable<Sighting> sightings) => [.. sightings.Select(Of).Where(s => HostSocketRules.Check(s) is null)];
 
     public static HostSocket Of(Sighting sighting)
     {

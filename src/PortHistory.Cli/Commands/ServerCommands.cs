@@ -69,7 +69,7 @@ public static class ServerCommands
         var transports = new Option<string[]>("--transport", "-t") { Description = "Only tcp, udp, sctp or dccp; repeatable.", AllowMultipleArgumentsPerToken = false };
         var kinds = new Option<string[]>("--kind")
         {
-            Description = $"Only these events ({string.Join(", ", WatchViews.KindWords)}); repeatable.",
+            Description = $"Only these events ({string.Join(", ", WatchViews.KindWords)}); repeatable. Default: all but the host-* ones.",
             AllowMultipleArgumentsPerToken = false,
         };
         var verdicts = new Option<string[]>("--verdict")
@@ -89,7 +89,7 @@ public static class ServerCommands
             var request = new WatchRequest();
             request.Ports.AddRange((parse.GetValue(ports) ?? []).Select(p => CliOptions.ParseRange(p, "--port")!.Value.ToProto()));
             request.Transports.AddRange((parse.GetValue(transports) ?? []).Select(t => CliOptions.ParseTransport(t)!.Value.ToProto()));
-            request.Kinds.AddRange((parse.GetValue(kinds) ?? []).Select(WatchViews.ParseKind));
+            request.Kinds.AddRange(parse.GetValue(kinds) is { Length: > 0 } asked ? asked.Select(WatchViews.ParseKind) : WatchViews.DefaultKinds);
             request.Verdicts.AddRange((parse.GetValue(verdicts) ?? []).Select(ObservationViews.ParseVerdict));
             request.ProcessNames.AddRange(parse.GetValue(processes) ?? []);
             if (parse.GetValue(since) is { } cursor)

@@ -26,7 +26,9 @@ public sealed record WatchEventView(
     string? OldService,
     string? NewService,
     ulong? Generation,
-    DateTime? LastSeen = null);
+    DateTime? LastSeen = null,
+    string? HostRef = null,
+    string? HostGroup = null);
 
 public static class WatchViews
 {
@@ -37,7 +39,14 @@ public static class WatchViews
         (WatchEventKind.GhostListener, "ghost-listener"),
         (WatchEventKind.AssignmentChanged, "assignment-changed"),
         (WatchEventKind.ProcessGone, "process-gone"),
+        (WatchEventKind.HostStale, "host-stale"),
+        (WatchEventKind.HostBack, "host-back"),
+        (WatchEventKind.HostRetired, "host-retired"),
     ];
+
+    /// <summary>What `watch` asks for without --kind: every kind but the hosts' (a large fleet's laptops come and go all day).</summary>
+    public static IEnumerable<WatchEventKind> DefaultKinds =>
+        KindNames.Select(k => k.Kind).Where(k => k is not (WatchEventKind.HostStale or WatchEventKind.HostBack or WatchEventKind.HostRetired));
 
     public static IEnumerable<string> KindWords => KindNames.Select(k => k.Text);
 
@@ -57,7 +66,7 @@ public static class WatchViews
         e.Kind == WatchEventKind.AssignmentChanged ? e.OldService : null,
         e.Kind == WatchEventKind.AssignmentChanged ? e.NewService : null,
         e.Kind == WatchEventKind.AssignmentChanged ? e.Generation : null,
-        e.LastSeen?.ToDateTime());
+        e.LastSeen?.ToDateTime(), Text(e.HostRef), Text(e.HostGroup));
 
     public static void Write(TextWriter output, WatchEvent e, bool json)
     {
@@ -68,7 +77,9 @@ public static class WatchViews
             return;
         }
 
-        var where = $"{view.Port}/{view.Transport.ToString().ToLowerInvariant()}";
+        var where = e.Kind is WatchEventKind.HostStale or WatchEventKind.HostBack or WatchEventKind.HostRetired
+            ? view.HostGroup ?? "-"
+            : $"{view.Port}/{view.Transport.ToString().ToLowerInvariant()}";
         var what = e.Kind switch
         {
             WatchEventKind.NewProcess => $"{view.Process} ({view.Executable}) on {view.DistinctHosts} hosts" + (view.NewVerdict is { } v ? $"; verdict {v}" : ""),
@@ -77,6 +88,7 @@ public static class WatchViews
             WatchEventKind.ProcessGone => $"{view.Process} ({view.Executable}) gone: no host has reported it since "
                 + $"{view.LastSeen?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}" + (view.NewVerdict is { } now ? $"; verdict {now}" : ""),
             WatchEventKind.AssignmentChanged => $"assigned {Service(view.OldService)} -> {Service(view.NewService)} (generation {view.Generation})",
+            WatchEventKind.HostStale or WatchEventKind.HostBack or WatchEventKind.HostRetired => $"host {view.HostRef}: {view.Reason}",
             _ => view.Reason ?? "",
         };
         var at = view.RaisedAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "";

@@ -26,6 +26,7 @@ public sealed class ServerConnection : IAsyncDisposable
         Observations = new Observations.ObservationsClient(_channel);
         Access = new AccessAdmin.AccessAdminClient(_channel);
         Expectations = new ExpectationAdmin.ExpectationAdminClient(_channel);
+        Hosts = new Contracts.V1.Hosts.HostsClient(_channel);
     }
 
     /// <summary>
@@ -64,6 +65,8 @@ public sealed class ServerConnection : IAsyncDisposable
     public AccessAdmin.AccessAdminClient Access { get; }
 
     public ExpectationAdmin.ExpectationAdminClient Expectations { get; }
+
+    public Contracts.V1.Hosts.HostsClient Hosts { get; }
 
     public Metadata Headers { get; } = [];
 

@@ -19,10 +19,13 @@ public sealed class ServerRegistrySource : IRegistrySource
     {
         _server = new ServerConnection(address, token);
         Observations = new ServerObservations(_server);
+        Hosts = new ServerHosts(_server);
         Administration = new ServerAdministration(_server);
     }
 
     public ServerObservations Observations { get; }
+
+    public ServerHosts Hosts { get; }
 
     public ServerAdministration Administration { get; }
 

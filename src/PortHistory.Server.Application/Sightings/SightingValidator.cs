@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Configuration;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.Server.Application.Sightings;
 

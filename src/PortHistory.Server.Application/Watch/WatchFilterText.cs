@@ -26,7 +26,7 @@ public static class WatchFilterText
         if (!Words<WatchEventKind>(kinds, "Kinds", out var k, out error)) return (null, error);
         foreach (var name in processNames)
         {
-            if (Validation.WireText.Check(name, WatchFilter.MaxProcessNameLength, required: true) is { } reason) return (null, $"ProcessNames: {reason}");
+            if (PortHistory.Contracts.WireText.Check(name, WatchFilter.MaxProcessNameLength, required: true) is { } reason) return (null, $"ProcessNames: {reason}");
         }
 
         return (new WatchFilter(ranges, t, v, processNames.ToHashSet(StringComparer.OrdinalIgnoreCase), k), null);

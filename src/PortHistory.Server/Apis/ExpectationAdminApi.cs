@@ -2,7 +2,7 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Sightings;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.Server.Apis;
 

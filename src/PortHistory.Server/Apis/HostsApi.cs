@@ -2,7 +2,7 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Hosts;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.Server.Apis;
 

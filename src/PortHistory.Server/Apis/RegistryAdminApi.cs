@@ -5,7 +5,7 @@ using PortHistory.Registry.Formats;
 using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Import;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.Server.Apis;
 

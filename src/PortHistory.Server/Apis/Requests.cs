@@ -4,7 +4,7 @@ using Grpc.Core;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Model;
 using PortHistory.Registry.Protobuf;
-using PortHistory.Server.Application.Validation;
+using PortHistory.Contracts;
 
 namespace PortHistory.Server.Apis;
 

@@ -76,6 +76,14 @@ export const api = {
     }
     return getLines(`/v1/diff?${query}`);
   },
+  hosts: (state, group, pageToken) => {
+    const query = new URLSearchParams({ page_size: '500' });
+    if (state) query.set('state', state);
+    if (group) query.set('host_group', group);
+    if (pageToken) query.set('page_token', pageToken);
+    return getJson(`/v1/hosts?${query}`);
+  },
+  host: (hostRef) => getJson(`/v1/hosts/${encodeURIComponent(hostRef)}`),
   discrepancies: (verdicts, transport, first, last) => {
     const query = new URLSearchParams();
     verdicts.forEach((v) => query.append('verdicts', v));

@@ -7,6 +7,7 @@ import { renderPort } from './views/port.js';
 import { renderService } from './views/service.js';
 import { renderDiff } from './views/diff.js';
 import { renderDiscrepancies } from './views/discrepancies.js';
+import { renderHosts, renderHost } from './views/hosts.js';
 
 const view = document.getElementById('view');
 const status = document.getElementById('status');
@@ -38,6 +39,8 @@ function viewFor({ parts, query }) {
     case 'service': return (target) => renderService(target, parts[1] ?? '');
     case 'diff': return (target) => renderDiff(target, query);
     case 'discrepancies': return (target) => renderDiscrepancies(target, query);
+    case 'hosts': return (target) => renderHosts(target, query);
+    case 'host': return (target) => renderHost(target, parts[1] ?? '');
     default: return (target) => target.replaceChildren(h('h1', { tabindex: '-1' }, 'Not found'),
       h('p', {}, 'No such page. '), h('p', {}, h('a', { href: '#/' }, 'Start page')));
   }

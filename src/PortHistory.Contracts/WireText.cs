@@ -1,4 +1,4 @@
-namespace PortHistory.Server.Application.Validation;
+namespace PortHistory.Contracts;
 
 /// <summary>
 /// The character policy for text from the wire (agents, callers): bounded length, and nothing that could hide or
