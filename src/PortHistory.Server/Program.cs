@@ -19,7 +19,8 @@ builder.AddGrpcGateway();
 builder.AddConnectionLimits();
 
 var app = builder.Build();
+// The scrape port first: nothing after it (the gateway's token check included) sees its requests.
+app.MapMetricsEndpoint();
 app.MapPortHistoryApis();
 app.MapWebPage();
-app.MapMetricsEndpoint();
 app.Run();

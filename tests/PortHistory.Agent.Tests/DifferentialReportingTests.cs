@@ -1,3 +1,4 @@
+// Over 250 lines: the agent's differential state machine, a case per transition of the contract, read top to bottom.
 using Google.Protobuf.WellKnownTypes;
 using PortHistory.Agent.Reporting;
 using PortHistory.Agent.Scanning;

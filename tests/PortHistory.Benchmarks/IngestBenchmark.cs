@@ -1,3 +1,4 @@
+// Over 250 lines: one benchmark run in the order its phases depend on (baselines, ingest, the table).
 using System.Diagnostics;
 using Google.Protobuf.WellKnownTypes;
 using Npgsql;

@@ -1,3 +1,4 @@
+// Over 250 lines: the specification of one aggregate (a port's observations), a case per rule, sharing its builders.
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;

@@ -1,3 +1,4 @@
+// Over 250 lines: the specification of one validator, a case per field, sharing its builders.
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
 using PortHistory.Observations;

@@ -1,3 +1,4 @@
+// Over 250 lines: the specification of one rule set (which events a port raises), its cases and its property test sharing one script.
 using CsCheck;
 using PortHistory.Contracts.V1;
 using PortHistory.FastTests.Support;

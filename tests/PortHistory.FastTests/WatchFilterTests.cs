@@ -116,6 +116,24 @@ public sealed class WatchFilterTests
         }, iter: 5_000);
     }
 
+    [Fact]
+    public void Host_events_reach_only_filters_that_may_see_hosts_whatever_else_they_name()
+    {
+        var any = WatchRequests.Filter(new WatchRequest());
+        var reader = any with { HostEvents = false };
+        var hostKinds = Enum.GetValues<WatchEventKind>().Where(WatchFilter.IsHostEvent).ToList();
+        Assert.Equal(3, hostKinds.Count);
+        foreach (var kind in Enum.GetValues<WatchEventKind>().Where(k => k != WatchEventKind.Unspecified))
+        {
+            var e = new WatchEvent { Kind = kind, Port = 22, Transport = Transport.Tcp, HostRef = "host-a" };
+            Assert.True(any.Matches(e));
+            Assert.Equal(!hostKinds.Contains(kind), reader.Matches(e));
+            // Asking for the kind by name does not let a reader see it either.
+            var named = WatchRequests.Filter(new WatchRequest { Kinds = { kind } }) with { HostEvents = false };
+            Assert.Equal(!hostKinds.Contains(kind), named.Matches(e));
+        }
+    }
+
     /// <summary>The fields a request breaks, each as the prefix its refusal starts with.</summary>
     private static IEnumerable<string> Invalid(WatchRequest request)
     {

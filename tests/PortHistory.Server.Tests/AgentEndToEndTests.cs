@@ -37,67 +37,77 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture)
             r => r.Observed.Transports.Count == 1);
         var process = Assert.Single(response.Observed.Transports[0].Processes);
         Assert.Equal([hostRef], process.HostRefs);
-        Assert.Equal(1ul, process.LoopbackSightings);
+        // One online host, listening on loopback only.
+        Assert.Equal((1ul, 0ul), (process.OnlineHosts, process.ReachableHosts));
         Assert.Equal(System.Diagnostics.Process.GetCurrentProcess().ProcessName, process.ProcessName);
     }
 
     [Fact]
-    public async Task Scans_made_while_the_server_is_down_and_across_an_agent_restart_arrive_once_with_the_time_they_were_made()
+    public async Task Changes_made_while_the_server_is_down_and_across_an_agent_restart_arrive_once_in_order_with_the_time_they_were_made()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = (uint)((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var first = Listen();
         var hostRef = $"agent-outage-{Guid.NewGuid():N}";
-        // The journal is kept (no compaction) so that the time each sighting was made can be read back.
+        // The journal is kept (no compaction) so that the time each change was made can be read back.
         await using var server = await SightingsServer.StartAsync(fixture.Postgres, "agentoutage",
             new Dictionary<string, string> { ["PortHistory__Sightings__CompactionInterval"] = "01:00:00" });
         var spool = Directory.CreateTempSubdirectory("porthistory-agent-spool-");
         using var written = new StringWriter();
         var output = TextWriter.Synchronized(written);
         string[] agent = ["--server", server.Server.Address, "--token", server.AgentToken, "--host-ref", hostRef, "--spool-dir", spool.FullName];
+        System.Net.Sockets.TcpListener? second = null, third = null;
         try
         {
-            // Reporting while the server is up.
-            var first = StartAgent();
+            // Reporting while the server is up: the first listener, on one online host.
+            var running = StartAgent();
             var observed = new ObservationsService.ObservationsClient(server.Admin);
-            await SightingsServer.EventuallyAsync(() => SightingsAsync(), n => n >= 1);
+            await SightingsServer.EventuallyAsync(() => OnlineHostsAsync(first), n => n == 1);
 
-            // Down for several scans; the agent is restarted in the middle.
+            // Down: the first listener stops and a second starts; the agent is restarted; a third starts.
             await server.Server.KillAsync();
             var down = DateTimeOffset.UtcNow;
-            await Eventually.Async(() => Task.FromResult(SpoolRecords()), n => n >= 3);
-            await first.Stop.CancelAsync();
-            await first.Run;
-            var second = StartAgent();
+            first.Stop();
+            second = Listen();
+            await Eventually.Async(() => Task.FromResult(SpoolRecords()), n => n >= 1);
+            await running.Stop.CancelAsync();
+            await running.Run;
+            running = StartAgent();
             var before = SpoolRecords();
-            await Eventually.Async(() => Task.FromResult(SpoolRecords()), n => n >= before + 2);
-            await second.Stop.CancelAsync();
-            await second.Run;
+            third = Listen();
+            await Eventually.Async(() => Task.FromResult(SpoolRecords()), n => n > before);
+            await running.Stop.CancelAsync();
+            await running.Run;
             var back = DateTimeOffset.UtcNow;
 
-            // Back: one more scan, and everything spooled is sent.
+            // Back: everything spooled is sent, in order.
             await server.Server.StartAsync();
             var exit = await AgentApp.RunAsync([.. agent, "--once"], output, output, CancellationToken.None);
             Assert.True(exit == AgentApp.Ok, written.ToString());
             Assert.Equal(0, SpoolRecords());
 
-            // Every scan (each saw this test's listener once) counted once.
-            var scans = written.ToString().Split('\n').Count(line => line.StartsWith("scan: ", StringComparison.Ordinal));
-            Assert.True(scans >= 6, written.ToString());
-            Assert.Equal((ulong)scans, await SightingsServer.EventuallyAsync(() => SightingsAsync(), n => n >= (ulong)scans));
-            // The sightings made during the outage carry the time they were made, not the time they were sent.
+            Assert.Equal(0ul, await SightingsServer.EventuallyAsync(() => OnlineHostsAsync(first), n => n == 0));
+            Assert.Equal(1ul, await OnlineHostsAsync(second));
+            Assert.Equal(1ul, await OnlineHostsAsync(third));
+            // Each listener started once, at the time the agent saw it (during the outage), not when it was sent.
             await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("agentoutage"));
-            await using var during = database.CreateCommand("SELECT count(*) FROM sighting_journal WHERE port = @port AND observed_at > @down AND observed_at < @back");
-            during.Parameters.AddWithValue("port", (int)port);
-            during.Parameters.AddWithValue("down", down);
-            during.Parameters.AddWithValue("back", back);
-            Assert.True((long)(await during.ExecuteScalarAsync())! >= 4, written.ToString());
+            foreach (var listener in new[] { second, third })
+            {
+                await using var added = database.CreateCommand("SELECT count(*), min(changed_at) FROM listener_changes WHERE port = @port AND kind = 1 AND process_id > 0");
+                added.Parameters.AddWithValue("port", Port(listener));
+                await using var reader = await added.ExecuteReaderAsync();
+                Assert.True(await reader.ReadAsync());
+                Assert.Equal(1L, reader.GetInt64(0));
+                Assert.InRange(new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), down, back);
+            }
 
-            Task<ulong> SightingsAsync() => observed.GetObservedAsync(new GetObservedRequest { Port = port, Transport = Transport.Tcp }).ResponseAsync
-                .ContinueWith(t => t.Result.Observed.Transports.SingleOrDefault()?.Sightings ?? 0, TaskScheduler.Default);
+            Task<ulong> OnlineHostsAsync(System.Net.Sockets.TcpListener listener) =>
+                observed.GetObservedAsync(new GetObservedRequest { Port = (uint)Port(listener), Transport = Transport.Tcp }).ResponseAsync
+                    .ContinueWith(t => t.Result.Observed.Transports.SingleOrDefault()?.OnlineHosts ?? 0, TaskScheduler.Default);
         }
         finally
         {
+            first.Dispose();
+            second?.Dispose();
+            third?.Dispose();
             spool.Delete(recursive: true);
         }
 
@@ -106,6 +116,15 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture)
             var stop = new CancellationTokenSource();
             return (Task.Run(() => AgentApp.RunAsync([.. agent, "--interval", "1s"], output, output, stop.Token)), stop);
         }
+
+        static System.Net.Sockets.TcpListener Listen()
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            return listener;
+        }
+
+        static int Port(System.Net.Sockets.TcpListener listener) => ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 
         long SpoolRecords()
         {

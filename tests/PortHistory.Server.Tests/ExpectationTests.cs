@@ -1,3 +1,4 @@
+// Over 250 lines: the cases share one server and its reported fleet (most of their cost); another class would set up another.
 using Grpc.Core;
 using PortHistory.Cli;
 using PortHistory.Contracts.V1;
@@ -15,6 +16,10 @@ namespace PortHistory.Server.Tests;
 public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLifetime
 {
     private static readonly List<string> Hosts = [.. Enumerable.Range(1, 20).Select(i => $"host-{i:D2}")];
+
+    // Every sighting here is of one scan of the fleet: batches of a scan share its time (a later time would be the
+    // hosts' next scan, after which what it does not list is gone).
+    private static readonly DateTime Scanned = DateTime.UtcNow.AddSeconds(-5);
     private SightingsServer _server = null!;
 
     public async Task InitializeAsync() => _server = await fixture.SharedAsync("expectations", async () =>
@@ -39,11 +44,11 @@ public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLife
     private static async Task ReportFleetAsync(SightingsServer server)
     {
         var sightings = new List<Sighting>();
-        sightings.AddRange(Hosts.Select(h => Sighting(h, 22, Transport.Tcp, "sshd")));
+        sightings.AddRange(Hosts.Select(h => Sighting(h, 22, Transport.Tcp, "sshd", observedAt: Scanned)));
         // rpc.statd where the registry says wpages; telnetd where an operator will expect sshd; an unassigned port.
-        sightings.AddRange(Hosts.Take(12).Select(h => Sighting(h, 776, Transport.Udp, "rpc.statd")));
-        sightings.AddRange(Hosts.Take(4).Select(h => Sighting(h, 777, Transport.Tcp, "telnetd")));
-        sightings.AddRange(Hosts.Take(5).Select(h => Sighting(h, 4, Transport.Tcp, "vendor-agent", "/opt/vendor/agent")));
+        sightings.AddRange(Hosts.Take(12).Select(h => Sighting(h, 776, Transport.Udp, "rpc.statd", observedAt: Scanned)));
+        sightings.AddRange(Hosts.Take(4).Select(h => Sighting(h, 777, Transport.Tcp, "telnetd", observedAt: Scanned)));
+        sightings.AddRange(Hosts.Take(5).Select(h => Sighting(h, 4, Transport.Tcp, "vendor-agent", "/opt/vendor/agent", observedAt: Scanned)));
         var client = new Sightings.SightingsClient(server.Agent);
         foreach (var chunk in sightings.Chunk(25)) Assert.Equal((uint)chunk.Length, (await client.ReportBatchAsync(Batch(chunk))).Accepted);
 
@@ -124,13 +129,13 @@ public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLife
     public async Task A_group_rule_speaks_for_processes_agents_report_in_that_group_only()
     {
         var client = new Sightings.SightingsClient(_server.Agent);
-        var inDb = Batch(Hosts.Take(5).Select(h => Sighting(h, 5432, Transport.Tcp, "postgres")));
+        var inDb = Batch(Hosts.Take(5).Select(h => Sighting(h, 5432, Transport.Tcp, "postgres", observedAt: Scanned)));
         inDb.HostGroup = "db";
-        var inWeb = Batch(Hosts.Take(5).Select(h => Sighting(h, 3306, Transport.Tcp, "mysqld")));
+        var inWeb = Batch(Hosts.Take(5).Select(h => Sighting(h, 3306, Transport.Tcp, "mysqld", observedAt: Scanned)));
         inWeb.HostGroup = "web";
         Assert.Equal(5u, (await client.ReportBatchAsync(inDb)).Accepted);
         Assert.Equal(5u, (await client.ReportBatchAsync(inWeb)).Accepted);
-        var badGroup = Batch([Sighting(Hosts[0], 5432, Transport.Tcp, "postgres")]);
+        var badGroup = Batch([Sighting(Hosts[0], 5432, Transport.Tcp, "postgres", observedAt: Scanned)]);
         badGroup.HostGroup = "db/primary";
         var refused = await client.ReportBatchAsync(badGroup);
         Assert.Equal(0u, refused.Accepted);

@@ -1,3 +1,4 @@
+// Over 250 lines: the cases share one server with the real editions imported (most of their cost).
 using Google.Protobuf;
 using Grpc.Core;
 using PortHistory.Contracts.V1;

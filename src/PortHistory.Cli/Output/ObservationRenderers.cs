@@ -31,7 +31,7 @@ public static class ObservationRenderers
             {
                 foreach (var p in transport.Processes)
                 {
-                    // A gone process is history: no host has reported it for the server's ProcessGoneAfter.
+                    // A gone process is history: the last online host running it stopped it (hosts going stale do not make it gone).
                     table.Add(transport.Transport.ToText(), p.Gone ? $"{p.Process} (gone)" : p.Process, p.Executable, p.MappedService ?? "?", Count(p.DistinctHosts), Count(p.Sightings),
                         Time(p.FirstSeen), Time(p.LastSeen), Binds(p), $"{Count(p.Privileged)} yes / {Count(p.Unprivileged)} no");
                 }

@@ -85,7 +85,7 @@ public static class WatchViews
             WatchEventKind.NewProcess => $"{view.Process} ({view.Executable}) on {view.DistinctHosts} hosts" + (view.NewVerdict is { } v ? $"; verdict {v}" : ""),
             WatchEventKind.VerdictChanged => $"{view.OldVerdict ?? "none"} -> {view.NewVerdict}: {view.Reason}",
             WatchEventKind.GhostListener => $"first listener on a ghost, now {view.NewVerdict}: {view.Reason}",
-            WatchEventKind.ProcessGone => $"{view.Process} ({view.Executable}) gone: no host has reported it since "
+            WatchEventKind.ProcessGone => $"{view.Process} ({view.Executable}) gone: the last online host running it stopped it; last seen "
                 + $"{view.LastSeen?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}" + (view.NewVerdict is { } now ? $"; verdict {now}" : ""),
             WatchEventKind.AssignmentChanged => $"assigned {Service(view.OldService)} -> {Service(view.NewService)} (generation {view.Generation})",
             WatchEventKind.HostStale or WatchEventKind.HostBack or WatchEventKind.HostRetired => $"host {view.HostRef}: {view.Reason}",

@@ -15,7 +15,8 @@ public sealed record ObservationDelta(
 /// <summary>
 /// One journal entry as the port grain needs it: a sighting of a full report (<see cref="Change"/> None, the journal
 /// keeps every field), or listener changes a host grain passed on (<see cref="Hosts"/> hosts changed that way; no host
-/// fields, <see cref="Scope"/> Wildcard for reachable listeners, Loopback for the others).
+/// fields but <see cref="HostRef"/>, one of those hosts; <see cref="Scope"/> Wildcard for reachable listeners, Loopback
+/// for the others).
 /// </summary>
 /// <param name="Program">What a runtime process runs ("zookeeper.jar"); "" when unknown or not a runtime.</param>
 /// <param name="SystemdUnit">The process's systemd service ("rpc-statd.service"); "" when none.</param>

@@ -50,7 +50,7 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
                     EpochId = input.EpochId, EpochStartedAt = input.EpochStartedAt, Seq = input.Seq, SetHash = input.SetHash,
                     LastSnapshotAt = input.Kind == HostReportKind.Snapshot ? input.ReceivedAt : _held.LastSnapshotAt,
                 };
-                if (!await ChangeAsync(Heard(applied, input), apply.Sockets, input.ReceivedAt))
+                if (!await ChangeAsync(Heard(applied, input), apply.Sockets, input.ReceivedAt, Earlier(input.ObservedAt, input.ReceivedAt)))
                 {
                     return Answer(HostReportOutcome.Resync, "the host's state was changed meanwhile (on another server): send a snapshot");
                 }
@@ -96,7 +96,7 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
             next = HostSocketSet.Normalize(kept.Concat(batch));
         }
 
-        if (!await ChangeAsync(held with { LastSeen = input.ReceivedAt }, next, input.ReceivedAt))
+        if (!await ChangeAsync(held with { LastSeen = input.ReceivedAt }, next, input.ReceivedAt, Earlier(input.ObservedAt, input.ReceivedAt)))
         {
             // Another activation wrote the row: this one starts again from what is stored, and the next scan re-derives.
             await ReloadAsync();
@@ -151,8 +151,10 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
             return;
         }
 
-        if (!await ChangeAsync(heard, _held.Sockets, input.ReceivedAt)) await ReloadAsync();
+        if (!await ChangeAsync(heard, _held.Sockets, input.ReceivedAt, input.ReceivedAt)) await ReloadAsync();
     }
+
+    private static DateTime Earlier(DateTime a, DateTime b) => a < b ? a : b;
 
     private static HostRecord Heard(HostRecord held, HostReportInput input) => held with
     {
@@ -162,10 +164,11 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
     };
 
     /// <summary>
-    /// The host (heard at <paramref name="at"/>) now holds <paramref name="sockets"/>: a stale or retired host is online
-    /// again, and the listener changes go with the new row. False when the row was written meanwhile by another activation.
+    /// The host (heard at <paramref name="at"/>) now holds <paramref name="sockets"/>, a change it saw at
+    /// <paramref name="changedAt"/> (a spooled change keeps its time): a stale or retired host is online again, and the
+    /// listener changes go with the new row. False when the row was written meanwhile by another activation.
     /// </summary>
-    private async Task<bool> ChangeAsync(HostRecord next, HostSocketEntry[] sockets, DateTime at)
+    private async Task<bool> ChangeAsync(HostRecord next, HostSocketEntry[] sockets, DateTime at, DateTime changedAt)
     {
         var changes = new List<ListenerDelta>();
         if (_held.State == HostState.Stale) HostListeners.All(_held.Sockets, ListenerChangeKind.CameBack, changes);
@@ -188,7 +191,7 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
         }
 
         if (comingBack && _stored) await RaiseAsync(WatchEventKind.HostBack, changed, $"reported again after {_held.State.ToString().ToLowerInvariant()} since {_held.StateSince:O}");
-        if (!await CommitAsync(changed, changes, at)) return false;
+        if (!await CommitAsync(changed, changes, comingBack ? at : changedAt)) return false;
         Note(at);
         return true;
     }

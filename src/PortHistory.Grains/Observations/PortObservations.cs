@@ -131,6 +131,9 @@ internal sealed class PortObservations
         if (added)
         {
             process.Weight += entry.Hosts;
+            // One of the hosts the change adds up, for the admins' sample of hosts running it.
+            if (entry.HostRef.Length > 0 && process.HostRefs.Count < ProcessUsage.HostRefsKept && !process.HostRefs.Contains(entry.HostRef))
+                process.HostRefs.Add(entry.HostRef);
             if (ProcessTable.NoteGroup(process, entry.HostGroup)) _verdictInputsSeen = true;
         }
         process.PeakHosts = Math.Max(process.PeakHosts, after);

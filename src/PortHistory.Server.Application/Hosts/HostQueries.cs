@@ -53,6 +53,7 @@ public sealed class HostQueries(IHostRows rows, IGrainFactory grains, HostSocket
         Seq = host.Seq,
         AgentPrivileged = host.Privileged,
         RetiredReason = host.RetiredReason ?? "",
+        SetHash = host.EpochId != 0 ? host.SetHash.ToByteString() : Google.Protobuf.ByteString.Empty,
     };
 
     private static Google.Protobuf.WellKnownTypes.Timestamp Time(DateTime at) =>

@@ -18,6 +18,9 @@ public interface IHostReports
 
     /// <summary>A full-report batch's sightings, as scans of the hosts they name; completes once what they change is durable.</summary>
     Task ReportScansAsync(IReadOnlyList<ValidSighting> sightings, CancellationToken cancellationToken);
+
+    /// <summary>A while for an agent to come back after when the server is catching up with its hosts.</summary>
+    TimeSpan RetryAfter();
 }
 
 /// <summary>
@@ -65,7 +68,9 @@ public sealed class HostReports(
     public async Task ReportScansAsync(IReadOnlyList<ValidSighting> sightings, CancellationToken cancellationToken)
     {
         var received = clock.GetUtcNow().UtcDateTime;
-        var scans = sightings.GroupBy(s => s.HostRef, StringComparer.Ordinal).Select(async host =>
+        // A few hosts at a time: a relay's batch of a thousand hosts must not take every activation slot of the silo.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ScanParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(sightings.GroupBy(s => s.HostRef, StringComparer.Ordinal), parallel, async (host, _) =>
         {
             var list = host.ToList();
             var observed = list.Max(s => s.ObservedAt);
@@ -79,8 +84,9 @@ public sealed class HostReports(
             await grains.GetGrain<IHostGrain>(host.Key).ReportScanAsync(new HostScanInput([.. entries], observed, received, list[0].HostGroup,
                 list.Any(s => s.Privileged)));
         });
-        await Task.WhenAll(scans);
     }
+
+    private const int ScanParallelism = 32;
 
     /// <summary>A while to come back after, drawn between a quarter of the configured wait and all of it.</summary>
     public TimeSpan RetryAfter()

@@ -11,7 +11,7 @@ public record JournalBatch(Guid BatchId, IReadOnlyList<ValidSighting> Sightings,
 /// report in the same host group.
 /// </summary>
 public sealed record ListenerChangeRow(int Port, Transport Transport, int ProcessId, ListenerChangeKind Kind, bool Reachable, int Hosts, DateTime ChangedAt,
-    string HostGroup = "");
+    string HostGroup = "", string HostRef = "");
 
 /// <summary>
 /// The journal's write side: journal writers (each numbering its sightings with its own sequence), their heartbeats,

@@ -126,10 +126,10 @@ internal sealed class JournalFlushRun(JournalLane lane, IJournalWriter journal, 
     /// additions before removals: a process one host stops and another starts in the same flush is never seen gone.
     /// </summary>
     private static IEnumerable<ListenerChangeRow> AddUp(List<PendingHost> written) =>
-        written.SelectMany(h => h.Commit.Changes.Select(c => (Change: c, h.Commit.ChangedAt, h.Commit.Row.HostGroup)))
+        written.SelectMany(h => h.Commit.Changes.Select(c => (Change: c, h.Commit.ChangedAt, h.Commit.Row.HostGroup, h.Commit.Row.HostRef)))
             .GroupBy(c => (c.Change.Port, c.Change.Transport, c.Change.ProcessId, c.Change.Kind, c.Change.Reachable, c.HostGroup))
             .Select(g => new ListenerChangeRow(g.Key.Port, g.Key.Transport, g.Key.ProcessId, g.Key.Kind, g.Key.Reachable, g.Sum(c => c.Change.Hosts),
-                g.Max(c => c.ChangedAt), g.Key.HostGroup))
+                g.Max(c => c.ChangedAt), g.Key.HostGroup, g.First().HostRef))
             .OrderBy(r => r.Port).ThenBy(r => r.Transport).ThenBy(r => r.ProcessId).ThenBy(r => Order(r.Kind)).ThenBy(r => r.Reachable);
 
     private static int Order(ListenerChangeKind kind) => kind switch

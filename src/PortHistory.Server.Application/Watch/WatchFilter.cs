@@ -11,6 +11,12 @@ public sealed record WatchFilter(
     IReadOnlySet<string> ProcessNames,
     IReadOnlySet<WatchEventKind> Kinds)
 {
+    /// <summary>
+    /// Whether host events (stale, back, retired) may reach this watcher: they name hosts, which only admins (and the
+    /// operator's webhook) may see. Without it they are left out whatever the other fields say.
+    /// </summary>
+    public bool HostEvents { get; init; } = true;
+
     public const int MaxRanges = 64;
     public const int MaxTransports = 4;
     public const int MaxVerdicts = 16;
@@ -19,11 +25,14 @@ public sealed record WatchFilter(
     public const int MaxKinds = 16;
 
     public bool Matches(WatchEvent e) =>
-        (Ports.Count == 0 || Ports.Any(r => r.Contains((int)e.Port)))
+        (HostEvents || !IsHostEvent(e.Kind))
+        && (Ports.Count == 0 || Ports.Any(r => r.Contains((int)e.Port)))
         && (Transports.Count == 0 || Transports.Contains(e.Transport))
         && (Kinds.Count == 0 || Kinds.Contains(e.Kind))
         && (Verdicts.Count == 0 || Verdicts.Contains(e.NewVerdict) || Verdicts.Contains(e.OldVerdict))
         && (ProcessNames.Count == 0 || ProcessNames.Contains(e.ProcessName) || e.ObservedProcesses.Any(Named));
+
+    public static bool IsHostEvent(WatchEventKind kind) => kind is WatchEventKind.HostStale or WatchEventKind.HostBack or WatchEventKind.HostRetired;
 
     /// <summary>Verdicts name a runtime's process with what it runs, "java (kafka.Kafka)": the name is the part before.</summary>
     private bool Named(string observed)

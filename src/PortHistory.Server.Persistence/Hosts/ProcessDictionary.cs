@@ -75,17 +75,20 @@ public sealed class ProcessDictionary(NpgsqlDataSource dataSource) : IProcessDic
         {
             var wanted = processes.Where(p => !found.ContainsKey(p)).ToArray();
             await using var command = dataSource.CreateCommand("""
-                WITH wanted AS (SELECT * FROM unnest(@names, @executables, @programs, @units) AS w(name, executable, program, systemd_unit)),
-                     added AS (INSERT INTO processes (name, executable, program, systemd_unit) SELECT * FROM wanted ON CONFLICT DO NOTHING
+                WITH wanted AS (SELECT * FROM unnest(@names, @executables, @programs, @units, @digests)
+                                    AS w(name, executable, program, systemd_unit, identity_digest)),
+                     added AS (INSERT INTO processes (name, executable, program, systemd_unit, identity_digest) SELECT * FROM wanted
+                               ON CONFLICT (identity_digest) DO NOTHING
                                RETURNING process_id, name, executable, program, systemd_unit)
                 SELECT process_id, name, executable, program, systemd_unit FROM added
                 UNION ALL
-                SELECT p.process_id, p.name, p.executable, p.program, p.systemd_unit FROM processes p JOIN wanted w USING (name, executable, program, systemd_unit)
+                SELECT p.process_id, p.name, p.executable, p.program, p.systemd_unit FROM processes p JOIN wanted w USING (identity_digest)
                 """);
             command.Parameters.AddWithValue("names", wanted.Select(p => p.Name).ToArray());
             command.Parameters.AddWithValue("executables", wanted.Select(p => p.Executable).ToArray());
             command.Parameters.AddWithValue("programs", wanted.Select(p => p.Program).ToArray());
             command.Parameters.AddWithValue("units", wanted.Select(p => p.SystemdUnit).ToArray());
+            command.Parameters.AddWithValue("digests", wanted.Select(Digest).ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -97,6 +100,15 @@ public sealed class ProcessDictionary(NpgsqlDataSource dataSource) : IProcessDic
 
         if (found.Count < processes.Length) throw new InvalidDataException($"{processes.Length - found.Count} process(es) were neither added nor found");
         return found;
+    }
+
+    /// <summary>The identity's digest: SHA-256 of the four fields, each preceded by its length (no text can fake a boundary).</summary>
+    private static byte[] Digest(ProcessKey key)
+    {
+        var text = string.Concat(
+            $"{key.Name.Length}:{key.Name}", $"{key.Executable.Length}:{key.Executable}", $"{key.Program.Length}:{key.Program}",
+            $"{key.SystemdUnit.Length}:{key.SystemdUnit}");
+        return System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
     }
 
     private void Remember(int id, ProcessKey key)

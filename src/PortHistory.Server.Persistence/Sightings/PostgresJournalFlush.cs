@@ -101,10 +101,10 @@ internal sealed class PostgresJournalFlush(int writer, NpgsqlConnection connecti
     {
         if (rows.Count == 0) return;
         await using var insert = new NpgsqlCommand("""
-            INSERT INTO listener_changes (writer_id, seq, port, transport, process_id, kind, reachable, hosts, changed_at, host_group)
-            SELECT @writer, @after + ordinality, port, transport, process, kind, reachable, hosts, changed, host_group
-            FROM unnest(@ports, @transports, @processes, @kinds, @reachable, @hosts, @changed, @groups) WITH ORDINALITY
-                AS c(port, transport, process, kind, reachable, hosts, changed, host_group, ordinality)
+            INSERT INTO listener_changes (writer_id, seq, port, transport, process_id, kind, reachable, hosts, changed_at, host_group, host_ref)
+            SELECT @writer, @after + ordinality, port, transport, process, kind, reachable, hosts, changed, host_group, host_ref
+            FROM unnest(@ports, @transports, @processes, @kinds, @reachable, @hosts, @changed, @groups, @refs) WITH ORDINALITY
+                AS c(port, transport, process, kind, reachable, hosts, changed, host_group, host_ref, ordinality)
             """, connection, transaction);
         insert.Parameters.AddWithValue("writer", writer);
         insert.Parameters.AddWithValue("after", afterSeq);
@@ -116,6 +116,7 @@ internal sealed class PostgresJournalFlush(int writer, NpgsqlConnection connecti
         insert.Parameters.AddWithValue("hosts", rows.Select(r => r.Hosts).ToArray());
         insert.Parameters.Add(Times("changed", rows.Select(r => (DateTime?)r.ChangedAt)));
         insert.Parameters.AddWithValue("groups", rows.Select(r => r.HostGroup).ToArray());
+        insert.Parameters.AddWithValue("refs", rows.Select(r => r.HostRef).ToArray());
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 

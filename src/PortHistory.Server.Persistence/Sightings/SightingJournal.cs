@@ -22,7 +22,7 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
             """);
         var changes = new NpgsqlBatchCommand("""
             SELECT c.writer_id, c.seq, c.transport, c.kind, c.reachable, c.hosts, c.changed_at, c.process_id,
-                   coalesce(p.name, ''), coalesce(p.executable, ''), coalesce(p.program, ''), coalesce(p.systemd_unit, ''), c.host_group
+                   coalesce(p.name, ''), coalesce(p.executable, ''), coalesce(p.program, ''), coalesce(p.systemd_unit, ''), c.host_group, c.host_ref
             FROM listener_changes c
             LEFT JOIN processes p ON p.process_id = c.process_id
             LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = c.writer_id
@@ -51,7 +51,7 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
         {
             entries.Add((reader.GetInt32(0), ObservationEntry.Listener(reader.GetInt64(1), (Transport)reader.GetInt16(2), (ListenerChangeKind)reader.GetInt16(3),
                 reader.GetBoolean(4), reader.GetInt32(5), reader.GetDateTime(6), reader.GetString(8), reader.GetString(9), reader.GetString(10),
-                reader.GetString(11), presence: reader.GetInt32(7) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(12) }));
+                reader.GetString(11), presence: reader.GetInt32(7) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(12), HostRef = reader.GetString(13) }));
         }
 
         return [.. entries.OrderBy(e => e.Writer).ThenBy(e => e.Entry.Seq)];

@@ -45,9 +45,10 @@ public sealed class ObservationsApi(
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
-        var filter = WatchRequests.Filter(request);
+        var principal = CallAuthorization.PrincipalOf(context);
+        var filter = WatchRequests.Filter(request) with { HostEvents = principal.Role == Role.Admin };
         var after = WatchRequests.After(request);
-        using var stream = limits.EnterWatch(CallAuthorization.PrincipalOf(context));
+        using var stream = limits.EnterWatch(principal);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var revoked = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
         var tokenCheck = CheckTokenWhileOpenAsync(context, revoked, ended);

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Configuration;
@@ -101,7 +102,16 @@ public sealed class SightingsApi(
         // Durable twice before the answer: the sightings in the journal, and what they change in each host's set.
         var scans = hosts.ReportScansAsync(validated.Accepted, context.CancellationToken);
         var recorded = await recorder.SubmitAsync(validated.BatchId, validated.Accepted, validated.Rejected.Count, context.CancellationToken);
-        await scans;
+        try
+        {
+            await scans;
+        }
+        catch (HostsBusyException)
+        {
+            // The sightings are recorded; the batch sent again is a duplicate for them and completes the hosts' scans.
+            throw TryLater("the server is catching up with its hosts", hosts.RetryAfter());
+        }
+
         result.Accepted = (uint)recorded.Accepted;
         result.Duplicate = recorded.Duplicate;
         // A resent batch's sightings were counted when it was first recorded (its rejections too).

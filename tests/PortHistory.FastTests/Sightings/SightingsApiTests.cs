@@ -75,6 +75,20 @@ public sealed class SightingsApiTests
     }
 
     [Fact]
+    public async Task A_batch_whose_hosts_find_the_server_busy_is_recorded_and_the_agent_told_when_to_send_it_again()
+    {
+        _hosts.ScansAnswer = new PortHistory.Grains.Abstractions.HostsBusyException(TimeSpan.Zero);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Api().ReportBatch(new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a") } }, Agent()));
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal("3000", refused.Trailers.GetValue("retry-after-ms"));
+        // Recorded all the same: the batch sent again is a duplicate for the journal and completes the host's scan.
+        Assert.Single(_recorder.Calls);
+        Assert.Single(_hosts.Scans);
+    }
+
+    [Fact]
     public async Task A_host_s_credential_naming_another_host_is_refused_whole_and_nothing_is_recorded()
     {
         var batch = new SightingBatch { BatchId = BatchId, Sightings = { Good("host-a"), Good("host-b") } };

@@ -24,6 +24,11 @@ internal sealed class RecordingHostReports : IHostReports
     public Task ReportScansAsync(IReadOnlyList<ValidSighting> sightings, CancellationToken cancellationToken)
     {
         lock (Scans) Scans.Add(sightings);
-        return Task.CompletedTask;
+        return ScansAnswer is { } busy ? Task.FromException(busy) : Task.CompletedTask;
     }
+
+    /// <summary>What <see cref="ReportScansAsync"/> throws, if anything.</summary>
+    public Exception? ScansAnswer { get; set; }
+
+    public TimeSpan RetryAfter() => TimeSpan.FromSeconds(3);
 }

@@ -1,15 +1,16 @@
 -- Differential reporting: one row per reporting host (what its grain holds), the processes every host row and change
 -- names by a small id, and the listener changes host grains pass on to port grains through the journal's writers.
 
--- Process identities, stored once: host rows and listener changes hold the id.
+-- Process identities, stored once: host rows and listener changes hold the id. Unique by a digest of the four fields
+-- (computed by the application): an index on the fields themselves would refuse a long executable path.
 CREATE TABLE IF NOT EXISTS processes
 (
-    process_id   serial  PRIMARY KEY,
-    name         text    NOT NULL,
-    executable   text    NOT NULL,
-    program      text    NOT NULL,
-    systemd_unit text    NOT NULL,
-    UNIQUE (name, executable, program, systemd_unit)
+    process_id      serial  PRIMARY KEY,
+    name            text    NOT NULL,
+    executable      text    NOT NULL,
+    program         text    NOT NULL,
+    systemd_unit    text    NOT NULL,
+    identity_digest bytea   NOT NULL UNIQUE
 );
 
 -- A host's current socket set and reporting state, written in the same transaction as the changes it causes. Every
