@@ -7,15 +7,19 @@ public sealed partial class GetPortResponse
     private byte[]? _encoded;
 
     /// <summary>
-    /// The encoding of an answer made by <see cref="PreEncoded"/>, for a marshaller to send as it is; null for any other
-    /// message.
+    /// The encoding of an answer made by <see cref="PreEncoded"/>, for a marshaller to send as it is; false for any
+    /// other message.
     /// </summary>
-    public ReadOnlyMemory<byte>? Encoded => _encoded;
+    public bool TryGetEncoded(out ReadOnlyMemory<byte> encoded)
+    {
+        encoded = _encoded;
+        return _encoded is not null;
+    }
 
     /// <summary>
     /// A copy that holds this response's fields as their encoded bytes rather than as messages. It serializes to the
     /// same bytes as this one, but with a copy instead of a walk over every nested record, so an answer served many
-    /// times unchanged is encoded once; a marshaller that knows it sends <see cref="Encoded"/> with one copy. Its
+    /// times unchanged is encoded once; a marshaller that knows it sends <see cref="TryGetEncoded"/>'s bytes with one copy. Its
     /// properties read as empty: it is for sending, never for reading.
     /// </summary>
     public GetPortResponse PreEncoded()

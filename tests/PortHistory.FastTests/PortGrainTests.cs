@@ -172,6 +172,35 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
     }
 
     [Fact]
+    public async Task Watch_events_the_grain_could_not_store_are_counted_and_raised_again_without_waiting_for_a_checkpoint()
+    {
+        const int port = 12346, writer = 1;
+        var grain = Grain(port);
+        var sightings = Entries(1, 3, "retried");
+        PortGrainCluster.Journal.Append(port, writer, sightings);
+        var unstoredBefore = PortGrainCluster.Metrics.UnstoredWatchEvents;
+        PortGrainCluster.WatchEvents.Failing = true;
+        try
+        {
+            await grain.ObserveAsync(new([new ObservationDelta(writer, 0, sightings)]));
+        }
+        finally
+        {
+            PortGrainCluster.WatchEvents.Failing = false;
+        }
+
+        // A new process and its verdict, not stored and counted so.
+        Assert.True(PortGrainCluster.Metrics.UnstoredWatchEvents - unstoredBefore >= 2);
+        Assert.Empty(PortGrainCluster.WatchEvents.Of(port));
+
+        // No checkpoint is due for an hour: the grain raises them again by itself.
+        await PortGrainCluster.WatchEvents.StoredAsync(port).WaitAsync(TimeSpan.FromSeconds(30));
+        var raised = PortGrainCluster.WatchEvents.Of(port);
+        Assert.Equal("retried", Assert.Single(raised, e => e.Kind == WatchEventKind.NewProcess).ProcessName);
+        Assert.Single(raised, e => e.Kind == WatchEventKind.VerdictChanged);
+    }
+
+    [Fact]
     public async Task A_grain_told_of_an_expectation_version_judges_again_and_drops_its_kept_answer()
     {
         const int port = 4712, writer = 4;

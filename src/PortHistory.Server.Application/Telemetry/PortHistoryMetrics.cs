@@ -32,6 +32,7 @@ public sealed class PortHistoryMetrics
     // measurement. The set of methods is the gateway's services', known at start.
     private readonly long[] _tokenLookups = new long[Enum.GetValues<TokenLookup>().Length];
     private readonly long[] _getPortAnswers = new long[Enum.GetValues<AnswerSource>().Length];
+    private long _watchEventsUnstored;
     private readonly ConcurrentDictionary<string, CallCounts> _calls = new(StringComparer.Ordinal);
 
     // The importer's newest progress; read by the gauges at each collection.
@@ -75,6 +76,8 @@ public sealed class PortHistoryMetrics
             "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), watch_streams (open per token), enrollments (per secret or credential)");
         meter.CreateObservableCounter("porthistory.rpc.calls", Calls, "{call}",
             "Calls answered (gRPC and HTTP/JSON), by rpc.service, rpc.method and rpc.grpc.status_code (0 OK; 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, …)");
+        meter.CreateObservableCounter("porthistory.watch.events.unstored", () => Volatile.Read(ref _watchEventsUnstored), "{event}",
+            "Watch events a port grain could not store when it raised them (each failed try counts them): kept and raised again, or the change they describe fails");
         meter.CreateObservableCounter("porthistory.tokens.lookups", TokenLookups, "{lookup}",
             "Bearer tokens checked, by result: hit (cached valid), negative_hit (cached unknown), miss (read from PostgreSQL), malformed (not shaped like a token)");
     }
@@ -126,6 +129,11 @@ public sealed class PortHistoryMetrics
             RateLimit.WatchStreams => "watch_streams",
             _ => "enrollments",
         }));
+
+    public void WatchEventsUnstored(int count) => Interlocked.Add(ref _watchEventsUnstored, count);
+
+    /// <summary>Watch events not stored at a try, so far.</summary>
+    public long UnstoredWatchEvents => Volatile.Read(ref _watchEventsUnstored);
 
     public void TokenLookedUp(TokenLookup result) => Interlocked.Increment(ref _tokenLookups[(int)result]);
 

@@ -93,7 +93,7 @@ public sealed class ContractMethodProvider<TService> : IServiceMethodProvider<TS
             var encode = marshaller.ContextualSerializer;
             return new Marshaller<TResponse>((response, context) =>
             {
-                if (response is not GetPortResponse { Encoded: { } encoded })
+                if (response is not GetPortResponse answer || !answer.TryGetEncoded(out var encoded))
                 {
                     encode(response, context);
                     return;
