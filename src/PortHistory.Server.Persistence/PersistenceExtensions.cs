@@ -9,6 +9,7 @@ using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Watch;
+using PortHistory.Server.Application.Telemetry;
 using PortHistory.Server.Persistence.Access;
 using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Expectations;
@@ -56,7 +57,8 @@ public static partial class PersistenceExtensions
 
         // Watch: the event log and the webhook's cursors.
         services.AddSingleton<WatchEventLog>();
-        services.AddSingleton<IWatchEventSink>(sp => sp.GetRequiredService<WatchEventLog>());
+        services.AddSingleton<IWatchEventSink>(sp => new CountedWatchEventSink(sp.GetRequiredService<WatchEventLog>(),
+            sp.GetRequiredService<PortHistoryMetrics>(), sp.GetRequiredService<ILogger<CountedWatchEventSink>>()));
         services.AddSingleton<IWatchEventLog>(sp => sp.GetRequiredService<WatchEventLog>());
         services.AddSingleton<IWebhookCursors, WebhookCursors>();
 

@@ -23,7 +23,7 @@ switch (which)
         await AgentBenchmark.RunAsync(Console.Out, args.Length > 1 ? Path.GetFullPath(args[1]) : null);
         return 0;
     case "watch":
-        await WatchBenchmark.RunAsync(Console.Out, Seconds(args, 10));
+        await WatchBenchmark.RunAsync(Console.Out, Seconds(args, 10), args.Length > 2 && int.TryParse(args[2], out var watchers) && watchers > 0 ? watchers : 1000);
         return 0;
     case "metrics":
         // Settings to compare beside off and on come as NAME=KEY=VALUE[;KEY=VALUE] arguments after seconds and rounds.
@@ -38,7 +38,7 @@ switch (which)
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds] | chaos [seconds] | agent [previous porthistory-agent.dll]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | chaos [seconds] | agent [previous porthistory-agent.dll]");
         return 2;
 }
 

@@ -5,16 +5,16 @@ using PortHistory.Testing;
 namespace PortHistory.Benchmarks;
 
 /// <summary>
-/// Ingest with 100 open watch streams against none, in the same run on the same server (rounds alternate: none,
-/// watched, watched, none), and how long events take from being raised to reaching a watcher. Every round reports
-/// processes of new names, so each raises events (new processes, verdict changes) for the watchers to carry.
+/// Ingest with open watch streams (1,000 by default) against none, in the same run on the same server (rounds
+/// alternate: none, watched, watched, none), and how long events take from being raised to reaching a watcher. Every
+/// round reports processes of new names, so each raises events (new processes, verdict changes) for the watchers to
+/// carry.
 /// </summary>
 internal static class WatchBenchmark
 {
-    private const int Watchers = 100;
-
-    public static async Task RunAsync(TextWriter output, int seconds)
+    public static async Task RunAsync(TextWriter output, int seconds, int watchers = 1000)
     {
+        var Watchers = watchers;
         output.WriteLine($"PortHistory watch benchmark: {Environment.ProcessorCount} cores, ingest as in `ingest`, {seconds}s per round, {Watchers} watch streams");
         output.WriteLine();
         await using var postgres = await PostgresServer.StartAsync();
@@ -26,7 +26,7 @@ internal static class WatchBenchmark
         await server.StartAsync();
         using var agents = await IngestBenchmark.PrepareAsync(server);
         var issued = await new AccessAdmin.AccessAdminClient(server.Channel).IssueTokenAsync(new IssueTokenRequest { Name = "bench watchers", Role = Role.Reader });
-        using var readers = server.ChannelWith(() => issued.Token);
+        var channels = Enumerable.Range(0, Math.Max(1, (Watchers + 99) / 100)).Select(_ => server.ChannelWith(() => issued.Token)).ToArray();
         var zipf = new IngestBenchmark.Zipf(65536, 1.0, seed: 7);
 
         var plain = new List<IngestBenchmark.Result>();
@@ -44,7 +44,8 @@ internal static class WatchBenchmark
             }
 
             using var stop = new CancellationTokenSource();
-            var streams = Enumerable.Range(0, Watchers).Select(_ => WatchAsync(readers, stop.Token)).ToList();
+            // Over a few connections, as many callers would come; HTTP/2 allows 100 streams on each by default here.
+            var streams = Enumerable.Range(0, Watchers).Select(i => WatchAsync(channels[i % channels.Length], stop.Token)).ToList();
             var ingest = await IngestBenchmark.ReportAsync(agents, zipf, seconds, $"r{round}");
             // Events raised at the end of the round still reach the watchers.
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -57,6 +58,7 @@ internal static class WatchBenchmark
             output.WriteLine($"round {round + 1}: {Watchers} watchers, {ingest.RowsPerSecond:N0} sightings/s, {received:N0} events delivered ({received / Watchers:N0} per stream)");
         }
 
+        foreach (var channel in channels) channel.Dispose();
         output.WriteLine();
         var table = new Table("ingest", "sightings/s", "ack p50 ms", "ack p99 ms", "vs no watchers");
         var none = Mean(plain);

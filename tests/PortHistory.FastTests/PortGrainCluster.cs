@@ -20,6 +20,7 @@ public sealed class PortGrainCluster : IAsyncLifetime
     internal static readonly FakeSightingJournal Journal = new();
     internal static readonly FakeWatchEventSink WatchEvents = new();
     internal static readonly FakeExpectationCatalog Expectations = new();
+    internal static readonly Server.Application.Telemetry.PortHistoryMetrics Metrics = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -40,7 +41,9 @@ public sealed class PortGrainCluster : IAsyncLifetime
             siloBuilder.AddMemoryGrainStorage(PortGrainStorage.Name);
             siloBuilder.Services.AddSingleton<IEditionCatalog>(Catalog);
             siloBuilder.Services.AddSingleton<ISightingJournal>(Journal);
-            siloBuilder.Services.AddSingleton<IWatchEventSink>(WatchEvents);
+            // Raised as the server raises them: failures counted and logged on their way back to the grain.
+            siloBuilder.Services.AddSingleton<IWatchEventSink>(new Server.Application.Watch.CountedWatchEventSink(WatchEvents, Metrics,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<Server.Application.Watch.CountedWatchEventSink>.Instance));
             siloBuilder.Services.AddSingleton<IObservationContext>(new FixedObservationContext());
             siloBuilder.Services.AddSingleton<IExpectationCatalog>(Expectations);
             siloBuilder.Services.AddSingleton<ILocalServiceTables>(NoLocalTables.Instance);
@@ -102,6 +105,7 @@ internal sealed class FakeSightingJournal : ISightingJournal
 internal sealed class FakeWatchEventSink : IWatchEventSink
 {
     private readonly ConcurrentDictionary<string, PortHistory.Contracts.V1.WatchEvent> _events = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource> _firstStored = new();
 
     /// <summary>While set, raising fails as a database that is down does.</summary>
     public volatile bool Failing;
@@ -112,8 +116,17 @@ internal sealed class FakeWatchEventSink : IWatchEventSink
     {
         if (Failing) throw new InvalidOperationException("the event log is down");
         foreach (var e in events) _events.TryAdd(e.EventId, e);
+        // After the whole call's events are in, as the real log commits them together.
+        foreach (var port in events.Select(e => e.Port).Distinct()) FirstStored(port).TrySetResult();
+
         return Task.CompletedTask;
     }
+
+    /// <summary>Completes once an event of <paramref name="port"/> is stored.</summary>
+    public Task StoredAsync(uint port) => FirstStored(port).Task;
+
+    private TaskCompletionSource FirstStored(uint port) =>
+        _firstStored.GetOrAdd(port, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+// Over 250 lines: one grain under test on the in-memory cluster, its cases sharing the builders at the end.
 using Orleans.Concurrency;
 using PortHistory.Contracts.V1;
 using PortHistory.FastTests.Support;
@@ -175,6 +176,35 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         var raised = PortGrainCluster.WatchEvents.Of(port);
         Assert.Equal("newcomer", Assert.Single(raised, e => e.Kind == WatchEventKind.NewProcess).ProcessName);
         Assert.Equal(Contracts.V1.VerdictKind.Unregistered, Assert.Single(raised, e => e.Kind == WatchEventKind.VerdictChanged).NewVerdict);
+    }
+
+    [Fact]
+    public async Task Watch_events_the_grain_could_not_store_are_counted_and_raised_again_without_waiting_for_a_checkpoint()
+    {
+        const int port = 12346, writer = 1;
+        var grain = Grain(port);
+        var sightings = Starts(new ListenerScript(), 1, 3, "retried");
+        PortGrainCluster.Journal.Append(port, writer, sightings);
+        var unstoredBefore = PortGrainCluster.Metrics.UnstoredWatchEvents;
+        PortGrainCluster.WatchEvents.Failing = true;
+        try
+        {
+            await grain.ObserveAsync(new([new ObservationDelta(writer, 0, sightings)]));
+        }
+        finally
+        {
+            PortGrainCluster.WatchEvents.Failing = false;
+        }
+
+        // A new process and its verdict, not stored and counted so.
+        Assert.True(PortGrainCluster.Metrics.UnstoredWatchEvents - unstoredBefore >= 2);
+        Assert.Empty(PortGrainCluster.WatchEvents.Of(port));
+
+        // No checkpoint is due for an hour: the grain raises them again by itself.
+        await PortGrainCluster.WatchEvents.StoredAsync(port).WaitAsync(TimeSpan.FromSeconds(30));
+        var raised = PortGrainCluster.WatchEvents.Of(port);
+        Assert.Equal("retried", Assert.Single(raised, e => e.Kind == WatchEventKind.NewProcess).ProcessName);
+        Assert.Single(raised, e => e.Kind == WatchEventKind.VerdictChanged);
     }
 
     [Fact]

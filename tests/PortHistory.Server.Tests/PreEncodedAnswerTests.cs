@@ -66,6 +66,11 @@ public sealed class PreEncodedAnswerTests
 
         Assert.Empty(preEncoded.Transports);
         Assert.Null(preEncoded.Observed);
+        // Only a pre-encoded answer offers its bytes to the marshaller; any other is encoded field by field.
+        Assert.True(preEncoded.TryGetEncoded(out var encoded));
+        Assert.Equal(before, encoded.ToArray());
+        Assert.False(answer.TryGetEncoded(out _));
+        Assert.False(preEncoded.Clone().TryGetEncoded(out _));
         Assert.Equal(before, answer.ToByteArray());
         Assert.Empty(new GetPortResponse().PreEncoded().ToByteArray());
     }

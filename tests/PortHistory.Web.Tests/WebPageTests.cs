@@ -91,6 +91,7 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
     public async Task Port_776_shows_wpages_in_the_registry_and_the_squatter_the_fleet_runs_there()
     {
         var now = await Registry.GetPortAsync(new GetPortRequest { Port = 776 });
+        var listening = now.Observed.Transports.Single(t => t.Transport == Transport.Udp).Processes.Single(p => p.ProcessName == "rpc.statd");
         await using var tab = await fixture.OpenAsync("#/port/776");
         var page = tab.Page;
         await Expect(page.Locator("svg.timeline")).ToBeVisibleAsync();
@@ -112,6 +113,8 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
         var statd = observed.GetByRole(AriaRole.Row).Filter(new() { HasText = "rpc.statd" });
         await Expect(statd).ToContainTextAsync("/usr/sbin/rpc.statd");
         await Expect(statd.Locator("td").Nth(2)).ToHaveTextAsync(WebPageServer.Fleet.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(statd.Locator("td").Nth(3)).ToHaveTextAsync($"{listening.OnlineHosts} online, {listening.StaleHosts} stale");
+        Assert.Equal((ulong)WebPageServer.Fleet.Count, listening.OnlineHosts + listening.StaleHosts);
         await Expect(statd).ToContainTextAsync("wildcard");
 
         // In the registry now: wpages since RFC 1340, after its conventional use in RFC 1060; the 2026 edition named its contact.
@@ -246,6 +249,32 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
         await Expect(page).ToHaveURLAsync(new Regex("#/discrepancies\\?verdict=unregistered$"));
         await Expect(rows.Filter(new() { HasText = "squatter" })).ToHaveCountAsync(0);
         await Expect(page.Locator("p.summary")).ToBeVisibleAsync();
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task The_hosts_page_lists_the_fleet_for_an_admin_and_a_host_s_page_its_sockets_while_a_reader_is_told_why_not()
+    {
+        var hosts = await new Hosts.HostsClient(fixture.Server.Channel).ListHostsAsync(new ListHostsRequest());
+        var first = hosts.Hosts.First(h => h.HostRef == WebPageServer.Fleet[0]);
+
+        await using (var tab = await fixture.OpenAsync("#/hosts", token: fixture.Server.AdminToken))
+        {
+            var page = tab.Page;
+            await Expect(page.Locator("p.summary")).ToContainTextAsync($"{hosts.Online} online, {hosts.Stale} stale, {hosts.Retired} retired");
+            var row = page.GetByRole(AriaRole.Table, new() { Name = "Hosts, in host_ref order" }).Locator($"tbody tr[data-host='{first.HostRef}']");
+            await Expect(row).ToContainTextAsync("full reports");
+            await Expect(row).ToContainTextAsync(first.Sockets.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Screenshot(page, "hosts");
+
+            await row.GetByRole(AriaRole.Link, new() { Name = first.HostRef, Exact = true }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync($"Host {first.HostRef}");
+            var sockets = page.GetByRole(AriaRole.Table, new() { Name = "Sockets it listens on now" }).Locator("tbody tr");
+            await Expect(sockets.Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "776/udp", Exact = true }) })).ToContainTextAsync("rpc.statd");
+        }
+
+        await using var reader = await fixture.OpenAsync("#/hosts");
+        await Expect(reader.Page.Locator("p.hint")).ToContainTextAsync("shown to an admin token only");
+        await Expect(reader.Page.Locator("table")).ToHaveCountAsync(0);
     }
 
     [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Observations;
@@ -19,13 +20,19 @@ public sealed class PortGrain(
     IObservationContext observationContext,
     IWatchEventSink watchEvents,
     IExpectationCatalog expectations,
-    ILocalServiceTables localTables) : Grain, IPortGrain
+    ILocalServiceTables localTables,
+    ILogger<PortGrain> logger) : Grain, IPortGrain
 {
+    private static readonly TimeSpan FirstEventRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastEventRetry = TimeSpan.FromMinutes(1);
+
     private PortRegistryView _registry = null!;
     private PortObservations _observations = null!;
     private ObservationCheckpoints _checkpoints = null!;
     private CommonAnswer _common = null!;
     private PortWatchFeed _watch = null!;
+    private IGrainTimer? _eventRetry;
+    private TimeSpan _eventRetryDelay = FirstEventRetry;
 
     private uint Port => (uint)this.GetPrimaryKeyLong();
 
@@ -56,9 +63,12 @@ public sealed class PortGrain(
         {
             await CheckpointAsync();
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            // The journal still holds everything: the next activation catches up.
+            // The journal still holds everything: the next activation catches up, and decides the pending events again
+            // from the state stored without them.
+            logger.LogWarning("Port {Port}: the checkpoint at deactivation failed ({Pending} watch event(s) pending, decided again by the next activation): {Message}",
+                Port, _watch.Pending.Count, e.Message.Split('\n')[0]);
         }
     }
 
@@ -172,6 +182,10 @@ public sealed class PortGrain(
         return _observations.HasObservations && _watch.Detect(_observations, answers.Now, answers.Catalog.Generation, judge);
     }
 
+    /// <summary>
+    /// Raised as soon as decided. A failure (counted and logged by the sink) keeps them pending: they are raised again
+    /// soon, backing off to once a minute, and the next checkpoint stores them before the state or fails.
+    /// </summary>
     private async Task TryStoreEventsAsync()
     {
         try
@@ -180,8 +194,18 @@ public sealed class PortGrain(
         }
         catch (Exception)
         {
-            // Kept pending: the next checkpoint stores them before the state, or fails.
+            RetryEventsLater();
         }
+    }
+
+    private void RetryEventsLater()
+    {
+        _eventRetry?.Dispose();
+        _eventRetry = this.RegisterGrainTimer(async () =>
+        {
+            _eventRetryDelay = TimeSpan.FromTicks(Math.Min(_eventRetryDelay.Ticks * 2, LastEventRetry.Ticks));
+            await TryStoreEventsAsync();
+        }, new GrainTimerCreationOptions(_eventRetryDelay, Timeout.InfiniteTimeSpan) { Interleave = false });
     }
 
     private async Task StoreEventsAsync()
@@ -190,6 +214,9 @@ public sealed class PortGrain(
         var pending = _watch.Pending.ToArray();
         await watchEvents.RaiseAsync(pending, CancellationToken.None);
         _watch.Stored(pending.Length);
+        if (_watch.HasPending) return;
+        _eventRetry?.Dispose();
+        (_eventRetry, _eventRetryDelay) = (null, FirstEventRetry);
     }
 
     private async Task WriteStateAsync()

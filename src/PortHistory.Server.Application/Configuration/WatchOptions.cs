@@ -34,7 +34,18 @@ public sealed class WatchOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Events a stream reads from the log at once: its whole buffer, however slowly its caller reads.</summary>
+    /// <summary>Events a stream (or the silo's reader) reads from the log at once.</summary>
     [Range(1, 10_000)]
     public int PageSize { get; set; } = 256;
+
+    /// <summary>
+    /// Events the silo's reader may hold for one stream its caller has not taken yet; a stream further behind reads the
+    /// log itself from its cursor until it has caught up.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int StreamBuffer { get; set; } = 1024;
+
+    /// <summary>The newest events the silo's reader keeps, so that a stream that just caught up from the log joins without a gap.</summary>
+    [Range(1, 1_000_000)]
+    public int RecentEvents { get; set; } = 4096;
 }

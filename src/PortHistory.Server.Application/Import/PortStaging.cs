@@ -20,7 +20,8 @@ public sealed class PortStaging(IRegistryStaging grains, ImportProgressHub progr
             async (port, token) =>
             {
                 // A stage is idempotent: a port that failed for a passing reason (a busy database, a silo joining or
-                // leaving) is tried again here rather than failing the whole generation. Anything else fails at once.
+                // leaving, an activation whose state another wrote meanwhile, which Orleans deactivates) is tried again
+                // here rather than failing the whole generation. Anything else fails at once.
                 var pipeline = Backoff.Attempts(Attempts, logger, $"Staging port {port}", DatabaseErrors.IsTransient);
                 await pipeline.ExecuteAsync(async _ => await grains.StageAsync(port, generation, aborted, timelines[port]), token);
 

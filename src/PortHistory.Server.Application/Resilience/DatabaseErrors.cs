@@ -13,7 +13,22 @@ public static class DatabaseErrors
     /// True when the same call may succeed if made again: the database is unavailable, or a silo did not answer (slow,
     /// or dead but not yet declared dead by the cluster).
     /// </summary>
-    public static bool IsTransient(Exception exception) => IsUnavailable(exception) || IsClusterUnavailable(exception);
+    public static bool IsTransient(Exception exception) => IsUnavailable(exception) || IsClusterUnavailable(exception) || IsStaleActivation(exception);
+
+    /// <summary>
+    /// A grain's state write found a newer version stored than the one its activation read (an activation left over from
+    /// a cluster that was recovering, say, while another wrote). Orleans deactivates an activation whose call ends in
+    /// this exception, so the same call made again reaches an activation that reads the stored state first.
+    /// </summary>
+    public static bool IsStaleActivation(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Orleans.Storage.InconsistentStateException) return true;
+        }
+
+        return false;
+    }
 
     public static bool IsClusterUnavailable(Exception exception) =>
         exception is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException

@@ -6,11 +6,13 @@ using PortHistory.Server.Application.Configuration;
 namespace PortHistory.Server.Application.Watch;
 
 /// <summary>
-/// One watcher's reading of the event log: after its cursor, a page at a time, at the pace its caller takes them,
-/// woken by the silo's signal (or the poll interval). Nothing here is shared with ingest or with other watchers: a
-/// caller that stops reading holds one page and its own stream, and the log grows regardless.
+/// One watcher's reading of the event log, after its cursor. A stream that is up to date takes its events from the
+/// silo's one reader (<see cref="WatchHub"/>), in memory; one that is behind (it started from an older cursor, or its
+/// caller read too slowly for its buffer) reads the log itself a page at a time, at the pace its caller takes them,
+/// until it has caught up and joins the reader again. Either way every event after the cursor comes once, in order:
+/// the cursor is the last event the stream took, and both sources give only events after it.
 /// </summary>
-public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, IOptions<WatchOptions> options, TimeProvider time)
+public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, WatchHub hub, IOptions<WatchOptions> options, TimeProvider time)
 {
     /// <summary>
     /// A position mark first (where the stream starts), then every matching event, with a mark when nothing was sent
@@ -38,7 +40,40 @@ public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, IOptions<W
         var lastSent = time.GetTimestamp();
         while (true)
         {
-            // Taken before reading: an event raised during the read wakes the next wait.
+            using (var joined = hub.TryJoin(filter, cursor))
+            {
+                if (joined is not null)
+                {
+                    // Until the reader lets this stream go (its buffer filled) or the call ends.
+                    var events = joined.Events.Reader;
+                    while (true)
+                    {
+                        var through = joined.Through;
+                        if (events.TryRead(out var e))
+                        {
+                            cursor = (long)e.Cursor;
+                            yield return new WatchResponse { Event = e, Cursor = e.Cursor };
+                            lastSent = time.GetTimestamp();
+                            continue;
+                        }
+
+                        if (events.Completion.IsCompleted) break;
+                        if (time.GetElapsedTime(lastSent) >= settings.PositionInterval)
+                        {
+                            // Nothing buffered: every event up to the reader's cursor was sent or did not match.
+                            cursor = Math.Max(cursor, through);
+                            yield return new WatchResponse { Cursor = (ulong)cursor };
+                            lastSent = time.GetTimestamp();
+                        }
+
+                        await WaitAsync(events.WaitToReadAsync(cancellationToken).AsTask(), settings.PositionInterval - time.GetElapsedTime(lastSent), cancellationToken);
+                    }
+
+                    continue;
+                }
+            }
+
+            // Behind the reader: a page from the log, as before there was one.
             var wake = signal.Next;
             var page = await log.ReadAfterAsync(cursor, settings.PageSize, cancellationToken);
             foreach (var e in page)
@@ -49,21 +84,23 @@ public sealed class WatchFeed(IWatchEventLog log, WatchSignal signal, IOptions<W
                 lastSent = time.GetTimestamp();
             }
 
-            if (page.Count == settings.PageSize) continue;
+            if (page.Count == settings.PageSize || hub.Covers(cursor)) continue;
             if (time.GetElapsedTime(lastSent) >= settings.PositionInterval)
             {
                 yield return new WatchResponse { Cursor = (ulong)cursor };
                 lastSent = time.GetTimestamp();
             }
 
-            using (var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                await Task.WhenAny(wake, Task.Delay(settings.PollInterval, time, poll.Token));
-                poll.Cancel();
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
+            await WaitAsync(wake, settings.PollInterval, cancellationToken);
         }
+    }
+
+    private async Task WaitAsync(Task wake, TimeSpan atMost, CancellationToken cancellationToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAny(wake, Task.Delay(atMost > TimeSpan.Zero ? atMost : TimeSpan.Zero, time, poll.Token));
+        await poll.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
     }
 }
 

@@ -8,19 +8,19 @@ namespace PortHistory.Server.Apis;
 /// The one place that decides who may call what. Every call but the health service needs "authorization: Bearer
 /// &lt;token&gt;". Missing or unknown token: Unauthenticated. A role that may not call the method: PermissionDenied.
 /// Decided from the HTTP request before its body is read (<see cref="CallAuthorizationMiddleware"/>, gRPC and HTTP/JSON
-/// routes alike); the principal is left in the request's items, which are the call's user state, for the services
-/// (host ids for admins, rate limits per agent).
+/// routes alike); the principal is left among the request's features for the services (host ids for admins, rate
+/// limits per agent): the call's user state would be a dictionary made for every call, where Kestrel keeps a stream's
+/// features from one request to the next.
 /// </summary>
 public sealed class CallAuthorization(TokenValidator tokens)
 {
-    private const string PrincipalKey = "porthistory.principal";
     private const string Scheme = "Bearer ";
 
-    public static Principal PrincipalOf(ServerCallContext context) => (Principal)context.UserState[PrincipalKey];
+    public static Principal PrincipalOf(ServerCallContext context) =>
+        TryPrincipalOf(context) ?? throw new InvalidOperationException($"{context.Method} was not authorized");
 
     /// <summary>The caller, once authorized; null for the methods open to anyone.</summary>
-    public static Principal? TryPrincipalOf(ServerCallContext context) =>
-        context.UserState.TryGetValue(PrincipalKey, out var principal) ? (Principal)principal : null;
+    public static Principal? TryPrincipalOf(ServerCallContext context) => context.GetHttpContext().Features.Get<Principal>();
 
     /// <summary>The least role a method needs; null for methods open to anyone (health).</summary>
     public static Role? RequiredRole(string method) => method switch
@@ -92,6 +92,6 @@ public sealed class CallAuthorization(TokenValidator tokens)
                 $"authorization: a token with the {principal.Role.ToString().ToLowerInvariant()} role may not call {method}"));
         }
 
-        http.Items[PrincipalKey] = principal;
+        http.Features.Set(principal);
     }
 }

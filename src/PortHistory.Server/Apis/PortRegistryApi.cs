@@ -29,7 +29,6 @@ public sealed class PortRegistryApi(
 
     public override Task<GetPortResponse> GetPort(GetPortRequest request, ServerCallContext context)
     {
-        var started = PortHistoryMetrics.Now();
         var port = Requests.Port(request.HasPort, request.Port);
         var admin = CallAuthorization.PrincipalOf(context).IsAdmin;
         var query = new PortQuery(Requests.Transport(request.Transport), Requests.Date(request.AsOf, "as_of"), IncludeHostRefs: admin);
@@ -37,11 +36,11 @@ public sealed class PortRegistryApi(
         // over HTTP/JSON, which is written from the answer's fields, and a published answer's read as empty.
         if (PortQuery.IsCommon(query) && board.TryGet(port, catalog.Current.Generation) is { } published && !HttpJson.IsTranscoded(context))
         {
-            metrics.GetPortAnswered(AnswerSource.Board, started);
+            metrics.GetPortFromBoard();
             return published;
         }
 
-        return FromGrainAsync(port, query, context, started);
+        return FromGrainAsync(port, query, context, PortHistoryMetrics.Now());
     }
 
     private async Task<GetPortResponse> FromGrainAsync(int port, PortQuery query, ServerCallContext context, long started)
@@ -52,7 +51,7 @@ public sealed class PortRegistryApi(
         }
         finally
         {
-            metrics.GetPortAnswered(AnswerSource.Grain, started);
+            metrics.GetPortFromGrain(started);
         }
     }
 

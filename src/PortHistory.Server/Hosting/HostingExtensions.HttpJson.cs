@@ -32,6 +32,10 @@ public static partial class HostingExtensions
         });
     }
 
+    /// <summary>
+    /// An endpoint, not Swashbuckle's middleware: the middleware resolves its document generator and that generator's
+    /// dependencies from the container for every request that passes it, gRPC calls included.
+    /// </summary>
     private static void MapHttpJsonDescription(this WebApplication app) =>
-        app.UseSwagger(o => o.RouteTemplate = OpenApiPath.TrimStart('/').Replace("v1", "{documentName}", StringComparison.Ordinal));
+        app.MapSwagger(OpenApiPath.Replace("v1", "{documentName}", StringComparison.Ordinal));
 }

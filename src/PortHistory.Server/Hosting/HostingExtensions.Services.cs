@@ -79,6 +79,8 @@ public static partial class HostingExtensions
     {
         builder.Services.AddSingleton<WatchSignal>();
         builder.Services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<WatchSignal>());
+        builder.Services.AddSingleton<WatchHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WatchHub>());
         builder.Services.AddSingleton<WatchFeed>();
         builder.Services.AddHostedService<WatchRetention>();
         builder.Services.AddHostedService<WebhookDelivery>();

@@ -106,6 +106,20 @@ public sealed class GenerationLifecycleTests
     }
 
     [Fact]
+    public async Task A_stage_refused_as_written_by_a_stale_activation_is_made_again_and_the_generation_commits()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        _grains.Failure = (port, call) => port == 443 && call == 1
+            ? new Orleans.Storage.InconsistentStateException("Version conflict (WriteState)", "12", "13")
+            : null;
+
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        Assert.Equal(2, _grains.StageCalls[443]);
+        Assert.Single(_generations.Commits);
+    }
+
+    [Fact]
     public async Task A_stage_that_fails_for_good_fails_the_generation_before_its_commit_and_reports_the_failure()
     {
         Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));

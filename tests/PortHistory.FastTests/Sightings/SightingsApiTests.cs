@@ -121,12 +121,14 @@ public sealed class SightingsApiTests
             new CallAuthorization(null!), options, new PortHistoryMetrics());
     }
 
-    /// <summary>A call as the gateway hands it on once authorized: the principal in the call's user state.</summary>
+    /// <summary>A call as the gateway hands it on once authorized: the principal among its request's features.</summary>
     private static TestServerCallContext Agent(string? boundTo = null)
     {
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Features.Set(new Principal("tok_test", "test-agent", Role.Agent, boundTo));
         var context = new TestServerCallContext();
-        // CallAuthorization's key for the principal (it has no public way to set one).
-        context.UserState["porthistory.principal"] = new Principal("tok_test", "test-agent", Role.Agent, boundTo);
+        // Where grpc-dotnet finds the HttpContext of a call context it did not make.
+        context.UserState["__HttpContext"] = http;
         return context;
     }
 

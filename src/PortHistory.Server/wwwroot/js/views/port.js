@@ -182,9 +182,10 @@ function observedSection(observed) {
         p.executable ? h('div', { class: 'sub' }, p.executable) : null,
         p.program ? h('div', { class: 'sub' }, `runs ${p.program}`) : null,
         p.systemdUnit ? h('div', { class: 'sub' }, p.systemdUnit) : null,
-        p.gone ? h('div', { class: 'sub gone' }, 'gone: no host reports it any more') : null),
+        p.gone ? h('div', { class: 'sub gone' }, 'gone: the last online host running it stopped it') : null),
       h('td', {}, p.mappedService || '—'),
       h('td', { class: 'num' }, String(p.distinctHosts ?? 0)),
+      h('td', {}, `${p.onlineHosts ?? 0} online, ${p.staleHosts ?? 0} stale`),
       h('td', { class: 'num' }, String(p.sightings ?? 0)),
       h('td', {}, timeText(p.firstSeen)),
       h('td', {}, timeText(p.lastSeen)),
@@ -193,7 +194,7 @@ function observedSection(observed) {
       h('td', {}, (p.hostRefs ?? []).join(', ') || '—')));
     section.append(table(
       `${transportText(t.transport)}: ${t.distinctHosts} host(s), ${t.sightings} sighting(s), first ${timeText(t.firstSeen)}, last ${timeText(t.lastSeen)}`,
-      ['Process', 'Provides', 'Hosts', 'Sightings', 'First seen', 'Last seen', 'Bound to', 'Agent', 'Host ids'], rows));
+      ['Process', 'Provides', 'Hosts', 'Listening now', 'Sightings', 'First seen', 'Last seen', 'Bound to', 'Agent', 'Host ids'], rows));
     if (t.withheldProcesses) section.append(h('p', { class: 'hint' }, `${t.withheldProcesses} process(es) seen on too few hosts are not shown.`));
   }
   return section;
