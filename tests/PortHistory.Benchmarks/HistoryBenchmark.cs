@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Google.Type;
+using Npgsql;
+using PortHistory.Contracts.V1;
+using PortHistory.Testing;
+
+namespace PortHistory.Benchmarks;
+
+/// <summary>
+/// A long weekly history (<see cref="WeeklyEditions"/>: consecutive XML versions derived from the real editions)
+/// imported into an empty database through a real server, one generation per version as the follower and
+/// `import --git` do: editions per second, what the database holds per edition against the file's size, and the
+/// time of timeline and as-of answers after the 16th version and after the last.
+/// </summary>
+internal static class HistoryBenchmark
+{
+    private const int EarlyCheckpoint = 16;
+    private const int QueryRounds = 300;
+
+    /// <summary>The port whose timeline is read: compressnet, de-assigned in the last real difference.</summary>
+    private const uint TimelinePort = 2;
+
+    public static async Task RunAsync(TextWriter output, int count)
+    {
+        output.WriteLine($"PortHistory history benchmark: {count} weekly XML versions ({WeeklyEditions.DifferenceCount()} real record differences " +
+                         $"spread over them), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        output.WriteLine();
+
+        await using var postgres = await PostgresServer.StartAsync();
+        var connectionString = postgres.ConnectionString("history");
+        await using var server = new ServerProcess(connectionString);
+        await server.StartAsync();
+        var file = Path.Combine(Path.GetTempPath(), $"porthistory-weekly-{Guid.NewGuid():N}.xml");
+
+        var perEdition = new List<double>();
+        var fileBytes = new List<long>();
+        var checkpoints = new List<Checkpoint>();
+        var total = Stopwatch.StartNew();
+        try
+        {
+            foreach (var edition in WeeklyEditions.Generate(count))
+            {
+                await File.WriteAllBytesAsync(file, edition.Bytes);
+                var clock = Stopwatch.StartNew();
+                var progress = await EditionUpload.ImportAsync(server.Channel, file);
+                perEdition.Add(clock.Elapsed.TotalMilliseconds);
+                fileBytes.Add(edition.Bytes.Length);
+                if (progress[^1].Stage is not (ImportStage.Committed or ImportStage.AlreadyImported))
+                {
+                    throw new InvalidOperationException($"version {edition.Index} ended {progress[^1].Stage}: {progress[^1].Message}");
+                }
+
+                var imported = edition.Index + 1;
+                if (imported % 25 == 0 || imported == count)
+                {
+                    output.WriteLine($"  {imported} versions in {total.Elapsed.TotalSeconds:0.0}s, the last 25 at {Median(perEdition.TakeLast(25)):0} ms each (median)");
+                }
+
+                if (imported == EarlyCheckpoint || imported == count)
+                {
+                    checkpoints.Add(await MeasureAsync(server, connectionString, imported, edition.Updated));
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var elapsed = total.Elapsed;
+        output.WriteLine();
+        var import = new Table("import", "value", "target");
+        import.Add("versions imported", count, "");
+        import.Add("total time (s)", elapsed.TotalSeconds, "< 120 for 250");
+        import.Add("editions per second", count / elapsed.TotalSeconds, "");
+        import.Add("ms per edition, first 25 (median)", Median(perEdition.Take(25)), "");
+        import.Add("ms per edition, last 25 (median)", Median(perEdition.TakeLast(25)), "");
+        import.Add("mean file size (bytes)", (long)fileBytes.Average(), "");
+        import.WriteTo(output);
+        output.WriteLine();
+
+        var early = checkpoints[0];
+        var late = checkpoints[^1];
+        var growth = late.DatabaseBytes - early.DatabaseBytes;
+        var storage = new Table("storage", $"after {early.Editions}", $"after {late.Editions}", "per edition between");
+        storage.Add("database bytes (pg_database_size)", early.DatabaseBytes, late.DatabaseBytes, PerEdition(growth));
+        foreach (var table in late.Tables.Keys)
+        {
+            var before = early.Tables.GetValueOrDefault(table);
+            storage.Add($"  {table}", before, late.Tables[table], PerEdition(late.Tables[table] - before));
+        }
+
+        foreach (var rows in late.Rows.Keys)
+        {
+            var before = early.Rows.GetValueOrDefault(rows);
+            storage.Add($"  rows in {rows}", before, late.Rows[rows], PerEdition(late.Rows[rows] - before));
+        }
+
+        storage.WriteTo(output);
+        output.WriteLine($"database growth per edition: {PerEdition(growth)} bytes, {(double)growth / (late.Editions - early.Editions) / fileBytes.Average():P2} of the mean file size");
+        output.WriteLine();
+
+        var queries = new Table("query (median of " + QueryRounds + ")", $"{early.Editions} editions ms", $"{late.Editions} editions ms", "ratio");
+        foreach (var name in late.Queries.Keys)
+        {
+            queries.Add(name, early.Queries[name], late.Queries[name], $"{late.Queries[name] / early.Queries[name]:0.00}");
+        }
+
+        queries.WriteTo(output);
+
+        string PerEdition(long bytes) => late.Editions == early.Editions ? "" : (bytes / (late.Editions - early.Editions)).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed record Checkpoint(int Editions, long DatabaseBytes, Dictionary<string, long> Tables, Dictionary<string, long> Rows, Dictionary<string, double> Queries);
+
+    private static async Task<Checkpoint> MeasureAsync(ServerProcess server, string connectionString, int editions, DateOnly newest)
+    {
+        var client = new PortRegistry.PortRegistryClient(server.Channel);
+        var middle = newest.AddDays(-7 * (editions / 2));
+        var asOf = new Date { Year = middle.Year, Month = middle.Month, Day = middle.Day };
+        var queries = new Dictionary<string, double>
+        {
+            [$"timeline {TimelinePort}"] = await TimeAsync(async () => await client.GetTimelineAsync(new GetTimelineRequest { Port = TimelinePort })),
+            ["port 80 as of the middle edition"] = await TimeAsync(async () => await client.GetPortAsync(new GetPortRequest { Port = 80, AsOf = asOf })),
+            ["port 80, newest"] = await TimeAsync(async () => await client.GetPortAsync(new GetPortRequest { Port = 80 })),
+            ["list ports 0-1023 as of the middle"] = await TimeAsync(async () =>
+            {
+                using var call = client.ListPorts(new ListPortsRequest { Range = new PortRange { First = 0, Last = 1023 }, AsOf = asOf });
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                }
+            }, rounds: 30),
+        };
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var tables = new Dictionary<string, long>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname = 'public' AND pg_total_relation_size(c.oid) > 65536 ORDER BY relname
+            """, connection))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) tables[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        var rows = new Dictionary<string, long>();
+        foreach (var table in new[] { "index_versions", "index_name_only", "index_holdings", "orleansstorage" })
+        {
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
+            rows[table] = (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        await using var size = new NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
+        return new Checkpoint(editions, (long)(await size.ExecuteScalarAsync())!, tables, rows, queries);
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> call, int rounds = QueryRounds)
+    {
+        for (var i = 0; i < 10; i++) await call();
+        var times = new List<double>(rounds);
+        for (var i = 0; i < rounds; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await call();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        return Median(times);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+    }
+}
