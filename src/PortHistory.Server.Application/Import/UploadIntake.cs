@@ -22,10 +22,10 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
         return new UploadScope(this);
     }
 
-    /// <summary>Records an edition as pending; the importer picks it up within its batch window.</summary>
-    public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    /// <summary>Records an edition as pending, with its original and where it came from; the importer picks it up within its batch window.</summary>
+    public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken)
     {
-        var outcome = await store.AddPendingAsync(edition, content, cancellationToken);
+        var outcome = await store.AddPendingAsync(edition, content, origin, cancellationToken);
         if (outcome.Result == SubmitResult.Queued)
         {
             parsed.Remember(edition);

@@ -22,6 +22,8 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<IRegistryStaging, GrainRegistryStaging>();
         builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<IObservationIndex>().ObservedPortsAsync));
         builder.Services.AddSingleton<PortStaging>();
+        builder.Services.AddSingleton<HistoryCache>();
+        builder.Services.AddSingleton<HistoryDerivation>();
         builder.Services.AddSingleton<GenerationLifecycle>();
         builder.Services.AddSingleton<EditionImport>();
         builder.Services.AddHostedService<ImportLoop>();
