@@ -51,6 +51,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["PortHistory__Sightings__DispatchWindow"] = "00:00:00.100",
             // Server-side imports read the shared registry editions.
             ["PortHistory__Import__ImportDirectory"] = RegistryData.Directory,
+            // This machine has no internet: tests that follow a registry serve one themselves.
+            ["PortHistory__Follow__Enabled"] = "false",
         };
         if (certificate is not null)
         {

@@ -58,8 +58,7 @@ public sealed class HistoryDerivation(IEditionStore editions, IGenerationStore g
         }
 
         logger.LogInformation("History derived again: {Count} edition(s) in {Elapsed:0.0}s", again.Count, clock.Elapsed.TotalSeconds);
-        // A cut history changes ranks: the index is written whole.
-        return new Derived(ledger, null, again.Count, Replayed: true);
+        return new Derived(ledger, committed.Projection, again.Count, Replayed: true);
     }
 
     /// <summary>After the commit: the next generation starts from this one.</summary>

@@ -26,8 +26,8 @@ public interface IEditionStore
     /// <summary>The committed editions in history order, and the generation they belong to, from one snapshot.</summary>
     Task<CommittedEditions> ListCommittedAsync(CancellationToken cancellationToken);
 
-    /// <summary>Sets the remark shown with an edition (a rebuild's finding, say).</summary>
-    Task SetRemarkAsync(string id, string remark, CancellationToken cancellationToken);
+    /// <summary>What a rebuild made of an edition's original: its counts and fingerprint from now on, and the remark shown with it.</summary>
+    Task RecordReparseAsync(string id, int records, int warnings, byte[] parseDigest, string remark, CancellationToken cancellationToken);
 }
 
 public enum SubmitResult
@@ -49,7 +49,8 @@ public sealed record EditionOrigin(string? Location, DateTimeOffset? RetrievedAt
     public static EditionOrigin Upload { get; } = new((string?)null);
 }
 
-/// <summary>An edition as stored: the id, format, title and date settled when it was received.</summary>
+/// <summary>An edition as stored: the id, format, title and date settled when it was received, and what its parse gave then.</summary>
+/// <param name="ParseDigest">The <see cref="Registry.ParseDigest"/> recorded on receipt; null for editions received before it was kept.</param>
 public sealed record StoredEdition(
     string Id,
     string Sha256,
@@ -58,7 +59,10 @@ public sealed record StoredEdition(
     DateOnly EffectiveDate,
     EditionDateSource DateSource,
     string Source,
-    bool Pending);
+    bool Pending,
+    int Records = 0,
+    int Warnings = 0,
+    byte[]? ParseDigest = null);
 
 /// <summary>One stored edition's summary, when it was committed and in which generation (none while pending).</summary>
 public sealed record FoundEdition(EditionOverview Summary, DateTimeOffset? CommittedAt, long? Generation, bool Pending);

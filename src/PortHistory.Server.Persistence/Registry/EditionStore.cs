@@ -64,14 +64,15 @@ public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
-            "SELECT id, sha256, format, title, effective_date, date_source, source, status FROM editions", connection);
+            "SELECT id, sha256, format, title, effective_date, date_source, source, status, record_count, warning_count, parse_digest FROM editions", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var editions = new List<StoredEdition>();
         while (await reader.ReadAsync(cancellationToken))
         {
             editions.Add(new StoredEdition(
                 reader.GetString(0), reader.GetString(1), (EditionFileFormat)reader.GetInt16(2), reader.GetString(3),
-                reader.GetFieldValue<DateOnly>(4), (EditionDateSource)reader.GetInt16(5), reader.GetString(6), reader.GetString(7) == "pending"));
+                reader.GetFieldValue<DateOnly>(4), (EditionDateSource)reader.GetInt16(5), reader.GetString(6), reader.GetString(7) == "pending",
+                reader.GetInt32(8), reader.GetInt32(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10)));
         }
 
         return editions;
@@ -115,9 +116,13 @@ public sealed class EditionStore(NpgsqlDataSource dataSource) : IEditionStore
         return new CommittedEditions(editions, current);
     }
 
-    public async Task SetRemarkAsync(string id, string remark, CancellationToken cancellationToken)
+    public async Task RecordReparseAsync(string id, int records, int warnings, byte[] parseDigest, string remark, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("UPDATE editions SET remark = @remark WHERE id = @id");
+        await using var command = dataSource.CreateCommand(
+            "UPDATE editions SET record_count = @records, warning_count = @warnings, parse_digest = @digest, remark = @remark WHERE id = @id");
+        command.Parameters.AddWithValue("records", records);
+        command.Parameters.AddWithValue("warnings", warnings);
+        command.Parameters.AddWithValue("digest", parseDigest);
         command.Parameters.AddWithValue("remark", remark);
         command.Parameters.AddWithValue("id", id);
         await command.ExecuteNonQueryAsync(cancellationToken);

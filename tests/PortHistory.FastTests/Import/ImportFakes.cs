@@ -83,7 +83,9 @@ public sealed class FakeEditionStore : IEditionStore
         lock (Editions)
         {
             var found = Editions.FirstOrDefault(e => e.Id == id) ?? throw new OriginalUnreadableException(id, "no such edition");
-            return Task.FromResult(TestEditions.Originals[found.Sha256]);
+            var bytes = TestEditions.Originals[found.Sha256];
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != found.Sha256) throw new OriginalUnreadableException(id, "the stored bytes no longer have its sha256");
+            return Task.FromResult(bytes);
         }
     }
 
@@ -91,9 +93,15 @@ public sealed class FakeEditionStore : IEditionStore
 
     public Dictionary<string, string> Remarks { get; } = [];
 
-    public Task SetRemarkAsync(string id, string remark, CancellationToken cancellationToken)
+    public Task RecordReparseAsync(string id, int records, int warnings, byte[] parseDigest, string remark, CancellationToken cancellationToken)
     {
-        Remarks[id] = remark;
+        lock (Editions)
+        {
+            Remarks[id] = remark;
+            var i = Editions.FindIndex(e => e.Id == id);
+            Editions[i] = Editions[i] with { Records = records, Warnings = warnings, ParseDigest = parseDigest };
+        }
+
         return Task.CompletedTask;
     }
 
@@ -176,9 +184,15 @@ public sealed class FakeGenerationStore(FakeEditionStore editions) : IGeneration
         return new CommittedHistory(Commits[^1].Generation, restored);
     }
 
+    /// <summary>The query index as the commits wrote it: replaced whole, or changed row by row.</summary>
+    public Dictionary<(short, int, int), VersionRow> IndexVersions { get; } = [];
+
     public Task CommitAsync(GenerationCommit commit, CancellationToken cancellationToken)
     {
         if (AbortBeforeCommit) throw new GenerationAbortedException(commit.Generation, "aborted");
+        if (commit.Index.Replace is { } rows) IndexVersions.Clear();
+        foreach (var key in commit.Index.Delta?.DeletedVersions ?? []) IndexVersions.Remove(key);
+        foreach (var row in commit.Index.Replace?.Versions ?? commit.Index.Delta!.Versions) IndexVersions[row.Key] = row;
         foreach (var (port, hash) in commit.ChangedHashes) CommittedHashes[port] = hash;
         editions.MarkCommitted(commit.EditionIds, commit.Generation);
         Commits.Add(commit);
@@ -230,4 +244,33 @@ public sealed class FakeCatalog : ICatalogRefresh
         Refreshes++;
         return Task.CompletedTask;
     }
+}
+
+/// <summary>An importer over the fakes: a lifecycle with its history derivation, and the rebuild that uses it.</summary>
+public sealed class FakeImporter
+{
+    public FakeImporter(FakeEditionStore editions)
+    {
+        Editions = editions;
+        Generations = new FakeGenerationStore(editions);
+        var progress = new ImportProgressHub(new PortHistory.Server.Application.Telemetry.PortHistoryMetrics());
+        var staging = new PortStaging(Grains, progress, Microsoft.Extensions.Options.Options.Create(new PortHistory.Server.Application.Configuration.ImportOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PortStaging>.Instance);
+        var derivation = new HistoryDerivation(editions, Generations, new ParsedEditions(), new HistoryCache(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<HistoryDerivation>.Instance);
+        Lifecycle = new GenerationLifecycle(editions, Generations, derivation, staging, Grains, new FakeCatalog(),
+            new ObservedPorts(_ => Task.FromResult<IReadOnlyList<int>>([])), progress, new PortHistory.Server.Application.Telemetry.PortHistoryMetrics(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<GenerationLifecycle>.Instance);
+        Rebuild = new HistoryRebuild(editions, Lifecycle, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<HistoryRebuild>.Instance);
+    }
+
+    public FakeEditionStore Editions { get; }
+
+    public FakeGenerationStore Generations { get; }
+
+    public FakeRegistryStaging Grains { get; } = new();
+
+    public GenerationLifecycle Lifecycle { get; }
+
+    public HistoryRebuild Rebuild { get; }
 }
