@@ -319,7 +319,7 @@ public sealed class ServerRegistrySource : IRegistrySource
     private static readonly TimeSpan WatchRetryMax = TimeSpan.FromSeconds(10);
 
     /// <summary>Turns gRPC failures into messages: the server's own text, and whether the request (not the server) was wrong.</summary>
-    private static async Task<T> Call<T>(Func<Task<T>> call)
+    internal static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {
