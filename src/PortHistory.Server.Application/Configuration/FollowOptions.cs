@@ -16,7 +16,7 @@ public sealed class FollowOptions
     public string[] Sources { get; set; } = [];
 
     /// <summary>How often each source is fetched once it answered.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.100", "30.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>After a failure the next try waits this long, doubling with each further failure, up to <see cref="Interval"/>.</summary>
