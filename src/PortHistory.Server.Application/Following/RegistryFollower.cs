@@ -16,21 +16,17 @@ public sealed class RegistryFollower(
     IFollowStore store,
     EditionFetcher fetcher,
     FetchedEditionIntake intake,
+    FollowStatus status,
     IOptions<FollowOptions> options,
     TimeProvider clock,
     PortHistoryMetrics metrics,
     ILogger<RegistryFollower> logger) : BackgroundService
 {
-    private volatile IReadOnlyList<FollowState> _states = [];
-
-    /// <summary>Every source's state as this silo last read or wrote it (for health and metrics).</summary>
-    public IReadOnlyList<FollowState> States => _states;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
         var sources = options.Value.EffectiveSources;
-        metrics.ObserveFollowing(() => [.. _states.Select(s => (s.Source, s.LastSuccessAt, s.LastChangeAt, s.ConsecutiveFailures))]);
+        metrics.ObserveFollowing(() => [.. status.Sources.Select(s => (s.Source, s.LastSuccessAt, s.LastChangeAt, s.ConsecutiveFailures))]);
         logger.LogInformation("Following the registry: {Sources}, every {Interval}", string.Join(", ", sources), options.Value.Interval);
         IFollowLease? lease = null;
         try
@@ -52,7 +48,7 @@ public sealed class RegistryFollower(
                         foreach (var source in sources) await FollowWhenDueAsync(lease, source, stoppingToken);
                     }
 
-                    _states = await store.LoadAllAsync(stoppingToken);
+                    status.Update(await store.LoadAllAsync(stoppingToken));
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -82,7 +78,7 @@ public sealed class RegistryFollower(
     }
 
     /// <summary>One fetch of one source, and the state it leaves.</summary>
-    private async Task<FollowState> FollowAsync(FollowState state, DateTimeOffset now, CancellationToken cancellationToken)
+    internal async Task<FollowState> FollowAsync(FollowState state, DateTimeOffset now, CancellationToken cancellationToken)
     {
         state = state with { LastAttemptAt = now };
         var result = await fetcher.FetchAsync(state, cancellationToken);

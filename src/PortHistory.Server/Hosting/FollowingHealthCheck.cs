@@ -12,7 +12,7 @@ namespace PortHistory.Server.Hosting;
 /// Served as the gRPC health service <see cref="ServiceName"/> (NOT_SERVING while degraded), apart from the server's
 /// own readiness: a registry that cannot be reached is no reason to stop answering.
 /// </summary>
-public sealed class FollowingHealthCheck(IEditionCatalog catalog, RegistryFollower follower, IOptions<FollowOptions> options, TimeProvider clock) : IHealthCheck
+public sealed class FollowingHealthCheck(IEditionCatalog catalog, FollowStatus status, IOptions<FollowOptions> options, TimeProvider clock) : IHealthCheck
 {
     public const string Name = "registry-following";
     public const string ServiceName = "porthistory.registry.following";
@@ -23,7 +23,7 @@ public sealed class FollowingHealthCheck(IEditionCatalog catalog, RegistryFollow
         var newest = catalog.Current.Latest;
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var date = newest is null ? (DateOnly?)null : new DateOnly(newest.EffectiveDate.Year, newest.EffectiveDate.Month, newest.EffectiveDate.Day);
-        var sources = string.Join("; ", follower.States.Select(s =>
+        var sources = string.Join("; ", status.Sources.Select(s =>
             $"{s.Source}: last answered {s.LastSuccessAt?.ToString("u") ?? "never"}, last new edition {s.LastChangeAt?.ToString("u") ?? "never"}" +
             (s.ConsecutiveFailures > 0 ? $", {s.ConsecutiveFailures} failure(s) in a row ({s.LastError})" : "")));
         var description = $"newest edition {newest?.Id ?? "none"}{(date is { } d ? $" ({d:yyyy-MM-dd})" : "")}; {sources}";

@@ -49,6 +49,7 @@ public static partial class HostingExtensions
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<EditionFetcher>();
         builder.Services.AddSingleton<FetchedEditionIntake>();
+        builder.Services.AddSingleton<FollowStatus>();
         builder.Services.AddSingleton<RegistryFollower>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryFollower>());
         return builder;
