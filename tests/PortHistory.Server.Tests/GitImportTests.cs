@@ -7,8 +7,8 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>
 /// `porthistory import --git` against a small repository built from the real editions: the XML and the CSV each
-/// committed several times, a commit that touches neither, and a commit that puts an older XML back (a reordered
-/// history). Interrupted after its first version, the import is run again and goes on from there.
+/// committed more than once, a commit that touches neither, and a commit dated before the one it follows that puts an
+/// older CSV in (a rewritten history). Interrupted after its first version, the import is run again and goes on from there.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
 public sealed class GitImportTests(PostgresFixture fixture) : IDisposable
@@ -28,8 +28,8 @@ public sealed class GitImportTests(PostgresFixture fixture) : IDisposable
         Commit("2024-06-01T10:00:00Z", ("README", null));
         Commit("2026-04-26T10:00:00Z", (Csv, "service-names-port-numbers_2026-04-24.csv"));
         Commit("2026-08-19T10:00:00Z", (Xml, "service-names-port-numbers_2026-08-17.xml"));
-        // A rewritten history: an older file committed after a newer one.
-        Commit("2026-09-01T10:00:00Z", (Xml, "service-names-port-numbers_2017-03-10.xml"));
+        // A rewritten history: a commit dated before the one it follows, with an older file.
+        Commit("2025-06-01T10:00:00Z", (Csv, "service-names-port-numbers_2017-02-24.csv"));
 
         await using var server = new ServerProcess(fixture.Postgres.ConnectionString("git"));
         await server.StartAsync();
@@ -37,31 +37,34 @@ public sealed class GitImportTests(PostgresFixture fixture) : IDisposable
 
         // Interrupted once the first version is committed.
         using var interrupt = new CancellationTokenSource();
-        var partial = new InterruptingWriter("[1/3]", interrupt);
+        var partial = new InterruptingWriter("[1/2]", interrupt);
         var stopped = await CliApp.RunAsync([.. connect, "import", "--git", _repository.FullName, "--path", Xml], partial, TextWriter.Null, interrupt.Token);
         Assert.NotEqual(0, stopped);
-        Assert.Contains("[1/3]", partial.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("[2/3]", partial.ToString(), StringComparison.Ordinal);
+        Assert.Contains("[1/2]", partial.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("[2/2]", partial.ToString(), StringComparison.Ordinal);
 
         var (exit, output) = await RunAsync([.. connect, "import", "--git", _repository.FullName, "--path", Xml]);
         Assert.Equal(0, exit);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains(lines, l => l.Contains("[1/3]", StringComparison.Ordinal) && l.EndsWith("iana-xml-2024-04-30: already imported", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("[2/3]", StringComparison.Ordinal) && l.Contains("iana-xml-2026-08-17: committed in generation", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("[3/3]", StringComparison.Ordinal) && l.Contains("iana-xml-2017-03-10: committed in generation", StringComparison.Ordinal) &&
-                                    l.Contains("out of order in the git history: dated 2017-03-10, after a version dated 2026-08-17", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("[1/2]", StringComparison.Ordinal) && l.EndsWith("iana-xml-2024-04-30: already imported", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("[2/2]", StringComparison.Ordinal) && l.Contains("iana-xml-2026-08-17: committed in generation", StringComparison.Ordinal));
 
-        // The CSV has no date of its own: each version is dated by its commit.
-        Assert.Equal(0, (await RunAsync([.. connect, "import", "--git", _repository.FullName, "--path", Csv])).Exit);
+        // The CSV has no date of its own: each version is dated by its commit, the rewritten one too, with a remark.
+        (exit, output) = await RunAsync([.. connect, "import", "--git", _repository.FullName, "--path", Csv]);
+        Assert.Equal(0, exit);
+        Assert.Contains(output.Split('\n'), l => l.Contains("[3/3]", StringComparison.Ordinal) && l.Contains("iana-csv-2025-06-01: committed", StringComparison.Ordinal) &&
+                                                 l.Contains("out of order in the git history: dated 2025-06-01, after a version dated 2026-04-26", StringComparison.Ordinal));
         var editions = (await new PortRegistry.PortRegistryClient(server.Channel).ListEditionsAsync(new ListEditionsRequest())).Editions;
-        Assert.Equal(["iana-xml-2017-03-10", "iana-xml-2024-04-30", "iana-csv-2024-05-22", "iana-csv-2026-04-26", "iana-xml-2026-08-17"], editions.Select(e => e.Id));
+        Assert.Equal(["iana-xml-2024-04-30", "iana-csv-2024-05-22", "iana-csv-2025-06-01", "iana-csv-2026-04-26", "iana-xml-2026-08-17"], editions.Select(e => e.Id));
         var commit = Git("rev-list", "-1", "HEAD~1").Trim();
         Assert.Equal($"git {_repository.FullName} {commit} {Xml}", editions.Single(e => e.Id == "iana-xml-2026-08-17").Origin);
-        Assert.StartsWith("out of order in the git history", editions[0].Remark, StringComparison.Ordinal);
+        Assert.StartsWith("out of order in the git history", editions[2].Remark, StringComparison.Ordinal);
+        // The 2024 CSV says what the XML of the same edition says.
+        Assert.Equal(0u, editions[1].Changes);
 
         // Run again: nothing left to import.
         var again = await RunAsync([.. connect, "import", "--git", _repository.FullName, "--path", Xml]);
-        Assert.Equal(3, again.Output.Split('\n').Count(l => l.EndsWith("already imported", StringComparison.Ordinal)));
+        Assert.Equal(2, again.Output.Split('\n').Count(l => l.EndsWith("already imported", StringComparison.Ordinal)));
 
         // What was received comes back byte for byte.
         var exported = Path.Combine(_repository.FullName, "exported.csv");
