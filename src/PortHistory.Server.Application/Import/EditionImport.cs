@@ -64,7 +64,7 @@ public sealed class EditionImport(UploadIntake intake, IEditionStore editions, I
         yield return new ImportReport(ImportStage.Parsed, $"{edition.Id}: {edition.Records.Length} records, {edition.Warnings.Length} warnings") { Parsed = edition };
 
         using var watch = progress.Follow(edition.Id);
-        var outcome = await intake.SubmitAsync(edition, upload.Bytes, upload.Origin, cancellationToken, upload.RevisionOfDay);
+        var outcome = await intake.SubmitAsync(edition, upload.Bytes, upload.Origin, cancellationToken, upload.RevisionOfDay, tracking);
         tracking.Dispose();
         switch (outcome.Result)
         {

@@ -23,6 +23,8 @@ public sealed class HistoryDerivation(IEditionStore editions, IGenerationStore g
     public async Task<Derived> DeriveAsync(IReadOnlyList<StoredEdition> stored, bool fromScratch, CancellationToken cancellationToken)
     {
         var committed = await CommittedAsync(cancellationToken);
+        // Editions another silo applied since they were received here are parsed for nothing now.
+        parsed.Forget(stored.Where(e => !e.Pending));
         var complete = stored.Where(e => !e.Pending && !e.Format.IsLocal()).OrderBy(Identity, Order.Instance).Select(e => e.Id);
         if (!fromScratch && !complete.SequenceEqual(committed.Ledger.Editions.Select(e => e.Id)))
         {

@@ -12,10 +12,22 @@ namespace PortHistory.Server.Application.Import;
 /// </summary>
 public sealed class ParsedEditions
 {
+    /// <summary>
+    /// Editions kept at most: a batch of uploads is applied together, but an edition received here and applied by
+    /// another silo would otherwise stay (a large one parses to tens of megabytes).
+    /// </summary>
+    public const int Capacity = 32;
+
     private readonly ConcurrentDictionary<string, RegistryEdition> _bySha256 = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _received = new();
 
     /// <summary>Keeps an edition parsed on receipt, so its generation does not parse it again.</summary>
-    public void Remember(RegistryEdition edition) => _bySha256.TryAdd(edition.Sha256, edition);
+    public void Remember(RegistryEdition edition)
+    {
+        if (!_bySha256.TryAdd(edition.Sha256, edition)) return;
+        _received.Enqueue(edition.Sha256);
+        while (_bySha256.Count > Capacity && _received.TryDequeue(out var oldest)) _bySha256.TryRemove(oldest, out _);
+    }
 
     /// <summary>Lets go of editions once their generation has committed.</summary>
     public void Forget(IEnumerable<StoredEdition> editions)

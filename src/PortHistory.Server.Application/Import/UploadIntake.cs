@@ -28,8 +28,10 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
     /// later version of that day (the registry changed without a new date): it takes the next free id of the day,
     /// "…-17b", "…-17c", which sort after it.
     /// </summary>
+    /// <param name="tracking">The upload's tracking (<see cref="TrackUpload"/>): it ends once the edition is stored, before the importer is woken, so
+    /// that the importer does not wait for this very upload.</param>
     public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken,
-        bool revisionOfDay = false)
+        bool revisionOfDay = false, IDisposable? tracking = null)
     {
         var outcome = await store.AddPendingAsync(edition, content, origin, cancellationToken);
         for (var suffix = 'b'; revisionOfDay && outcome.Result == SubmitResult.IdTaken && suffix <= 'z'; suffix++)
@@ -40,6 +42,7 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
             if (outcome.Result == SubmitResult.Queued) edition = revision;
         }
 
+        tracking?.Dispose();
         if (outcome.Result == SubmitResult.Queued)
         {
             parsed.Remember(edition);
