@@ -74,13 +74,30 @@ internal static class HistoryBenchmark
             Directory.Delete(directory, recursive: true);
         }
 
+        var elapsed = total.Elapsed;
+
+        // The paths that are not appends: a restarted server reads the history back from the query index for its next
+        // version; an edition older than every other cuts the history back to nothing and derives it again from the originals.
+        await server.KillAsync();
+        await server.StartAsync();
+        var next = versions[^1].Edition.Updated.AddDays(7);
+        var redated = Path.Combine(Path.GetTempPath(), $"porthistory-next-{Guid.NewGuid():N}.xml");
+        await File.WriteAllTextAsync(redated, (await File.ReadAllTextAsync(RegistryData.PathOf(WeeklyEditions.Anchors[^1])))
+            .Replace("<updated>2026-08-17</updated>", $"<updated>{next:yyyy-MM-dd}</updated>", StringComparison.Ordinal));
+        var coldClock = Stopwatch.StartNew();
+        await EditionUpload.ImportAsync(server.Channel, redated);
+        var afterRestart = coldClock.Elapsed;
+        File.Delete(redated);
+        coldClock.Restart();
+        await EditionUpload.ImportAsync(server.Channel, RegistryData.PathOf("port-numbers_2008-02-29.txt"));
+        var olderThanAll = coldClock.Elapsed;
+
         // Where an import's time goes, as the server logs it.
         foreach (var line in server.Log.Split('\n').Where(l => l.Contains("Committed generation", StringComparison.Ordinal)).TakeLast(3))
         {
             output.WriteLine($"  server: {line.Trim()}");
         }
 
-        var elapsed = total.Elapsed;
         output.WriteLine();
         var import = new Table("import", "value", "target");
         import.Add("versions imported", count, "");
@@ -89,6 +106,8 @@ internal static class HistoryBenchmark
         import.Add("ms per edition, first 25 (median)", Median(perEdition.Take(25)), "");
         import.Add("ms per edition, last 25 (median)", Median(perEdition.TakeLast(25)), "");
         import.Add("mean file size (bytes)", (long)fileBytes.Average(), "");
+        import.Add($"next version after a restart (history read back from the index, {count} editions) (s)", afterRestart.TotalSeconds, "");
+        import.Add($"an edition older than all {count + 1} (history derived again from the originals) (s)", olderThanAll.TotalSeconds, "");
         import.WriteTo(output);
         output.WriteLine();
 
