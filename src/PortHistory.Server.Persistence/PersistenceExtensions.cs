@@ -4,6 +4,7 @@ using Npgsql;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Following;
 using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
@@ -13,6 +14,7 @@ using PortHistory.Server.Application.Telemetry;
 using PortHistory.Server.Persistence.Access;
 using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Expectations;
+using PortHistory.Server.Persistence.Following;
 using PortHistory.Server.Persistence.Hosts;
 using PortHistory.Server.Persistence.Registry;
 using PortHistory.Server.Persistence.Sightings;
@@ -48,6 +50,7 @@ public static partial class PersistenceExtensions
         services.AddSingleton<IEditionStore, EditionStore>();
         services.AddSingleton<IGenerationStore, GenerationStore>();
         services.AddSingleton<IRegistryQueries, RegistryQueries>();
+        services.AddSingleton<IFollowStore, FollowStore>();
 
         // Sightings: the journal, its writers, the observations index.
         services.AddSingleton<ISightingJournal, SightingJournal>();

@@ -10,6 +10,7 @@ builder.AddPortHistoryOptions();
 builder.AddPortHistoryDatabase();
 builder.AddPortHistorySilo();
 builder.AddRegistryServices();
+builder.AddRegistryFollowing();
 builder.AddSightingServices();
 builder.AddHostServices();
 builder.AddWatchServices();

@@ -34,11 +34,14 @@ switch (which)
             .. args.Skip(3).Select(a => a.Split('=', 2)).Select(a => (a[0], a[1].Split(';').Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]))),
         ]);
         return 0;
+    case "history":
+        await HistoryBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var versions) && versions > 16 ? versions : 250);
+        return 0;
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | chaos [seconds] | agent [previous porthistory-agent.dll]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | history [versions] | chaos [seconds] | agent [previous porthistory-agent.dll]");
         return 2;
 }
 

@@ -65,18 +65,19 @@ public sealed class RegistryProjectionTests
     {
         var tcp = Rows(TransportProtocol.Tcp);
 
-        // Ranks index EditionOrder: 0 is the 2020 edition, 1 the 2021 one.
+        // Ranks index EditionOrder: 0 is the 2020 edition, 1 the 2021 one. A version still in effect has no end rank
+        // (Open): a newer edition that leaves it alone leaves its row alone.
         Assert.Equal(
         [
-            (770, 770, 0, 0, 1, RecordStatus.Assigned),
+            (770, 770, 0, 0, Open, RecordStatus.Assigned),
             (771, 771, 0, 0, 0, RecordStatus.Assigned),
-            (771, 771, 1, 1, 1, RecordStatus.Assigned),
-            (776, 776, 0, 0, 1, RecordStatus.Assigned),
-            (777, 777, 0, 1, 1, RecordStatus.Assigned),
-            (1000, 1009, 0, 0, 1, RecordStatus.Unassigned),
+            (771, 771, 1, 1, Open, RecordStatus.Assigned),
+            (776, 776, 0, 0, Open, RecordStatus.Assigned),
+            (777, 777, 0, 1, Open, RecordStatus.Assigned),
+            (1000, 1009, 0, 0, Open, RecordStatus.Unassigned),
         ], tcp);
-        Assert.Equal([(776, 776, 0, 0, 1, RecordStatus.Assigned)], Rows(TransportProtocol.Udp));
-        Assert.Equal([(9, 9, 0, 0, 1, RecordStatus.Assigned), (1000, 1009, 0, 0, 1, RecordStatus.Unassigned)], Rows(TransportProtocol.Sctp));
+        Assert.Equal([(776, 776, 0, 0, Open, RecordStatus.Assigned)], Rows(TransportProtocol.Udp));
+        Assert.Equal([(9, 9, 0, 0, Open, RecordStatus.Assigned), (1000, 1009, 0, 0, Open, RecordStatus.Unassigned)], Rows(TransportProtocol.Sctp));
         Assert.Empty(Rows(TransportProtocol.Dccp));
     }
 
@@ -122,6 +123,18 @@ public sealed class RegistryProjectionTests
     }
 
     [Fact]
+    public void A_newer_edition_leaves_the_index_rows_of_what_it_does_not_change_as_they_were()
+    {
+        var delta = Server.Application.Registry.QueryIndexDelta.Between(TinyRegistry.FirstOnlyProjection.Index, Projection.Index);
+
+        // 771/tcp: its first version closes and a second starts; 777/tcp appears. No other row is written.
+        Assert.Equal([(771, 0), (771, 1), (777, 0)], delta.Versions.Select(r => (r.PortFirst, r.VersionIndex)).Order());
+        Assert.Empty(delta.DeletedVersions);
+        Assert.Equal(["multiling-http"], delta.Holdings.Select(h => h.NameLower));
+        Assert.Empty(delta.DeletedHoldings);
+    }
+
+    [Fact]
     public void An_empty_history_projects_every_port_to_the_empty_hash_and_writes_no_rows()
     {
         var empty = RegistryProjection.Build(RegistryHistory.Empty);
@@ -131,6 +144,8 @@ public sealed class RegistryProjectionTests
         Assert.Empty(empty.Index.Versions);
         Assert.Empty(empty.EditionOrder);
     }
+
+    private const int Open = Server.Application.Registry.QueryIndexRows.OpenThrough;
 
     private static List<(int First, int Last, int Version, int From, int Through, RecordStatus Status)> Rows(TransportProtocol transport) =>
     [

@@ -160,7 +160,7 @@ public sealed class WatchDetectionTests
         for (var host = 0; host < 3; host++) Run(observations, feed, Assigned, _hosts.Stop(host, "rpc.statd", At.AddMinutes(1)));
         Run(observations, feed, Assigned, _hosts.Stop(9, "nfsd", At.AddMinutes(1)));
         var gone = Assert.Single(feed.Pending, e => e.Kind == WatchEventKind.ProcessGone);
-        Assert.Equal(("rpc.statd", At.AddMinutes(1), 0UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
+        Assert.Equal(("rpc.statd", At.AddMinutes(1), 3UL), (gone.ProcessName, gone.LastSeen.ToDateTime(), gone.DistinctHosts));
         var change = feed.Pending.Last(e => e.Kind == WatchEventKind.VerdictChanged);
         Assert.Equal((VerdictKind.InsufficientEvidence, VerdictKind.Ghost), (change.OldVerdict, change.NewVerdict));
         Assert.Equal(VerdictKind.Ghost, Assert.Single(observations.IndexRows(Assigned)).Verdict);

@@ -96,7 +96,8 @@ public sealed class HostReportingTests(PostgresFixture fixture)
 
         // Retired by an admin: its sockets are removed ("host retired"), and the process is not gone for it.
         var retired = await listed.RetireHostAsync(new RetireHostRequest { HostRef = hosts[1], Reason = "decommissioned" });
-        Assert.Equal((HostLiveness.Retired, "decommissioned", 0u), (retired.Host.State, retired.Host.RetiredReason, retired.Host.Sockets));
+        Assert.Equal((HostLiveness.Retired, 0u), (retired.Host.State, retired.Host.Sockets));
+        Assert.StartsWith("decommissioned", retired.Host.RetiredReason, StringComparison.Ordinal);
         var after = await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 776, Transport = Transport.Udp }).ResponseAsync,
             r => Statd(r) is { OnlineHosts: 1, StaleHosts: 1 });
         Assert.False(Statd(after)!.Gone);

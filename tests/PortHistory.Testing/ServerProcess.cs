@@ -52,6 +52,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["PortHistory__RateLimit__FailedAuthenticationBurst"] = "100000",
             // Server-side imports read the shared registry editions.
             ["PortHistory__Import__ImportDirectory"] = RegistryData.Directory,
+            // This machine has no internet: tests that follow a registry serve one themselves.
+            ["PortHistory__Follow__Enabled"] = "false",
         };
         if (certificate is not null)
         {
@@ -140,6 +142,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>The server's console output so far, for failure messages.</summary>
     public string Log => string.Join('\n', _log.TakeLast(200));
+
+    /// <summary>The lines of the whole console output so far that contain <paramref name="text"/>.</summary>
+    public IReadOnlyList<string> LogLines(string text) => [.. _log.Where(l => l.Contains(text, StringComparison.Ordinal))];
 
     /// <summary>Starts the process and waits until grpc.health.v1 says SERVING.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)

@@ -52,9 +52,50 @@ public static class RegistryCommands
 
     private static Command Editions(CommandContext context)
     {
-        var command = new Command("editions", "List the editions the history is built from, oldest first.");
+        var command = new Command("editions",
+            "List the editions the history is built from, oldest first; from a server also where each came from (URL or git commit, when) and how many entries it changed.")
+        {
+            EditionExport(context),
+        };
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
-            Renderers.Editions(context.Output, await source!.ListEditionsAsync(cancel), json)));
+        {
+            if (source is ServerRegistrySource server) EditionRenderers.Editions(context.Output, await server.ListEditionSummariesAsync(cancel), json);
+            else Renderers.Editions(context.Output, await source!.ListEditionsAsync(cancel), json);
+        }));
+        return command;
+    }
+
+    private static Command EditionExport(CommandContext context)
+    {
+        var id = new Argument<string>("id") { Description = "Edition id (from porthistory editions)." };
+        var to = new Option<string?>("--output", "-o") { Description = "Write the file here (default: standard output)." };
+        var command = new Command("export", "Server: an edition's original file exactly as it was received (checked against its sha256).") { id, to };
+        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, _) =>
+        {
+            var server = ServerCommands.RequireServer(source, "editions export");
+            if (parse.GetValue(to) is { } path)
+            {
+                var partial = path + ".partial";
+                await using (var file = File.Create(partial)) await server.ExportEditionAsync(parse.GetValue(id)!, file, cancel);
+                File.Move(partial, path, overwrite: true);
+                return;
+            }
+
+            await context.Output.FlushAsync(cancel);
+            using var buffer = new MemoryStream();
+            await server.ExportEditionAsync(parse.GetValue(id)!, buffer, cancel);
+            // Bytes as they are: through the writer's stream when it has one (a console), else as Latin-1 text, one char per byte.
+            if (context.Output is StreamWriter { BaseStream: { } stream })
+            {
+                buffer.Position = 0;
+                await buffer.CopyToAsync(stream, cancel);
+                await stream.FlushAsync(cancel);
+            }
+            else
+            {
+                await context.Output.WriteAsync(System.Text.Encoding.Latin1.GetString(buffer.ToArray()));
+            }
+        }));
         return command;
     }
 

@@ -13,11 +13,25 @@ public static class ServerCommands
     public static IEnumerable<Command> Build(CommandContext context)
     {
         yield return Import(context);
+        yield return Rebuild(context);
         yield return Observed(context);
         yield return Discrepancies(context);
         yield return Watch(context);
         yield return Token(context);
         yield return ExpectationCommands.Build(context);
+    }
+
+    private static Command Rebuild(CommandContext context)
+    {
+        var command = new Command("rebuild",
+            "Server, admin: parse every stored original again, report the editions that parse differently now, and derive the whole history again from the originals.");
+        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
+        {
+            var server = RequireServer(source, "rebuild");
+            var result = await server.RebuildHistoryAsync(progress => EditionRenderers.RebuildProgress(context.Output, progress, json), cancel);
+            if (result.Generation == 0) throw new SourceException("the history was not derived again: an original could not be read or parsed", isUsage: false);
+        }));
+        return command;
     }
 
     internal static ServerRegistrySource RequireServer(IRegistrySource? source, string verb) => source as ServerRegistrySource
@@ -165,18 +179,37 @@ public static class ServerCommands
 
     private static Command Import(CommandContext context)
     {
-        var paths = new Argument<string[]>("path") { Description = "Edition file(s) or directories of edition files.", Arity = ArgumentArity.OneOrMore };
+        var paths = new Argument<string[]>("path") { Description = "Edition file(s) or directories of edition files.", Arity = ArgumentArity.ZeroOrMore };
+        var git = new Option<string?>("--git")
+        {
+            Description = "A git repository that tracked a registry file: import every distinct version in its history, oldest first, one generation each (a rerun skips what is there).",
+        };
+        var gitPath = new Option<string?>("--path") { Description = "With --git: the file in the repository (default: the one registry file in HEAD)." };
         var format = new Option<string?>("--format") { Description = "Edition format, when detection should not decide." };
         var date = new Option<string?>("--date") { Description = "Effective date (yyyy-MM-dd) for formats without one." };
         var id = new Option<string?>("--id") { Description = "Edition id (only with a single file)." };
         var onServer = new Option<bool>("--on-server") { Description = "The paths are on the server's file system: send the path, not the bytes." };
-        var command = new Command("import", "Import edition files into the server; the same file twice changes nothing.")
+        var command = new Command("import", "Import edition files into the server, or a git history of one; the same file twice changes nothing.")
         {
-            paths, format, date, id, onServer,
+            paths, format, date, id, onServer, git, gitPath,
         };
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
             var server = RequireServer(source, "import");
+            if (parse.GetValue(git) is { } repository)
+            {
+                if (parse.GetValue(paths) is { Length: > 0 } || parse.GetValue(format) is not null || parse.GetValue(date) is not null || parse.GetValue(id) is not null ||
+                    parse.GetValue(onServer))
+                {
+                    throw new UsageException("--git takes no paths and no --format, --date, --id or --on-server (each version is dated by itself)");
+                }
+
+                await GitImport.RunAsync(context, server, repository, parse.GetValue(gitPath), json, cancel);
+                return;
+            }
+
+            if (parse.GetValue(gitPath) is not null) throw new UsageException("--path needs --git");
+            if (parse.GetValue(paths) is not { Length: > 0 }) throw new UsageException("import needs a path (a file or a directory), or --git DIR");
             var files = parse.GetValue(paths)!.SelectMany(IEnumerable<string> (p) => Directory.Exists(p)
                 ? Directory.EnumerateFiles(p).Where(OfflineRegistrySource.IsEditionFile).Order(StringComparer.Ordinal)
                 : [p]).ToList();

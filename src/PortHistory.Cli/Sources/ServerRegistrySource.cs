@@ -23,6 +23,9 @@ public sealed class ServerRegistrySource : IRegistrySource
         Administration = new ServerAdministration(_server);
     }
 
+    /// <summary>The channel, clients and headers, for the server's own verbs (editions' provenance, export, rebuild).</summary>
+    public ServerConnection Connection => _server;
+
     public ServerObservations Observations { get; }
 
     public ServerHosts Hosts { get; }

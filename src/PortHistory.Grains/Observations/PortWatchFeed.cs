@@ -125,7 +125,8 @@ internal sealed class PortWatchFeed(uint port, IObservationContext context)
     {
         var e = Event(kind, transport, $"{prefix}:{port}:{(int)transport}:{Digest(process.Name, process.Executable, process.Program, process.SystemdUnit)}{life}");
         (e.ProcessName, e.Executable, e.Program, e.SystemdUnit) = (process.Name, process.Executable, process.Program, process.SystemdUnit);
-        e.DistinctHosts = (ulong)process.Listeners.Current;
+        // Gone, it listens nowhere: the event says how widely it ran.
+        e.DistinctHosts = (ulong)(kind == WatchEventKind.ProcessGone ? process.KnownHosts : process.Listeners.Current);
         return e;
     }
 

@@ -15,8 +15,8 @@ public sealed class ImportOptions
     public long MaxEditionBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
-    /// How long the importer waits, after a submission, for quiet before applying: uploads still being received or
-    /// parsed join the same generation (up to <see cref="MaxBatchWait"/>).
+    /// After a submission, while other uploads are still being received or parsed, the importer looks again this
+    /// often before applying, so that they join the same generation (up to <see cref="MaxBatchWait"/>).
     /// </summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(300);
 

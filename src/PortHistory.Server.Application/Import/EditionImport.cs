@@ -9,7 +9,10 @@ namespace PortHistory.Server.Application.Import;
 
 /// <summary>An edition file as received: its bytes, where they came from, and the caller's choices for reading it.</summary>
 /// <param name="ServerFile">Read from the server's import directory: its content is not the caller's to see.</param>
-public sealed record EditionUpload(byte[] Bytes, string Source, EditionReadOptions ReadOptions, bool ServerFile);
+/// <param name="Origin">Where the caller took the file from (a URL, a git commit), kept with the edition.</param>
+/// <param name="RevisionOfDay">A file dated like an edition held, with other content, is a later version of that day rather than a conflict.</param>
+public sealed record EditionUpload(byte[] Bytes, string Source, EditionReadOptions ReadOptions, bool ServerFile, EditionOrigin? Origin = null,
+    bool RevisionOfDay = false);
 
 /// <summary>One step of an import as the caller sees it.</summary>
 public sealed record ImportReport(ImportStage Stage, string Message, int Done = 0, int Total = 0, long Generation = 0)
@@ -61,7 +64,7 @@ public sealed class EditionImport(UploadIntake intake, IEditionStore editions, I
         yield return new ImportReport(ImportStage.Parsed, $"{edition.Id}: {edition.Records.Length} records, {edition.Warnings.Length} warnings") { Parsed = edition };
 
         using var watch = progress.Follow(edition.Id);
-        var outcome = await intake.SubmitAsync(edition, upload.Bytes, cancellationToken);
+        var outcome = await intake.SubmitAsync(edition, upload.Bytes, upload.Origin, cancellationToken, upload.RevisionOfDay, tracking);
         tracking.Dispose();
         switch (outcome.Result)
         {

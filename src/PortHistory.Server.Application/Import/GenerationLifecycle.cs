@@ -1,24 +1,26 @@
 using System.Diagnostics;
 using PortHistory.Contracts.V1;
-using PortHistory.Registry.History;
-using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.Server.Application.Import;
 
+/// <summary>A committed generation: how many ports it restaged, and the index rows it changed (null: rewritten whole).</summary>
+public sealed record GenerationOutcome(long Generation, int ChangedPorts, QueryIndexDelta? IndexChanges);
+
 /// <summary>
 /// Applies received editions to the history. Submissions are stored as pending; a run takes every pending edition at
-/// once, recomputes the whole history (so the order editions arrive in never matters), stages the ports whose
-/// timelines change on their grains under a new generation, and commits the generation in one transaction together
-/// with the query index. Until that commit nothing of the new editions is visible; a crash before it leaves them
-/// pending, and the next run (or the next submission) applies them again from scratch.
+/// once, derives the new history from the committed one (<see cref="HistoryDerivation"/>: the order editions arrive in
+/// never matters), stages the ports whose timelines change on their grains under a new generation, and commits the
+/// generation in one transaction together with the query index rows that changed. Until that commit nothing of the
+/// new editions is visible; a crash before it leaves them pending, and the next run (or the next submission) applies
+/// them again.
 /// </summary>
 public sealed class GenerationLifecycle(
     IEditionStore editions,
     IGenerationStore generations,
-    ParsedEditions parsed,
+    HistoryDerivation derivation,
     PortStaging staging,
     IRegistryStaging grains,
     ICatalogRefresh catalog,
@@ -31,7 +33,15 @@ public sealed class GenerationLifecycle(
     /// One run: applies every pending edition in a new generation. Returns the committed generation, or null when
     /// nothing was pending or another importer holds the lock.
     /// </summary>
-    public async Task<long?> ApplyPendingAsync(CancellationToken cancellationToken)
+    public async Task<long?> ApplyPendingAsync(CancellationToken cancellationToken) => (await ApplyAsync(fromScratch: false, cancellationToken))?.Generation;
+
+    /// <summary>
+    /// Derives the whole history again from the stored originals (after a parser fix, say) and commits it as a new
+    /// generation with whatever is pending; null when another importer holds the lock.
+    /// </summary>
+    public Task<GenerationOutcome?> RebuildAsync(CancellationToken cancellationToken) => ApplyAsync(fromScratch: true, cancellationToken);
+
+    private async Task<GenerationOutcome?> ApplyAsync(bool fromScratch, CancellationToken cancellationToken)
     {
         await using var lease = await generations.TryAcquireImportLockAsync(cancellationToken);
         if (lease is null) return null;
@@ -42,27 +52,40 @@ public sealed class GenerationLifecycle(
             // Holding the lock, nobody else is applying: a generation still applying was left by a lost importer.
             await generations.AbortApplyingAsync(cancellationToken);
             var stored = await editions.LoadAllAsync(cancellationToken);
-            pendingIds = [.. stored.Where(e => e.Pending).Select(e => e.Id)];
-            if (pendingIds.Count == 0) return null;
+            var pending = stored.Where(e => e.Pending).ToList();
+            pendingIds = [.. pending.Select(e => e.Id)];
+            if (pendingIds.Count == 0 && !fromScratch) return null;
 
             var aborted = await generations.AbortedAsync(cancellationToken);
             var generation = await generations.StartAsync(pendingIds, cancellationToken);
-            logger.LogInformation("Applying {Count} edition(s) in generation {Generation}: {Editions}", pendingIds.Count, generation, string.Join(", ", pendingIds));
+            logger.LogInformation("Applying {Count} edition(s) in generation {Generation}{Rebuild}: {Editions}", pendingIds.Count, generation,
+                fromScratch ? ", the history derived again from the originals" : "", string.Join(", ", pendingIds));
 
-            var projection = Project(stored);
-            var changed = ChangedPorts(projection, await generations.CommittedHashesAsync(cancellationToken));
+            var derived = await derivation.DeriveAsync(stored, fromScratch, cancellationToken);
+            var derivedAt = clock.Elapsed;
+            var projection = RegistryProjection.Build(derived.Ledger, derived.Previous);
+            var changed = ChangedPorts(projection, derived.Previous?.PortHashes ?? await CommittedHashesAsync(cancellationToken));
+            var projectedAt = clock.Elapsed;
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Staging, $"staging {changed.Length} changed ports in generation {generation}", 0, changed.Length, generation));
             await staging.StageAsync(generation, aborted, projection.PortTimelines, changed, pendingIds, cancellationToken);
 
+            var stagedAt = clock.Elapsed;
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Indexing, "writing the query index and committing", changed.Length, changed.Length, generation));
-            await generations.CommitAsync(new GenerationCommit(generation, pendingIds, projection.EditionOrder,
-                [.. changed.Select(p => (p, projection.PortHashes[p]))], projection.Index), cancellationToken);
+            var index = derived.Previous is { } previous ? QueryIndexWrite.Changes(previous.Index, projection.Index) : QueryIndexWrite.All(projection.Index);
+            await generations.CommitAsync(new GenerationCommit(generation, pendingIds, projection.EditionOrder, projection.ChangeCounts,
+                [.. changed.Select(p => (p, projection.PortHashes[p]))], index), cancellationToken);
+            derivation.Committed(generation, derived.Ledger, projection, pending);
             await catalog.RefreshAsync(cancellationToken);
-            logger.LogInformation("Committed generation {Generation}: {Changed} ports restaged in {Elapsed:0.0}s", generation, changed.Length, clock.Elapsed.TotalSeconds);
+            logger.LogInformation(
+                "Committed generation {Generation}: {Appended} edition(s) {How}, {Changed} ports restaged, index {Index} in {Elapsed:0.000}s " +
+                "(history {Derive:0.000}s, projection {Project:0.000}s, staging {Stage:0.000}s, commit {Commit:0.000}s)",
+                generation, derived.Appended, derived.Replayed ? "derived again" : "appended", changed.Length,
+                index.Delta is { } delta ? $"{delta.RowsWritten} rows written, {delta.RowsDeleted} deleted" : "rewritten", clock.Elapsed.TotalSeconds,
+                derivedAt.TotalSeconds, (projectedAt - derivedAt).TotalSeconds, (stagedAt - projectedAt).TotalSeconds, (clock.Elapsed - stagedAt).TotalSeconds);
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Committed, $"committed in generation {generation}", changed.Length, changed.Length, generation));
             metrics.ImportFinished(committed: true, clock.Elapsed);
             await RefreshVerdictsAsync(cancellationToken);
-            return generation;
+            return new GenerationOutcome(generation, changed.Length, index.Delta);
         }
         catch (Exception e) when (pendingIds.Count > 0)
         {
@@ -72,18 +95,16 @@ public sealed class GenerationLifecycle(
         }
     }
 
-    /// <summary>The whole history, from every stored edition, complete and pending alike.</summary>
-    private RegistryProjection Project(IReadOnlyList<StoredEdition> stored)
+    private async Task<IReadOnlyList<byte[]>> CommittedHashesAsync(CancellationToken cancellationToken)
     {
-        var all = new RegistryEdition[stored.Count];
-        Parallel.For(0, stored.Count, i => all[i] = parsed.Parse(stored[i]));
-        return RegistryProjection.Build(RegistryHistory.Build(all));
+        var committed = await generations.CommittedHashesAsync(cancellationToken);
+        return [.. Enumerable.Range(0, PortHistory.Registry.Model.PortSpan.MaxPort + 1).Select(p => committed.GetValueOrDefault(p) ?? RegistryProjection.EmptyHash)];
     }
 
     /// <summary>The ports whose timelines differ from what is committed. A port never staged holds no history: it changes only if it gets some.</summary>
-    private static int[] ChangedPorts(RegistryProjection projection, IReadOnlyDictionary<int, byte[]> committed) =>
+    private static int[] ChangedPorts(RegistryProjection projection, IReadOnlyList<byte[]> committed) =>
         Enumerable.Range(0, projection.PortHashes.Length)
-            .Where(p => !(committed.GetValueOrDefault(p) ?? RegistryProjection.EmptyHash).AsSpan().SequenceEqual(projection.PortHashes[p]))
+            .Where(p => !ReferenceEquals(committed[p], projection.PortHashes[p]) && !committed[p].AsSpan().SequenceEqual(projection.PortHashes[p]))
             .ToArray();
 
     /// <summary>Observed ports judge registry against reality: with a new registry their verdicts in the index are redone.</summary>

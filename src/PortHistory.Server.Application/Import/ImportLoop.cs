@@ -36,14 +36,16 @@ public sealed class ImportLoop(UploadIntake intake, GenerationLifecycle lifecycl
         }
     }
 
-    /// <summary>Lets a batch of uploads (porthistory import DIR sends them together) land in one generation.</summary>
+    /// <summary>
+    /// Lets a batch of uploads (porthistory import DIR sends them together) land in one generation. With nothing else
+    /// being received there is nothing to wait for: editions sent one at a time (a follower, a git history) apply at once.
+    /// </summary>
     private async Task WaitForQuietAsync(CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
-        do
+        while (intake.IsReceiving && waited.Elapsed < options.Value.MaxBatchWait)
         {
             await Task.Delay(options.Value.BatchWindow, cancellationToken);
         }
-        while (intake.IsReceiving && waited.Elapsed < options.Value.MaxBatchWait);
     }
 }

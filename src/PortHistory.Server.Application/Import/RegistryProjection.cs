@@ -14,6 +14,8 @@ namespace PortHistory.Server.Application.Import;
 /// <summary>
 /// What one history generation writes: each port's timelines for its grain (with a content hash, so that only
 /// changed ports are restaged), and the rows of the query index. Ports in one range share one serialized state.
+/// Built from the previous generation's projection, what did not change is not serialized again: versions and the
+/// version lists of unchanged segments are the same instances in the next ledger.
 /// </summary>
 public sealed class RegistryProjection
 {
@@ -36,30 +38,37 @@ public sealed class RegistryProjection
     /// <summary>Edition ids in history order: the rank of an edition is its index here.</summary>
     public required IReadOnlyList<string> EditionOrder { get; init; }
 
-    public static RegistryProjection Build(RegistryHistory history)
-    {
-        var ranks = history.Editions.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
-        var stored = new Dictionary<object, PortTimeline>(ReferenceEqualityComparer.Instance);
+    /// <summary>Per edition in history order, how many entries it changed.</summary>
+    public required IReadOnlyList<int> ChangeCounts { get; init; }
 
-        // Grain states: one message per distinct combination of the four transports' version lists.
-        var byCombination = new Dictionary<(object?, object?, object?, object?), (byte[] Bytes, byte[] Hash)>();
+    /// <summary>What the next projection may reuse.</summary>
+    private Reuse Reusable { get; init; } = null!;
+
+    /// <summary>The projection of a full build (tests and tools: the server appends to a ledger instead).</summary>
+    public static RegistryProjection Build(RegistryHistory history) =>
+        Build(history.Editions.Aggregate(HistoryLedger.Empty, (ledger, edition) => ledger.Append(edition)));
+
+    public static RegistryProjection Build(HistoryLedger ledger, RegistryProjection? previous = null)
+    {
+        var reuse = new Reuse(previous?.Reusable);
         var timelines = new byte[PortSpan.MaxPort + 1][];
         var hashes = new byte[PortSpan.MaxPort + 1][];
+        var cursors = new int[TransportProtocols.All.Count];
+        var segments = TransportProtocols.All.Select(ledger.Segments).ToArray();
         for (var port = 0; port <= PortSpan.MaxPort; port++)
         {
-            var versions = TransportProtocols.All.Select(t => history.Timeline(port, t).Versions).ToArray();
-            var key = (Identity(versions[0]), Identity(versions[1]), Identity(versions[2]), Identity(versions[3]));
-            if (!byCombination.TryGetValue(key, out var entry))
+            var key = new object?[4];
+            for (var t = 0; t < segments.Length; t++)
             {
-                var message = new StoredPortRegistry();
-                for (var t = 0; t < versions.Length; t++)
-                {
-                    if (versions[t].IsEmpty) continue;
-                    message.Timelines.Add(Stored(TransportProtocols.All[t], versions[t]));
-                }
+                while (segments[t][cursors[t]].Last < port) cursors[t]++;
+                key[t] = Identity(segments[t][cursors[t]].Versions);
+            }
 
-                var bytes = message.ToByteArray();
-                byCombination[key] = entry = (bytes, SHA256.HashData(bytes));
+            var combination = (key[0], key[1], key[2], key[3]);
+            if (!reuse.Ports.TryGetValue(combination, out var entry))
+            {
+                entry = reuse.PreviousPorts is { } kept && kept.TryGetValue(combination, out var earlier) ? earlier : Serialize(segments, cursors, reuse);
+                reuse.Ports[combination] = entry;
             }
 
             timelines[port] = entry.Bytes;
@@ -69,33 +78,41 @@ public sealed class RegistryProjection
         var rows = new List<VersionRow>();
         foreach (var transport in TransportProtocols.All)
         {
-            foreach (var segment in history.Segments(transport))
+            foreach (var segment in ledger.Segments(transport))
             {
                 for (var v = 0; v < segment.Versions.Length; v++)
                 {
                     var version = segment.Versions[v];
-                    rows.Add(new VersionRow((short)transport, segment.Ports.First, segment.Ports.Last, v, ranks[version.From.Id],
-                        ranks[version.Through.Id], (short)(version.Primary?.Status ?? 0), StateKey(version), version.ToProto().ToByteArray()));
+                    var (bytes, stateKey) = reuse.Version(version);
+                    rows.Add(new VersionRow((short)transport, segment.First, segment.Last, v, ledger.RankOf(version.From), Through(ledger, segment.Versions, v),
+                        (short)(version.Primary?.Status ?? 0), stateKey, bytes));
                 }
             }
         }
 
         var nameOnly = new List<NameOnlyRow>();
-        foreach (var timeline in history.NameOnlyTimelines)
+        foreach (var timeline in ledger.NameOnly)
         {
             for (var v = 0; v < timeline.Versions.Length; v++)
             {
                 var version = timeline.Versions[v];
-                nameOnly.Add(new NameOnlyRow((short)timeline.Transport, timeline.Name.ToLowerInvariant(), v, ranks[version.From.Id],
-                    ranks[version.Through.Id], StateKey(version), version.ToProto().ToByteArray()));
+                var (bytes, stateKey) = reuse.Version(version);
+                nameOnly.Add(new NameOnlyRow((short)timeline.Transport, timeline.NameLower, v, ledger.RankOf(version.From), Through(ledger, timeline.Versions, v),
+                    stateKey, bytes));
             }
         }
 
-        var holdings = history.AllHoldings
-            .GroupBy(h => h.Name.ToLowerInvariant())
-            .SelectMany(g => g.Select((h, i) => new HoldingRow(g.Key, i, h.ToProto().ToByteArray())))
+        var newest = ledger.Newest;
+        var holdings = LedgerIndexes.Holdings(ledger)
+            .SelectMany(g => g.Value.Select((h, i) =>
+            {
+                var open = h.Through == newest;
+                var message = h.ToProto();
+                if (open) message.Through = null;
+                return new HoldingRow(g.Key, i, message.ToByteArray(), open);
+            }))
             .ToList();
-        var renames = history.Renames
+        var renames = LedgerIndexes.Renames(ledger)
             .Select((l, i) => new RenameRow(i, l.From.ToLowerInvariant(), l.To.ToLowerInvariant(), l.ToProto().ToByteArray()))
             .ToList();
 
@@ -104,31 +121,79 @@ public sealed class RegistryProjection
             PortTimelines = timelines,
             PortHashes = hashes,
             Index = new QueryIndexRows(rows, nameOnly, holdings, renames),
-            EditionOrder = [.. history.Editions.Select(e => e.Id)],
+            EditionOrder = [.. ledger.Editions.Select(e => e.Id)],
+            ChangeCounts = ledger.ChangeCounts(),
+            Reusable = reuse.Done(),
         };
-
-        PortTimeline Stored(TransportProtocol transport, ImmutableArray<RecordVersion> versions)
-        {
-            var identity = Identity(versions)!;
-            if (stored.TryGetValue(identity, out var existing)) return existing;
-            // Stored versions keep their first edition only: where they end depends on what is committed later.
-            var message = new PortTimeline { Transport = transport.ToProto() };
-            foreach (var version in versions)
-            {
-                var proto = version.ToProto();
-                proto.Through = null;
-                proto.EditionCount = 0;
-                message.Versions.Add(proto);
-            }
-
-            stored[identity] = message;
-            return message;
-        }
     }
 
     /// <summary>A short hash of what a version says: two versions with the same key mean the same.</summary>
-    public static byte[] StateKey(RecordVersion version) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(RegistryHistory.StateKey(version.Records)))[..16];
+    public static byte[] StateKey(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key))[..16];
 
-    private static object? Identity(ImmutableArray<RecordVersion> versions) => ImmutableCollectionsMarshal.AsArray(versions);
+    private static int Through(HistoryLedger ledger, ImmutableArray<LedgerVersion> versions, int index) =>
+        index + 1 < versions.Length ? ledger.RankOf(versions[index + 1].From) - 1 : QueryIndexRows.OpenThrough;
+
+    private static (byte[] Bytes, byte[] Hash) Serialize(ImmutableArray<LedgerSegment>[] segments, int[] cursors, Reuse reuse)
+    {
+        var message = new StoredPortRegistry();
+        for (var t = 0; t < segments.Length; t++)
+        {
+            var versions = segments[t][cursors[t]].Versions;
+            if (versions.IsEmpty) continue;
+            var timeline = new PortTimeline { Transport = TransportProtocols.All[t].ToProto() };
+            foreach (var version in versions) timeline.Versions.Add(reuse.Message(version));
+            message.Timelines.Add(timeline);
+        }
+
+        var bytes = message.ToByteArray();
+        return (bytes, SHA256.HashData(bytes));
+    }
+
+    private static object Identity(ImmutableArray<LedgerVersion> versions) => ImmutableCollectionsMarshal.AsArray(versions)!;
+
+    /// <summary>
+    /// Serialized versions by instance and port states by the combination of version lists they show, carried from
+    /// one generation to the next; what the new ledger no longer holds is left behind.
+    /// </summary>
+    private sealed class Reuse(Reuse? previous)
+    {
+        private readonly Dictionary<LedgerVersion, (TimelineVersion Message, byte[] Bytes, byte[] StateKey)> _versions = new(ReferenceEqualityComparer.Instance);
+        private Dictionary<LedgerVersion, (TimelineVersion Message, byte[] Bytes, byte[] StateKey)>? _previousVersions = previous?._versions;
+
+        public Dictionary<(object?, object?, object?, object?), (byte[] Bytes, byte[] Hash)> Ports { get; } = new();
+
+        public Dictionary<(object?, object?, object?, object?), (byte[] Bytes, byte[] Hash)>? PreviousPorts { get; private set; } = previous?.Ports;
+
+        /// <summary>Built: what the previous generation held and this one does not is let go.</summary>
+        public Reuse Done()
+        {
+            _previousVersions = null;
+            PreviousPorts = null;
+            return this;
+        }
+
+        /// <summary>A version as stored: its first edition only, since where it ends depends on what is committed later.</summary>
+        public TimelineVersion Message(LedgerVersion version) => Entry(version).Message;
+
+        public (byte[] Bytes, byte[] StateKey) Version(LedgerVersion version)
+        {
+            var entry = Entry(version);
+            return (entry.Bytes, entry.StateKey);
+        }
+
+        private (TimelineVersion Message, byte[] Bytes, byte[] StateKey) Entry(LedgerVersion version)
+        {
+            if (_versions.TryGetValue(version, out var entry)) return entry;
+            if (_previousVersions is null || !_previousVersions.TryGetValue(version, out entry))
+            {
+                var message = new TimelineVersion { From = version.From.ToProto() };
+                message.Records.AddRange(version.Records.Select(r => r.ToProto()));
+                message.Changes.AddRange(version.Changes.Select(c => c.ToProto()));
+                entry = (message, message.ToByteArray(), StateKey(version.Key));
+            }
+
+            _versions[version] = entry;
+            return entry;
+        }
+    }
 }

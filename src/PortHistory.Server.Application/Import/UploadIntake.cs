@@ -22,10 +22,27 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
         return new UploadScope(this);
     }
 
-    /// <summary>Records an edition as pending; the importer picks it up within its batch window.</summary>
-    public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an edition as pending, with its original and where it came from; the importer picks it up within its
+    /// batch window. With <paramref name="revisionOfDay"/>, a file whose id (its date) is taken by another file is a
+    /// later version of that day (the registry changed without a new date): it takes the next free id of the day,
+    /// "…-17b", "…-17c", which sort after it.
+    /// </summary>
+    /// <param name="tracking">The upload's tracking (<see cref="TrackUpload"/>): it ends once the edition is stored, before the importer is woken, so
+    /// that the importer does not wait for this very upload.</param>
+    public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken,
+        bool revisionOfDay = false, IDisposable? tracking = null)
     {
-        var outcome = await store.AddPendingAsync(edition, content, cancellationToken);
+        var outcome = await store.AddPendingAsync(edition, content, origin, cancellationToken);
+        for (var suffix = 'b'; revisionOfDay && outcome.Result == SubmitResult.IdTaken && suffix <= 'z'; suffix++)
+        {
+            var revision = edition with { Id = $"{edition.Id}{suffix}" };
+            var remark = $"a later version dated {edition.EffectiveDate:yyyy-MM-dd}, like {edition.Id}";
+            outcome = await store.AddPendingAsync(revision, content, (origin ?? EditionOrigin.Upload) with { Remark = origin?.Remark ?? remark }, cancellationToken);
+            if (outcome.Result == SubmitResult.Queued) edition = revision;
+        }
+
+        tracking?.Dispose();
         if (outcome.Result == SubmitResult.Queued)
         {
             parsed.Remember(edition);

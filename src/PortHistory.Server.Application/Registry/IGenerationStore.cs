@@ -1,3 +1,5 @@
+using PortHistory.Registry.History;
+
 namespace PortHistory.Server.Application.Registry;
 
 /// <summary>
@@ -21,25 +23,39 @@ public interface IGenerationStore
     /// <summary>The hash of each port's timelines as last committed; ports never staged are absent.</summary>
     Task<IReadOnlyDictionary<int, byte[]>> CommittedHashesAsync(CancellationToken cancellationToken);
 
+    /// <summary>The newest committed generation, 0 when none has committed.</summary>
+    Task<long> CommittedGenerationAsync(CancellationToken cancellationToken);
+
     /// <summary>
-    /// Commits a generation in one transaction: its port hashes, the editions' ranks and states, the query index and a
-    /// notification to the other silos' catalogs.
+    /// The history of the newest committed generation as its query index holds it (one snapshot), or an empty ledger
+    /// at generation 0 when none has committed.
+    /// </summary>
+    Task<CommittedHistory> LoadCommittedHistoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a generation in one transaction: its port hashes, the editions' ranks, change counts and states, the
+    /// query index (replaced, or changed where it differs) and a notification to the other silos' catalogs.
     /// </summary>
     /// <exception cref="GenerationAbortedException">The generation is no longer applying.</exception>
     Task CommitAsync(GenerationCommit commit, CancellationToken cancellationToken);
 }
 
+/// <summary>A committed generation's history.</summary>
+public sealed record CommittedHistory(long Generation, HistoryLedger Ledger);
+
 /// <summary>What commits with a generation.</summary>
 /// <param name="EditionIds">The pending editions it applies.</param>
 /// <param name="HistoryOrder">Every edition id in history order: an edition's rank is its index here.</param>
+/// <param name="ChangeCounts">Per edition in history order, how many entries it changed.</param>
 /// <param name="ChangedHashes">The new hash of each port it restaged.</param>
-/// <param name="Index">The query index rows that replace the current ones.</param>
+/// <param name="Index">The query index: every row (replacing the current ones), or only what changed.</param>
 public sealed record GenerationCommit(
     long Generation,
     IReadOnlyCollection<string> EditionIds,
     IReadOnlyList<string> HistoryOrder,
+    IReadOnlyList<int> ChangeCounts,
     IReadOnlyList<(int Port, byte[] Hash)> ChangedHashes,
-    QueryIndexRows Index);
+    QueryIndexWrite Index);
 
 /// <summary>The generation being applied was aborted meanwhile (this silo lost the import lock): it must not commit.</summary>
 public sealed class GenerationAbortedException(long generation, string? state)

@@ -27,6 +27,7 @@ public sealed partial class PortHistoryMetrics
     private readonly Histogram<double> _getPort;
     private readonly Histogram<double> _importDuration;
     private readonly Counter<long> _rateLimitRefusals;
+    private readonly Counter<long> _fetches;
 
     // Token checks and calls happen on every request: counted in plain fields the scrape reads, so a call pays no
     // measurement. The set of methods is the gateway's services', known at start.
@@ -74,6 +75,8 @@ public sealed partial class PortHistoryMetrics
             "Ports the newest import stages in all");
         _rateLimitRefusals = meter.CreateCounter<long>("porthistory.rate_limit.refusals", "{call}",
             "Calls refused ResourceExhausted, by limit: sightings (rate per token), concurrent_calls (per token), watch_streams (open per token), enrollments (per secret or credential)");
+        _fetches = meter.CreateCounter<long>("porthistory.follow.fetches", "{fetch}",
+            "Fetches of followed sources by outcome: unchanged (304 or the same bytes), new_edition, refused (not an edition to add), failed");
         meter.CreateObservableCounter("porthistory.rpc.calls", Calls, "{call}",
             "Calls answered (gRPC and HTTP/JSON), by rpc.service, rpc.method and rpc.grpc.status_code (0 OK; 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, …)");
         meter.CreateObservableCounter("porthistory.hosts.reports", HostReports, "{report}",
@@ -194,6 +197,27 @@ public sealed partial class PortHistoryMetrics
         _meter.CreateObservableGauge("porthistory.journal.undelivered.age", () => backlog().Oldest.TotalSeconds, "s",
             "How long the oldest undelivered sighting has waited (0 when none waits)");
     }
+
+    /// <summary>
+    /// The registry follower, per source: when it last fetched successfully and last saw a change (Unix seconds; 0
+    /// never), consecutive failures, and fetches by outcome. Read from <paramref name="sources"/> at each collection.
+    /// </summary>
+    public void ObserveFollowing(Func<IReadOnlyList<(string Source, DateTimeOffset? LastSuccess, DateTimeOffset? LastChange, int Failures)>> sources)
+    {
+        _meter.CreateObservableGauge("porthistory.follow.last_success", () => sources().Select(s => Seconds(s.Source, s.LastSuccess)), "s",
+            "When each followed source last answered (Unix time; 0 never)");
+        _meter.CreateObservableGauge("porthistory.follow.last_change", () => sources().Select(s => Seconds(s.Source, s.LastChange)), "s",
+            "When each followed source last gave a new edition (Unix time; 0 never)");
+        _meter.CreateObservableGauge("porthistory.follow.consecutive_failures",
+            () => sources().Select(s => new Measurement<int>(s.Failures, new KeyValuePair<string, object?>("source", s.Source))), "{failure}",
+            "Fetches of each followed source that failed or were refused since its last success");
+
+        static Measurement<double> Seconds(string source, DateTimeOffset? at) =>
+            new(at?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, new KeyValuePair<string, object?>("source", source));
+    }
+
+    /// <param name="outcome">unchanged, new_edition, refused or failed.</param>
+    public void Fetched(string outcome) => _fetches.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     private static string Name(BatchOutcome outcome) => outcome switch
     {

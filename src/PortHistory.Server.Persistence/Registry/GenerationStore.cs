@@ -57,6 +57,14 @@ public sealed class GenerationStore(NpgsqlDataSource dataSource) : IGenerationSt
         return hashes;
     }
 
+    public async Task<long> CommittedGenerationAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT coalesce(max(generation), 0) FROM registry_generations WHERE state = 'committed'");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public Task<CommittedHistory> LoadCommittedHistoryAsync(CancellationToken cancellationToken) => CommittedHistoryReader.ReadAsync(dataSource, cancellationToken);
+
     public async Task CommitAsync(GenerationCommit commit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -70,7 +78,8 @@ public sealed class GenerationStore(NpgsqlDataSource dataSource) : IGenerationSt
             if (state != "applying") throw new GenerationAbortedException(commit.Generation, state);
         }
 
-        await QueryIndexWriter.ReplaceAsync(connection, commit.Index, cancellationToken);
+        if (commit.Index.Replace is { } rows) await QueryIndexWriter.ReplaceAsync(connection, rows, cancellationToken);
+        if (commit.Index.Delta is { } delta) await QueryIndexWriter.ApplyAsync(connection, delta, cancellationToken);
 
         await using (var hashes = new NpgsqlCommand("""
             INSERT INTO port_registry_hashes (port, hash, generation)
@@ -84,7 +93,8 @@ public sealed class GenerationStore(NpgsqlDataSource dataSource) : IGenerationSt
             await hashes.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await EditionStore.MarkCommittedAsync(connection, transaction, commit.Generation, commit.HistoryOrder, commit.EditionIds, cancellationToken);
+        await EditionStore.MarkCommittedAsync(connection, transaction, commit.Generation, commit.HistoryOrder, commit.ChangeCounts, commit.EditionIds,
+            cancellationToken);
 
         await using (var complete = new NpgsqlCommand($"""
             UPDATE registry_generations SET state = 'committed', finished_at = now() WHERE generation = @generation;

@@ -42,23 +42,29 @@ public sealed class LocalServiceTables(NpgsqlDataSource dataSource, ILogger<Loca
         var byPort = new Dictionary<int, List<LocalServiceEntry>>();
         foreach (var (id, _) in tables)
         {
-            await using var command = new NpgsqlCommand(
-                "SELECT format, title, effective_date, source, content FROM editions WHERE id = @id", connection);
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken)) continue;
-            RegistryEdition edition;
-            try
+            EditionReadOptions options;
+            string source;
+            await using (var command = new NpgsqlCommand("SELECT format, title, effective_date, source FROM editions WHERE id = @id", connection))
             {
-                edition = EditionReader.Read(new EditionContent(reader.GetFieldValue<byte[]>(4), reader.GetString(3)), new EditionReadOptions
+                command.Parameters.AddWithValue("id", id);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                if (!await reader.ReadAsync(cancellationToken)) continue;
+                options = new EditionReadOptions
                 {
                     Format = (EditionFileFormat)reader.GetInt16(0),
                     Title = reader.GetString(1),
                     EffectiveDate = reader.GetFieldValue<DateOnly>(2),
                     Id = id,
-                });
+                };
+                source = reader.GetString(3);
             }
-            catch (EditionFormatException e)
+
+            RegistryEdition edition;
+            try
+            {
+                edition = EditionReader.Read(new EditionContent(await OriginalFiles.ReadAsync(connection, id, cancellationToken), source), options);
+            }
+            catch (Exception e) when (e is EditionFormatException or Application.Registry.OriginalUnreadableException)
             {
                 // It was read when imported; one table that no longer reads must not keep the catalog (or the silo) from loading.
                 logger.LogWarning("Local service table {Id} could not be read: {Message}", id, e.Message);

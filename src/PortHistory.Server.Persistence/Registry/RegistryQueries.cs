@@ -21,11 +21,23 @@ public sealed class RegistryQueries(NpgsqlDataSource dataSource) : IRegistryQuer
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var response = new FindServiceResponse { Name = name };
-        await using (var command = new NpgsqlCommand("SELECT holding FROM index_holdings WHERE name_lower = @name ORDER BY ordinal", connection, transaction))
+        var open = new List<ServiceHolding>();
+        await using (var command = new NpgsqlCommand("SELECT holding, open FROM index_holdings WHERE name_lower = @name ORDER BY ordinal", connection, transaction))
         {
             command.Parameters.AddWithValue("name", name.ToLowerInvariant());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) response.Holdings.Add(ServiceHolding.Parser.ParseFrom(reader.GetFieldValue<byte[]>(0)));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var holding = ServiceHolding.Parser.ParseFrom(reader.GetFieldValue<byte[]>(0));
+                response.Holdings.Add(holding);
+                if (reader.GetBoolean(1)) open.Add(holding);
+            }
+        }
+
+        // A holding still held is stored without its end: it ends at the newest edition, whichever that is now.
+        if (open.Count > 0 && await EditionResolution.ResolveAsync(connection, transaction, null, cancellationToken) is { } newest)
+        {
+            foreach (var holding in open) holding.Through = newest.Edition;
         }
 
         var links = new List<RenameLink>();

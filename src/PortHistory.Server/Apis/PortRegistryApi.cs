@@ -167,7 +167,17 @@ public sealed class PortRegistryApi(
     {
         var (committed, generation) = await editions.ListCommittedAsync(context.CancellationToken);
         var response = new ListEditionsResponse { Generation = (ulong)generation };
-        response.Editions.AddRange(committed.Select(e => e.Summary.ToProto(e.CommittedAt)));
+        response.Editions.AddRange(committed.Select(e =>
+        {
+            var summary = e.Summary.ToProto(e.CommittedAt);
+            summary.Origin = e.Origin.Location ?? "";
+            summary.RetrievedAt = e.Origin.RetrievedAt is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at) : null;
+            summary.Etag = e.Origin.ETag ?? "";
+            summary.LastModified = e.Origin.LastModified ?? "";
+            summary.Remark = e.Origin.Remark ?? "";
+            if (e.Changes is { } changes) summary.Changes = (uint)changes;
+            return summary;
+        }));
         return response;
     }
 }

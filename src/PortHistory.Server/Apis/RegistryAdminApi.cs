@@ -6,16 +6,22 @@ using PortHistory.Registry.Protobuf;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Import;
 using PortHistory.Contracts;
+using PortHistory.Server.Application.Registry;
 
 namespace PortHistory.Server.Apis;
 
 /// <summary>
 /// porthistory.v1.RegistryAdmin: receives an edition (streamed bytes or a server-side path) and hands it to
-/// <see cref="EditionImport"/>, which parses, stores and follows it; its reports go back as progress messages.
+/// <see cref="EditionImport"/>, which parses, stores and follows it; its reports go back as progress messages. Gives
+/// back an edition's original, and runs a rebuild of the history from the originals (<see cref="HistoryRebuild"/>).
 /// Refusals (a malformed file, a taken id, a failed generation) are mapped to status codes by <see cref="RpcErrorMapping"/>.
 /// </summary>
-public sealed class RegistryAdminApi(EditionImport import, IOptions<ImportOptions> options) : RegistryAdmin.RegistryAdminBase
+public sealed class RegistryAdminApi(EditionImport import, IEditionStore editions, HistoryRebuild rebuild, IOptions<ImportOptions> options)
+    : RegistryAdmin.RegistryAdminBase
 {
+    /// <summary>Bytes per message of an exported original.</summary>
+    private const int ExportChunk = 256 * 1024;
+
     /// <summary>At most this many parse warnings go back to the caller.</summary>
     private const int WarningsShown = 200;
 
@@ -38,10 +44,46 @@ public sealed class RegistryAdminApi(EditionImport import, IOptions<ImportOption
             Id = header.EditionId.Length == 0 ? null : header.EditionId,
         };
 
-        var upload = new EditionUpload(bytes, source, readOptions, ServerFile: header.ServerPath.Length > 0);
+        var origin = header.Origin.Length > 0 || header.Remark.Length > 0 || header.RetrievedAt is not null
+            ? new EditionOrigin(header.Origin.Length > 0 ? Requests.Text(header.Origin, "origin", 2048) : null, header.RetrievedAt?.ToDateTimeOffset(),
+                Remark: header.Remark.Length > 0 ? Requests.Text(header.Remark, "remark", 1024) : null)
+            : null;
+        var upload = new EditionUpload(bytes, source, readOptions, ServerFile: header.ServerPath.Length > 0, origin, header.RevisionOfDay);
         await foreach (var report in import.ImportAsync(upload, tracking, cancellation))
         {
             await responseStream.WriteAsync(ToProgress(report), cancellation);
+        }
+    }
+
+    public override async Task ExportEdition(ExportEditionRequest request, IServerStreamWriter<ExportEditionChunk> responseStream, ServerCallContext context)
+    {
+        var id = Requests.Text(request.EditionId, "edition_id", 256);
+        var found = await editions.FindAsync(id, context.CancellationToken) ?? throw new RpcException(new Status(StatusCode.NotFound, $"edition_id: no edition \"{id}\""));
+        var original = await editions.ReadOriginalAsync(found.Summary.Id, context.CancellationToken);
+        await responseStream.WriteAsync(new ExportEditionChunk { Edition = found.Summary.ToProto(found.CommittedAt) }, context.CancellationToken);
+        foreach (var chunk in original.Chunk(ExportChunk))
+        {
+            await responseStream.WriteAsync(new ExportEditionChunk { Data = Google.Protobuf.ByteString.CopyFrom(chunk) }, context.CancellationToken);
+        }
+    }
+
+    public override async Task RebuildHistory(RebuildHistoryRequest request, IServerStreamWriter<RebuildHistoryProgress> responseStream, ServerCallContext context)
+    {
+        await foreach (var report in rebuild.RunAsync(context.CancellationToken))
+        {
+            var progress = new RebuildHistoryProgress { Message = report.Message, Done = (uint)report.Done, Total = (uint)report.Total };
+            if (report.Finding is { } finding) progress.Finding = new RebuildFinding { EditionId = finding.EditionId, Difference = finding.Difference };
+            if (report.Result is { } result)
+            {
+                progress.Result = new Contracts.V1.RebuildResult
+                {
+                    Generation = (ulong)(result.Generation ?? 0), Editions = (uint)result.Editions, Differing = (uint)result.Differing,
+                    PortsChanged = (uint)result.PortsChanged, IndexRowsWritten = (uint)(result.IndexChanges?.RowsWritten ?? 0),
+                    IndexRowsDeleted = (uint)(result.IndexChanges?.RowsDeleted ?? 0), IndexRewritten = result.Generation is not null && result.IndexChanges is null,
+                };
+            }
+
+            await responseStream.WriteAsync(progress, context.CancellationToken);
         }
     }
 

@@ -54,6 +54,7 @@ public sealed class RpcErrorMapping(ILogger<RpcErrorMapping> logger)
         ImportPathException path => Requests.Invalid("server_path", path.Message),
         UnknownEditionException unknown => new RpcException(new Status(StatusCode.InvalidArgument, unknown.Message)),
         EditionIdTakenException taken => new RpcException(new Status(StatusCode.AlreadyExists, taken.Message)),
+        OriginalUnreadableException unreadable => new RpcException(new Status(StatusCode.DataLoss, unreadable.Message)),
         ImportFailedException failed => new RpcException(new Status(StatusCode.Unavailable, failed.Message)),
         Application.Watch.WatchCursorExpiredException expired => new RpcException(new Status(StatusCode.OutOfRange, expired.Message)),
         Application.Watch.WatchCursorUnknownException unknown => new RpcException(new Status(StatusCode.OutOfRange, unknown.Message)),

@@ -35,7 +35,15 @@ public static partial class HostingExtensions
         builder.Services.AddGrpcReflection();
         // A singleton: the health service would otherwise build the check anew for every probe, and its one-second memory with it.
         builder.Services.AddSingleton<ReadinessHealthCheck>();
-        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<ReadinessHealthCheck>("ready");
+        builder.Services.AddGrpcHealthChecks(o =>
+            {
+                o.UseHealthChecksCache = false;
+                // The server's readiness is "" alone; following the registry has a service of its own.
+                o.Services.Map("", r => r.Name == "ready");
+                o.Services.Map(FollowingHealthCheck.ServiceName, r => r.Name == FollowingHealthCheck.Name);
+            })
+            .AddCheck<ReadinessHealthCheck>("ready")
+            .AddCheck<FollowingHealthCheck>(FollowingHealthCheck.Name);
         // In place of grpc-dotnet's method provider (registered by the calls above): the same methods, with undecodable
         // requests answered InvalidArgument.
         // The OpenAPI description is registered first: it registers gRPC's own method provider again.

@@ -1,6 +1,7 @@
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
+using PortHistory.Server.Application.Following;
 using PortHistory.Server.Application.Hosts;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Notifications;
@@ -23,9 +24,35 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<IRegistryStaging, GrainRegistryStaging>();
         builder.Services.AddSingleton<IObservedPorts>(sp => new ObservedPorts(sp.GetRequiredService<IObservationIndex>().ObservedPortsAsync));
         builder.Services.AddSingleton<PortStaging>();
+        builder.Services.AddSingleton<HistoryCache>();
+        builder.Services.AddSingleton<HistoryDerivation>();
         builder.Services.AddSingleton<GenerationLifecycle>();
+        builder.Services.AddSingleton<HistoryRebuild>();
         builder.Services.AddSingleton<EditionImport>();
         builder.Services.AddHostedService<ImportLoop>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Following the registry: the configured sources fetched on a schedule by one silo at a time. HttpClient's
+    /// defaults verify TLS and take proxies from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+    /// </summary>
+    public static WebApplicationBuilder AddRegistryFollowing(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(EditionFetcher.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("PortHistory-follower/1"))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AutomaticDecompression = System.Net.DecompressionMethods.All,
+                MaxAutomaticRedirections = 5,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
+            // Each fetch is bounded by PortHistory:Follow:Timeout itself.
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<EditionFetcher>();
+        builder.Services.AddSingleton<FetchedEditionIntake>();
+        builder.Services.AddSingleton<FollowStatus>();
+        builder.Services.AddSingleton<RegistryFollower>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryFollower>());
         return builder;
     }
 

@@ -25,6 +25,10 @@ public static partial class HostingExtensions
     public static WebApplicationBuilder AddPortHistoryOptions(this WebApplicationBuilder builder)
     {
         Bind<ImportOptions>(builder, ImportOptions.Section);
+        builder.Services.AddOptions<FollowOptions>().Bind(builder.Configuration.GetSection(FollowOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.EffectiveSources.All(s => Uri.TryCreate(s, UriKind.Absolute, out var uri) ? uri.Scheme is "http" or "https" or "file" : Path.IsPathFullyQualified(s)),
+                $"{FollowOptions.Section}:Sources must be http(s) URLs or absolute paths of files or directories")
+            .ValidateOnStart();
         Bind<QueryOptions>(builder, QueryOptions.Section);
         Bind<SightingOptions>(builder, SightingOptions.Section);
         Bind<HostReportingOptions>(builder, HostReportingOptions.Section);

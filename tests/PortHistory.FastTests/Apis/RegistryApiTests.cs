@@ -28,7 +28,7 @@ public sealed class RegistryApiTests
         var intake = new UploadIntake(editions, new ParsedEditions());
         var import = new EditionImport(intake, editions, new ImportProgressHub(new PortHistoryMetrics()), new ImportDirectory(Options.Create(new ImportOptions())),
             NullLogger<EditionImport>.Instance);
-        var api = new RegistryAdminApi(import, Options.Create(new ImportOptions()));
+        var api = new RegistryAdminApi(import, editions, new FakeImporter(editions).Rebuild, Options.Create(new ImportOptions()));
         var chunkFirst = new ImportEditionRequest { Chunk = Google.Protobuf.ByteString.CopyFromUtf8("http,80") };
 
         var empty = await Assert.ThrowsAsync<RpcException>(() => api.ImportEdition(new Requests<ImportEditionRequest>(), new Responses<ImportEditionProgress>(),
@@ -137,29 +137,5 @@ public sealed class RegistryApiTests
         public CatalogSnapshot Current => CatalogSnapshot.Empty;
 
         public bool IsCommitted(long generation) => false;
-    }
-
-    private sealed class Requests<T>(params T[] messages) : IAsyncStreamReader<T>
-    {
-        private int _next = -1;
-
-        public T Current => messages[_next];
-
-        public Task<bool> MoveNext(CancellationToken cancellationToken) => Task.FromResult(++_next < messages.Length);
-    }
-
-    private sealed class Responses<T> : IServerStreamWriter<T>
-    {
-        public List<T> Written { get; } = [];
-
-        public WriteOptions? WriteOptions { get; set; }
-
-        public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
-
-        public Task WriteAsync(T message, CancellationToken cancellationToken)
-        {
-            Written.Add(message);
-            return Task.CompletedTask;
-        }
     }
 }

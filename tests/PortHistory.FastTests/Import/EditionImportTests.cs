@@ -33,11 +33,11 @@ public sealed class EditionImportTests
     [Fact]
     public async Task A_new_edition_is_queued_and_wakes_the_importer_and_the_same_bytes_under_another_id_join_it()
     {
-        Assert.Equal(SubmitResult.Queued, (await _intake.SubmitAsync(TestEditions.Parsed("http", Date, Http), Http, default)).Result);
+        Assert.Equal(SubmitResult.Queued, (await _intake.SubmitAsync(TestEditions.Parsed("http", Date, Http), Http, null, default)).Result);
         Assert.True(await _intake.WaitForSubmissionAsync(TimeSpan.Zero, default));
         Assert.False(await _intake.WaitForSubmissionAsync(TimeSpan.Zero, default));
 
-        var again = await _intake.SubmitAsync(TestEditions.Parsed("other-name", Date, Http), Http, default);
+        var again = await _intake.SubmitAsync(TestEditions.Parsed("other-name", Date, Http), Http, null, default);
         Assert.Equal((SubmitResult.Queued, "http"), (again.Result, again.EditionId));
         Assert.Single(_editions.Editions);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.Registry.History;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Registry;
@@ -24,8 +25,15 @@ public sealed class GenerationLifecycleTests
     public GenerationLifecycleTests()
     {
         _generations = new FakeGenerationStore(_editions);
+        _lifecycle = Lifecycle();
+    }
+
+    /// <summary>An importer of its own (another silo's): it shares the stores, not the history it last committed.</summary>
+    private GenerationLifecycle Lifecycle()
+    {
         var staging = new PortStaging(_grains, _progress, Options.Create(new ImportOptions { StagingConcurrency = 4 }), NullLogger<PortStaging>.Instance);
-        _lifecycle = new GenerationLifecycle(_editions, _generations, new ParsedEditions(), staging, _grains, _catalog,
+        var derivation = new HistoryDerivation(_editions, _generations, new ParsedEditions(), new HistoryCache(), NullLogger<HistoryDerivation>.Instance);
+        return new GenerationLifecycle(_editions, _generations, derivation, staging, _grains, _catalog,
             new ObservedPorts(_ => Task.FromResult<IReadOnlyList<int>>(_observed)), _progress, new PortHistoryMetrics(), NullLogger<GenerationLifecycle>.Instance);
     }
 
@@ -47,7 +55,7 @@ public sealed class GenerationLifecycleTests
         Assert.Equal(generation, commit.Generation);
         Assert.Equal(["newest", "oldest"], commit.EditionIds.Order());
         Assert.Equal(["oldest", "complete", "newest"], commit.HistoryOrder);
-        Assert.NotEmpty(commit.Index.Versions);
+        Assert.NotEmpty(commit.Index.Replace!.Versions);
         Assert.Equal(1, _catalog.Refreshes);
         Assert.Equal(0, _generations.LeasesHeld);
     }
@@ -171,6 +179,91 @@ public sealed class GenerationLifecycleTests
         Assert.All(events, e => Assert.Equal(generation, e.Generation));
         Assert.Equal([443, 9999], _grains.VerdictsRefreshed.Order());
     }
+
+    [Fact]
+    public async Task A_newer_edition_is_appended_and_only_the_index_rows_it_changes_are_written()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        Assert.NotNull(_generations.Commits[^1].Index.Replace);
+
+        Add("second", Newer, pending: true, ("http", 80, "WWW"), ("https", 443, "HTTP over TLS"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var commit = _generations.Commits[^1];
+        Assert.Null(commit.Index.Replace);
+        // 443's first version now ends at the first edition, its second starts at the second; 80's row is left alone.
+        Assert.Equal([(443, 0, 0, 0), (443, 1, 1, QueryIndexRows.OpenThrough)],
+            commit.Index.Delta!.Versions.Select(r => (r.PortFirst, r.VersionIndex, r.FromRank, r.ThroughRank)).Order());
+        Assert.Empty(commit.Index.Delta.DeletedVersions);
+        Assert.Equal([2, 1], commit.ChangeCounts);
+        // Read back from the index once, before anything was committed; then from this importer's own history.
+        Assert.Equal(1, _generations.HistoryLoads);
+    }
+
+    [Fact]
+    public async Task An_edition_that_says_what_the_one_before_said_stages_nothing_and_counts_no_change()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        _grains.StageCalls.Clear();
+
+        // Spelling that varies (case) is not a change.
+        Add("same", Newer, pending: true, ("http", 80, "www"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var commit = _generations.Commits[^1];
+        Assert.Empty(_grains.StageCalls);
+        Assert.Equal([1, 0], commit.ChangeCounts);
+        Assert.Equal(0, commit.Index.Delta!.RowsWritten + commit.Index.Delta.RowsDeleted);
+        Assert.False(_editions.Editions.Single(e => e.Id == "same").Pending);
+    }
+
+    [Fact]
+    public async Task An_older_edition_cuts_the_history_back_and_what_it_commits_is_what_a_full_build_gives()
+    {
+        var middle = new DateOnly(2015, 1, 1);
+        Add("middle", middle, pending: true, ("http", 80, "WWW"), ("https", 443, "TLS"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        Add("newest", Newer, pending: true, ("http", 80, "World Wide Web"), ("https", 443, "TLS"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        Add("oldest", Older, pending: true, ("http", 80, "Web"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var commit = _generations.Commits[^1];
+        Assert.Equal(["oldest", "middle", "newest"], commit.HistoryOrder);
+        var full = RegistryProjection.Build(RegistryHistory.Build(
+        [
+            TestEditions.Parsed("oldest", Older, TestEditions.Csv(("http", 80, "Web"))) with { Title = "oldest" },
+            TestEditions.Parsed("middle", middle, TestEditions.Csv(("http", 80, "WWW"), ("https", 443, "TLS"))) with { Title = "middle" },
+            TestEditions.Parsed("newest", Newer, TestEditions.Csv(("http", 80, "World Wide Web"), ("https", 443, "TLS"))) with { Title = "newest" },
+        ]));
+        // Ranks moved: most rows change, and the index as written is the full build's.
+        Assert.Equal(Rows(full.Index.Versions), Rows(_generations.IndexVersions.Values.OrderBy(r => r.Key)));
+        Assert.Equal(full.ChangeCounts, commit.ChangeCounts);
+        Assert.Equal(1, _generations.HistoryLoads);
+    }
+
+    [Fact]
+    public async Task After_another_importer_commits_the_history_is_read_back_and_the_index_written_whole()
+    {
+        Add("first", Older, pending: true, ("http", 80, "WWW"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+        Add("second", new DateOnly(2015, 1, 1), pending: true, ("http", 80, "World Wide Web"));
+        await Lifecycle().ApplyPendingAsync(CancellationToken.None);
+
+        Add("third", Newer, pending: true, ("http", 80, "Web"));
+        await _lifecycle.ApplyPendingAsync(CancellationToken.None);
+
+        var commit = _generations.Commits[^1];
+        Assert.Equal(["first", "second", "third"], commit.HistoryOrder);
+        Assert.NotNull(commit.Index.Replace);
+        Assert.Equal(3, _generations.HistoryLoads);
+        Assert.Equal([1, 1, 1], commit.ChangeCounts);
+    }
+
+    private static List<string> Rows(IEnumerable<VersionRow> rows) =>
+        [.. rows.Select(r => $"{r.Transport} {r.PortFirst}-{r.PortLast} v{r.VersionIndex} {r.FromRank}..{r.ThroughRank} {Convert.ToHexString(r.Version)}")];
 
     private static List<ImportEvent> Drain(ImportProgressHub.Watch watch)
     {
