@@ -65,7 +65,7 @@ internal static class FleetBenchmark
 
         var reading = await Begin("initial snapshots");
         running = driver.RunAsync(stop.Token);
-        await WaitUntilAsync(() => hosts.All(h => !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
+        await WaitUntilAsync(output, driver, () => hosts.All(h => !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
         await End(reading);
 
         reading = await Begin($"steady: heartbeats, {Churn:P0} churn");
@@ -98,7 +98,7 @@ internal static class FleetBenchmark
         await server.StartAsync();
         foreach (var host in hosts) host.Fault = FleetFault.Snapshot;
         driver.WakeAll();
-        await WaitUntilAsync(() => hosts.All(h => h.Fault == FleetFault.None && !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
+        await WaitUntilAsync(output, driver, () => hosts.All(h => h.Fault == FleetFault.None && !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
         await End(reading);
 
         reading = await Begin("settle: heartbeats, churn");
@@ -152,12 +152,21 @@ internal static class FleetBenchmark
     private static List<FleetHost> Pick(List<FleetHost> hosts, Random random, int count) =>
         [.. hosts.Where(h => h.Fault == FleetFault.None).OrderBy(_ => random.Next()).Take(Math.Max(1, count))];
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    private static async Task WaitUntilAsync(TextWriter output, FleetDriver driver, Func<bool> condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var started = DateTime.UtcNow;
+        var said = started;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the fleet did not settle within {timeout}");
+            var phase = driver.Phase;
+            if (DateTime.UtcNow - said > TimeSpan.FromSeconds(10))
+            {
+                said = DateTime.UtcNow;
+                output.WriteLine($"  {(said - started).TotalSeconds:0} s: {phase.Accepted():N0} reports accepted, {phase.RetryAfters:N0} retry-after, " +
+                    $"{phase.Unavailable:N0} unavailable, {phase.Errors:N0} errors{(phase.Problems.TryPeek(out var problem) ? $"; {problem}" : "")}");
+            }
+
+            if (DateTime.UtcNow - started > timeout) throw new TimeoutException($"the fleet did not settle within {timeout}");
             await Task.Delay(250);
         }
     }

@@ -51,7 +51,7 @@ internal sealed class FleetCatalog
                 Executable = $"/opt/svc{k}/bin/svc{k}",
                 BindScope = roll < 6 ? BindScope.Wildcard : roll < 9 ? BindScope.Loopback : BindScope.Specific,
             };
-            if (tail.BindScope == BindScope.Specific) tail.BoundAddress = $"10.{k / 65536 % 256}.{k / 256 % 256}.{k % 256 + 1}";
+            if (tail.BindScope == BindScope.Specific) tail.BoundAddress = $"10.{k / 250 % 256}.{k % 250 + 1}.7";
             _sockets[k] = tail;
         }
 
