@@ -37,13 +37,18 @@ switch (which)
     case "history":
         await HistoryBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var versions) && versions > 16 ? versions : 250);
         return 0;
+    case "fleet":
+        // Hosts, then seconds of steady load.
+        return await FleetBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var hosts) && hosts > 0 ? hosts : 20_000, SecondsAt(args, 2, 40));
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | history [versions] | chaos [seconds] | agent [previous porthistory-agent.dll]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | history [versions] | chaos [seconds] | agent [previous porthistory-agent.dll] | fleet [hosts [seconds]]");
         return 2;
 }
 
-static int Seconds(string[] args, int fallback) =>
-    args.Length > 1 && int.TryParse(args[1], out var seconds) ? seconds : fallback;
+static int Seconds(string[] args, int fallback) => SecondsAt(args, 1, fallback);
+
+static int SecondsAt(string[] args, int index, int fallback) =>
+    args.Length > index && int.TryParse(args[index], out var seconds) ? seconds : fallback;

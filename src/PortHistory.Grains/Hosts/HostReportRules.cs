@@ -36,7 +36,7 @@ internal static class HostReportRules
 
             // A new epoch (the agent lost or reset its state) begins with a snapshot; anything else cannot follow.
             return input.Kind == HostReportKind.Snapshot
-                ? new HostDecision.Apply(input.Added)
+                ? new HostDecision.Apply(HostSocketSet.Normalize(input.Added))
                 : new HostDecision.Resync(held.EpochId == 0
                     ? "the server holds no reporting state for this host: send a snapshot"
                     : $"unknown epoch {input.EpochId:x16} (the server holds {held.EpochId:x16}): send a snapshot");
@@ -52,7 +52,7 @@ internal static class HostReportRules
 
         if (input.Seq <= held.Seq) return new HostDecision.Duplicate();
         if (input.Seq != held.Seq + 1) return new HostDecision.Resync($"seq {input.Seq} after {held.Seq}: reports are missing; send a snapshot");
-        if (input.Kind == HostReportKind.Snapshot) return new HostDecision.Apply(input.Added);
+        if (input.Kind == HostReportKind.Snapshot) return new HostDecision.Apply(HostSocketSet.Normalize(input.Added));
 
         var (set, problem) = HostSocketSet.Apply(held.Sockets, input.Added, input.Removed);
         if (set is null) return new HostDecision.Resync($"the change {problem}: send a snapshot");
