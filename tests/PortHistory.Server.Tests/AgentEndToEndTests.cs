@@ -28,7 +28,6 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture)
         var exit = await AgentApp.RunAsync(
             ["--server", server.Server.Address, "--token", server.AgentToken, "--host-ref", hostRef, "--once", "--spool-dir", spool.FullName],
             output, error, CancellationToken.None);
-        spool.Delete(recursive: true);
         Assert.True(exit == 0, $"agent exit {exit}: {output}{error}");
 
         var observed = new ObservationsService.ObservationsClient(server.Admin);
@@ -39,6 +38,20 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture)
         Assert.Equal([hostRef], process.HostRefs);
         // One online host, listening on loopback only.
         Assert.Equal((1ul, 0ul), (process.OnlineHosts, process.ReachableHosts));
+
+        // Retired on the server, its epoch is forgotten: the agent's next run is answered RESYNC, sends a snapshot, and
+        // the host is online again with what it runs.
+        var hosts = new Hosts.HostsClient(server.Admin);
+        Assert.Equal(HostLiveness.Retired, (await hosts.RetireHostAsync(new RetireHostRequest { HostRef = hostRef, Reason = "test" })).Host.State);
+        var again = await AgentApp.RunAsync(
+            ["--server", server.Server.Address, "--token", server.AgentToken, "--host-ref", hostRef, "--once", "--spool-dir", spool.FullName],
+            output, error, CancellationToken.None);
+        Assert.True(again == 0, $"agent exit {again}: {output}{error}");
+        var back = (await hosts.GetHostAsync(new GetHostRequest { HostRef = hostRef })).Host;
+        Assert.Equal(HostLiveness.Online, back.State);
+        Assert.True(back.Sockets > 0 && back.Differential, back.ToString());
+        Assert.Contains("resync", output.ToString() + error.ToString(), StringComparison.OrdinalIgnoreCase);
+        spool.Delete(recursive: true);
         Assert.Equal(System.Diagnostics.Process.GetCurrentProcess().ProcessName, process.ProcessName);
     }
 

@@ -90,6 +90,12 @@ public sealed class EnrollmentTests(PostgresFixture fixture)
         var refused = await RegistryServerFixture.FailsAsync(() => ReportAsync(server, one.Credential, Sighting(first, 31502, Transport.Tcp, "x")));
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         Assert.Equal(1u, await ReportAsync(server, two.Credential, Sighting(second, 31502, Transport.Tcp, "x")));
+
+        // Retiring a host revokes its credentials: the host's agent can report no more.
+        var retired = await new Hosts.HostsClient(server.Admin).RetireHostAsync(new RetireHostRequest { HostRef = second, Reason = "decommissioned" });
+        Assert.Equal((HostLiveness.Retired, 1u), (retired.Host.State, retired.RevokedCredentials));
+        var afterRetire = await RegistryServerFixture.FailsAsync(() => ReportAsync(server, two.Credential, Sighting(second, 31502, Transport.Tcp, "x")));
+        Assert.Equal(StatusCode.Unauthenticated, afterRetire.StatusCode);
     }
 
     [Fact]

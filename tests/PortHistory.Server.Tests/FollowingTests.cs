@@ -30,6 +30,8 @@ public sealed class FollowCluster : IAsyncLifetime
         {
             ["PortHistory__Silo__Clustering"] = "AdoNet",
             ["PortHistory__Silo__ClusterId"] = "follow",
+            // Two silos on one machine: cluster TLS is tested elsewhere (ClusterTlsTests).
+            ["PortHistory__Silo__AllowInsecureCluster"] = "true",
             ["PortHistory__Follow__Enabled"] = "true",
             ["PortHistory__Follow__Sources__0"] = Mirror.Url,
             ["PortHistory__Follow__Interval"] = "00:00:00.500",

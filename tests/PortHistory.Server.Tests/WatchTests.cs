@@ -203,12 +203,14 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
         Assert.True(Assert.Single(Assert.Single(port.Observed.Transports).Processes).Gone);
         Assert.Equal(VerdictKind.Ghost, Assert.Single(port.Verdicts).Kind);
 
-        // One host runs it again: a new life (a new event id), a first listener on the ghost, and a squatter again.
-        await ReportAsync(agentB, [Sighting("finger-3", finger, Transport.Tcp, "oldfingerd", observedAt: DateTime.UtcNow)]);
+        // Three hosts (the privacy floor) run it again: a new life (a new event id), a first listener on the ghost, and a
+        // squatter again.
+        await ReportAsync(agentB, fingerHosts.Take(3).Select(h => Sighting(h, finger, Transport.Tcp, "oldfingerd", observedAt: DateTime.UtcNow)));
         var again = await events.UntilAsync(e => e.Kind == WatchEventKind.NewProcess && e.Cursor > gone.Cursor);
         Assert.NotEqual(born.EventId, again.EventId);
         await events.UntilAsync(e => e.Kind == WatchEventKind.GhostListener && e.Cursor > gone.Cursor);
-        await events.UntilAsync(e => e is { Kind: WatchEventKind.VerdictChanged, OldVerdict: VerdictKind.Ghost, NewVerdict: VerdictKind.Squatter });
+        // (Through insufficient evidence while fewer than three hosts' scans have reached the port.)
+        await events.UntilAsync(e => e is { Kind: WatchEventKind.VerdictChanged, NewVerdict: VerdictKind.Squatter } && e.Cursor > gone.Cursor);
         port = await registry.GetPortAsync(new GetPortRequest { Port = finger, Transport = Transport.Tcp });
         Assert.False(Assert.Single(Assert.Single(port.Observed.Transports).Processes).Gone);
         Assert.Equal(events.Seen.Count, events.Seen.Select(e => e.EventId).Distinct().Count());

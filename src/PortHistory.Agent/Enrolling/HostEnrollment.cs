@@ -10,6 +10,7 @@ namespace PortHistory.Agent.Enrolling;
 /// (Enrollment.RotateCredential, with the current one), and stores it in the credential file. Unavailable servers and
 /// rate limits are retried like batches are; a refused secret or credential is not.
 /// </summary>
+// Five parameters, three of them seams for tests (retry policy, delay, jitter).
 public sealed class HostEnrollment(
     Enrollment.EnrollmentClient client,
     TextWriter error,

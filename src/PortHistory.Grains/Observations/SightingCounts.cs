@@ -20,7 +20,7 @@ internal static class SightingCounts
 
         // An entry from a silo that predates programs and units has null there.
         var process = table.GetOrAdd(transport, entry.Process, entry.Executable, entry.Program ?? "", entry.SystemdUnit ?? "", entry.ObservedAt);
-        if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept) process.HostRefs.Add(entry.HostRef);
+        if (process.Hosts.Add(entry.HostHash, HostSetLimits.Process) && process.HostRefs.Count < ProcessUsage.HostRefsKept && !process.HostRefs.Contains(entry.HostRef)) process.HostRefs.Add(entry.HostRef);
 
         if (ProcessTable.NoteGroup(process, entry.HostGroup)) verdictInputsChanged = true;
 

@@ -52,15 +52,20 @@ public sealed class HistoryLedger
     public EditionIdentity ThroughOf(ImmutableArray<LedgerVersion> versions, int index) =>
         index + 1 < versions.Length ? Editions[RankOf(versions[index + 1].From) - 1] : Editions[^1];
 
-    /// <summary>The versions with their ends, as timelines show them.</summary>
-    public ImmutableArray<RecordVersion> Versions(ImmutableArray<LedgerVersion> versions) =>
-    [
-        .. versions.Select((v, i) =>
+    /// <summary>The versions with their ends and since when each holding runs, as timelines show them.</summary>
+    public ImmutableArray<RecordVersion> Versions(ImmutableArray<LedgerVersion> versions)
+    {
+        var shown = ImmutableArray.CreateBuilder<RecordVersion>(versions.Length);
+        for (var i = 0; i < versions.Length; i++)
         {
             var through = ThroughOf(versions, i);
-            return v.ToVersion(through, RankOf(through) - RankOf(v.From) + 1);
-        }),
-    ];
+            shown.Add(versions[i].ToVersion(through, RankOf(through) - RankOf(versions[i].From) + 1));
+        }
+
+        // The rule a full build applies (TimelineBuilder): the ledger's timelines must answer "since" the same.
+        UnbrokenHolding.Apply(shown);
+        return shown.MoveToImmutable();
+    }
 
     /// <summary>The versions of one (port, transport).</summary>
     public ImmutableArray<RecordVersion> Timeline(int port, TransportProtocol transport)

@@ -12,6 +12,7 @@ namespace PortHistory.Server.Application.Following;
 /// early nor forgets. A new version becomes a pending edition dated by its own content; the importer applies it, and
 /// the port grains raise their watch events as after any import. Failures back off, doubling up to the interval.
 /// </summary>
+// Eight dependencies: four collaborators (store, fetcher, intake, status); the rest are options, clock, metrics and logger.
 public sealed class RegistryFollower(
     IFollowStore store,
     EditionFetcher fetcher,

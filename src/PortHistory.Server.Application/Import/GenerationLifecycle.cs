@@ -17,6 +17,8 @@ public sealed record GenerationOutcome(long Generation, int ChangedPorts, QueryI
 /// new editions is visible; a crash before it leaves them pending, and the next run (or the next submission) applies
 /// them again.
 /// </summary>
+// Ten dependencies: the one place that runs a generation's steps in order (editions, derivation, staging, grains, catalog,
+// observed ports, index and progress), each step a collaborator of its own; metrics and logger besides.
 public sealed class GenerationLifecycle(
     IEditionStore editions,
     IGenerationStore generations,

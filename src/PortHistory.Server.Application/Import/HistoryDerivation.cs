@@ -45,8 +45,9 @@ public sealed class HistoryDerivation(IEditionStore editions, IGenerationStore g
         // An older edition: the history from where it belongs is derived again, each edition from its original.
         var registry = stored.Where(e => !e.Format.IsLocal()).OrderBy(Identity, Order.Instance).ToList();
         var keep = fromScratch ? 0 : ledger.Editions.Count(e => Order.Instance.Compare(e, Identity(pending[0])) < 0);
+        // A ledger read back from storage cannot be cut: the history is then derived from the first edition.
         if (!ledger.CanTruncate) keep = 0;
-        ledger = ledger.Truncate(keep);
+        ledger = keep == 0 ? HistoryLedger.Empty : ledger.Truncate(keep);
         var again = registry.Skip(keep).ToList();
         logger.LogInformation("Deriving the history again from edition {Rank} on: {Count} edition(s) from their originals", keep, again.Count);
 

@@ -11,6 +11,7 @@ namespace PortHistory.Server.Application.Sightings;
 /// otherwise would hear of those rows only from a writer that no longer exists. A writer is gone when its heartbeat
 /// stops, or at once when the cluster declares its silo dead (then the sweep runs right away).
 /// </summary>
+// Seven dependencies: it ties the journal, its writers and the dispatcher to cluster membership; the rest are options and logger.
 public sealed class OrphanedJournalSweeper(
     IJournalWriter journal,
     IOrphanedJournal orphans,

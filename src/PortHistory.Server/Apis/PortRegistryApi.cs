@@ -15,6 +15,7 @@ namespace PortHistory.Server.Apis;
 /// porthistory.v1.PortRegistry: single-port reads go to the port's grain, cross-port reads to the query index in
 /// PostgreSQL. Nothing here activates more than one grain per request.
 /// </summary>
+// Seven dependencies: five sources of answers (grains, the index, editions, the board, the catalog) and the options and metrics every adapter has.
 public sealed class PortRegistryApi(
     PortReads ports,
     IRegistryQueries index,

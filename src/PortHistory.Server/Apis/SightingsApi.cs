@@ -14,6 +14,7 @@ namespace PortHistory.Server.Apis;
 /// porthistory.v1.Sightings: validates a batch (bad sightings are rejected with field and reason, the rest go on),
 /// applies the agent's rate limit and its credential's host binding, and answers only once the batch is durable.
 /// </summary>
+// Seven dependencies: the two ingest paths (sightings and host reports), validation, the rate, authorization, and options and metrics.
 public sealed class SightingsApi(
     SightingValidator validator,
     ISightingRecorder recorder,
