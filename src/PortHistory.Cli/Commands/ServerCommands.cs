@@ -13,25 +13,12 @@ public static class ServerCommands
     public static IEnumerable<Command> Build(CommandContext context)
     {
         yield return Import(context);
-        yield return Rebuild(context);
+        yield return RebuildCommand.Build(context);
         yield return Observed(context);
         yield return Discrepancies(context);
         yield return Watch(context);
         yield return Token(context);
         yield return ExpectationCommands.Build(context);
-    }
-
-    private static Command Rebuild(CommandContext context)
-    {
-        var command = new Command("rebuild",
-            "Server, admin: parse every stored original again, report the editions that parse differently now, and derive the whole history again from the originals.");
-        command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
-        {
-            var server = RequireServer(source, "rebuild");
-            var result = await server.RebuildHistoryAsync(progress => EditionRenderers.RebuildProgress(context.Output, progress, json), cancel);
-            if (result.Generation == 0) throw new SourceException("the history was not derived again: an original could not be read or parsed", isUsage: false);
-        }));
-        return command;
     }
 
     internal static ServerRegistrySource RequireServer(IRegistrySource? source, string verb) => source as ServerRegistrySource

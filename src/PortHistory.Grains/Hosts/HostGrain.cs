@@ -52,6 +52,8 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
                 };
                 if (!await ChangeAsync(Heard(applied, input), apply.Sockets, input.ReceivedAt, Earlier(input.ObservedAt, input.ReceivedAt)))
                 {
+                    // This activation lost track of the row: it starts again from what is stored.
+                    await ReloadAsync();
                     return Answer(HostReportOutcome.Resync, "the host's state was changed meanwhile (on another server): send a snapshot");
                 }
 

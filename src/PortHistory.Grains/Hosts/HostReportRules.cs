@@ -51,8 +51,9 @@ internal static class HostReportRules
         }
 
         if (input.Seq <= held.Seq) return new HostDecision.Duplicate();
-        if (input.Seq != held.Seq + 1) return new HostDecision.Resync($"seq {input.Seq} after {held.Seq}: reports are missing; send a snapshot");
+        // A snapshot stands on its own: after a gap it is the agent's answer to RESYNC, whatever seq it carries.
         if (input.Kind == HostReportKind.Snapshot) return new HostDecision.Apply(HostSocketSet.Normalize(input.Added));
+        if (input.Seq != held.Seq + 1) return new HostDecision.Resync($"seq {input.Seq} after {held.Seq}: reports are missing; send a snapshot");
 
         var (set, problem) = HostSocketSet.Apply(held.Sockets, input.Added, input.Removed);
         if (set is null) return new HostDecision.Resync($"the change {problem}: send a snapshot");

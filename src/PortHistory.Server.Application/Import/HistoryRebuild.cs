@@ -8,10 +8,10 @@ namespace PortHistory.Server.Application.Import;
 /// <param name="Finding">An edition whose parse differs from what was recorded: its id and the difference.</param>
 /// <param name="Result">The last report.</param>
 public sealed record RebuildReport(string Message, int Done = 0, int Total = 0, (string EditionId, string Difference)? Finding = null,
-    RebuildResult? Result = null);
+    HistoryRebuildOutcome? Result = null);
 
 /// <param name="Generation">The generation the history was derived again in; null when it was not.</param>
-public sealed record RebuildResult(long? Generation, int Editions, int Differing, int PortsChanged, QueryIndexDelta? IndexChanges);
+public sealed record HistoryRebuildOutcome(long? Generation, int Editions, int Differing, int PortsChanged, QueryIndexDelta? IndexChanges);
 
 /// <summary>
 /// Derives everything again from what was received: every stored original is read back (checked against its
@@ -51,7 +51,7 @@ public sealed class HistoryRebuild(IEditionStore editions, GenerationLifecycle l
         if (unreadable)
         {
             yield return new RebuildReport("not derived again: an original cannot be read or parsed (see above); nothing was changed",
-                Result: new RebuildResult(null, stored.Count, differing, 0, null));
+                Result: new HistoryRebuildOutcome(null, stored.Count, differing, 0, null));
             yield break;
         }
 
@@ -68,7 +68,7 @@ public sealed class HistoryRebuild(IEditionStore editions, GenerationLifecycle l
         yield return new RebuildReport(
             $"derived again in generation {outcome.Generation}: {outcome.ChangedPorts} ports changed, " +
             (outcome.IndexChanges is { } delta ? $"{delta.RowsWritten} index rows written and {delta.RowsDeleted} deleted" : "the index rewritten"),
-            Result: new RebuildResult(outcome.Generation, stored.Count, differing, outcome.ChangedPorts, outcome.IndexChanges));
+            Result: new HistoryRebuildOutcome(outcome.Generation, stored.Count, differing, outcome.ChangedPorts, outcome.IndexChanges));
     }
 
     /// <summary>What differs in the edition's parse now, or null; fatal when its original cannot be read or parsed at all.</summary>

@@ -50,7 +50,7 @@ public sealed class RegistryProjection
 
     public static RegistryProjection Build(HistoryLedger ledger, RegistryProjection? previous = null)
     {
-        var reuse = new Reuse(previous?.Reusable);
+        var reuse = new Reuse(previous?.Reusable, ledger);
         var timelines = new byte[PortSpan.MaxPort + 1][];
         var hashes = new byte[PortSpan.MaxPort + 1][];
         var cursors = new int[TransportProtocols.All.Count];
@@ -83,7 +83,7 @@ public sealed class RegistryProjection
                 for (var v = 0; v < segment.Versions.Length; v++)
                 {
                     var version = segment.Versions[v];
-                    var (bytes, stateKey) = reuse.Version(version);
+                    var (bytes, stateKey) = reuse.Version(segment.Versions, v);
                     rows.Add(new VersionRow((short)transport, segment.First, segment.Last, v, ledger.RankOf(version.From), Through(ledger, segment.Versions, v),
                         (short)(version.Primary?.Status ?? 0), stateKey, bytes));
                 }
@@ -96,7 +96,7 @@ public sealed class RegistryProjection
             for (var v = 0; v < timeline.Versions.Length; v++)
             {
                 var version = timeline.Versions[v];
-                var (bytes, stateKey) = reuse.Version(version);
+                var (bytes, stateKey) = reuse.Version(timeline.Versions, v);
                 nameOnly.Add(new NameOnlyRow((short)timeline.Transport, timeline.NameLower, v, ledger.RankOf(version.From), Through(ledger, timeline.Versions, v),
                     stateKey, bytes));
             }
@@ -141,7 +141,7 @@ public sealed class RegistryProjection
             var versions = segments[t][cursors[t]].Versions;
             if (versions.IsEmpty) continue;
             var timeline = new PortTimeline { Transport = TransportProtocols.All[t].ToProto() };
-            foreach (var version in versions) timeline.Versions.Add(reuse.Message(version));
+            for (var v = 0; v < versions.Length; v++) timeline.Versions.Add(reuse.Message(versions, v));
             message.Timelines.Add(timeline);
         }
 
@@ -155,8 +155,11 @@ public sealed class RegistryProjection
     /// Serialized versions by instance and port states by the combination of version lists they show, carried from
     /// one generation to the next; what the new ledger no longer holds is left behind.
     /// </summary>
-    private sealed class Reuse(Reuse? previous)
+    private sealed class Reuse(Reuse? previous, HistoryLedger ledger)
     {
+        // Since when each version's holding runs, per version list (by instance), worked out for the lists whose versions are serialized anew.
+        private readonly Dictionary<object, ImmutableArray<RecordVersion>> _shown = new(ReferenceEqualityComparer.Instance);
+
         private readonly Dictionary<LedgerVersion, (TimelineVersion Message, byte[] Bytes, byte[] StateKey)> _versions = new(ReferenceEqualityComparer.Instance);
         private Dictionary<LedgerVersion, (TimelineVersion Message, byte[] Bytes, byte[] StateKey)>? _previousVersions = previous?._versions;
 
@@ -172,21 +175,32 @@ public sealed class RegistryProjection
             return this;
         }
 
-        /// <summary>A version as stored: its first edition only, since where it ends depends on what is committed later.</summary>
-        public TimelineVersion Message(LedgerVersion version) => Entry(version).Message;
+        /// <summary>
+        /// A version as stored: its first edition and since when its holding runs (both known once it is appended), not
+        /// where it ends, which depends on what is committed later.
+        /// </summary>
+        public TimelineVersion Message(ImmutableArray<LedgerVersion> versions, int index) => Entry(versions, index).Message;
 
-        public (byte[] Bytes, byte[] StateKey) Version(LedgerVersion version)
+        public (byte[] Bytes, byte[] StateKey) Version(ImmutableArray<LedgerVersion> versions, int index)
         {
-            var entry = Entry(version);
+            var entry = Entry(versions, index);
             return (entry.Bytes, entry.StateKey);
         }
 
-        private (TimelineVersion Message, byte[] Bytes, byte[] StateKey) Entry(LedgerVersion version)
+        private (TimelineVersion Message, byte[] Bytes, byte[] StateKey) Entry(ImmutableArray<LedgerVersion> versions, int index)
         {
+            var version = versions[index];
             if (_versions.TryGetValue(version, out var entry)) return entry;
             if (_previousVersions is null || !_previousVersions.TryGetValue(version, out entry))
             {
-                var message = new TimelineVersion { From = version.From.ToProto() };
+                var list = ImmutableCollectionsMarshal.AsArray(versions)!;
+                if (!_shown.TryGetValue(list, out var shown)) _shown[list] = shown = ledger.Versions(versions);
+                var message = new TimelineVersion
+                {
+                    From = version.From.ToProto(),
+                    HeldSince = shown[index].HeldSince.ToProto(),
+                    ConventionalSince = shown[index].ConventionalSince?.ToProto(),
+                };
                 message.Records.AddRange(version.Records.Select(r => r.ToProto()));
                 message.Changes.AddRange(version.Changes.Select(c => c.ToProto()));
                 entry = (message, message.ToByteArray(), StateKey(version.Key));

@@ -75,7 +75,7 @@ public sealed class RegistryAdminApi(EditionImport import, IEditionStore edition
             if (report.Finding is { } finding) progress.Finding = new RebuildFinding { EditionId = finding.EditionId, Difference = finding.Difference };
             if (report.Result is { } result)
             {
-                progress.Result = new Contracts.V1.RebuildResult
+                progress.Result = new RebuildResult
                 {
                     Generation = (ulong)(result.Generation ?? 0), Editions = (uint)result.Editions, Differing = (uint)result.Differing,
                     PortsChanged = (uint)result.PortsChanged, IndexRowsWritten = (uint)(result.IndexChanges?.RowsWritten ?? 0),

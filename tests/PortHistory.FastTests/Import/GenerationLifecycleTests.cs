@@ -1,3 +1,4 @@
+// Over 250 lines: the lifecycle's specification, a case per step and failure, sharing one set of fakes.
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;

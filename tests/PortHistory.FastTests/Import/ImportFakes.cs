@@ -1,3 +1,4 @@
+// Over 250 lines: the in-memory stores the import tests share (editions, generations, staging, catalog), one fake each.
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
