@@ -160,6 +160,18 @@ public sealed class HostReportValidatorTests
         Assert.Equal(At + Skew, valid.EpochStartedAt);
     }
 
+    [Fact]
+    public void A_snapshot_listing_a_socket_twice_is_taken_with_the_socket_counted_once_in_its_digest()
+    {
+        var report = Valid(Sockets[0], Sockets[3], Sockets[0].Clone());
+        report.SetHash = SocketSetHash.Of([Sockets[0], Sockets[3]]).ToByteString();
+
+        var (valid, refusal) = _validator.Validate(report);
+
+        Assert.Null(refusal);
+        Assert.Equal(SocketSetHash.Of([Sockets[0], Sockets[3]]), valid!.SetHash);
+    }
+
     internal static void Change(HostReport report, HostSocket[] added, params HostSocket[] removed)
     {
         report.Changes = new HostChanges();
