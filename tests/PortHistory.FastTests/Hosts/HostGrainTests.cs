@@ -71,6 +71,21 @@ public sealed class HostGrainTests(HostGrainCluster cluster)
     }
 
     [Fact]
+    public async Task After_a_row_written_elsewhere_the_next_report_applies_against_the_stored_row()
+    {
+        var (host, hostRef) = Host(nameof(After_a_row_written_elsewhere_the_next_report_applies_against_the_stored_row));
+        await host.ReportAsync(Snapshot(Epoch, Started, 1, Web, T0));
+        Rows.WrittenElsewhere(hostRef, row => row);
+        var change = Changes(Epoch, Started, 2, Web, Db, T0.AddMinutes(1));
+        Assert.Equal(HostReportOutcome.Resync, (await host.ReportAsync(change)).Outcome);
+
+        var retried = await host.ReportAsync(change);
+
+        Assert.Equal(HostReportOutcome.Applied, retried.Outcome);
+        Assert.Equal(Identities(Entries(Db, T0)), Identities(Rows.Row(hostRef)!.Sockets));
+    }
+
+    [Fact]
     public async Task A_silent_host_turns_stale_once_its_listeners_kept_and_counted_as_stale()
     {
         var (host, hostRef) = Host(nameof(A_silent_host_turns_stale_once_its_listeners_kept_and_counted_as_stale));

@@ -164,4 +164,26 @@ public sealed class HostReportRulesTests
         Assert.Equal(Identities(Entries(Sockets, At)), Identities(apply.Sockets));
         Assert.Equal(SocketSetHash.Of(Sockets), _host.Held.SetHash);
     }
+
+    [Fact]
+    public void A_snapshot_is_held_sorted_and_once_whatever_order_it_lists_its_sockets_in()
+    {
+        HostSocket[] sent = [.. Web.Reverse(), Web[0]];
+        var snapshot = Snapshot(Epoch, Started, 1, Web, At) with { Added = [.. sent.Select(s => Entry(s, At))] };
+
+        var apply = Assert.IsType<HostDecision.Apply>(_host.Report(snapshot));
+
+        Assert.Equal(Identities(Entries(Web, At)), Identities(apply.Sockets));
+        Assert.IsType<HostDecision.Apply>(_host.Report(Changes(Epoch, Started, 2, Web, Db, At)));
+    }
+
+    [Fact]
+    public void A_snapshot_after_a_gap_in_seq_replaces_the_set_as_the_answer_to_resync()
+    {
+        _host.Report(Snapshot(Epoch, Started, 1, Web, At));
+        Assert.IsType<HostDecision.Resync>(_host.Report(Changes(Epoch, Started, 3, Db, Web, At)));
+
+        Assert.IsType<HostDecision.Apply>(_host.Report(Snapshot(Epoch, Started, 4, Db, At)));
+        Assert.Equal((4UL, SocketSetHash.Of(Db)), (_host.Held.Seq, _host.Held.SetHash));
+    }
 }
