@@ -127,6 +127,13 @@ public sealed partial class WireFuzz
         return null;
     }
 
+    /// <summary>A stream that never ends by itself (Watch): its first message (a position mark) or its refusal, then cancelled.</summary>
+    private static async Task<object?> FirstOf<T>(AsyncServerStreamingCall<T> call)
+    {
+        using (call) await call.ResponseStream.MoveNext(CancellationToken.None);
+        return null;
+    }
+
     private static async Task DrainAsync<T>(IAsyncStreamReader<T> responses)
     {
         while (await responses.MoveNext(CancellationToken.None))

@@ -568,11 +568,59 @@ public sealed partial class WireFuzz
     private static readonly IRpc ImportEditionRpc = new ImportStreamRpc();
 
     /// <summary>Every RPC but ImportEdition, which is sent at fixed message indices (see <see cref="ImportAt"/>).</summary>
+    // Differential host reports: sockets with odd ports, scopes, addresses and names; a digest that is mostly wrong or the
+    // right one; any body, epoch and seq.
+    private static readonly Gen<HostSocket> HostSocketGen = Gen.Select(OptionalPortGen, TransportGen, BindScopeGen,
+        Gen.Frequency<string>([(3, Gen.Const("")), (1, LocalAddressGen)]), Gen.Frequency<string>([(6, Gen.String[PlainCharGen, 1, 12]), (1, TextGen)]),
+        Gen.Frequency<string>([(4, Gen.Const("/usr/sbin/fuzzd")), (1, TextGen)]),
+        (port, transport, scope, address, name, executable) =>
+        {
+            var socket = new HostSocket { Transport = transport, BindScope = scope, BoundAddress = address, ProcessName = name, Executable = executable };
+            if (port is { } p) socket.Port = p;
+            return socket;
+        });
+
+    private static readonly Gen<HostReport> HostReportGen = Gen.Select(FuzzHostRefGen, AnyULong, OddTimestampGen, Gen.ULong[0, 5], HostSocketGen.Array[0, 8],
+        Gen.Int[0, 3], AnyByte.Array[0, 20],
+        (host, epoch, started, seq, sockets, body, digest) =>
+        {
+            var report = new HostReport
+            {
+                HostRef = host, Epoch = new ReportEpoch { Id = epoch, StartedAt = started }, Seq = seq, ObservedAt = started, AgentVersion = "fuzz",
+                SetHash = digest.Length == 0 ? SocketSetHash.Of(sockets).ToByteString() : ByteString.CopyFrom(digest),
+            };
+            switch (body)
+            {
+                case 0: report.Snapshot = new HostSnapshot { Sockets = { sockets } }; break;
+                case 1: report.Changes = new HostChanges { Added = { sockets.Take(4) }, Removed = { sockets.Skip(4) } }; break;
+                case 2: report.Heartbeat = new HostHeartbeat(); break;
+            }
+
+            return report;
+        });
+
+    private static readonly Gen<WatchRequest> WatchRequestGen = Gen.Select(OddRangeGen.Array[0, 3], TransportGen.Array[0, 3], VerdictKindGen.Array[0, 3],
+        TextGen.Array[0, 3], EnumGen<WatchEventKind>().Array[0, 3], Gen.Frequency<ulong?>([(3, Gen.Const<ulong?>(null)), (1, Gen.Select(AnyULong, u => (ulong?)u))]),
+        (ports, transports, verdicts, names, kinds, after) =>
+        {
+            var request = new WatchRequest { Ports = { ports }, Transports = { transports }, Verdicts = { verdicts }, ProcessNames = { names }, Kinds = { kinds } };
+            if (after is { } cursor) request.AfterCursor = cursor;
+            return request;
+        });
+
+    private static readonly IRpc ReportHostRpc = new SingleRequestRpc<HostReport>(SightingsService, "ReportHost", MethodType.Unary, HostReportGen,
+        MostlyAgentGen, HostReport.Parser, (channel, request, options) => Answer(new Sightings.SightingsClient(channel).ReportHostAsync(request, options)));
+
+    private static readonly IRpc WatchRpc = new SingleRequestRpc<WatchRequest>(ObservationsServiceName, "Watch", MethodType.ServerStreaming, WatchRequestGen,
+        MostlyAdminGen, WatchRequest.Parser, (channel, request, options) => FirstOf(new ObservationsService.ObservationsClient(channel).Watch(request, options)),
+        endless: true);
+
     private static readonly Gen<IRpc> RpcGen = Gen.Frequency<IRpc>([
         (16, GetPortRpc), (8, GetTimelineRpc), (8, FindServiceRpc), (4, DiffEditionsRpc), (4, ListPortsRpc), (3, ListEditionsRpc),
         (12, GetObservedRpc), (4, ListDiscrepanciesRpc),
         (16, ReportBatchRpc), (6, ReportRpc),
         (5, IssueTokenRpc), (5, RevokeTokenRpc), (3, ListTokensRpc),
         (2, RevokeHostRpc), (2, ApproveHostsRpc), (1, ListEnrollmentHostsRpc),
+        (10, ReportHostRpc), (3, WatchRpc),
     ]);
 }

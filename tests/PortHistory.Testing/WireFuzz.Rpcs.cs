@@ -35,7 +35,8 @@ public sealed partial class WireFuzz
         MessageParser<TRequest> parser,
         Func<GrpcChannel, TRequest, CallOptions, Task<object?>> call,
         Action<WireFuzz, TRequest>? touch = null,
-        Action<WireFuzz, TRequest, object>? answered = null) : IRpc
+        Action<WireFuzz, TRequest, object>? answered = null,
+        bool endless = false) : IRpc
         where TRequest : class, IMessage<TRequest>
     {
         private readonly Method<byte[], byte[]> _raw = new(type, service, method, Bytes, Bytes);
@@ -77,7 +78,9 @@ public sealed partial class WireFuzz
                 else
                 {
                     using var stream = invoker.AsyncServerStreamingCall(_raw, null, options, payload);
-                    await DrainAsync(stream.ResponseStream);
+                    // A stream that never ends by itself (Watch): its first message, or its refusal, is the answer.
+                    if (endless) await stream.ResponseStream.MoveNext(CancellationToken.None);
+                    else await DrainAsync(stream.ResponseStream);
                 }
             });
             fuzz.Record(index, Name, caller, raw: true, rawOutcome, undecodable: decoded is null, readBeforeHandlers: true);
