@@ -600,7 +600,7 @@ public sealed partial class WireFuzz
         });
 
     private static readonly Gen<WatchRequest> WatchRequestGen = Gen.Select(OddRangeGen.Array[0, 3], TransportGen.Array[0, 3], VerdictKindGen.Array[0, 3],
-        TextGen.Array[0, 3], EnumGen<WatchEventKind>().Array[0, 3], Gen.Frequency<ulong?>([(3, Gen.Const<ulong?>(null)), (1, Gen.Select(AnyULong, u => (ulong?)u))]),
+        TextGen.Array[0, 3], EnumGen<WatchEventKind>().Array[0, 3], Gen.Frequency<ulong?>([(3, Gen.Select(Gen.Bool, _ => (ulong?)null)), (1, Gen.Select(AnyULong, u => (ulong?)u))]),
         (ports, transports, verdicts, names, kinds, after) =>
         {
             var request = new WatchRequest { Ports = { ports }, Transports = { transports }, Verdicts = { verdicts }, ProcessNames = { names }, Kinds = { kinds } };

@@ -53,25 +53,7 @@ public static class LedgerIndexes
         }
 
         // Segments of one range record hold the same periods: join contiguous ranges.
-        foreach (var (key, list) in byName.ToList())
-        {
-            var merged = new List<ServiceTenure>();
-            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
-                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
-            {
-                if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
-                    last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
-                    last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
-                {
-                    merged[^1] = last with { Ports = new PortSpan(last.Ports.Value.First, holding.Ports.Value.Last) };
-                    continue;
-                }
-
-                merged.Add(holding);
-            }
-
-            byName[key] = merged;
-        }
+        ServiceNameIndex.JoinContiguousRanges(byName);
 
         // Name-only registrations: consecutive editions listing the name form one holding, named as its first edition lists it.
         var runs = new List<(int Closed, int Order, ServiceTenure Holding)>();

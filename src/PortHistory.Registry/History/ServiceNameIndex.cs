@@ -53,25 +53,7 @@ internal static class ServiceNameIndex
         }
 
         // Segments of one range record hold the same periods: join contiguous ranges.
-        foreach (var (key, list) in byName.ToList())
-        {
-            var merged = new List<ServiceTenure>();
-            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
-                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
-            {
-                if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
-                    last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
-                    last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
-                {
-                    merged[^1] = last with { Ports = new PortSpan(last.Ports.Value.First, holding.Ports.Value.Last) };
-                    continue;
-                }
-
-                merged.Add(holding);
-            }
-
-            byName[key] = merged;
-        }
+        JoinContiguousRanges(byName);
 
         // Name-only registrations (no port): consecutive editions listing the name form one holding.
         var runs = new Dictionary<(string, TransportProtocol), (EditionRecord Record, int From, int Through)>();
@@ -112,6 +94,30 @@ internal static class ServiceNameIndex
             runs.Remove(key);
             if (!byName.TryGetValue(key.Name, out var list)) byName[key.Name] = list = [];
             list.Add(new ServiceTenure(record.ServiceName!, null, key.Transport, record.Status, false, refs[from], refs[through]));
+        }
+    }
+
+    /// <summary>Joins holdings of one name that differ only in adjacent port ranges (the segments of one range record).</summary>
+    public static void JoinContiguousRanges(Dictionary<string, List<ServiceTenure>> byName)
+    {
+        foreach (var (key, list) in byName.ToList())
+        {
+            var merged = new List<ServiceTenure>();
+            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
+                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
+            {
+                if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
+                    last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
+                    last.Ports!.Value.Last + 1 == holding.Ports!.Value.First)
+                {
+                    merged[^1] = last with { Ports = new PortSpan(last.Ports.Value.First, holding.Ports.Value.Last) };
+                    continue;
+                }
+
+                merged.Add(holding);
+            }
+
+            byName[key] = merged;
         }
     }
 }
