@@ -19,11 +19,15 @@ public sealed class PortStorageException : Exception
     public bool Transient { get; init; }
 
     /// <summary>The database's exception behind a failed state write (the storage provider wraps it in its own), as one of these; else null.</summary>
-    public static PortStorageException? FromDatabase(Exception exception, uint port)
+    public static PortStorageException? FromDatabase(Exception exception, uint port) => FromDatabase(exception, $"port {port}");
+
+    /// <param name="subject">What was being stored or read ("host web-01").</param>
+    public static PortStorageException? FromDatabase(Exception exception, string subject)
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
-            if (e is System.Data.Common.DbException database) return new PortStorageException($"port {port}: writing its state failed: {database.Message}", database.IsTransient);
+            if (e is System.Data.Common.DbException database) return new PortStorageException($"{subject}: storing or reading its state failed: {database.Message}", database.IsTransient);
+            if (e is System.Net.Sockets.SocketException or IOException) return new PortStorageException($"{subject}: the database connection failed: {e.Message}", transient: true);
         }
 
         return null;

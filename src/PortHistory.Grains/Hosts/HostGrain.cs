@@ -10,22 +10,18 @@ namespace PortHistory.Grains.Hosts;
 /// heartbeat writes nothing.
 /// </summary>
 [GrainType("host")]
-public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse pulse, IWatchEventSink events, TimeProvider clock) : Grain, IHostGrain
+public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IHostPulse pulse, IWatchEventSink events, TimeProvider clock) : Grain, IHostGrain
 {
     private HostRecord _held = null!;
     private bool _stored;
     private DateTime _lastHeard;
-
-    // A full-report agent's scan in progress (batches of one scan share its time): removals wait until the scan is complete.
-    private DateTime? _scanAt;
-    private HostSocketEntry[] _scanSockets = [];
 
     private string HostRef => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         using var slot = pulse.TryActivate() ?? throw new HostsBusyException(TimeSpan.Zero);
-        var row = await store.LoadAsync(HostRef, cancellationToken);
+        var row = await Stored(() => store.LoadAsync(HostRef, cancellationToken));
         _stored = row is not null;
         _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
         _lastHeard = _held.LastSeen;
@@ -70,38 +66,6 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
                 return Answer(HostReportOutcome.Resync, resync.Reason);
             default:
                 throw new InvalidOperationException($"unknown decision {decision}");
-        }
-    }
-
-    public async Task ReportScanAsync(HostScanInput input)
-    {
-        var batch = HostSocketSet.Normalize(input.Sockets);
-        var held = _held with { Privileged = input.Privileged, HostGroup = input.HostGroup, EpochId = 0, Seq = 0, SetHash = SocketSetHash.Empty };
-        HostSocketEntry[] next;
-        if (_scanAt is { } scanAt && input.ObservedAt < scanAt)
-        {
-            // A batch of an earlier scan, late: the host is alive, its sockets were seen since.
-            next = _held.Sockets;
-        }
-        else if (_scanAt == input.ObservedAt)
-        {
-            _scanSockets = HostSocketSet.Normalize(_scanSockets.Concat(batch));
-            next = HostSocketSet.Normalize(_held.Sockets.Concat(batch));
-        }
-        else
-        {
-            // A new scan: the previous one is complete, so what it did not list is gone (after an activation the previous
-            // scan is not known: nothing is removed until this one is complete).
-            var kept = _scanAt is null ? _held.Sockets : _scanSockets;
-            _scanAt = input.ObservedAt;
-            _scanSockets = batch;
-            next = HostSocketSet.Normalize(kept.Concat(batch));
-        }
-
-        if (!await ChangeAsync(held with { LastSeen = input.ReceivedAt }, next, input.ReceivedAt, Earlier(input.ObservedAt, input.ReceivedAt)))
-        {
-            // Another activation wrote the row: this one starts again from what is stored, and the next scan re-derives.
-            await ReloadAsync();
         }
     }
 
@@ -201,7 +165,7 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
     private async Task<bool> CommitAsync(HostRecord next, List<ListenerDelta> changes, DateTime at)
     {
         var row = next with { Version = _held.Version + 1 };
-        if (!await commits.CommitAsync(new HostCommit(row, _held.Version, [.. changes], at), CancellationToken.None)) return false;
+        if (!await Stored(() => commits.CommitAsync(new HostCommit(row, _held.Version, [.. changes], at), CancellationToken.None))) return false;
         _held = row;
         _stored = true;
         return true;
@@ -218,9 +182,25 @@ public sealed class HostGrain(IHostStore store, IHostCommits commits, IHostPulse
         a.EpochId == b.EpochId && a.Seq == b.Seq && a.SetHash == b.SetHash && a.HostGroup == b.HostGroup && a.Privileged == b.Privileged
         && a.LastSnapshotAt == b.LastSnapshotAt && a.Sockets.AsSpan().SequenceEqual(b.Sockets);
 
+    /// <summary>
+    /// A database failure as an exception every caller can read (the driver's own does not cross a grain call): with
+    /// whether it is worth another try, so that agents are told Unavailable rather than Internal.
+    /// </summary>
+    private async Task<T> Stored<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (PortStorageException.FromDatabase(e, $"host {HostRef}") is { } storage)
+        {
+            throw storage;
+        }
+    }
+
     private async Task ReloadAsync()
     {
-        var row = await store.LoadAsync(HostRef, CancellationToken.None);
+        var row = await Stored(() => store.LoadAsync(HostRef, CancellationToken.None));
         _stored = row is not null;
         _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
         _scanAt = null;

@@ -4,6 +4,7 @@ using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Application.Telemetry;
@@ -111,6 +112,11 @@ public sealed class SightingsApi(
         {
             // The sightings are recorded; the batch sent again is a duplicate for them and completes the hosts' scans.
             throw TryLater("the server is catching up with its hosts", hosts.RetryAfter());
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e))
+        {
+            // Likewise when the database or the cluster is away: the batch sent again applies the scans.
+            throw new RpcException(new Status(StatusCode.Unavailable, "the sightings are recorded but the hosts' scans could not be applied now; send the batch again"));
         }
 
         result.Accepted = (uint)recorded.Accepted;
