@@ -6,6 +6,7 @@ using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Following;
 using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Application.Usage;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Sightings;
@@ -16,6 +17,7 @@ using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Expectations;
 using PortHistory.Server.Persistence.Following;
 using PortHistory.Server.Persistence.Hosts;
+using PortHistory.Server.Persistence.Usage;
 using PortHistory.Server.Persistence.Registry;
 using PortHistory.Server.Persistence.Sightings;
 using PortHistory.Server.Persistence.Watch;
@@ -70,6 +72,10 @@ public static partial class PersistenceExtensions
         services.AddSingleton<IHostStore>(sp => sp.GetRequiredService<HostTable>());
         services.AddSingleton<IHostRows>(sp => sp.GetRequiredService<HostTable>());
         services.AddSingleton<IProcessDictionary, ProcessDictionary>();
+        services.AddSingleton<UsageStore>();
+        services.AddSingleton<IUsageStore>(sp => sp.GetRequiredService<UsageStore>());
+        services.AddSingleton<IUsageLoadStore>(sp => sp.GetRequiredService<UsageStore>());
+        services.AddSingleton<IUsageMaintenance, UsageMaintenance>();
 
         services.AddSingleton<IExpectationStore, ExpectationStore>();
         services.AddSingleton<IAccessTokenStore, AccessTokenStore>();

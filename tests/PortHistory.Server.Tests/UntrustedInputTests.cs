@@ -165,9 +165,10 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture)
         await using var server = await SightingsServer.StartAsync(fixture.Postgres, "flood",
             new Dictionary<string, string> { ["PortHistory__RateLimit__SightingsPerSecond"] = "1000000", ["PortHistory__RateLimit__Burst"] = "1000000" });
         var client = new Sightings.SightingsClient(server.Agent);
-        const int total = 100_000, perBatch = 1000;
+        // 50,000 sightings, each of a host of its own: enough to pass every bound below by far.
+        const int total = 50_000, perBatch = 1000;
         var longExecutable = "/opt/" + new string('e', 4000);
-        // Every 10th sighting is the port's real daemon (on 10,000 hosts); the rest are one-off names a hostile agent makes up.
+        // Every 10th sighting is the port's real daemon (on 5,000 hosts); the rest are one-off names a hostile agent makes up.
         for (var start = 0; start < total; start += perBatch)
         {
             var batch = Batch(Enumerable.Range(start, perBatch).Select(i => i % 10 == 0
@@ -185,11 +186,11 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture)
         Assert.InRange(udp.Processes.Count, 1, 32);
         // Nothing is lost from the totals: listed processes and "other" add up to every sighting.
         Assert.Equal((ulong)total, udp.Processes.Aggregate(0ul, (sum, p) => sum + p.Sightings) + (udp.Other?.Sightings ?? 0));
-        Assert.True(udp.OtherProcesses >= 90_000 - 32, $"other adds up {udp.OtherProcesses} processes");
+        Assert.True(udp.OtherProcesses >= total * 9 / 10 - 32, $"other adds up {udp.OtherProcesses} processes");
         // The daemon on a tenth of the sightings stays listed; the distinct hosts are an estimate within 5%.
-        Assert.Equal(10_000ul, udp.Processes.Single(p => p.ProcessName == "rpc.statd").Sightings);
+        Assert.Equal((ulong)total / 10, udp.Processes.Single(p => p.ProcessName == "rpc.statd").Sightings);
         Assert.InRange((double)udp.DistinctHosts, total * 0.95, total * 1.05);
-        Assert.InRange((double)udp.Processes.Single(p => p.ProcessName == "rpc.statd").DistinctHosts, 10_000 * 0.93, 10_000 * 1.07);
+        Assert.InRange((double)udp.Processes.Single(p => p.ProcessName == "rpc.statd").DistinctHosts, total / 10 * 0.93, total / 10 * 1.07);
 
         var port = await new PortRegistry.PortRegistryClient(server.Reader).GetPortAsync(new GetPortRequest { Port = 40200 });
         Assert.True(port.CalculateSize() < 64 * 1024, $"GetPort answers {port.CalculateSize()} bytes");
@@ -201,7 +202,7 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture)
         {
             await using var command = database.CreateCommand("SELECT coalesce(max(length(payloadbinary)), 0) FROM orleansstorage");
             return Convert.ToInt64(await command.ExecuteScalarAsync());
-        }, size => size > 100_000);
+        }, size => size > 50_000);
         Assert.True(stored < 2 * 1024 * 1024, $"the largest stored port state is {stored} bytes");
     }
 

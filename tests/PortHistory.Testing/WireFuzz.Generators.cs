@@ -615,12 +615,32 @@ public sealed partial class WireFuzz
         MostlyAdminGen, WatchRequest.Parser, (channel, request, options) => FirstOf(new ObservationsService.ObservationsClient(channel).Watch(request, options)),
         endless: true);
 
+    private static readonly Gen<string> DayTextGen = Gen.Frequency<string>([
+        (4, Gen.Select(Gen.Int[-4000, 800], days => DateTime.UtcNow.Date.AddDays(days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))),
+        (1, Gen.Const("")),
+        (1, Gen.OneOf(Gen.Const("0001-01-01"), Gen.Const("9999-12-31"), Gen.Const("2024-02-30"), Gen.Const("2024-1-1"))),
+        (1, TextGen),
+    ]);
+
+    private static readonly Gen<GetUsageHistoryRequest> GetUsageHistoryRequestGen = Gen.Select(OptionalPortGen, TransportGen, DayTextGen, DayTextGen,
+        EnumGen<UsageGranularity>(), Gen.Frequency<uint>([(4, Gen.UInt[0, 25]), (1, Gen.UInt)]), (port, transport, from, to, granularity, top) =>
+        {
+            var request = new GetUsageHistoryRequest { Transport = transport, From = from, To = to, Granularity = granularity, Top = top };
+            if (port is { } value) request.Port = value;
+            return request;
+        });
+
+    private static readonly IRpc GetUsageHistoryRpc = new SingleRequestRpc<GetUsageHistoryRequest>("porthistory.v1.Usage", "GetUsageHistory", MethodType.Unary,
+        GetUsageHistoryRequestGen, MostlyAdminGen, GetUsageHistoryRequest.Parser,
+        (channel, request, options) => Answer(new Usage.UsageClient(channel).GetUsageHistoryAsync(request, options)),
+        touch: (fuzz, request) => fuzz.TouchPort(request.HasPort, request.Port));
+
     private static readonly Gen<IRpc> RpcGen = Gen.Frequency<IRpc>([
         (16, GetPortRpc), (8, GetTimelineRpc), (8, FindServiceRpc), (4, DiffEditionsRpc), (4, ListPortsRpc), (3, ListEditionsRpc),
         (12, GetObservedRpc), (4, ListDiscrepanciesRpc),
         (16, ReportBatchRpc), (6, ReportRpc),
         (5, IssueTokenRpc), (5, RevokeTokenRpc), (3, ListTokensRpc),
         (2, RevokeHostRpc), (2, ApproveHostsRpc), (1, ListEnrollmentHostsRpc),
-        (10, ReportHostRpc), (3, WatchRpc),
+        (10, ReportHostRpc), (3, WatchRpc), (6, GetUsageHistoryRpc),
     ]);
 }

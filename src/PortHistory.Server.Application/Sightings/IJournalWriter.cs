@@ -1,5 +1,6 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
+using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.Server.Application.Sightings;
 
@@ -52,6 +53,9 @@ public interface IJournalFlush : IAsyncDisposable
 
     /// <summary>Appends listener changes in order, numbered from <paramref name="afterSeq"/> + 1 on (the writer's sequence, shared with sightings).</summary>
     Task AppendListenerChangesAsync(long afterSeq, IReadOnlyList<ListenerChangeRow> rows, CancellationToken cancellationToken);
+
+    /// <summary>Adds the written hosts' listener changes to the usage history (days, months, lifetimes), in key order.</summary>
+    Task AddUsageAsync(IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken);
 
     Task CommitAsync(CancellationToken cancellationToken);
 }

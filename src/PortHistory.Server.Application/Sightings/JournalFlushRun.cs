@@ -1,12 +1,13 @@
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
 /// One transaction of a journal writer: claims the batch ids (the ones recorded before are duplicates), writes the host
 /// rows still at the versions their grains read, then appends the new batches' sightings and the written hosts'
-/// listener changes (added up per process and kind) in the writer's sequence. What it used of the sequence is known
+/// listener changes (added up per process and kind) in the writer's sequence, and adds those to the usage history. What it used of the sequence is known
 /// at every step, so that a failure (even one after PostgreSQL committed) never reuses a number.
 /// </summary>
 internal sealed class JournalFlushRun(JournalLane lane, IJournalWriter journal, IProcessDictionary processes, List<PendingBatch> batches, List<PendingHost> hosts)
@@ -73,6 +74,7 @@ internal sealed class JournalFlushRun(JournalLane lane, IJournalWriter journal, 
             _hostsWritten.AddRange(commits.Where(h => written.Contains(h.Commit.Row.HostRef)));
             _changes.AddRange(AddUp(_hostsWritten));
             _changeProcesses = await processes.KeysAsync([.. _changes.Select(c => c.ProcessId == ListenerDelta.HostPresence ? -1 : c.ProcessId)], cancellationToken);
+            await flush.AddUsageAsync(UsageDelta.Of(_hostsWritten.Select(h => h.Commit)), cancellationToken);
         }
 
         var sightings = _written.Sum(p => p.Batch.Sightings.Count);

@@ -5,6 +5,8 @@ using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
 using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Persistence.Hosts;
+using PortHistory.Server.Persistence.Usage;
+using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.Server.Persistence.Sightings;
 
@@ -119,6 +121,9 @@ internal sealed class PostgresJournalFlush(int writer, NpgsqlConnection connecti
         insert.Parameters.AddWithValue("refs", rows.Select(r => r.HostRef).ToArray());
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    public Task AddUsageAsync(IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken) =>
+        UsageWrites.AddAsync(connection, transaction, deltas, cancellationToken);
 
     private static NpgsqlParameter Times(string name, IEnumerable<DateTime?> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)

@@ -31,6 +31,7 @@ public sealed class CallAuthorization(TokenValidator tokens)
         "/porthistory.v1.Enrollment/RotateCredential" => Role.Agent,
         _ when method.StartsWith("/porthistory.v1.PortRegistry/", StringComparison.Ordinal) => Role.Reader,
         _ when method.StartsWith("/porthistory.v1.Observations/", StringComparison.Ordinal) => Role.Reader,
+        "/porthistory.v1.Usage/GetUsageHistory" => Role.Reader,
         // Reflection shows the schema only: any valid token will do.
         _ when method.StartsWith("/grpc.reflection.", StringComparison.Ordinal) => Role.Unspecified,
         _ => Role.Admin,

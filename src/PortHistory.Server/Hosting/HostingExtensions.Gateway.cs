@@ -68,6 +68,7 @@ public static partial class HostingExtensions
         app.MapGrpcService<ExpectationAdminApi>();
         app.MapGrpcService<EnrollmentApi>();
         app.MapGrpcService<HostsApi>();
+        app.MapGrpcService<UsageApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapHttpJsonDescription();

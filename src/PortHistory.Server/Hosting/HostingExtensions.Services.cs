@@ -3,6 +3,7 @@ using PortHistory.Server.Application.Access;
 using PortHistory.Server.Application.Expectations;
 using PortHistory.Server.Application.Following;
 using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Application.Usage;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Notifications;
 using PortHistory.Server.Application.Sightings;
@@ -90,6 +91,9 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<HostSockets>();
         builder.Services.AddSingleton<IHostReports, HostReports>();
         builder.Services.AddSingleton<HostQueries>();
+        builder.Services.AddSingleton<UsageLoader>();
+        builder.Services.AddSingleton<UsageDayCloser>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageDayCloser>());
         builder.Services.AddSingleton<HostAdministration>();
         builder.Services.AddSingleton<HostPulseBoard>();
         builder.Services.AddSingleton<IHostPulse>(sp => sp.GetRequiredService<HostPulseBoard>());

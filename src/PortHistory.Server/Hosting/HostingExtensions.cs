@@ -32,6 +32,7 @@ public static partial class HostingExtensions
         Bind<QueryOptions>(builder, QueryOptions.Section);
         Bind<SightingOptions>(builder, SightingOptions.Section);
         Bind<HostReportingOptions>(builder, HostReportingOptions.Section);
+        Bind<UsageHistoryOptions>(builder, UsageHistoryOptions.Section);
         Bind<ObservationOptions>(builder, ObservationOptions.Section);
         // The verdict thresholds are the domain's own options, read from the same section.
         Bind<VerdictOptions>(builder, ObservationOptions.Section);

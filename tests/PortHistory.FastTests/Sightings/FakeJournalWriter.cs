@@ -1,5 +1,6 @@
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Sightings;
+using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.FastTests.Sightings;
 
@@ -58,6 +59,14 @@ internal sealed class FakeJournalWriter(int writer = 7) : IJournalWriter
         public List<ListenerChangeRow> ListenerChanges { get; } = [];
 
         public long ListenerChangesAfterSeq { get; private set; } = -1;
+
+        public List<UsageDelta> Usage { get; } = [];
+
+        public Task AddUsageAsync(IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken)
+        {
+            Usage.AddRange(deltas);
+            return Task.CompletedTask;
+        }
 
         public bool Committed { get; private set; }
 

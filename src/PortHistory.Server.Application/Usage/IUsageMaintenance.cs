@@ -1,0 +1,20 @@
+namespace PortHistory.Server.Application.Usage;
+
+/// <summary>The usage tables' upkeep, done by one silo of the cluster at a time.</summary>
+public interface IUsageMaintenance
+{
+    /// <summary>The upkeep's lock: null when another silo holds it.</summary>
+    Task<IAsyncDisposable?> TryLockAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes sure each month from <paramref name="first"/> to <paramref name="last"/> has its partition (rows waiting in the default one move there).</summary>
+    Task<int> EnsurePartitionsAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken);
+
+    /// <summary>Drops the partitions of months that end before <paramref name="before"/>; returns their names.</summary>
+    Task<IReadOnlyList<string>> DropPartitionsBeforeAsync(DateOnly before, CancellationToken cancellationToken);
+
+    /// <summary>The last closed day, or (none closed yet) the day before the first with anything to close; null when there is nothing at all.</summary>
+    Task<DateOnly?> LastClosedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Closes one day in one transaction: its reporting hosts, and the lifetimes' busiest days from it and the days before it.</summary>
+    Task CloseDayAsync(DateOnly day, int recheckDays, DateTime closedAt, CancellationToken cancellationToken);
+}

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using PortHistory.Server.Application.Configuration;
+
+namespace PortHistory.Server.Application.Usage;
+
+/// <summary>
+/// The usage history's upkeep, on one silo at a time: a UTC day closes once its grace has passed (the hosts that
+/// reported that day, the busiest days of the lifetimes); month partitions exist ahead of time, and those older than the
+/// daily retention are dropped (monthly rows stay). Each step is one transaction, so a run cut short is done again whole.
+/// </summary>
+public sealed class UsageDayCloser(IUsageMaintenance maintenance, IOptions<UsageHistoryOptions> options, TimeProvider clock, ILogger<UsageDayCloser> logger)
+    : BackgroundService
+{
+    /// <summary>Days closed per run at most (a history loaded for years closes over several runs).</summary>
+    public const int MaxDaysPerRun = 400;
+
+    /// <summary>Closing a day also looks again at this many days before it: late reports may have made one of them busier.</summary>
+    public const int RecheckDays = 7;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, clock);
+        do
+        {
+            try
+            {
+                await RunAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Usage history upkeep failed: {Message}; trying again in {Interval}", e.Message, options.Value.Interval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <returns>The days closed; none when another silo holds the upkeep.</returns>
+    public async Task<IReadOnlyList<DateOnly>> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var held = await maintenance.TryLockAsync(cancellationToken);
+        if (held is null) return [];
+        var now = clock.GetUtcNow().UtcDateTime;
+        var today = DateOnly.FromDateTime(now);
+        var month = new DateOnly(today.Year, today.Month, 1);
+        await maintenance.EnsurePartitionsAsync(month.AddMonths(-1), month.AddMonths(2), cancellationToken);
+        var dropped = await maintenance.DropPartitionsBeforeAsync(DateOnly.FromDateTime(now - options.Value.DailyRetention), cancellationToken);
+        if (dropped.Count > 0) logger.LogInformation("Usage history: daily partitions past the retention dropped: {Partitions}", string.Join(", ", dropped));
+
+        var closed = new List<DateOnly>();
+        if (await maintenance.LastClosedAsync(cancellationToken) is not { } last) return closed;
+        for (var day = last.AddDays(1); closed.Count < MaxDaysPerRun && day.AddDays(1).ToDateTime(TimeOnly.MinValue) + options.Value.CloseGrace <= now; day = day.AddDays(1))
+        {
+            await maintenance.CloseDayAsync(day, RecheckDays, now, cancellationToken);
+            closed.Add(day);
+        }
+
+        if (closed.Count > 0) logger.LogInformation("Usage history: closed {Count} day(s), {First:yyyy-MM-dd} to {Last:yyyy-MM-dd}", closed.Count, closed[0], closed[^1]);
+        return closed;
+    }
+}

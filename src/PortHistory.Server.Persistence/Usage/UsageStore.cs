@@ -1,0 +1,88 @@
+using Npgsql;
+using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Usage;
+
+namespace PortHistory.Server.Persistence.Usage;
+
+/// <summary>The usage tables: one port read in one round trip; bulk loads written in one transaction.</summary>
+public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsageLoadStore
+{
+    public async Task AddAsync(IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await UsageWrites.AddAsync(connection, transaction, deltas, cancellationToken);
+        if (deltas.Count > 0)
+        {
+            // The busiest days of what was loaded: those days may be closed already.
+            await using var peaks = new NpgsqlCommand(UsagePeaks.FromDays, connection, transaction);
+            peaks.Parameters.AddWithValue("first", deltas.Min(d => d.Day));
+            peaks.Parameters.AddWithValue("day", deltas.Max(d => d.Day));
+            await peaks.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<UsageRows> ReadAsync(int port, Transport? transport, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        const string OfPort = "port = @port AND (@transport = 0 OR transport = @transport)";
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT transport, process_id, reachable, month, added, removed FROM usage_months WHERE {OfPort}"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"SELECT transport, process_id, reachable, day, added, removed FROM usage_days WHERE {OfPort} AND day >= @month_start AND day <= @to"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT l.transport, l.process_id, p.name, p.executable, l.first_seen, l.last_added_at, l.last_removed_at, l.peak_hosts, l.peak_day
+            FROM usage_lifetimes l JOIN processes p USING (process_id) WHERE l.port = @port AND (@transport = 0 OR l.transport = @transport)
+            """));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT day, reporting_hosts FROM usage_fleet_days WHERE day >= @from AND day <= @to"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT least((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts), (SELECT min(month) FROM usage_months))"));
+        foreach (var command in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
+        {
+            var text = command.CommandText;
+            if (text.Contains("@port", StringComparison.Ordinal))
+            {
+                command.Parameters.AddWithValue("port", port);
+                command.Parameters.AddWithValue("transport", (short)(transport ?? Transport.Unspecified));
+            }
+
+            if (text.Contains("@month_start", StringComparison.Ordinal)) command.Parameters.AddWithValue("month_start", new DateOnly(from.Year, from.Month, 1));
+            if (text.Contains("@from", StringComparison.Ordinal)) command.Parameters.AddWithValue("from", from);
+            if (text.Contains("@to", StringComparison.Ordinal)) command.Parameters.AddWithValue("to", to);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var months = await RowsAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var days = await RowsAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var lifetimes = new List<StoredLifetime>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lifetimes.Add(new StoredLifetime((Transport)reader.GetInt16(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetDateTime(4),
+                reader.GetDateTime(5), reader.IsDBNull(6) ? null : reader.GetDateTime(6), reader.GetInt32(7),
+                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var fleet = new Dictionary<DateOnly, int>();
+        while (await reader.ReadAsync(cancellationToken)) fleet[reader.GetFieldValue<DateOnly>(0)] = reader.GetInt32(1);
+        await reader.NextResultAsync(cancellationToken);
+        DateOnly? since = await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetFieldValue<DateOnly>(0) : null;
+        return new UsageRows(months, days, lifetimes, fleet, since);
+    }
+
+    private static async Task<List<StoredUsageRow>> RowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var rows = new List<StoredUsageRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new StoredUsageRow((Transport)reader.GetInt16(0), reader.GetInt32(1), reader.GetBoolean(2), reader.GetFieldValue<DateOnly>(3), reader.GetInt32(4),
+                reader.GetInt32(5)));
+        }
+
+        return rows;
+    }
+}
