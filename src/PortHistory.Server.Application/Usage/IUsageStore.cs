@@ -14,12 +14,14 @@ public sealed record StoredLifetime(Transport Transport, int ProcessId, string N
 /// <param name="Days">The day rows from the first day of <c>from</c>'s month to <c>to</c>.</param>
 /// <param name="ReportingHosts">Hosts that reported anything, per closed day in the range.</param>
 /// <param name="ReportingSince">The first day any host reported.</param>
+/// <param name="DailySince">The first day daily rows are kept from (older ones were dropped past the retention); null when none were dropped.</param>
 public sealed record UsageRows(
     IReadOnlyList<StoredUsageRow> Months,
     IReadOnlyList<StoredUsageRow> Days,
     IReadOnlyList<StoredLifetime> Lifetimes,
     IReadOnlyDictionary<DateOnly, int> ReportingHosts,
-    DateOnly? ReportingSince);
+    DateOnly? ReportingSince,
+    DateOnly? DailySince = null);
 
 /// <summary>The usage history's read side.</summary>
 public interface IUsageStore

@@ -27,9 +27,10 @@ public static class UsageHistoryBuilder
         foreach (var row in rows.Days.Where(r => r.Start >= monthStart && r.Start < query.From)) Add(running, row);
 
         // Per (transport, process): every day of the range.
-        var byDay = rows.Days.Where(r => r.Start >= query.From && r.Start <= query.To).ToLookup(r => r.Start);
+        var inRange = DaysInRange(query, rows, monthStart);
+        var byDay = inRange.ToLookup(r => r.Start);
         var series = new Dictionary<(Transport, int), Day[]>();
-        foreach (var key in running.Keys.Concat(rows.Days.Select(r => new Key(r.Transport, r.ProcessId, r.Reachable))).Distinct().ToList())
+        foreach (var key in running.Keys.Concat(inRange.Select(r => new Key(r.Transport, r.ProcessId, r.Reachable))).Distinct().ToList())
         {
             series.TryAdd((key.Transport, key.ProcessId), new Day[days]);
             running.TryAdd(key, 0);
@@ -92,6 +93,23 @@ public static class UsageHistoryBuilder
         response.ReportingHosts.AddRange(Buckets(fleet, query).Select(b => new UsagePoint { Start = Text(b.Start), Hosts = (uint)b.Value.Hosts }));
         response.Lifetimes.AddRange(Lifetimes(query, rows, series, peaks, floor, Named));
         return response;
+    }
+
+    /// <summary>
+    /// The day rows of the range; for months whose daily rows were dropped past the retention, their monthly row stands
+    /// in: its starts on its first day in the range, its stops on its last.
+    /// </summary>
+    private static List<StoredUsageRow> DaysInRange(UsageQuery query, UsageRows rows, DateOnly monthStart)
+    {
+        var kept = rows.Days.Where(r => r.Start >= query.From && r.Start <= query.To);
+        if (rows.DailySince is not { } since) return [.. kept];
+        var dropped = rows.Months.Where(m => m.Start < since && m.Start >= monthStart && m.Start <= query.To).SelectMany(m => new[]
+        {
+            m with { Start = m.Start < query.From ? query.From : m.Start, Removed = 0 },
+            m with { Start = m.Start.AddMonths(1).AddDays(-1) > query.To ? query.To : m.Start.AddMonths(1).AddDays(-1), Added = 0 },
+        });
+        return [.. kept.Concat(dropped).GroupBy(r => (r.Transport, r.ProcessId, r.Reachable, r.Start))
+            .Select(g => new StoredUsageRow(g.Key.Transport, g.Key.ProcessId, g.Key.Reachable, g.Key.Start, g.Sum(r => r.Added), g.Sum(r => r.Removed)))];
     }
 
     private static IEnumerable<ProcessLifetime> Lifetimes(UsageQuery query, UsageRows rows, Dictionary<(Transport, int), Day[]> series,

@@ -45,26 +45,31 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
 
     public async Task<IReadOnlyList<string>> DropPartitionsBeforeAsync(DateOnly before, CancellationToken cancellationToken)
     {
-        var dropped = new List<string>();
-        foreach (var (name, month) in await PartitionsAsync(cancellationToken))
+        var old = (await PartitionsAsync(cancellationToken)).Where(p => p.Month.AddMonths(1) <= before).ToList();
+        if (old.Count == 0) return [];
+        // First where answers take monthly rows instead (so a drop cut short never leaves answers counting on rows that are gone),
+        // and the rows that waited in the default partition for those months.
+        var kept = old.Max(p => p.Month).AddMonths(1);
+        await using var retention = dataSource.CreateCommand("""
+            INSERT INTO usage_retention (daily_since) VALUES (@kept) ON CONFLICT (id) DO UPDATE SET daily_since = greatest(usage_retention.daily_since, EXCLUDED.daily_since);
+            DELETE FROM usage_days_default WHERE day < @kept;
+            """);
+        retention.Parameters.AddWithValue("kept", kept);
+        await retention.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var (name, _) in old)
         {
-            if (month.AddMonths(1) > before) continue;
             await using var drop = dataSource.CreateCommand($"DROP TABLE IF EXISTS {name}");
             await drop.ExecuteNonQueryAsync(cancellationToken);
-            dropped.Add(name);
         }
 
-        // Rows that waited in the default partition for a month now past the retention.
-        await using var old = dataSource.CreateCommand("DELETE FROM usage_days_default WHERE day < @before");
-        old.Parameters.AddWithValue("before", new DateOnly(before.Year, before.Month, 1));
-        await old.ExecuteNonQueryAsync(cancellationToken);
-        return dropped;
+        return [.. old.Select(p => p.Name)];
     }
 
     public async Task<DateOnly?> LastClosedAsync(CancellationToken cancellationToken)
     {
         await using var last = dataSource.CreateCommand("SELECT coalesce((SELECT max(day) FROM usage_fleet_days), (SELECT min(first_seen)::date - 1 FROM hosts))");
-        return await last.ExecuteScalarAsync(cancellationToken) is DateOnly day ? day : null;
+        await using var reader = await last.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetFieldValue<DateOnly>(0) : null;
     }
 
     public async Task CloseDayAsync(DateOnly day, int recheckDays, DateTime closedAt, CancellationToken cancellationToken)

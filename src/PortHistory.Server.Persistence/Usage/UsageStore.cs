@@ -38,7 +38,7 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
             """));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT day, reporting_hosts FROM usage_fleet_days WHERE day >= @from AND day <= @to"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT least((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts), (SELECT min(month) FROM usage_months))"));
+            "SELECT least((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts)), (SELECT daily_since FROM usage_retention)"));
         foreach (var command in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
         {
             var text = command.CommandText;
@@ -70,8 +70,10 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
         var fleet = new Dictionary<DateOnly, int>();
         while (await reader.ReadAsync(cancellationToken)) fleet[reader.GetFieldValue<DateOnly>(0)] = reader.GetInt32(1);
         await reader.NextResultAsync(cancellationToken);
-        DateOnly? since = await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetFieldValue<DateOnly>(0) : null;
-        return new UsageRows(months, days, lifetimes, fleet, since);
+        await reader.ReadAsync(cancellationToken);
+        DateOnly? since = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateOnly>(0);
+        DateOnly? dailySince = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1);
+        return new UsageRows(months, days, lifetimes, fleet, since, dailySince);
     }
 
     private static async Task<List<StoredUsageRow>> RowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ internal static class UsageWrites
             SELECT port, transport, process, coalesce(min(first_added), max(last_removed)), coalesce(max(last_added), max(last_removed)), max(last_removed)
             FROM unnest(@ports, @transports, @processes, @first_added, @last_added, @last_removed)
                 AS d(port, transport, process, first_added, last_added, last_removed)
+            WHERE process <> 0
             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
             ON CONFLICT (port, transport, process_id) DO UPDATE SET
                 first_seen = least(usage_lifetimes.first_seen, EXCLUDED.first_seen),

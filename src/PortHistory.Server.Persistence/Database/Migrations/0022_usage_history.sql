@@ -53,3 +53,10 @@ CREATE TABLE IF NOT EXISTS usage_fleet_days
     reporting_hosts integer     NOT NULL,
     closed_at       timestamptz NOT NULL
 );
+
+-- The first day daily rows are kept from (months before it were dropped past the retention; their monthly rows stand in).
+CREATE TABLE IF NOT EXISTS usage_retention
+(
+    id          boolean PRIMARY KEY DEFAULT true CHECK (id),
+    daily_since date    NOT NULL
+);
