@@ -85,6 +85,27 @@ public sealed class WebPageServer : IAsyncLifetime
             TimeSpan.FromSeconds(30));
     }
 
+    private readonly object _usageLock = new();
+    private Task<SyntheticUsage>? _usage;
+
+    /// <summary>Loads <see cref="SyntheticUsage"/> once (an admin's Usage.LoadUsageHistory), for every test that needs it.</summary>
+    public Task<SyntheticUsage> UsageHistoryAsync()
+    {
+        lock (_usageLock) return _usage ??= LoadUsageHistoryAsync();
+    }
+
+    private async Task<SyntheticUsage> LoadUsageHistoryAsync()
+    {
+        var history = new SyntheticUsage(DateOnly.FromDateTime(DateTime.UtcNow));
+        var rows = history.Rows().ToList();
+        using var call = new Usage.UsageClient(Server.Channel).LoadUsageHistory();
+        foreach (var chunk in rows.Chunk(500)) await call.RequestStream.WriteAsync(new LoadUsageHistoryRequest { Rows = { chunk }, Source = "web tests" });
+        await call.RequestStream.CompleteAsync();
+        var loaded = await call;
+        Assert.Equal((ulong)rows.Count, loaded.Rows);
+        return history;
+    }
+
     /// <summary>Reports sightings as the fleet's agents would, over gRPC.</summary>
     public async Task ReportAsync(IEnumerable<Sighting> sightings)
     {

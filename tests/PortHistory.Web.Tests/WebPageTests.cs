@@ -324,6 +324,123 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
         Assert.DoesNotContain(tab.Console, line => line.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase) || line.StartsWith("pageerror", StringComparison.Ordinal));
     }
 
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Port_776_draws_loaded_years_of_rpc_statd_under_the_registry_changes_and_names_a_process_below_the_floor_to_admins_only()
+    {
+        var history = await fixture.UsageHistoryAsync();
+        var timeline = await Registry.GetTimelineAsync(new GetTimelineRequest { Port = SyntheticUsage.Port });
+        var day = history.Today.AddDays(-200);
+        var statd = history.StatdHosts(day);
+        Assert.Equal(41u, statd);
+
+        await using (var admin = await fixture.OpenAsync("#/port/776", token: fixture.Server.AdminToken))
+        {
+            var page = admin.Page;
+            var chart = page.Locator("svg.usage");
+            await Expect(chart.Locator($"path.series[data-kind='process'][data-process='{SyntheticUsage.Statd}']")).ToHaveCountAsync(1);
+            await Expect(chart.Locator($"path.series[data-kind='process'][data-process='{SyntheticUsage.Odd}']")).ToHaveCountAsync(1);
+            await Expect(chart.Locator("path.series[data-kind='total'][data-transport='TRANSPORT_UDP']")).ToHaveCountAsync(1);
+
+            // The mouse over a day of the last year: its date and the loaded levels.
+            var tip = await HoverDayAsync(page, day);
+            await Expect(tip.Locator(".tip-date")).ToHaveTextAsync(Day(day));
+            await Expect(tip.Locator($"li[data-process='{SyntheticUsage.Statd}']")).ToHaveTextAsync($"rpc.statd (udp): {statd} hosts, {statd} reachable");
+            await Expect(tip.Locator("li[data-kind='total'][data-transport='TRANSPORT_UDP']")).ToHaveTextAsync($"all processes (udp): {statd} hosts");
+            tip = await HoverDayAsync(page, history.BurstFirst);
+            await Expect(tip.Locator(".tip-date")).ToHaveTextAsync(Day(history.BurstFirst));
+            await Expect(tip.Locator($"li[data-process='{SyntheticUsage.Odd}']")).ToHaveTextAsync($"{SyntheticUsage.Odd} (udp): {SyntheticUsage.OddHosts} hosts, {SyntheticUsage.OddHosts} reachable");
+            await Expect(tip.Locator("li[data-kind='total'][data-transport='TRANSPORT_UDP']"))
+                .ToHaveTextAsync($"all processes (udp): {history.StatdHosts(history.BurstFirst) + SyntheticUsage.OddHosts} hosts");
+            await Screenshot(page, "port-776-usage-admin");
+
+            // Ten years, monthly: refetched; every registry change in the range is a marker on the same axis.
+            await page.GetByLabel("Usage range").SelectOptionAsync("10y");
+            await Expect(page.Locator(".usage-body")).ToHaveAttributeAsync("data-granularity", "USAGE_GRANULARITY_MONTH");
+            var (from, to) = (ParseDay(await chart.GetAttributeAsync("data-from")), ParseDay(await chart.GetAttributeAsync("data-to")));
+            Assert.True(to.DayNumber - from.DayNumber > 9 * 365, $"{from} to {to} is not ten years");
+            var changes = timeline.Timelines.SelectMany(t => t.Versions
+                .Select(v => (Transport: Enum(t.Transport), Edition: v.From.Id, Day: new DateOnly(v.From.EffectiveDate.Year, v.From.EffectiveDate.Month, v.From.EffectiveDate.Day))))
+                .Where(c => c.Day >= from && c.Day <= to).ToList();
+            Assert.NotEmpty(changes);
+            await Expect(chart.Locator(".assignment-marker")).ToHaveCountAsync(changes.Count);
+            foreach (var change in changes)
+            {
+                await Expect(chart.Locator($".assignment-marker[data-transport='{change.Transport}'][data-from='{change.Edition}']")).ToHaveAttributeAsync("data-day", Day(change.Day));
+            }
+
+            var monthly = await HoverDayAsync(page, day);
+            await Expect(monthly.Locator(".tip-date")).ToHaveTextAsync(Day(day)[..7]);
+            await Expect(monthly.Locator($"li[data-process='{SyntheticUsage.Statd}']")).ToContainTextAsync($"rpc.statd (udp): {statd} hosts");
+        }
+
+        // A reader: the odd process is on fewer hosts than the floor, so it is "other" and its count "fewer than 3".
+        await using var reader = await fixture.OpenAsync("#/port/776");
+        var tab = reader.Page;
+        var usage = tab.Locator(".usage-body");
+        await Expect(usage.Locator($"svg.usage path.series[data-process='{SyntheticUsage.Statd}']")).ToHaveCountAsync(1);
+        var burst = await HoverDayAsync(tab, history.BurstFirst);
+        await Expect(burst.Locator("li[data-kind='other'][data-transport='TRANSPORT_UDP']")).ToHaveTextAsync("other (udp): fewer than 3 hosts");
+        await Expect(burst.Locator($"li[data-process='{SyntheticUsage.Statd}']")).ToContainTextAsync($"rpc.statd (udp): {history.StatdHosts(history.BurstFirst)} hosts");
+        await Expect(usage).Not.ToContainTextAsync(SyntheticUsage.Odd);
+        await Expect(tab.Locator($"[data-process='{SyntheticUsage.Odd}']")).ToHaveCountAsync(0);
+
+        // The lifetimes: rpc.statd since the first loaded day.
+        var lifetimes = tab.GetByRole(AriaRole.Table, new() { Name = "Processes on port 776, first to last seen" });
+        var row = lifetimes.Locator($"tbody tr[data-process='{SyntheticUsage.Statd}']").Filter(new() { Has = tab.Locator("td.first-seen", new() { HasText = Day(history.First) }) });
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("udp");
+        await Expect(row.Locator("td.peak")).ToHaveTextAsync($"44 hosts on {Day(history.First.AddDays(400))}");
+        await Screenshot(tab, "port-776-usage-reader");
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task Port_771_says_no_listener_was_seen_since_hosts_began_reporting()
+    {
+        var history = await fixture.UsageHistoryAsync();
+        var usage = new Usage.UsageClient(fixture.Reader);
+        var answer = await usage.GetUsageHistoryAsync(new GetUsageHistoryRequest { Port = 771, Transport = Transport.Udp });
+        Assert.DoesNotContain(answer.Series, s => s.Points.Any(p => p.Hosts > 0 || p.FewerThanFloor));
+        var since = ParseDay(answer.ReportingSince);
+        Assert.True(since <= history.First, $"reporting since {since}, after the loaded history's first day {history.First}");
+
+        await using var tab = await fixture.OpenAsync("#/port/771");
+        var page = tab.Page;
+        var body = page.Locator(".usage-body");
+        // A year: nothing since the range's first day. (Another test may make 771/tcp a squatter: then udp alone is named.)
+        var (from, to) = (ParseDay(await body.GetAttributeAsync("data-from")), history.Today);
+        await Expect(body.Locator("p.usage-statement").Last).ToHaveTextAsync(
+            new Regex($"^No listener seen on 771(/udp)? in {to.DayNumber - from.DayNumber + 1} days \\(reporting since {Day(since)}\\)\\.$"));
+
+        // Ten years: nothing since hosts began reporting, which is later than the range's first day.
+        await page.GetByLabel("Usage range").SelectOptionAsync("10y");
+        await Expect(body).ToHaveAttributeAsync("data-granularity", "USAGE_GRANULARITY_MONTH");
+        Assert.True(ParseDay(await body.GetAttributeAsync("data-from")) < since);
+        var days = (to.DayNumber - since.DayNumber + 1).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        await Expect(body.Locator("p.usage-statement").Last).ToHaveTextAsync(
+            new Regex($"^No listener seen on 771(/udp)? in {Regex.Escape(days)} days \\(reporting since {Day(since)}\\)\\.$"));
+        await Screenshot(page, "port-771-usage");
+    }
+
+    /// <summary>Moves the mouse over the usage chart at <paramref name="day"/> and answers its tooltip once shown.</summary>
+    private static async Task<ILocator> HoverDayAsync(IPage page, DateOnly day)
+    {
+        var chart = page.Locator("svg.usage");
+        var (from, to) = (ParseDay(await chart.GetAttributeAsync("data-from")), ParseDay(await chart.GetAttributeAsync("data-to")));
+        Assert.InRange(day, from, to);
+        var plot = chart.Locator("rect.hover");
+        var box = await plot.BoundingBoxAsync() ?? throw new InvalidOperationException("the chart's plot is not laid out");
+        var at = (day.DayNumber - from.DayNumber + 0.5) / (to.DayNumber - from.DayNumber + 1);
+        await plot.HoverAsync(new() { Position = new() { X = (float)(at * box.Width), Y = box.Height / 2 } });
+        var tip = page.Locator(".usage-tip");
+        await Expect(tip).ToBeVisibleAsync();
+        return tip;
+    }
+
+    private static DateOnly ParseDay(string? text) =>
+        DateOnly.ParseExact(text ?? "", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     private static ILocator Field(ILocator panel, string name) =>
         panel.Locator("dt").Filter(new() { HasTextRegex = new Regex($"^{name}$") }).Locator("xpath=following-sibling::dd[1]");
 

@@ -66,6 +66,11 @@ export const api = {
   port: (n) => getJson(`/v1/ports/${port(n)}`),
   timeline: (n) => getJson(`/v1/ports/${port(n)}/timeline`),
   observed: (n) => getJson(`/v1/ports/${port(n)}/observed`),
+  /** GetUsageHistory: from and to are YYYY-MM-DD; granularity a UsageGranularity name. */
+  usage: (n, from, to, granularity) => {
+    const query = new URLSearchParams({ from, to, granularity, top: '5' });
+    return getJson(`/v1/ports/${port(n)}/usage?${query}`);
+  },
   service: (name) => getJson(`/v1/services/${encodeURIComponent(name)}`),
   editions: () => getJson('/v1/editions'),
   diff: (from, to, first, last) => {

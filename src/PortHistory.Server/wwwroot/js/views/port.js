@@ -3,6 +3,7 @@ import {
   h, route, routeWithQuery, table, transportText, statusText, verdictText, enumText, dateText, timeText, rangeText, editionText, personText,
 } from '../dom.js';
 import { timelineSvg, legend, versionLabel, versionStatus, versionSpans } from './timeline.js';
+import { usageSection, loadUsage, RANGES } from './usage.js';
 
 export async function renderPort(target, text) {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
@@ -10,7 +11,7 @@ export async function renderPort(target, text) {
     return;
   }
   const port = Number(text);
-  const [now, history, catalog] = await Promise.all([api.port(port), api.timeline(port), api.editions()]);
+  const [now, history, catalog, usage] = await Promise.all([api.port(port), api.timeline(port), api.editions(), loadUsage(port, RANGES[0])]);
   const editions = catalog.editions ?? [];
   const timelines = history.timelines ?? [];
 
@@ -19,6 +20,7 @@ export async function renderPort(target, text) {
     story(port, timelines),
     verdictSection(now.verdicts ?? []),
     historySection(port, timelines, editions),
+    usageSection(port, usage, timelines),
     currentSection(now),
     observedSection(now.observed));
 }
