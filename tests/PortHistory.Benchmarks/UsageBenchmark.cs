@@ -71,25 +71,33 @@ internal static class UsageBenchmark
         output.WriteLine($"  days closed: {string.Join(", ", closes.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))} ms");
 
         var (daily, monthly, echo, echoLarge) = await QueryAsync(server, Text(historyFirst), Text(last));
+        // The same answer in this process, in two halves: the store's one round trip, and building the series from its rows.
+        var store = new UsageStore(dataSource);
+        var read = await UsageQueryLoop.RunAsync(async () => (await store.ReadAsync(QueryPort, Transport.Tcp, historyFirst, last, CancellationToken.None)).Days.Count, QuerySeconds);
+        var rows = await store.ReadAsync(QueryPort, Transport.Tcp, historyFirst, last, CancellationToken.None);
+        var query = new UsageQuery(QueryPort, Transport.Tcp, historyFirst, last, UsageGranularity.Day, 5, Admin: true);
+        var build = await UsageQueryLoop.RunAsync(() => Task.FromResult(UsageHistoryBuilder.Build(query, rows, 3).CalculateSize()), QuerySeconds);
 
         var perDay = (double)stored.Total / sliceDays;
         var fullReports = hostSockets * 1440 * sightingRow;
         var differential = changesPerDay * changeRow;
         output.WriteLine();
         var table = new Table("measure", "value", "baseline", "baseline value", "ratio", "goal");
-        table.Add("usage tables, bytes per day", perDay, "full reports every 60 s: host-sockets × 1440 × sighting row", fullReports, $"{fullReports / perDay:N0}:1", "≥ 10,000:1");
-        table.Add("usage tables, bytes per day", perDay, "listener changes: host starts and stops × change row", differential, $"{differential / perDay:0.0}:1", "");
-        table.Add($"  usage_days ({stored.DayRows:N0} rows)", stored.Days / (double)sliceDays, "", "", "", "");
-        table.Add($"  usage_months ({stored.MonthRows:N0} rows)", stored.Months / (double)sliceDays, "", "", "", "");
-        table.Add("  usage_lifetimes", stored.Lifetimes / (double)sliceDays, "", "", "", "");
-        table.Add("usage tables for 10 years at this rate (MB)", perDay * HistoryDays / 1e6, "", "", "", "");
-        table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by day, p50 ms ({daily.ResponseBytes:N0} B)", daily.P50, "echo, request-sized, p50 ms", echo.P50, $"{daily.P50 / echo.P50:0.0}", "");
-        table.Add("  p99 ms", daily.P99, "echo, request-sized, p99 ms", echo.P99, $"{daily.P99 / echo.P99:0.0}", "< 50");
+        table.Add("usage tables, bytes per day", N(perDay), "full reports every 60 s: host-sockets × 1440 × sighting row", N(fullReports), $"{fullReports / perDay:N0}:1", "≥ 10,000:1");
+        table.Add("usage tables, bytes per day", N(perDay), "listener changes: host starts and stops × change row", N(differential), $"{differential / perDay:0.0}:1", "");
+        table.Add($"  usage_days ({stored.DayRows:N0} rows)", N(stored.Days / (double)sliceDays), "", "", "", "");
+        table.Add($"  usage_months ({stored.MonthRows:N0} rows)", N(stored.Months / (double)sliceDays), "", "", "", "");
+        table.Add("  usage_lifetimes", N(stored.Lifetimes / (double)sliceDays), "", "", "", "");
+        table.Add("usage tables for 10 years at this rate (MB)", N(perDay * HistoryDays / 1e6), "", "", "", "");
+        table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by day, p50 ms ({daily.ResponseBytes:N0} B)", daily.P50, "echo, request-sized, p50 ms", $"{echo.P50:0.00}", $"{daily.P50 / echo.P50:N0}", "");
+        table.Add("  p99 ms", daily.P99, "echo, request-sized, p99 ms", $"{echo.P99:0.00}", $"{daily.P99 / echo.P99:N0}", "< 50");
         table.Add("  calls per second, one at a time", daily.CallsPerSecond, $"echo of {echoLarge.ResponseBytes:N0} B, p50 / p99 ms", $"{echoLarge.P50:0.0} / {echoLarge.P99:0.0}", "", "");
-        table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by month, p50 ms ({monthly.ResponseBytes:N0} B)", monthly.P50, "echo, request-sized, p50 ms", echo.P50, $"{monthly.P50 / echo.P50:0.0}", "");
-        table.Add("  p99 ms", monthly.P99, "echo, request-sized, p99 ms", echo.P99, $"{monthly.P99 / echo.P99:0.0}", "< 50");
+        table.Add($"  in process: UsageStore.ReadAsync ({rows.Months.Count:N0} month, {rows.Days.Count:N0} day rows), p50 / p99 ms", $"{read.P50:0.0} / {read.P99:0.0}", "", "", "", "");
+        table.Add("  in process: UsageHistoryBuilder.Build, p50 / p99 ms", $"{build.P50:0.0} / {build.P99:0.0}", "", "", "", "");
+        table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by month, p50 ms ({monthly.ResponseBytes:N0} B)", monthly.P50, "echo, request-sized, p50 ms", $"{echo.P50:0.00}", $"{monthly.P50 / echo.P50:N0}", "");
+        table.Add("  p99 ms", monthly.P99, "echo, request-sized, p99 ms", $"{echo.P99:0.00}", $"{monthly.P99 / echo.P99:N0}", "< 50");
         table.Add($"CloseDayAsync, median of the last {ClosedDays} days, ms", Median(closes), "slowest of them, ms", closes.Max(), "", "");
-        table.Add($"bulk load, rows/s ({load.Calls} LoadUsageHistory calls)", load.RowsPerSecond, "COPY into a plain table, rows/s", copy.RowsPerSecond, $"{load.RowsPerSecond / copy.RowsPerSecond:0.00}", "");
+        table.Add($"bulk load, rows/s ({load.Calls} LoadUsageHistory calls)", N(load.RowsPerSecond), "COPY into a plain table, rows/s", N(copy.RowsPerSecond), $"{load.RowsPerSecond / copy.RowsPerSecond:0.00}", "");
         table.WriteTo(output);
         if (server.Problems.Length > 0) output.WriteLine($"server problems:\n{server.Problems}");
     }
@@ -134,6 +142,8 @@ internal static class UsageBenchmark
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string Text(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

@@ -35,7 +35,8 @@ internal static class UsageQueryLoop
         return await RunAsync(async () => (await invoker.AsyncUnaryCall(Say, null, new CallOptions(), body)).Length, duration);
     }
 
-    private static async Task<Outcome> RunAsync(Func<Task<int>> call, TimeSpan duration)
+    /// <summary>Calls <paramref name="call"/> (which answers its response's size) one after another for <paramref name="duration"/>.</summary>
+    public static async Task<Outcome> RunAsync(Func<Task<int>> call, TimeSpan duration)
     {
         var bytes = 0;
         for (var i = 0; i < 20; i++) bytes = await call();
