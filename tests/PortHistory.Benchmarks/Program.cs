@@ -40,11 +40,15 @@ switch (which)
     case "fleet":
         // Hosts, then seconds of steady load.
         return await FleetBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var hosts) && hosts > 0 ? hosts : 20_000, SecondsAt(args, 2, 40));
+    case "usage":
+        // Years of the whole fleet's history to load (the busy port's is always ten).
+        await UsageBenchmark.RunAsync(Console.Out, args.Length > 1 && int.TryParse(args[1], out var years) && years is > 0 and <= 10 ? years : 1);
+        return 0;
     case "chaos":
         await ChaosBenchmark.RunAsync(Console.Out, Seconds(args, 20));
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | history [versions] | chaos [seconds] | agent [previous porthistory-agent.dll] | fleet [hosts [seconds]]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/PortHistory.Benchmarks -- registry | server [seconds [rounds]] | ingest [seconds [previous PortHistory.Server.dll]] | fuzz [messages [seed]] | metrics [seconds [rounds [NAME=KEY=VALUE;...]...]] | watch [seconds [streams]] | history [versions] | chaos [seconds] | agent [previous porthistory-agent.dll] | fleet [hosts [seconds]] | usage [years]");
         return 2;
 }
 

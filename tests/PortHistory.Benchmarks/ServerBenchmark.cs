@@ -169,14 +169,14 @@ internal static class ServerBenchmark
         foreach (var port in Ports) await client.GetPortAsync(new GetPortRequest { Port = port });
     }
 
-    private static Process StartEcho(int port)
+    internal static Process StartEcho(int port)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RegistryData.RepositoryRoot, "tests", "PortHistory.Benchmarks.Echo", "bin", configuration, "net10.0", "PortHistory.Benchmarks.Echo.dll");
         return Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {port}") { RedirectStandardOutput = true, UseShellExecute = false })!;
     }
 
-    private static async Task WaitForPortAsync(int port)
+    internal static async Task WaitForPortAsync(int port)
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
