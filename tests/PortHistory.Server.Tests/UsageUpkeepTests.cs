@@ -7,6 +7,8 @@ using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Usage;
 using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Usage;
+using PortHistory.Server.Persistence.Watch;
+using PortHistory.Observations;
 using PortHistory.Testing;
 
 namespace PortHistory.Server.Tests;
@@ -87,7 +89,8 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
         await AddHostAsync(database, "a", Day);
         var clock = new FakeTimeProvider(Day.AddDays(3).ToDateTime(new TimeOnly(1, 0), DateTimeKind.Utc));
         var options = Options.Create(new UsageHistoryOptions { CloseGrace = TimeSpan.FromHours(2) });
-        UsageDayCloser Closer() => new(new UsageMaintenance(database), options, clock, NullLogger<UsageDayCloser>.Instance);
+        UsageDayCloser Closer() => new(new UsageMaintenance(database), new WatchEventLog(database), options, Options.Create(new VerdictOptions()), clock,
+            NullLogger<UsageDayCloser>.Instance);
 
         // Two silos at once: one closes every day from the host's first report whose grace has passed, the other none. At 01:00
         // the day before is still open (its grace ends at 02:00).
@@ -100,6 +103,31 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
         Assert.Equal(6L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_fleet_days"));
     }
 
+    [Fact]
+    public async Task A_process_first_seen_after_quiet_days_and_a_spike_are_announced_once_even_when_the_day_is_closed_again()
+    {
+        await using var database = await DatabaseAsync("usagesignals");
+        await AddHostAsync(database, "a", Day.AddDays(-40));
+        // 776/udp: rpc.statd on 40 hosts for 40 days, then 120 on the closed day; an odd process starts there on 5 hosts that day
+        // (the port's total, added up by the loads: 40, then 125).
+        await LoadAsync(database, 776, [.. Enumerable.Range(-40, 40).Select(i => (Day.AddDays(i), 40)), (Day, 120)]);
+        await LoadAsync(database, 776, [(Day, 5)], process: "kworker-x");
+        await ExecuteAsync(database, $"INSERT INTO usage_fleet_days VALUES ('{Day.AddDays(-1):yyyy-MM-dd}', 1, now())");
+        var clock = new FakeTimeProvider(Day.AddDays(1).ToDateTime(new TimeOnly(3, 0), DateTimeKind.Utc));
+        var closer = new UsageDayCloser(new UsageMaintenance(database), new WatchEventLog(database), Options.Create(new UsageHistoryOptions()),
+            Options.Create(new VerdictOptions()), clock, NullLogger<UsageDayCloser>.Instance);
+
+        Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));
+        // The close is lost (a crash after the events were raised): the day closes again, and nothing is announced twice.
+        await ExecuteAsync(database, $"DELETE FROM usage_fleet_days WHERE day = '{Day:yyyy-MM-dd}'");
+        Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));
+
+        var events = await ScalarAsync<string>(database, "SELECT string_agg(kind || ':' || port, ',' ORDER BY kind) FROM watch_events");
+        Assert.Equal("9:776,10:776", events);
+        // rpc.statd ran there all along: only the odd process is first seen.
+        Assert.Equal(1L, await ScalarAsync<long>(database, "SELECT count(*) FROM watch_events WHERE kind = 9"));
+    }
+
     private async Task<NpgsqlDataSource> DatabaseAsync(string name)
     {
         var connectionString = fixture.Postgres.ConnectionString(name);
@@ -107,15 +135,21 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
         return NpgsqlDataSource.Create(connectionString);
     }
 
-    private static async Task LoadAsync(NpgsqlDataSource database, int port, IReadOnlyList<(DateOnly Day, int Hosts)> levels)
+    private static async Task LoadAsync(NpgsqlDataSource database, int port, IReadOnlyList<(DateOnly Day, int Hosts)> levels, string process = "rpc.statd")
     {
         var load = new UsageLoad(DateOnly.FromDateTime(DateTime.UtcNow));
         Assert.True(load.Add(levels.Select(l => new UsageRow
         {
-            Day = l.Day.ToString("yyyy-MM-dd"), Port = (uint)port, Transport = Transport.Udp, ProcessName = "rpc.statd", Hosts = (uint)l.Hosts,
+            Day = l.Day.ToString("yyyy-MM-dd"), Port = (uint)port, Transport = Transport.Udp, ProcessName = process, Hosts = (uint)l.Hosts,
         })));
         var loader = new UsageLoader(new PortHistory.Server.Persistence.Hosts.ProcessDictionary(database), new UsageStore(database), NullLogger<UsageLoader>.Instance);
         await loader.CommitAsync(load, "test", CancellationToken.None);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource database, string sql)
+    {
+        await using var command = database.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task ResetPeaksAsync(NpgsqlDataSource database)

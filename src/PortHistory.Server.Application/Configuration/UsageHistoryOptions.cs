@@ -18,4 +18,20 @@ public sealed class UsageHistoryOptions
     /// <summary>How often one silo of the cluster closes days and keeps the partitions.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A process starting on a port after this many days with no host running it there is announced (USAGE_FIRST_SEEN).</summary>
+    [Range(1, 3650)]
+    public int QuietDays { get; set; } = 30;
+
+    /// <summary>The days before a closed day that its hosts are compared with for a spike.</summary>
+    [Range(7, 366)]
+    public int SpikeBaselineDays { get; set; } = 28;
+
+    /// <summary>A spike: the day's hosts above the baseline's median by more than this many median absolute deviations (at least one host each).</summary>
+    [Range(1.0, 1000.0)]
+    public double SpikeDeviations { get; set; } = 6;
+
+    /// <summary>And by at least this many hosts: small ports jump by a few hosts all the time.</summary>
+    [Range(1, 1_000_000)]
+    public int SpikeMinimumRise { get; set; } = 10;
 }

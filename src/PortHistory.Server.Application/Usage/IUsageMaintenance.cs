@@ -15,6 +15,9 @@ public interface IUsageMaintenance
     /// <summary>The last closed day, or (none closed yet) the day before the first with anything to close; null when there is nothing at all.</summary>
     Task<DateOnly?> LastClosedAsync(CancellationToken cancellationToken);
 
+    /// <summary>What the day may announce: processes started after <paramref name="quietDays"/> without, and the ports that rose, with their baseline days.</summary>
+    Task<UsageDaySignals> ReadSignalsAsync(DateOnly day, int quietDays, int baselineDays, CancellationToken cancellationToken);
+
     /// <summary>Closes one day in one transaction: its reporting hosts, and the lifetimes' busiest days from it and the days before it.</summary>
     Task CloseDayAsync(DateOnly day, int recheckDays, DateTime closedAt, CancellationToken cancellationToken);
 }

@@ -1,4 +1,7 @@
 using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Observations;
 using PortHistory.Server.Application.Configuration;
 
 namespace PortHistory.Server.Application.Usage;
@@ -7,9 +10,16 @@ namespace PortHistory.Server.Application.Usage;
 /// The usage history's upkeep, on one silo at a time: a UTC day closes once its grace has passed (the hosts that
 /// reported that day, the busiest days of the lifetimes); month partitions exist ahead of time, and those older than the
 /// daily retention are dropped (monthly rows stay). Each step is one transaction, so a run cut short is done again whole.
+/// A day's watch events are raised before it is marked closed: raised again after a crash, they are stored once (their ids name the day).
 /// </summary>
-public sealed class UsageDayCloser(IUsageMaintenance maintenance, IOptions<UsageHistoryOptions> options, TimeProvider clock, ILogger<UsageDayCloser> logger)
-    : BackgroundService
+// Six dependencies: the tables, the event log, and options (two), clock and logger.
+public sealed class UsageDayCloser(
+    IUsageMaintenance maintenance,
+    IWatchEventSink events,
+    IOptions<UsageHistoryOptions> options,
+    IOptions<VerdictOptions> verdicts,
+    TimeProvider clock,
+    ILogger<UsageDayCloser> logger) : BackgroundService
 {
     /// <summary>Days closed per run at most (a history loaded for years closes over several runs).</summary>
     public const int MaxDaysPerRun = 400;
@@ -50,6 +60,11 @@ public sealed class UsageDayCloser(IUsageMaintenance maintenance, IOptions<Usage
         if (await maintenance.LastClosedAsync(cancellationToken) is not { } last) return closed;
         for (var day = last.AddDays(1); closed.Count < MaxDaysPerRun && day.AddDays(1).ToDateTime(TimeOnly.MinValue) + options.Value.CloseGrace <= now; day = day.AddDays(1))
         {
+            var o = options.Value;
+            var signals = await maintenance.ReadSignalsAsync(day, o.QuietDays, o.SpikeBaselineDays, cancellationToken);
+            var raised = UsageSignals.Events(day, signals, verdicts.Value.MinHostsPerProcess, o.QuietDays, o.SpikeBaselineDays, o.SpikeDeviations, o.SpikeMinimumRise, now)
+                .ToList();
+            if (raised.Count > 0) await events.RaiseAsync(raised, cancellationToken);
             await maintenance.CloseDayAsync(day, RecheckDays, now, cancellationToken);
             closed.Add(day);
         }

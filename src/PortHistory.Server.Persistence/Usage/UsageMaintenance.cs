@@ -72,6 +72,9 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
         return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetFieldValue<DateOnly>(0) : null;
     }
 
+    public Task<UsageDaySignals> ReadSignalsAsync(DateOnly day, int quietDays, int baselineDays, CancellationToken cancellationToken) =>
+        UsageSignalQueries.ReadAsync(dataSource, day, quietDays, baselineDays, cancellationToken);
+
     public async Task CloseDayAsync(DateOnly day, int recheckDays, DateTime closedAt, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

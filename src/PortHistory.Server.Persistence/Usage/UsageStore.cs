@@ -15,9 +15,13 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
         if (deltas.Count > 0)
         {
             // The busiest days of what was loaded: those days may be closed already.
-            await using var peaks = new NpgsqlCommand(UsagePeaks.FromDays, connection, transaction);
+            var processes = deltas.Where(d => d.ProcessId != 0).Select(d => (d.Port, d.Transport, d.ProcessId)).Distinct().ToList();
+            await using var peaks = new NpgsqlCommand(UsagePeaks.FromDaysOf, connection, transaction);
             peaks.Parameters.AddWithValue("first", deltas.Min(d => d.Day));
             peaks.Parameters.AddWithValue("day", deltas.Max(d => d.Day));
+            peaks.Parameters.AddWithValue("ports", processes.Select(p => p.Port).ToArray());
+            peaks.Parameters.AddWithValue("transports", processes.Select(p => (short)p.Transport).ToArray());
+            peaks.Parameters.AddWithValue("processes", processes.Select(p => p.ProcessId).ToArray());
             await peaks.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -38,7 +42,7 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
             """));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT day, reporting_hosts FROM usage_fleet_days WHERE day >= @from AND day <= @to"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT least((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts)), (SELECT daily_since FROM usage_retention)"));
+            "SELECT coalesce((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts)), (SELECT daily_since FROM usage_retention)"));
         foreach (var command in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
         {
             var text = command.CommandText;
