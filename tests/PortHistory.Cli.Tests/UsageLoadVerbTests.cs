@@ -186,6 +186,22 @@ public sealed class UsageLoadVerbTests : IDisposable
         Assert.Equal(0, usage.Loads);
     }
 
+    [Fact]
+    public async Task A_port_before_load_and_a_missing_file_are_bad_usage()
+    {
+        var file = Write("fleet.csv", "day,port,transport,process,hosts\n2024-03-01,771,tcp,nginx,4\n");
+        var usage = new FakeUsage();
+        await using var server = await FakeGrpcServer.StartAsync(usage);
+
+        var stray = await CliRun.RunAsync("usage", "771", "load", file, "--server", server.Address);
+        var missing = await CliRun.RunAsync("usage", "load", Path.Combine(_directory.FullName, "none.csv"), "--server", server.Address);
+
+        Assert.Equal((2, 2), (stray.ExitCode, missing.ExitCode));
+        Assert.Contains("usage load takes a file, not a port", stray.Error);
+        Assert.Contains("no such file", missing.Error);
+        Assert.Equal(0, usage.Loads);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory.FullName, name);

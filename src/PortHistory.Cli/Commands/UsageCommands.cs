@@ -44,11 +44,11 @@ public static class UsageCommands
             var history = await server.Usage.GetHistoryAsync(request, cancel);
             UsageRenderers.History(context.Output, history, transport?.ToText(), context.TerminalWidth, json);
         }));
-        command.Subcommands.Add(Load(context));
+        command.Subcommands.Add(Load(context, port));
         return command;
     }
 
-    private static Command Load(CommandContext context)
+    private static Command Load(CommandContext context, Argument<string?> port)
     {
         var file = new Argument<string>("file") { Description = $"CSV with a header ({string.Join(',', UsageCsv.Columns)}; executable and reachable optional) or NDJSON with the same fields, by extension (.csv, .ndjson, .jsonl) or content." };
         var name = new Option<string?>("--source") { Description = "Names the load in the server's log. Default: the file's name." };
@@ -58,6 +58,7 @@ public static class UsageCommands
         };
         command.SetAction((parse, cancel) => context.RunAsync(parse, cancel, async (source, json) =>
         {
+            if (parse.GetValue(port) is { } stray) throw new UsageException($"usage load takes a file, not a port (got \"{stray}\" before load)");
             var server = ServerCommands.RequireServer(source, "usage load");
             var usage = new UsageFile(parse.GetValue(file)!);
             if (!File.Exists(usage.Path)) throw new UsageException($"no such file: {usage.Path}");
