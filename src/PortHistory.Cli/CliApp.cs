@@ -16,8 +16,9 @@ public static class CliApp
     public const int Usage = 2;
 
     /// <param name="terminal">The interactive terminal output goes to, for live progress; null when output is a file, a pipe or a test.</param>
+    /// <param name="progress">Where progress lines go when stderr is a terminal; null when it is not.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default,
-        IAnsiConsole? terminal = null)
+        IAnsiConsole? terminal = null, TextWriter? progress = null)
     {
         var root = new RootCommand("porthistory: what a network port is for, what it was for, and what runs on it.")
         {
@@ -28,8 +29,11 @@ public static class CliApp
             CliOptions.AsJson,
         };
 
-        var context = new CommandContext(output, error, terminal);
-        foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context)).Concat(HostCommands.Build(context))) root.Subcommands.Add(command);
+        var context = new CommandContext(output, error, terminal, progress);
+        foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context)).Concat(HostCommands.Build(context)).Concat(UsageCommands.Build(context)))
+        {
+            root.Subcommands.Add(command);
+        }
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = output, Error = error };
@@ -52,10 +56,16 @@ public static class CliApp
 }
 
 /// <summary>What a verb needs to run: the writers, and a way to open the right source for the options given.</summary>
-public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiConsole? terminal = null)
+public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiConsole? terminal = null, TextWriter? progress = null)
 {
     public TextWriter Output { get; } = output;
     public TextWriter Error { get; } = error;
+
+    /// <summary>stderr when it is a terminal, for progress that would only clutter a log; else null.</summary>
+    public TextWriter? Progress { get; } = progress;
+
+    /// <summary>The terminal's width in columns, or null when output is no terminal.</summary>
+    public int? TerminalWidth => terminal?.Profile.Width;
 
     /// <summary>How `import` shows progress: NDJSON events for --json, a live bar on a terminal, else plain lines.</summary>
     public IImportReporter ImportReporter(bool json) => json
@@ -84,6 +94,11 @@ public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiCon
             return CliApp.Usage;
         }
         catch (EditionFormatException e)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            return CliApp.Failed;
+        }
+        catch (InvalidDataException e)
         {
             await Error.WriteLineAsync($"error: {e.Message}");
             return CliApp.Failed;

@@ -12,4 +12,7 @@ Console.CancelKeyPress += (_, e) =>
 // move the cursor (TERM=dumb, CI logs).
 var terminal = Console.IsOutputRedirected || AnsiConsole.Console.Profile.Capabilities is not { Ansi: true, Interactive: true } ? null : AnsiConsole.Console;
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token, terminal);
+// Progress lines that rewrite themselves go to stderr only when someone watches it.
+var progress = Console.IsErrorRedirected ? null : Console.Error;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token, terminal, progress);

@@ -27,11 +27,12 @@ public sealed class ServerConnection : IAsyncDisposable
         Access = new AccessAdmin.AccessAdminClient(_channel);
         Expectations = new ExpectationAdmin.ExpectationAdminClient(_channel);
         Hosts = new Contracts.V1.Hosts.HostsClient(_channel);
+        Usage = new Contracts.V1.Usage.UsageClient(_channel);
     }
 
     /// <summary>
     /// Reads are asked again when the server is briefly unavailable (a silo restarting, PostgreSQL failing over). Only
-    /// the read services: an import or a token issued twice would not be harmless.
+    /// the reads: an import, a usage load or a token issued twice would not be harmless.
     /// </summary>
     private static readonly Grpc.Net.Client.Configuration.ServiceConfig ReadRetries = new()
     {
@@ -43,6 +44,7 @@ public sealed class ServerConnection : IAsyncDisposable
                 {
                     new Grpc.Net.Client.Configuration.MethodName { Service = PortRegistry.Descriptor.FullName },
                     new Grpc.Net.Client.Configuration.MethodName { Service = Contracts.V1.Observations.Descriptor.FullName },
+                    new Grpc.Net.Client.Configuration.MethodName { Service = Contracts.V1.Usage.Descriptor.FullName, Method = "GetUsageHistory" },
                 },
                 RetryPolicy = new Grpc.Net.Client.Configuration.RetryPolicy
                 {
@@ -67,6 +69,8 @@ public sealed class ServerConnection : IAsyncDisposable
     public ExpectationAdmin.ExpectationAdminClient Expectations { get; }
 
     public Contracts.V1.Hosts.HostsClient Hosts { get; }
+
+    public Contracts.V1.Usage.UsageClient Usage { get; }
 
     public Metadata Headers { get; } = [];
 

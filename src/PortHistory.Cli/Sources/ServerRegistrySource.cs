@@ -20,6 +20,7 @@ public sealed class ServerRegistrySource : IRegistrySource
         _server = new ServerConnection(address, token);
         Observations = new ServerObservations(_server);
         Hosts = new ServerHosts(_server);
+        Usage = new ServerUsage(_server);
         Administration = new ServerAdministration(_server);
     }
 
@@ -29,6 +30,8 @@ public sealed class ServerRegistrySource : IRegistrySource
     public ServerObservations Observations { get; }
 
     public ServerHosts Hosts { get; }
+
+    public ServerUsage Usage { get; }
 
     public ServerAdministration Administration { get; }
 
