@@ -42,6 +42,8 @@ public static class WatchViews
         (WatchEventKind.HostStale, "host-stale"),
         (WatchEventKind.HostBack, "host-back"),
         (WatchEventKind.HostRetired, "host-retired"),
+        (WatchEventKind.UsageFirstSeen, "usage-first-seen"),
+        (WatchEventKind.UsageSpike, "usage-spike"),
     ];
 
     /// <summary>What `watch` asks for without --kind: every kind but the hosts' (a large fleet's laptops come and go all day).</summary>
@@ -59,7 +61,7 @@ public static class WatchViews
 
     public static WatchEventView ToView(WatchEvent e) => new(
         e.Cursor, e.EventId, e.Kind.ToText(), (int)e.Port, e.Transport.ToDomain(), e.RaisedAt?.ToDateTime(),
-        Text(e.ProcessName), Text(e.Executable), Text(e.Program), Text(e.SystemdUnit), e.Kind is WatchEventKind.NewProcess or WatchEventKind.ProcessGone ? e.DistinctHosts : null,
+        Text(e.ProcessName), Text(e.Executable), Text(e.Program), Text(e.SystemdUnit), e.Kind is WatchEventKind.NewProcess or WatchEventKind.ProcessGone or WatchEventKind.UsageFirstSeen or WatchEventKind.UsageSpike ? e.DistinctHosts : null,
         e.OldVerdict == VerdictKind.Unspecified ? null : e.OldVerdict.ToText(),
         e.NewVerdict == VerdictKind.Unspecified ? null : e.NewVerdict.ToText(),
         Text(e.Reason), e.ObservedProcesses.Count > 0 ? [.. e.ObservedProcesses] : null,
