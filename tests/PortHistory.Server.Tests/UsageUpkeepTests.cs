@@ -40,7 +40,7 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
             await using (var lockTable = new NpgsqlCommand("LOCK TABLE usage_lifetimes IN EXCLUSIVE MODE", blocker, hold)) await lockTable.ExecuteNonQueryAsync();
             var closing = maintenance.CloseDayAsync(Day, 7, DateTime.UtcNow, CancellationToken.None);
             var pid = await Eventually.Async(() => ScalarAsync<int?>(database,
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%usage_lifetimes%' LIMIT 1"), p => p is not null);
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() LIMIT 1"), p => p is not null);
             await ScalarAsync<bool>(database, $"SELECT pg_terminate_backend({pid})");
             await Assert.ThrowsAnyAsync<Exception>(() => closing);
             await hold.RollbackAsync();

@@ -61,8 +61,15 @@ public sealed class UsageApi(IUsageStore store, UsageLoader loader, IOptions<Ver
         };
     }
 
-    private static DateOnly? Day(string text, string field) =>
-        text.Length == 0 ? null
-        : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day
-        : throw Requests.Invalid(field, $"not a day (YYYY-MM-DD): \"{(text.Length > 32 ? text[..32] + "…" : text)}\"");
+    private static DateOnly? Day(string text, string field)
+    {
+        if (text.Length == 0) return null;
+        if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            throw Requests.Invalid(field, $"not a day (YYYY-MM-DD): \"{(text.Length > 32 ? text[..32] + "…" : text)}\"");
+        }
+
+        // Nothing was observed before; and a range reaching back from an early day must not leave the calendar.
+        return day >= UsageLoad.FirstDay ? day : throw Requests.Invalid(field, $"{text} is before {UsageHistoryBuilder.Text(UsageLoad.FirstDay)}");
+    }
 }
