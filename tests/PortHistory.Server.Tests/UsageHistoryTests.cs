@@ -78,6 +78,12 @@ public sealed class UsageHistoryTests(PostgresFixture fixture)
         using var json = JsonDocument.Parse(await http.GetStringAsync($"/v1/ports/{Port}/usage?transport=TRANSPORT_UDP&from={request.From}&to={request.To}"));
         var jsonStatd = json.RootElement.GetProperty("series").EnumerateArray().Single(s => s.TryGetProperty("processName", out var n) && n.GetString() == "rpc.statd");
         Assert.Equal([0, 5, 5, 5, 4], jsonStatd.GetProperty("points").EnumerateArray().Select(p => p.TryGetProperty("hosts", out var h) ? h.GetInt32() : 0));
+
+        // The port's verdict says since when: first seen three days ago (the late report), on 5 hosts yesterday.
+        var observed = new ObservationsService.ObservationsClient(server.Reader);
+        var verdict = (await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = Port, Transport = Transport.Udp }).ResponseAsync,
+            r => r.Verdicts.Any(v => v.Kind == VerdictKind.Unregistered))).Verdicts.Single(v => v.Kind == VerdictKind.Unregistered);
+        Assert.EndsWith($"; rpc.statd on {Port}/udp since {Text(today.AddDays(-3))} (first seen), 5 hosts yesterday", verdict.Reason);
     }
 
     [Fact]

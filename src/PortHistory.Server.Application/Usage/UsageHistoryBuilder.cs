@@ -4,7 +4,14 @@ using PortHistory.Contracts.V1;
 namespace PortHistory.Server.Application.Usage;
 
 /// <summary>What a caller asked of one port's usage history, checked.</summary>
-public sealed record UsageQuery(int Port, Transport? Transport, DateOnly From, DateOnly To, UsageGranularity Granularity, int Top, bool Admin);
+public sealed record UsageQuery(int Port, Transport? Transport, DateOnly From, DateOnly To, UsageGranularity Granularity, int Top, bool Admin)
+{
+    /// <summary>The longest range one answer covers: twenty years of days.</summary>
+    public const int MaxDays = 20 * 366;
+
+    public const int DefaultTop = 5;
+    public const int MaxTop = 20;
+}
 
 /// <summary>
 /// Turns stored usage rows into series: a key's hosts listening at the start of a day are all its earlier rows added

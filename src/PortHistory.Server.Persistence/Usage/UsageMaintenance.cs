@@ -51,7 +51,7 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
         // and the rows that waited in the default partition for those months.
         var kept = old.Max(p => p.Month).AddMonths(1);
         await using var retention = dataSource.CreateCommand("""
-            INSERT INTO usage_retention (daily_since) VALUES (@kept) ON CONFLICT (id) DO UPDATE SET daily_since = greatest(usage_retention.daily_since, EXCLUDED.daily_since);
+            INSERT INTO usage_state (daily_since) VALUES (@kept) ON CONFLICT (id) DO UPDATE SET daily_since = greatest(usage_state.daily_since, EXCLUDED.daily_since);
             DELETE FROM usage_days_default WHERE day < @kept;
             """);
         retention.Parameters.AddWithValue("kept", kept);

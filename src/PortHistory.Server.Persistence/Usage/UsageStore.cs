@@ -23,6 +23,13 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
             peaks.Parameters.AddWithValue("transports", processes.Select(p => (short)p.Transport).ToArray());
             peaks.Parameters.AddWithValue("processes", processes.Select(p => p.ProcessId).ToArray());
             await peaks.ExecuteNonQueryAsync(cancellationToken);
+
+            // Observations loaded from before the first host reported: reporting began then.
+            await using var since = new NpgsqlCommand(
+                "INSERT INTO usage_state (loaded_since) VALUES (@first) ON CONFLICT (id) DO UPDATE SET loaded_since = least(usage_state.loaded_since, EXCLUDED.loaded_since)",
+                connection, transaction);
+            since.Parameters.AddWithValue("first", deltas.Min(d => d.Day));
+            await since.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -42,7 +49,10 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
             """));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT day, reporting_hosts FROM usage_fleet_days WHERE day >= @from AND day <= @to"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT coalesce((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts)), (SELECT daily_since FROM usage_retention)"));
+            """
+            SELECT least((SELECT loaded_since FROM usage_state), coalesce((SELECT min(day) FROM usage_fleet_days), (SELECT min(first_seen)::date FROM hosts))),
+                (SELECT daily_since FROM usage_state)
+            """));
         foreach (var command in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
         {
             var text = command.CommandText;

@@ -10,27 +10,21 @@ namespace PortHistory.Server.Apis;
 /// <summary>porthistory.v1.Usage: one port's usage history from the usage tables; bulk loads of past observations (admins).</summary>
 public sealed class UsageApi(IUsageStore store, UsageLoader loader, IOptions<VerdictOptions> verdicts, TimeProvider clock) : Usage.UsageBase
 {
-    /// <summary>The longest range one answer covers: twenty years of days.</summary>
-    public const int MaxDays = 20 * 366;
-
-    public const int DefaultTop = 5;
-    public const int MaxTop = 20;
-
     public override async Task<GetUsageHistoryResponse> GetUsageHistory(GetUsageHistoryRequest request, ServerCallContext context)
     {
         var port = Requests.Port(request.HasPort, request.Port);
         var transport = Requests.Transport(request.Transport);
         if (!Enum.IsDefined(request.Granularity)) throw Requests.Invalid("granularity", $"unknown granularity {(int)request.Granularity} (use day, week or month)");
-        if (request.Top > MaxTop) throw Requests.Invalid("top", $"at most {MaxTop}, got {request.Top}");
+        if (request.Top > UsageQuery.MaxTop) throw Requests.Invalid("top", $"at most {UsageQuery.MaxTop}, got {request.Top}");
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var to = Day(request.To, "to") ?? today;
         var from = Day(request.From, "from") ?? to.AddDays(-364);
         if (from > to) throw Requests.Invalid("from", $"{request.From} is after to ({UsageHistoryBuilder.Text(to)})");
-        if (to.DayNumber - from.DayNumber >= MaxDays) throw Requests.Invalid("from", $"a range covers at most {MaxDays} days");
+        if (to.DayNumber - from.DayNumber >= UsageQuery.MaxDays) throw Requests.Invalid("from", $"a range covers at most {UsageQuery.MaxDays} days");
         if (to > today.AddDays(1)) throw Requests.Invalid("to", $"{request.To} is in the future");
         var granularity = request.Granularity == UsageGranularity.Unspecified ? UsageGranularity.Day : request.Granularity;
         var query = new UsageQuery(port, transport == Transport.Unspecified ? null : transport, from, to, granularity,
-            request.Top == 0 ? DefaultTop : (int)request.Top, CallAuthorization.PrincipalOf(context).IsAdmin);
+            request.Top == 0 ? UsageQuery.DefaultTop : (int)request.Top, CallAuthorization.PrincipalOf(context).IsAdmin);
         var rows = await store.ReadAsync(port, query.Transport, from, to, context.CancellationToken);
         return UsageHistoryBuilder.Build(query, rows, verdicts.Value.MinHostsPerProcess);
     }

@@ -92,6 +92,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<IHostReports, HostReports>();
         builder.Services.AddSingleton<HostQueries>();
         builder.Services.AddSingleton<UsageLoader>();
+        builder.Services.AddSingleton<VerdictHistory>();
         builder.Services.AddSingleton<UsageDayCloser>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageDayCloser>());
         builder.Services.AddSingleton<HostAdministration>();

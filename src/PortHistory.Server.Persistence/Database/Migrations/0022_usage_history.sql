@@ -54,9 +54,11 @@ CREATE TABLE IF NOT EXISTS usage_fleet_days
     closed_at       timestamptz NOT NULL
 );
 
--- The first day daily rows are kept from (months before it were dropped past the retention; their monthly rows stand in).
-CREATE TABLE IF NOT EXISTS usage_retention
+-- The history's bounds: the first day daily rows are kept from (months before it were dropped past the retention;
+-- their monthly rows stand in), and the first day of observations loaded in bulk (reporting began then, or earlier).
+CREATE TABLE IF NOT EXISTS usage_state
 (
-    id          boolean PRIMARY KEY DEFAULT true CHECK (id),
-    daily_since date    NOT NULL
+    id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    daily_since  date,
+    loaded_since date
 );

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+using PortHistory.Contracts.V1;
+using PortHistory.Observations;
+
+namespace PortHistory.Server.Application.Usage;
+
+/// <summary>
+/// Verdict reasons with their past, from the usage history: since when the process a verdict names has run on the
+/// port ("rpc.statd on 776/udp since 2024-03-02 (first seen), 38 hosts yesterday"), and for a ghost since when nothing
+/// has ("nothing seen since reporting began on 2023-01-10"). The history is a second read: when it fails or is slow,
+/// the verdicts are answered as the port grain gave them.
+/// </summary>
+public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> verdicts, TimeProvider clock, ILogger<VerdictHistory> logger)
+{
+    /// <summary>How long the history may take before the answer goes without it.</summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
+
+    private static readonly HashSet<VerdictKind> Named = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Unexpected, VerdictKind.Match];
+
+    public async Task<GetObservedResponse> AddAsync(int port, GetObservedResponse response, CancellationToken cancellationToken)
+    {
+        if (!response.Verdicts.Any(v => v.Kind == VerdictKind.Ghost || Named.Contains(v.Kind) && v.ObservedProcesses.Count > 0)) return response;
+        var yesterday = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1);
+        UsageRows rows;
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(Budget);
+            rows = await store.ReadAsync(port, null, yesterday, yesterday, budget.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Verdicts of port {Port} answered without their history: {Message}", port, e.Message);
+            return response;
+        }
+
+        var history = UsageHistoryBuilder.Build(new UsageQuery(port, null, yesterday, yesterday, UsageGranularity.Day, UsageQuery.MaxTop, Admin: true), rows,
+            verdicts.Value.MinHostsPerProcess);
+        foreach (var verdict in response.Verdicts)
+        {
+            if (Suffix(port, verdict, history, rows) is { } suffix) verdict.Reason += suffix;
+        }
+
+        return response;
+    }
+
+    private static string? Suffix(int port, Verdict verdict, GetUsageHistoryResponse history, UsageRows rows)
+    {
+        var where = $"{port}/{verdict.Transport.ToString().ToLowerInvariant()}";
+        if (verdict.Kind == VerdictKind.Ghost)
+        {
+            var last = history.Lifetimes.Where(l => l.Transport == verdict.Transport && l.LastSeen is not null).Select(l => l.LastSeen.ToDateTime()).DefaultIfEmpty().Max();
+            if (last != default) return $"; last listener seen on {last:yyyy-MM-dd}";
+            return rows.ReportingSince is { } since ? $"; nothing seen since reporting began on {UsageHistoryBuilder.Text(since)}" : null;
+        }
+
+        if (!Named.Contains(verdict.Kind) || verdict.ObservedProcesses.Count == 0) return null;
+        var process = verdict.ObservedProcesses[0];
+        var lifetime = history.Lifetimes.Where(l => l.Transport == verdict.Transport && l.ProcessName == process).MinBy(l => l.FirstSeen.ToDateTime());
+        if (lifetime is null) return null;
+        var yesterdayHosts = history.Series.Where(s => s.Transport == verdict.Transport && s.ProcessName == process).Sum(s => (long)s.Points.Sum(p => p.Hosts));
+        return $"; {process} on {where} since {lifetime.FirstSeen.ToDateTime():yyyy-MM-dd} (first seen), {yesterdayHosts} hosts yesterday";
+    }
+}
