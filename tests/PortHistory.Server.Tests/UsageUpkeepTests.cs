@@ -118,6 +118,9 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
             Options.Create(new VerdictOptions()), clock, NullLogger<UsageDayCloser>.Instance);
 
         Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));
+        // The loaded months got partitions of their own: nothing waits in the default one.
+        Assert.Equal(0L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days_default"));
+        Assert.NotNull(await ScalarAsync<string?>(database, "SELECT to_regclass('usage_days_y2025m02')::text"));
         // The close is lost (a crash after the events were raised): the day closes again, and nothing is announced twice.
         await ExecuteAsync(database, $"DELETE FROM usage_fleet_days WHERE day = '{Day:yyyy-MM-dd}'");
         Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));

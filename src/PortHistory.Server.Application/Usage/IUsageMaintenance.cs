@@ -6,7 +6,7 @@ public interface IUsageMaintenance
     /// <summary>The upkeep's lock: null when another silo holds it.</summary>
     Task<IAsyncDisposable?> TryLockAsync(CancellationToken cancellationToken);
 
-    /// <summary>Makes sure each month from <paramref name="first"/> to <paramref name="last"/> has its partition (rows waiting in the default one move there).</summary>
+    /// <summary>Makes sure each month from <paramref name="first"/> to <paramref name="last"/>, and each with rows waiting in the default partition, has its partition (the rows move there).</summary>
     Task<int> EnsurePartitionsAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken);
 
     /// <summary>Drops the partitions of months that end before <paramref name="before"/>; returns their names.</summary>

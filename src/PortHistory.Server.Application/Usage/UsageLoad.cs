@@ -12,7 +12,7 @@ public sealed record UsageRowError(ulong Line, string Field, string Reason);
 /// The rows of one bulk load, checked as they arrive: a day that exists and is not in the future, a port, a known
 /// transport, a process, host counts within bounds, no row twice. Bounded in rows and in errors kept.
 /// </summary>
-public sealed class UsageLoad(DateOnly today)
+public sealed class UsageLoad(DateOnly today, Action? done = null) : IDisposable
 {
     public const int MaxRows = 1_000_000;
     public const int MaxErrors = 100;
@@ -22,6 +22,7 @@ public sealed class UsageLoad(DateOnly today)
     private readonly Dictionary<(int Port, Transport Transport, ProcessKey Process), SortedDictionary<DateOnly, (int Hosts, int Reachable)>> _series = [];
     private readonly Dictionary<(DateOnly, int, Transport, ProcessKey), ulong> _lines = [];
     private ulong _ordinal;
+    private Action? _done = done;
 
     public List<UsageRowError> Errors { get; } = [];
 
@@ -83,6 +84,8 @@ public sealed class UsageLoad(DateOnly today)
         days[day] = ((int)row.Hosts, (int)row.Reachable);
         return null;
     }
+
+    public void Dispose() => Interlocked.Exchange(ref _done, null)?.Invoke();
 
     private static string Short(string text) => text.Length > 32 ? text[..32] + "…" : text;
 }

@@ -5,10 +5,16 @@ namespace PortHistory.Server.Application.Usage;
 /// <summary>What a bulk load added.</summary>
 public sealed record UsageLoadResult(int Rows, int Series, DateOnly? FirstDay, DateOnly? LastDay);
 
-/// <summary>Bulk loads of past observations: rows checked by <see cref="UsageLoad"/>, then written in one transaction.</summary>
+/// <summary>
+/// Bulk loads of past observations: rows checked by <see cref="UsageLoad"/>, then written in one transaction. One load
+/// at a time per server: a load holds up to a million rows in memory.
+/// </summary>
 public sealed class UsageLoader(IProcessDictionary processes, IUsageLoadStore store, ILogger<UsageLoader> logger)
 {
-    public UsageLoad Begin(DateOnly today) => new(today);
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    /// <summary>A new load, or null while another runs on this server; dispose the load to let the next one in.</summary>
+    public UsageLoad? TryBegin(DateOnly today) => _one.Wait(0) ? new UsageLoad(today, () => _one.Release()) : null;
 
     public async Task<UsageLoadResult> CommitAsync(UsageLoad load, string source, CancellationToken cancellationToken)
     {

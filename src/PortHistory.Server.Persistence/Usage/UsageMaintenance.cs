@@ -19,8 +19,10 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
     public async Task<int> EnsurePartitionsAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken)
     {
         var existing = (await PartitionsAsync(cancellationToken)).Select(p => p.Month).ToHashSet();
+        var months = new SortedSet<DateOnly>(await WaitingMonthsAsync(cancellationToken));
+        for (var month = new DateOnly(first.Year, first.Month, 1); month <= last; month = month.AddMonths(1)) months.Add(month);
         var created = 0;
-        for (var month = new DateOnly(first.Year, first.Month, 1); month <= last; month = month.AddMonths(1))
+        foreach (var month in months)
         {
             if (existing.Contains(month)) continue;
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -100,6 +102,16 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
 
         await close.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Months with rows waiting in the default partition (a bulk load of the past, say): they get partitions too.</summary>
+    private async Task<List<DateOnly>> WaitingMonthsAsync(CancellationToken cancellationToken)
+    {
+        await using var waiting = dataSource.CreateCommand("SELECT DISTINCT date_trunc('month', day)::date FROM usage_days_default");
+        await using var reader = await waiting.ExecuteReaderAsync(cancellationToken);
+        var months = new List<DateOnly>();
+        while (await reader.ReadAsync(cancellationToken)) months.Add(reader.GetFieldValue<DateOnly>(0));
+        return months;
     }
 
     private async Task<List<(string Name, DateOnly Month)>> PartitionsAsync(CancellationToken cancellationToken)

@@ -32,7 +32,8 @@ public sealed class UsageApi(IUsageStore store, UsageLoader loader, IOptions<Ver
     public override async Task<LoadUsageHistoryResponse> LoadUsageHistory(IAsyncStreamReader<LoadUsageHistoryRequest> requestStream, ServerCallContext context)
     {
         var caller = CallAuthorization.PrincipalOf(context);
-        var load = loader.Begin(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+        using var load = loader.TryBegin(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime))
+                         ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, "another usage load is running on this server: try again once it is done"));
         var source = "";
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {

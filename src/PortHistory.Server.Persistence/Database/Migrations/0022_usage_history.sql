@@ -62,3 +62,6 @@ CREATE TABLE IF NOT EXISTS usage_state
     daily_since  date,
     loaded_since date
 );
+
+-- Reporting since: the first host's first report, read with every usage answer until a day has closed.
+CREATE INDEX IF NOT EXISTS hosts_by_first_seen ON hosts (first_seen);
