@@ -58,13 +58,8 @@ public sealed class UsageLoad(DateOnly today, Action? done = null) : IDisposable
 
     private UsageRowError? Check(UsageRow row, ulong line)
     {
-        if (!DateOnly.TryParseExact(row.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-        {
-            return new(line, "day", $"not a day (YYYY-MM-DD): \"{Short(row.Day)}\"");
-        }
-
+        if (DayRefusal(row.Day, out var day) is { } badDay) return new(line, "day", badDay);
         if (day > today) return new(line, "day", $"{row.Day} is in the future (today is {UsageHistoryBuilder.Text(today)})");
-        if (day < FirstDay) return new(line, "day", $"{row.Day} is before {UsageHistoryBuilder.Text(FirstDay)}");
         if (!row.HasPort) return new(line, "port", "is required (0-65535)");
         if (row.Port > 65535) return new(line, "port", $"must be 0-65535, got {row.Port}");
         if (row.Transport == Transport.Unspecified || !Enum.IsDefined(row.Transport)) return new(line, "transport", $"unknown transport {(int)row.Transport} (use tcp, udp, sctp or dccp)");
@@ -87,5 +82,10 @@ public sealed class UsageLoad(DateOnly today, Action? done = null) : IDisposable
 
     public void Dispose() => Interlocked.Exchange(ref _done, null)?.Invoke();
 
-    private static string Short(string text) => text.Length > 32 ? text[..32] + "…" : text;
+    /// <summary>Why a day from the wire is refused (not YYYY-MM-DD, or before anything was observed), or null; its text is not echoed.</summary>
+    public static string? DayRefusal(string text, out DateOnly day)
+    {
+        if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day)) return "not a day (YYYY-MM-DD)";
+        return day < FirstDay ? $"{UsageHistoryBuilder.Text(day)} is before {UsageHistoryBuilder.Text(FirstDay)}" : null;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
@@ -56,15 +55,7 @@ public sealed class UsageApi(IUsageStore store, UsageLoader loader, IOptions<Ver
         };
     }
 
-    private static DateOnly? Day(string text, string field)
-    {
-        if (text.Length == 0) return null;
-        if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-        {
-            throw Requests.Invalid(field, $"not a day (YYYY-MM-DD): \"{(text.Length > 32 ? text[..32] + "…" : text)}\"");
-        }
-
-        // Nothing was observed before; and a range reaching back from an early day must not leave the calendar.
-        return day >= UsageLoad.FirstDay ? day : throw Requests.Invalid(field, $"{text} is before {UsageHistoryBuilder.Text(UsageLoad.FirstDay)}");
-    }
+    // Before 1970 is refused too: a range reaching back from an early day must not leave the calendar.
+    private static DateOnly? Day(string text, string field) =>
+        text.Length == 0 ? null : UsageLoad.DayRefusal(text, out var day) is { } bad ? throw Requests.Invalid(field, bad) : day;
 }
