@@ -99,6 +99,11 @@ internal static class UsageBenchmark
         table.Add($"CloseDayAsync, median of the last {ClosedDays} days, ms", Median(closes), "slowest of them, ms", closes.Max(), "", "");
         table.Add($"bulk load, rows/s ({load.Calls} LoadUsageHistory calls)", N(load.RowsPerSecond), "COPY into a plain table, rows/s", N(copy.RowsPerSecond), $"{load.RowsPerSecond / copy.RowsPerSecond:0.00}", "");
         table.WriteTo(output);
+        foreach (var (name, outcome) in new[] { ("by day", daily), ("by month", monthly), ("echo", echo), ("large echo", echoLarge) }.Where(o => o.Item2.Stalled > 0))
+        {
+            output.WriteLine($"  {name}: {outcome.Stalled} calls without an answer in 10 s, left out of the latencies");
+        }
+
         if (server.Problems.Length > 0) output.WriteLine($"server problems:\n{server.Problems}");
     }
 

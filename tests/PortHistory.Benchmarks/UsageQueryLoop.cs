@@ -15,7 +15,16 @@ internal static class UsageQueryLoop
     public sealed record Outcome(int Calls, double P50, double P99, int ResponseBytes)
     {
         public double CallsPerSecond { get; init; }
+
+        /// <summary>Calls without an answer within <see cref="CallDeadline"/>: counted apart, not in the latencies.</summary>
+        public int Stalled { get; init; }
     }
+
+    /// <summary>
+    /// Each call's deadline: a call that never gets its answer (seen once from the .NET client on a large echo) ends the
+    /// call, not the run.
+    /// </summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
 
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
     private static readonly Method<byte[], byte[]> Say = new(MethodType.Unary, "bench.Echo", "Say", Bytes, Bytes);
@@ -23,7 +32,7 @@ internal static class UsageQueryLoop
     public static Task<Outcome> UsageAsync(GrpcChannel channel, GetUsageHistoryRequest request, TimeSpan duration)
     {
         var client = new Usage.UsageClient(channel);
-        return RunAsync(async () => (await client.GetUsageHistoryAsync(request)).CalculateSize(), duration);
+        return RunAsync(async () => (await client.GetUsageHistoryAsync(request, deadline: DateTime.UtcNow + CallDeadline)).CalculateSize(), duration);
     }
 
     /// <summary>Echoes a message carrying <paramref name="payloadBytes"/> bytes (and gets as many back).</summary>
@@ -32,7 +41,7 @@ internal static class UsageQueryLoop
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
         var invoker = channel.CreateCallInvoker();
         var body = new Echo.EchoMessage { Payload = ByteString.CopyFrom(new byte[payloadBytes]) }.ToByteArray();
-        return await RunAsync(async () => (await invoker.AsyncUnaryCall(Say, null, new CallOptions(), body)).Length, duration);
+        return await RunAsync(async () => (await invoker.AsyncUnaryCall(Say, null, new CallOptions(deadline: DateTime.UtcNow + CallDeadline), body)).Length, duration);
     }
 
     /// <summary>Calls <paramref name="call"/> (which answers its response's size) one after another for <paramref name="duration"/>.</summary>
@@ -41,18 +50,26 @@ internal static class UsageQueryLoop
         var bytes = 0;
         for (var i = 0; i < 20; i++) bytes = await call();
         var latencies = new List<double>();
+        var stalled = 0;
         var total = Stopwatch.StartNew();
         while (total.Elapsed < duration)
         {
             var clock = Stopwatch.GetTimestamp();
-            await call();
-            latencies.Add(Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
+            try
+            {
+                await call();
+                latencies.Add(Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                stalled++;
+            }
         }
 
         latencies.Sort();
         return new Outcome(latencies.Count, latencies[latencies.Count / 2], latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))], bytes)
         {
-            CallsPerSecond = latencies.Count / total.Elapsed.TotalSeconds,
+            CallsPerSecond = latencies.Count / total.Elapsed.TotalSeconds, Stalled = stalled,
         };
     }
 }
