@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Resilience;
 using PortHistory.Server.Application.Telemetry;
@@ -122,6 +124,51 @@ public sealed class GenerationLifecycle(
         {
             // The registry is committed; verdicts catch up at the ports' next checkpoints.
             logger.LogWarning("Refreshing verdicts after the import failed: {Message}", e.Message);
+        }
+    }
+}
+
+/// <summary>
+/// The importer's background loop: after a submission, waits for uploads to go quiet, then applies every pending
+/// edition in one generation (<see cref="GenerationLifecycle"/>). A failed generation leaves its editions pending and
+/// is retried with the server's backoff until it succeeds or the server stops.
+/// </summary>
+public sealed class ImportLoop(UploadIntake intake, GenerationLifecycle lifecycle, IOptions<ImportOptions> options, ILogger<ImportLoop> logger)
+    : BackgroundService
+{
+    /// <summary>How often pending editions are looked for without a submission here: other silos receive some too.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pipeline = Backoff.UntilStopped(logger, "Applying pending editions (they stay pending)");
+        var resume = options.Value.ResumePending;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var woken = resume || await intake.WaitForSubmissionAsync(PollInterval, stoppingToken);
+                resume = false;
+                if (woken) await WaitForQuietAsync(stoppingToken);
+                await intake.TakeSubmissionsAsync(stoppingToken);
+                await pipeline.ExecuteAsync(async token => await lifecycle.ApplyPendingAsync(token), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Lets a batch of uploads (porthistory import DIR sends them together) land in one generation. With nothing else
+    /// being received there is nothing to wait for: editions sent one at a time (a follower, a git history) apply at once.
+    /// </summary>
+    private async Task WaitForQuietAsync(CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (intake.IsReceiving && waited.Elapsed < options.Value.MaxBatchWait)
+        {
+            await Task.Delay(options.Value.BatchWindow, cancellationToken);
         }
     }
 }
