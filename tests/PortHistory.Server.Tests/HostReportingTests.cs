@@ -34,25 +34,25 @@ public sealed class HostReportingTests(PostgresFixture fixture)
         var java = Socket(40503, Transport.Tcp, "java");
         const string host = "hr-protocol";
 
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Snapshot(host, epoch, 1, [sshd, ntpd]))).Outcome);
-        var change = Changes(host, epoch, 2, added: [java], removed: [ntpd], after: [sshd, java]);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Snapshot(host, epoch, 1, [sshd, ntpd]))).Outcome);
+        var change = HostReports.Changes(host, epoch, 2, added: [java], removed: [ntpd], after: [sshd, java]);
         Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(change)).Outcome);
         // The same report again (a retry whose answer was lost): nothing changes twice.
         var again = await agent.ReportHostAsync(change);
         Assert.Equal((HostReportOutcome.Duplicate, 2ul), (again.Outcome, again.Seq));
 
         // What does not follow from what the server holds is not applied: the agent is asked for a snapshot.
-        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(Changes(host, epoch, 4, added: [ntpd], removed: [], after: [sshd, java, ntpd]))).Outcome);
-        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(Changes(host, epoch, 3, added: [], removed: [ntpd], after: [sshd, java]))).Outcome);
-        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(Heartbeat(host, epoch, 2, [sshd]))).Outcome);
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Heartbeat(host, epoch, 2, [sshd, java]))).Outcome);
-        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(Heartbeat("hr-never-seen", epoch, 5, [sshd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(HostReports.Changes(host, epoch, 4, added: [ntpd], removed: [], after: [sshd, java, ntpd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(HostReports.Changes(host, epoch, 3, added: [], removed: [ntpd], after: [sshd, java]))).Outcome);
+        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(HostReports.Heartbeat(host, epoch, 2, [sshd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Heartbeat(host, epoch, 2, [sshd, java]))).Outcome);
+        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(HostReports.Heartbeat("hr-never-seen", epoch, 5, [sshd]))).Outcome);
 
         // Refused outright: an epoch that begins in the future, and a snapshot beyond the bound.
-        var future = Snapshot("hr-future", new ReportEpoch { Id = 7, StartedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)) }, 1, [sshd]);
+        var future = HostReports.Snapshot("hr-future", new ReportEpoch { Id = 7, StartedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)) }, 1, [sshd]);
         Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => agent.ReportHostAsync(future).ResponseAsync)).StatusCode);
         var huge = Enumerable.Range(0, 10_001).Select(i => Socket((uint)(i % 65_536), i < 65_536 ? Transport.Tcp : Transport.Udp, $"p{i}")).ToList();
-        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => agent.ReportHostAsync(Snapshot("hr-huge", epoch, 1, huge)).ResponseAsync);
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => agent.ReportHostAsync(HostReports.Snapshot("hr-huge", epoch, 1, huge)).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, tooLarge.StatusCode);
 
         // The host holds what the agent holds, and the ports count it once.
@@ -72,7 +72,7 @@ public sealed class HostReportingTests(PostgresFixture fixture)
         // rpc.statd on 776/udp, which the registry gives to wpages: a squatter, on three hosts that then fall silent.
         var statd = Socket(776, Transport.Udp, "rpc.statd");
         var hosts = Enumerable.Range(1, 3).Select(i => $"hr-silent-{i}").ToList();
-        foreach (var host in hosts) Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Snapshot(host, epoch, 1, [statd]))).Outcome);
+        foreach (var host in hosts) Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Snapshot(host, epoch, 1, [statd]))).Outcome);
         var observed = new ObservationsService.ObservationsClient(server.Admin);
         await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 776, Transport = Transport.Udp }).ResponseAsync,
             r => Statd(r) is { } p && p.OnlineHosts + p.StaleHosts == 3);
@@ -88,7 +88,7 @@ public sealed class HostReportingTests(PostgresFixture fixture)
         Assert.True(hosts.All(states.Contains), string.Join(", ", states));
 
         // One comes back with a heartbeat: online again, nothing sent but heartbeats (its agent goes on sending them).
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Heartbeat(hosts[0], epoch, 1, [statd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Heartbeat(hosts[0], epoch, 1, [statd]))).Outcome);
         await using var alive = new KeepAlive(agent, epoch);
         alive.Add(hosts[0], 1, statd);
         await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 776, Transport = Transport.Udp }).ResponseAsync,
@@ -103,8 +103,8 @@ public sealed class HostReportingTests(PostgresFixture fixture)
         Assert.False(Statd(after)!.Gone);
 
         // Its agent reports again: the server no longer holds its epoch, so it is asked for a snapshot, and is back.
-        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(Heartbeat(hosts[1], epoch, 1, [statd]))).Outcome);
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Snapshot(hosts[1], epoch, 2, [statd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Resync, (await agent.ReportHostAsync(HostReports.Heartbeat(hosts[1], epoch, 1, [statd]))).Outcome);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Snapshot(hosts[1], epoch, 2, [statd]))).Outcome);
         alive.Add(hosts[1], 2, statd);
         await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = 776, Transport = Transport.Udp }).ResponseAsync,
             r => Statd(r) is { OnlineHosts: 2 });
@@ -120,12 +120,12 @@ public sealed class HostReportingTests(PostgresFixture fixture)
         var scan = DateTime.UtcNow.AddSeconds(-3);
         Assert.Equal(1u, (await agent.ReportBatchAsync(Batch([Sighting("hr-legacy", port, Transport.Tcp, "nginx", observedAt: scan)]))).Accepted);
         var nginx = Socket(port, Transport.Tcp, "nginx", "/usr/sbin/nginx");
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Snapshot("hr-differential", epoch, 1, [nginx]))).Outcome);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Snapshot("hr-differential", epoch, 1, [nginx]))).Outcome);
         Assert.Equal(2ul, await ListeningHostsAsync(server, port, Transport.Tcp, n => n == 2));
 
         // The differential host stops it; the full-report host's next two scans no longer list it (a scan is known
         // complete when the next one starts).
-        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(Changes("hr-differential", epoch, 2, added: [], removed: [nginx], after: []))).Outcome);
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Changes("hr-differential", epoch, 2, added: [], removed: [nginx], after: []))).Outcome);
         Assert.Equal(1ul, await ListeningHostsAsync(server, port, Transport.Tcp, n => n == 1));
         foreach (var next in new[] { scan.AddSeconds(1), scan.AddSeconds(2) })
         {
@@ -168,7 +168,7 @@ public sealed class HostReportingTests(PostgresFixture fixture)
                     {
                         foreach (var (name, (hostSeq, sockets)) in _hosts)
                         {
-                            await agent.ReportHostAsync(Heartbeat(name, epoch, hostSeq, sockets), cancellationToken: _stop.Token);
+                            await agent.ReportHostAsync(HostReports.Heartbeat(name, epoch, hostSeq, sockets), cancellationToken: _stop.Token);
                         }
                     }
                 }
@@ -191,32 +191,4 @@ public sealed class HostReportingTests(PostgresFixture fixture)
     {
         Port = port, Transport = transport, BindScope = BindScope.Wildcard, ProcessName = process, Executable = executable ?? $"/usr/sbin/{process}",
     };
-
-    private static HostReport Report(string host, ReportEpoch epoch, ulong seq, IEnumerable<HostSocket> after) => new()
-    {
-        HostRef = host, Epoch = epoch, Seq = seq, SetHash = SocketSetHash.Of(after).ToByteString(), AgentVersion = "2.0.0",
-        ObservedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddSeconds(-1)),
-    };
-
-    private static HostReport Snapshot(string host, ReportEpoch epoch, ulong seq, IReadOnlyList<HostSocket> sockets)
-    {
-        var report = Report(host, epoch, seq, sockets);
-        report.Snapshot = new HostSnapshot { Sockets = { sockets } };
-        return report;
-    }
-
-    private static HostReport Changes(string host, ReportEpoch epoch, ulong seq, IReadOnlyList<HostSocket> added, IReadOnlyList<HostSocket> removed,
-        IReadOnlyList<HostSocket> after)
-    {
-        var report = Report(host, epoch, seq, after);
-        report.Changes = new HostChanges { Added = { added }, Removed = { removed } };
-        return report;
-    }
-
-    private static HostReport Heartbeat(string host, ReportEpoch epoch, ulong seq, IReadOnlyList<HostSocket> held)
-    {
-        var report = Report(host, epoch, seq, held);
-        report.Heartbeat = new HostHeartbeat();
-        return report;
-    }
 }

@@ -30,16 +30,16 @@ public sealed class UsageHistoryTests(PostgresFixture fixture)
         var odd = Socket("kworker-x", BindScope.Wildcard);
 
         // Three days ago four hosts start rpc.statd (one bound to loopback only).
-        foreach (var h in new[] { 1, 2, 3 }) await ApplyAsync(agent, Snapshot($"u-{h}", 1, [statd], Day(3, 10)));
-        await ApplyAsync(agent, Snapshot("u-4", 1, [statdLoopback], Day(3, 10)));
+        foreach (var h in new[] { 1, 2, 3 }) await ApplyAsync(agent, HostReports.Snapshot($"u-{h}", Epoch($"u-{h}"), 1, [statd], Day(3, 10)));
+        await ApplyAsync(agent, HostReports.Snapshot("u-4", Epoch("u-4"), 1, [statdLoopback], Day(3, 10)));
         // Two days ago one stops it, and another host starts an odd process there.
-        await ApplyAsync(agent, Changes("u-2", 2, added: [], removed: [statd], after: [], Day(2, 12)));
-        await ApplyAsync(agent, Snapshot("u-5", 1, [odd], Day(2, 12)));
+        await ApplyAsync(agent, HostReports.Changes("u-2", Epoch("u-2"), 2, added: [], removed: [statd], after: [], Day(2, 12)));
+        await ApplyAsync(agent, HostReports.Snapshot("u-5", Epoch("u-5"), 1, [odd], Day(2, 12)));
         // Yesterday it starts again, and the first host stops it.
-        await ApplyAsync(agent, Changes("u-2", 3, added: [statd], removed: [], after: [statd], Day(1, 9)));
-        await ApplyAsync(agent, Changes("u-1", 2, added: [], removed: [statd], after: [], Day(1, 9)));
+        await ApplyAsync(agent, HostReports.Changes("u-2", Epoch("u-2"), 3, added: [statd], removed: [], after: [statd], Day(1, 9)));
+        await ApplyAsync(agent, HostReports.Changes("u-1", Epoch("u-1"), 2, added: [], removed: [statd], after: [], Day(1, 9)));
         // A report of three days ago that arrives last (a host whose spool held it): it lands in its own day.
-        await ApplyAsync(agent, Snapshot("u-6", 1, [statd], Day(3, 8)));
+        await ApplyAsync(agent, HostReports.Snapshot("u-6", Epoch("u-6"), 1, [statd], Day(3, 8)));
 
         var usage = new Usage.UsageClient(server.Admin);
         var request = new GetUsageHistoryRequest { Port = Port, Transport = Transport.Udp, From = Text(today.AddDays(-4)), To = Text(today) };
@@ -157,25 +157,4 @@ public sealed class UsageHistoryTests(PostgresFixture fixture)
     };
 
     private static ReportEpoch Epoch(string host) => new() { Id = 0x05a6_e000 + (ulong)host[^1], StartedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddDays(-10)) };
-
-    private static HostReport Report(string host, ulong seq, IEnumerable<HostSocket> after, DateTime at) => new()
-    {
-        HostRef = host, Epoch = Epoch(host), Seq = seq, SetHash = SocketSetHash.Of(after).ToByteString(), AgentVersion = "2.0.0",
-        ObservedAt = Timestamp.FromDateTime(at),
-    };
-
-    private static HostReport Snapshot(string host, ulong seq, IReadOnlyList<HostSocket> sockets, DateTime at)
-    {
-        var report = Report(host, seq, sockets, at);
-        report.Snapshot = new HostSnapshot { Sockets = { sockets } };
-        return report;
-    }
-
-    private static HostReport Changes(string host, ulong seq, IReadOnlyList<HostSocket> added, IReadOnlyList<HostSocket> removed, IReadOnlyList<HostSocket> after,
-        DateTime at)
-    {
-        var report = Report(host, seq, after, at);
-        report.Changes = new HostChanges { Added = { added }, Removed = { removed } };
-        return report;
-    }
 }
