@@ -66,9 +66,13 @@ internal static class ServerBenchmark
         await using var metricsOff = new ServerProcess(postgres.ConnectionString("bench"),
             new Dictionary<string, string> { ["PortHistory__Metrics__Enabled"] = "false" });
         var echoPort = PostgresServer.FreePort();
+        var constantPort = PostgresServer.FreePort();
+        // The JSON answers' sizes, for a constant body of each size from a minimal endpoint (in the echo's process).
+        var jsonSizes = await JsonSizesAsync(server, readerToken);
         var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo", "server CPU µs/req");
         var metricCosts = new List<string>();
-        using (var echo = StartEcho(echoPort))
+        var jsonCosts = new List<string>();
+        using (var echo = StartEcho(echoPort, constantPort))
         {
             try
             {
@@ -80,12 +84,15 @@ internal static class ServerBenchmark
                     var getPortRuns = new List<H2Load.Result>();
                     var offRuns = new List<H2Load.Result>();
                     var jsonRuns = new List<H2Load.Result>();
+                    var constantRuns = new List<H2Load.Result>();
                     // The serving process's CPU time per answered request: what a workload costs the server, whatever share of
                     // the two cores h2load takes (throughput alone mixes the two).
-                    var cpu = new Dictionary<List<H2Load.Result>, List<double>> { [echoRuns] = [], [getPortRuns] = [], [offRuns] = [], [jsonRuns] = [] };
+                    var cpu = new Dictionary<List<H2Load.Result>, List<double>> { [echoRuns] = [], [getPortRuns] = [], [offRuns] = [], [jsonRuns] = [], [constantRuns] = [] };
                     for (var round = 1; round <= rounds; round++)
                     {
                         var e = await Measured(echo.Id, echoRuns, () => H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds));
+                        await Measured(echo.Id, constantRuns,
+                            () => H2Load.RunHttp1Async(jsonSizes.Select(n => $"http://127.0.0.1:{constantPort}/bytes/{n}").ToList(), streams, seconds));
                         // Metrics on first in odd rounds and off first in even ones, so drift falls on both alike.
                         foreach (var metrics in round % 2 == 1 ? new[] { true, false } : [false, true])
                         {
@@ -113,6 +120,9 @@ internal static class ServerBenchmark
                     AddRow("GetPort (gateway -> port grain)", $"4 x {streams}", getPortRuns);
                     AddRow("GetPort, metrics off", $"4 x {streams}", offRuns);
                     AddRow("GET /v1/ports/N (HTTP/1.1 JSON)", $"4 x {streams} conn", jsonRuns);
+                    AddRow("constant body of the same size (minimal endpoint, HTTP/1.1)", $"4 x {streams} conn", constantRuns);
+                    jsonCosts.Add($"4 x {streams}: {cpu[jsonRuns].Average() / cpu[getPortRuns].Average():0.00} (goal <= 2; the constant body: " +
+                                  $"{cpu[constantRuns].Average() / cpu[getPortRuns].Average():0.00})");
                     var costs = getPortRuns.Zip(offRuns, (on, off) => 1 - on.RequestsPerSecond / off.RequestsPerSecond).ToList();
                     var cpuCosts = cpu[getPortRuns].Zip(cpu[offRuns], (on, off) => on / off - 1).ToList();
                     metricCosts.Add($"4 x {streams}: throughput {costs.Average():P1} ({costs.Min():P1} to {costs.Max():P1}), " +
@@ -152,6 +162,7 @@ internal static class ServerBenchmark
 
         table.WriteTo(output);
         output.WriteLine($"What metrics cost GetPort (per round pair; throughput 1 - on/off, server CPU on/off - 1): {string.Join("; ", metricCosts)}");
+        output.WriteLine($"Server CPU per request, HTTP/1.1 JSON over gRPC GetPort (metrics on): {string.Join("; ", jsonCosts)}");
         output.WriteLine();
         var summary = new Table("server", "value", "target");
         summary.Add("full import of 16 editions into an empty database (s)", import.TotalSeconds, "< 60");
@@ -162,6 +173,16 @@ internal static class ServerBenchmark
         summary.WriteTo(output);
     }
 
+    /// <summary>The size of each benchmark port's HTTP/JSON answer, as a reader gets it.</summary>
+    private static async Task<List<int>> JsonSizesAsync(ServerProcess server, string readerToken)
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", readerToken);
+        var sizes = new List<int>();
+        foreach (var port in Ports) sizes.Add((await http.GetByteArrayAsync($"{server.HttpAddress}/v1/ports/{port}")).Length);
+        return sizes;
+    }
+
     /// <summary>The benchmark's ports answered once by a freshly started process, so h2load measures no activation.</summary>
     private static async Task WarmAsync(ServerProcess server)
     {
@@ -169,11 +190,11 @@ internal static class ServerBenchmark
         foreach (var port in Ports) await client.GetPortAsync(new GetPortRequest { Port = port });
     }
 
-    internal static Process StartEcho(int port)
+    internal static Process StartEcho(int port, int http1Port = 0)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RegistryData.RepositoryRoot, "tests", "PortHistory.Benchmarks.Echo", "bin", configuration, "net10.0", "PortHistory.Benchmarks.Echo.dll");
-        return Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {port}") { RedirectStandardOutput = true, UseShellExecute = false })!;
+        return Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {port} {http1Port}") { RedirectStandardOutput = true, UseShellExecute = false })!;
     }
 
     internal static async Task WaitForPortAsync(int port)

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Grpc.Core;
 using PortHistory.Contracts.V1;
 using static PortHistory.Testing.FleetSimulator;
@@ -12,7 +10,7 @@ namespace PortHistory.Server.Tests;
 /// an agent and a reader do moves PortHistory's figures by exactly that much, and the platform's meters are there.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed partial class MetricsTests(PostgresFixture fixture)
+public sealed class MetricsTests(PostgresFixture fixture)
 {
     /// <summary>PostgreSQL here trusts every local connection: the password is never checked, only looked for in the figures.</summary>
     private const string Password = "metrics-password-b7f3";
@@ -24,7 +22,7 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
     public async Task Ingest_and_reads_move_the_scraped_figures_by_exactly_what_was_done()
     {
         var server = await ServerAsync();
-        using var http = Scraper(server);
+        using var http = PrometheusScrape.Client(server.Server);
         // An import by this process, for the import figures (its database was copied with the newest edition in it).
         await Testing.EditionUpload.ImportAsync(server.Admin, Testing.RegistryData.PathOf("rfc0990.txt"));
         var seed = Environment.TickCount;
@@ -32,7 +30,7 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
         var sizes = Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(1, 8)).ToArray();
         var reads = random.Next(3, 9);
         var context = $"seed {seed}, batches of {string.Join(", ", sizes)}, {reads} reads";
-        var before = await ScrapeAsync(http);
+        var before = await PrometheusScrape.ReadAsync(http);
 
         var agent = new Sightings.SightingsClient(server.Agent);
         var batches = sizes.Select((size, b) => Batch(Enumerable.Range(0, size).Select(i => Sighting($"metrics-{b}-{i}", (uint)(31000 + b), Transport.Tcp, "metricsd")))).ToList();
@@ -51,31 +49,31 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
 
         var accepted = sizes.Sum();
         // Counters are updated before each call is answered; the exporter may serve a scrape it cached just before.
-        var after = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Delta(s, before, "porthistory_sightings_accepted_total") >= accepted
-            && Delta(s, before, "porthistory_getport_answers_total") >= reads
-            && Delta(s, before, "porthistory_rpc_calls_total", ("rpc_method", "GetPort")) >= reads + 1, TimeSpan.FromSeconds(30));
+        var after = await Testing.Eventually.Async(() => PrometheusScrape.ReadAsync(http), s => PrometheusScrape.Delta(s, before, "porthistory_sightings_accepted_total") >= accepted
+            && PrometheusScrape.Delta(s, before, "porthistory_getport_answers_total") >= reads
+            && PrometheusScrape.Delta(s, before, "porthistory_rpc_calls_total", ("rpc_method", "GetPort")) >= reads + 1, TimeSpan.FromSeconds(30));
 
-        Assert.True(accepted == Delta(after, before, "porthistory_sightings_accepted_total"), context);
-        Assert.True(1 == Delta(after, before, "porthistory_sightings_rejected_total"), context);
-        Assert.True(sizes.Length == Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "recorded")), context);
-        Assert.True(1 == Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "duplicate")), context);
+        Assert.True(accepted == PrometheusScrape.Delta(after, before, "porthistory_sightings_accepted_total"), context);
+        Assert.True(1 == PrometheusScrape.Delta(after, before, "porthistory_sightings_rejected_total"), context);
+        Assert.True(sizes.Length == PrometheusScrape.Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "recorded")), context);
+        Assert.True(1 == PrometheusScrape.Delta(after, before, "porthistory_sightings_batches_total", ("outcome", "duplicate")), context);
         // Every batch that reached the journal was acknowledged, the duplicate included.
-        Assert.True(sizes.Length + 1 == Delta(after, before, "porthistory_sightings_acknowledgement_duration_seconds_count"), context);
-        Assert.True(reads == Delta(after, before, "porthistory_getport_answers_total"), context);
+        Assert.True(sizes.Length + 1 == PrometheusScrape.Delta(after, before, "porthistory_sightings_acknowledgement_duration_seconds_count"), context);
+        Assert.True(reads == PrometheusScrape.Delta(after, before, "porthistory_getport_answers_total"), context);
         Assert.All(after.Where(s => s.Name == "porthistory_getport_answers_total"), s => Assert.Contains(s.Label("source"), new[] { "board", "grain" }));
         // Only answers that took a grain call are timed.
-        Assert.True(Delta(after, before, "porthistory_getport_answers_total", ("source", "grain")) == Delta(after, before, "porthistory_getport_duration_seconds_count"), context);
+        Assert.True(PrometheusScrape.Delta(after, before, "porthistory_getport_answers_total", ("source", "grain")) == PrometheusScrape.Delta(after, before, "porthistory_getport_duration_seconds_count"), context);
         // Each call's token was checked once, from the cache or from PostgreSQL.
-        Assert.True(batches.Count + 1 + reads + 1 == Delta(after, before, "porthistory_tokens_lookups_total"), context);
+        Assert.True(batches.Count + 1 + reads + 1 == PrometheusScrape.Delta(after, before, "porthistory_tokens_lookups_total"), context);
         // Every call counted once, by method and status code.
         (string, string) getPort = ("rpc_method", "GetPort"), ok = ("rpc_grpc_status_code", "0");
-        Assert.True(reads == Delta(after, before, "porthistory_rpc_calls_total", getPort, ok, ("rpc_service", "porthistory.v1.PortRegistry")), context);
-        Assert.True(1 == Delta(after, before, "porthistory_rpc_calls_total", getPort, ("rpc_grpc_status_code", "16")), context);
-        Assert.True(batches.Count + 1 == Delta(after, before, "porthistory_rpc_calls_total", ("rpc_method", "ReportBatch"), ok), context);
+        Assert.True(reads == PrometheusScrape.Delta(after, before, "porthistory_rpc_calls_total", getPort, ok, ("rpc_service", "porthistory.v1.PortRegistry")), context);
+        Assert.True(1 == PrometheusScrape.Delta(after, before, "porthistory_rpc_calls_total", getPort, ("rpc_grpc_status_code", "16")), context);
+        Assert.True(batches.Count + 1 == PrometheusScrape.Delta(after, before, "porthistory_rpc_calls_total", ("rpc_method", "ReportBatch"), ok), context);
 
         // Delivered to the grains, nothing is left undelivered.
-        var settled = await Testing.Eventually.Async(() => ScrapeAsync(http), s => Sum(s, "porthistory_journal_undelivered") == 0, TimeSpan.FromSeconds(30));
-        Assert.Equal(0, Sum(settled, "porthistory_journal_undelivered_age_seconds"));
+        var settled = await Testing.Eventually.Async(() => PrometheusScrape.ReadAsync(http), s => PrometheusScrape.Sum(s, "porthistory_journal_undelivered") == 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, PrometheusScrape.Sum(settled, "porthistory_journal_undelivered_age_seconds"));
 
         // The platform's meters: ASP.NET Core and Kestrel, Orleans (port grains), Npgsql, runtime; without the per-request
         // instruments left out by default (the request histogram, requests in flight).
@@ -87,14 +85,14 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
         Assert.Contains(after, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
         // The import above, committed.
         Assert.Contains(after, s => s.Name == "porthistory_import_duration_seconds_count" && s.Label("outcome") == "committed" && s.Value >= 1);
-        Assert.Equal((double)ImportStage.Committed, Sum(after, "porthistory_import_stage"));
+        Assert.Equal((double)ImportStage.Committed, PrometheusScrape.Sum(after, "porthistory_import_stage"));
     }
 
     [Fact]
     public async Task The_scrape_is_served_only_on_its_own_port_and_nothing_else_is_served_there()
     {
         var server = await ServerAsync();
-        using var http = Scraper(server);
+        using var http = PrometheusScrape.Client(server.Server);
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/porthistory.v1.PortRegistry/GetPort")).StatusCode);
         // The gRPC port (HTTP/2 only, cleartext) has no /metrics: a scraper pointed at it gets no figures.
@@ -110,69 +108,11 @@ public sealed partial class MetricsTests(PostgresFixture fixture)
         await using var server = new Testing.ServerProcess(fixture.Postgres.ConnectionString("metrics-off"),
             new Dictionary<string, string> { ["PortHistory__Metrics__Enabled"] = "false" });
         await server.StartAsync();
-        using var http = Scraper(server);
+        using var http = PrometheusScrape.Client(server);
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/porthistory.v1.PortRegistry/GetPort")).StatusCode);
         var editions = await new PortRegistry.PortRegistryClient(server.Channel).ListEditionsAsync(new ListEditionsRequest());
         Assert.Empty(editions.Editions);
     }
-
-    private static HttpClient Scraper(SightingsServer server) => Scraper(server.Server);
-
-    private static HttpClient Scraper(Testing.ServerProcess server) => new()
-    {
-        BaseAddress = new Uri(server.MetricsAddress),
-        DefaultRequestVersion = HttpVersion.Version11,
-        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-    };
-
-    private static async Task<IReadOnlyList<Sample>> ScrapeAsync(HttpClient http)
-    {
-        using var response = await http.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(new Version(1, 1), response.Version);
-        return Parse(await response.Content.ReadAsStringAsync());
-    }
-
-    /// <summary>How much the samples of a name (with the given labels) grew between two scrapes.</summary>
-    private static double Delta(IReadOnlyList<Sample> after, IReadOnlyList<Sample> before, string name, params (string Key, string Value)[] labels) =>
-        Sum(after, name, labels) - Sum(before, name, labels);
-
-    private static double Sum(IReadOnlyList<Sample> samples, string name, params (string Key, string Value)[] labels) =>
-        samples.Where(s => s.Name == name && labels.All(l => s.Label(l.Key) == l.Value)).Sum(s => s.Value);
-
-    /// <summary>The Prometheus text format, as much as these tests need: one sample per line, comments skipped.</summary>
-    private static List<Sample> Parse(string text)
-    {
-        var samples = new List<Sample>();
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            var match = SampleLine().Match(line);
-            Assert.True(match.Success, $"not a sample: {line}");
-            var labels = LabelPair().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => Regex.Unescape(m.Groups[2].Value));
-            samples.Add(new Sample(match.Groups["name"].Value, labels, ParseValue(match.Groups["value"].Value)));
-        }
-
-        return samples;
-    }
-
-    private static double ParseValue(string value) => value switch
-    {
-        "+Inf" => double.PositiveInfinity,
-        "-Inf" => double.NegativeInfinity,
-        _ => double.Parse(value, CultureInfo.InvariantCulture),
-    };
-
-    private sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
-    {
-        public string? Label(string key) => Labels.GetValueOrDefault(key);
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})?\s+(?<value>\S+)(\s+\S+)?$")]
-    private static partial Regex SampleLine();
-
-    [GeneratedRegex(@"([a-zA-Z_][a-zA-Z0-9_]*)=""((?:[^""\\]|\\.)*)""")]
-    private static partial Regex LabelPair();
 }

@@ -42,6 +42,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Kestrel__Endpoints__Grpc__Url"] = Address,
             ["Kestrel__Endpoints__Http__Url"] = HttpAddress,
             ["Kestrel__Endpoints__Metrics__Url"] = MetricsAddress,
+            // Every scrape reads the figures of that moment: tests compare two scrapes taken a moment apart.
+            ["PortHistory__Metrics__ScrapeCacheMilliseconds"] = "0",
             ["PortHistory__Silo__SiloPort"] = PostgresServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__Console__FormatterName"] = "simple",
             ["PortHistory__Auth__BootstrapTokenFile"] = _tokenFile,

@@ -14,19 +14,43 @@ namespace PortHistory.Grains.Ports;
 /// </summary>
 public sealed class PortAnswerBoard
 {
-    private readonly Entry?[] _entries = new Entry?[65536];
+    private readonly PublishedAnswer?[] _entries = new PublishedAnswer?[65536];
 
     /// <summary>
     /// The published answer, pre-encoded and as a completed task: return it to a gRPC call as it is (nothing is
     /// allocated to answer); its properties read as empty.
     /// </summary>
-    public Task<GetPortResponse>? TryGet(int port, long catalogGeneration) =>
-        Volatile.Read(ref _entries[port]) is { } entry && entry.CatalogGeneration == catalogGeneration ? entry.Answer : null;
+    public Task<GetPortResponse>? TryGet(int port, long catalogGeneration) => TryGetPublication(port, catalogGeneration)?.Answer;
+
+    /// <summary>The publication itself, for a gateway that keeps what it made of the answer with it (its JSON).</summary>
+    public PublishedAnswer? TryGetPublication(int port, long catalogGeneration) =>
+        Volatile.Read(ref _entries[port]) is { } entry && entry.CatalogGeneration == catalogGeneration ? entry : null;
 
     internal void Publish(int port, long catalogGeneration, GetPortResponse answer) =>
-        Volatile.Write(ref _entries[port], new Entry(catalogGeneration, Task.FromResult(answer.PreEncoded())));
+        Volatile.Write(ref _entries[port], new PublishedAnswer(catalogGeneration, Task.FromResult(answer.PreEncoded())));
 
     internal void Withdraw(int port) => Volatile.Write(ref _entries[port], null);
-
-    private sealed record Entry(long CatalogGeneration, Task<GetPortResponse> Answer);
 }
+
+/// <summary>
+/// One publication of a port's answer. A new answer is a new publication, so whatever a gateway keeps with one (the
+/// answer's HTTP/JSON body) goes when the answer does.
+/// </summary>
+public sealed class PublishedAnswer(long catalogGeneration, Task<GetPortResponse> answer)
+{
+    private PublishedJson? _json;
+
+    public long CatalogGeneration { get; } = catalogGeneration;
+
+    public Task<GetPortResponse> Answer { get; } = answer;
+
+    /// <summary>The HTTP/JSON body written for this answer, kept for the calls after it; null until one was written.</summary>
+    public PublishedJson? Json
+    {
+        get => Volatile.Read(ref _json);
+        set => Volatile.Write(ref _json, value);
+    }
+}
+
+/// <summary>An answer as an HTTP/JSON body: its bytes and content type.</summary>
+public sealed record PublishedJson(byte[] Body, string ContentType);

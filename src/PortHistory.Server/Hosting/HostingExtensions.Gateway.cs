@@ -60,6 +60,8 @@ public static partial class HostingExtensions
     {
         // After routing (which only matches the endpoint), before any endpoint reads a request's body.
         app.UseMiddleware<CallAuthorizationMiddleware>();
+        // After it: a port's JSON answer kept with the answer this silo published is sent to admitted callers only.
+        app.UseMiddleware<PortJsonAnswers>();
         app.MapGrpcService<PortRegistryApi>();
         app.MapGrpcService<RegistryAdminApi>();
         app.MapGrpcService<SightingsApi>();
