@@ -75,6 +75,8 @@ internal static class HistoryBenchmark
         }
 
         var elapsed = total.Elapsed;
+        output.WriteLine($"  where a version's time goes in the server (median over the versions, ms): {Phases(server.LogLines("Committed generation"))}; " +
+                         $"the rest of the {Median(perEdition):0} ms is reading the file, parsing it and storing it as pending, and waiting for the commit");
 
         // The paths that are not appends: a restarted server reads the history back from the query index for its next
         // version; an edition older than every other cuts the history back to nothing and derives it again from the originals.
@@ -144,6 +146,23 @@ internal static class HistoryBenchmark
     }
 
     private sealed record Checkpoint(int Editions, long DatabaseBytes, Dictionary<string, long> Tables, Dictionary<string, long> Rows, Dictionary<string, double> Queries);
+
+    /// <summary>The medians of the phases the server's "Committed generation" lines time.</summary>
+    private static string Phases(IReadOnlyList<string> committed)
+    {
+        var phases = new[] { "history", "projection", "staging", "commit" };
+        var times = phases.ToDictionary(p => p, _ => new List<double>());
+        foreach (var line in committed)
+        {
+            foreach (var phase in phases)
+            {
+                var match = System.Text.RegularExpressions.Regex.Match(line, $@"\b{phase} ([0-9.]+)s");
+                if (match.Success) times[phase].Add(double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 1000);
+            }
+        }
+
+        return string.Join(", ", phases.Where(p => times[p].Count > 0).Select(p => $"{p} {Median(times[p]):0}"));
+    }
 
     private static async Task<Checkpoint> MeasureAsync(ServerProcess server, string connectionString, int editions, DateOnly newest)
     {
