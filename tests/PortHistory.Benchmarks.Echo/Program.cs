@@ -22,15 +22,16 @@ var bodies = new ConcurrentDictionary<int, byte[]>();
 app.MapGet("/bytes/{size:int}", (int size) => Results.Bytes(bodies.GetOrAdd(Math.Clamp(size, 2, 1 << 20), ConstantJson), "application/json; charset=utf-8"));
 app.Run();
 
-// {"x":"aaa…"} of exactly n bytes.
+// {"x":"aaa…"} of exactly n bytes (at least 9).
 static byte[] ConstantJson(int size)
 {
+    if (size < 9) return "{}"u8.ToArray();
     var body = new byte[size];
     Array.Fill(body, (byte)'a');
     "{\"x\":\""u8.CopyTo(body);
     body[^2] = (byte)'"';
     body[^1] = (byte)'}';
-    return size < 9 ? "{}"u8.ToArray() : body;
+    return body;
 }
 
 internal sealed class EchoService : Echo.EchoBase

@@ -34,17 +34,18 @@ public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> v
             return response;
         }
 
-        var history = UsageHistoryBuilder.Build(new UsageQuery(port, null, yesterday, yesterday, UsageGranularity.Day, UsageQuery.MaxTop, Admin: true), rows,
-            verdicts.Value.MinHostsPerProcess);
+        var floor = verdicts.Value.MinHostsPerProcess;
+        var history = UsageHistoryBuilder.Build(new UsageQuery(port, null, yesterday, yesterday, UsageGranularity.Day, UsageQuery.MaxTop, Admin: true), rows, floor);
         foreach (var verdict in response.Verdicts)
         {
-            if (Suffix(port, verdict, history, rows) is { } suffix) verdict.Reason += suffix;
+            if (Suffix(port, verdict, history, rows, floor) is { } suffix) verdict.Reason += suffix;
         }
 
         return response;
     }
 
-    private static string? Suffix(int port, Verdict verdict, GetUsageHistoryResponse history, UsageRows rows)
+    /// <summary>The reason's history; yesterday's hosts below the privacy floor are "fewer than" it, as in every answer to readers.</summary>
+    private static string? Suffix(int port, Verdict verdict, GetUsageHistoryResponse history, UsageRows rows, int floor)
     {
         var where = $"{port}/{verdict.Transport.ToString().ToLowerInvariant()}";
         if (verdict.Kind == VerdictKind.Ghost)
@@ -59,6 +60,7 @@ public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> v
         var lifetime = history.Lifetimes.Where(l => l.Transport == verdict.Transport && l.ProcessName == process).MinBy(l => l.FirstSeen.ToDateTime());
         if (lifetime is null) return null;
         var yesterdayHosts = history.Series.Where(s => s.Transport == verdict.Transport && s.ProcessName == process).Sum(s => (long)s.Points.Sum(p => p.Hosts));
-        return $"; {process} on {where} since {lifetime.FirstSeen.ToDateTime():yyyy-MM-dd} (first seen), {yesterdayHosts} hosts yesterday";
+        var hosts = yesterdayHosts is > 0 && yesterdayHosts < floor ? $"fewer than {floor}" : $"{yesterdayHosts}";
+        return $"; {process} on {where} since {lifetime.FirstSeen.ToDateTime():yyyy-MM-dd} (first seen), {hosts} hosts yesterday";
     }
 }
