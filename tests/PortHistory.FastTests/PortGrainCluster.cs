@@ -76,6 +76,9 @@ internal sealed class FakeSightingJournal : ISightingJournal
 {
     private readonly ConcurrentDictionary<int, List<(int Writer, ObservationEntry Entry)>> _rows = new();
 
+    /// <summary>Ports whose reads fail as they do while PostgreSQL restarts.</summary>
+    public ConcurrentDictionary<int, bool> Unreachable { get; } = new();
+
     public void Append(int port, int writer, params ObservationEntry[] entries)
     {
         var rows = _rows.GetOrAdd(port, _ => []);
@@ -85,6 +88,7 @@ internal sealed class FakeSightingJournal : ISightingJournal
     public Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
         CancellationToken cancellationToken)
     {
+        if (Unreachable.ContainsKey(port)) throw new UnreachableDatabaseException();
         if (!_rows.TryGetValue(port, out var rows)) return Task.FromResult<IReadOnlyList<(int, ObservationEntry)>>([]);
         lock (rows)
         {

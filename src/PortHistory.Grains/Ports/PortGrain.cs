@@ -9,6 +9,8 @@ namespace PortHistory.Grains.Ports;
 /// One port: its registry history (<see cref="PortRegistryView"/>) and what fleets observe on it
 /// (<see cref="PortObservations"/>), answered from memory. The grain itself only orders the steps: what it holds is
 /// written to storage before the journal is told it may compact, and a write that fails leaves memory as stored.
+/// A database failure reaches callers as a <see cref="PortStorageException"/>: the driver's own exceptions do not
+/// serialize, and a caller on another silo would get a codec error instead of something to retry.
 /// </summary>
 [GrainType("port")]
 public sealed class PortGrain(
@@ -21,7 +23,7 @@ public sealed class PortGrain(
     IWatchEventSink watchEvents,
     IExpectationCatalog expectations,
     ILocalServiceTables localTables,
-    ILogger<PortGrain> logger) : Grain, IPortGrain
+    ILogger<PortGrain> logger) : Grain, IPortGrain, IIncomingGrainCallFilter
 {
     private static readonly TimeSpan FirstEventRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastEventRetry = TimeSpan.FromMinutes(1);
@@ -52,8 +54,10 @@ public sealed class PortGrain(
         _checkpoints.Stored(state.State.Observed.Watermarks);
 
         // Sightings journaled after the last checkpoint (a crash, or deliveries to an activation that is gone).
-        await CatchUpAsync(cancellationToken);
+        await Stored(() => CatchUpAsync(cancellationToken));
     }
+
+    public Task Invoke(IIncomingGrainCallContext context) => Stored(context.Invoke);
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -224,12 +228,18 @@ public sealed class PortGrain(
         // Events first: a state written without them would never raise them again.
         if (_observations.HasObservations) Watch(judge: true);
         await StoreEventsAsync();
+        await state.WriteStateAsync();
+    }
+
+    private async Task Stored(Func<Task> step)
+    {
         try
         {
-            await state.WriteStateAsync();
+            await step();
         }
-        catch (Exception e) when (PortStorageException.FromDatabase(e, Port) is { } storage)
+        catch (Exception e) when (e is not Orleans.Storage.InconsistentStateException && PortStorageException.FromDatabase(e, Port) is { } storage)
         {
+            // An inconsistent state goes as it is: Orleans deactivates the grain on it, so the next activation reads the state again.
             throw storage;
         }
     }

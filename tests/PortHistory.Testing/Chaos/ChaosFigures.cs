@@ -12,10 +12,12 @@ public sealed record ChaosFigures(
     long Lost,
     long Twice,
     double? SecondsToVisible,
-    IReadOnlyList<string> FailedReads)
+    IReadOnlyList<string> FailedReads,
+    IReadOnlyList<string>? Miscounted = null)
 {
     public override string ToString() =>
         $"{Scenario}: reads ok {ReadsOk}, failed {ReadsFailed}, p99 {P99ReadMs:0.0} ms; sightings acknowledged {Acknowledged}, lost {Lost}, twice {Twice}; " +
         $"visible after {(SecondsToVisible is { } s ? $"{s:0.0} s" : "never")}" +
-        (FailedReads.Count > 0 ? $"\nfailed reads:\n{string.Join('\n', FailedReads.Take(20))}" : "");
+        (FailedReads.Count > 0 ? $"\nfailed reads:\n{string.Join('\n', FailedReads.Take(20))}" : "") +
+        (Miscounted is { Count: > 0 } ? $"\nmiscounted ports:\n{string.Join('\n', Miscounted)}" : "");
 }
