@@ -63,12 +63,22 @@ public sealed class PortGrainCollection : ICollectionFixture<PortGrainCluster>
 internal sealed class FakeEditionCatalog : IEditionCatalog
 {
     private readonly ConcurrentDictionary<long, bool> _committed = new();
+    private readonly ConcurrentDictionary<long, bool> _committedElsewhere = new();
 
     public CatalogSnapshot Current { get; } = TinyRegistry.Catalog();
 
     public bool IsCommitted(long generation) => _committed.ContainsKey(generation);
 
     public void Commit(long generation) => _committed[generation] = true;
+
+    /// <summary>Committed by another silo: seen here only once someone asks for it, as a notification not yet arrived.</summary>
+    public void CommitElsewhere(long generation) => _committedElsewhere[generation] = true;
+
+    public Task AtLeastAsync(long generation, CancellationToken cancellationToken)
+    {
+        foreach (var committed in _committedElsewhere.Keys.Where(g => g <= generation)) Commit(committed);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>The sightings journal in memory: entries per port, read back past the watermarks as the real one does.</summary>

@@ -171,7 +171,7 @@ public sealed class PortGrainTests(PortGrainCluster fixture)
         Assert.Empty(PortGrainCluster.WatchEvents.Of(port));
 
         // A registry refresh writes the state, and the events go first.
-        await grain.RefreshVerdictsAsync();
+        await grain.RefreshVerdictsAsync(generation: 0);
 
         var raised = PortGrainCluster.WatchEvents.Of(port);
         Assert.Equal("newcomer", Assert.Single(raised, e => e.Kind == WatchEventKind.NewProcess).ProcessName);

@@ -198,6 +198,8 @@ public sealed class GrainStorageContractTests : IAsyncLifetime
         public CatalogSnapshot Current => CatalogSnapshot.Empty;
 
         public bool IsCommitted(long generation) => committed.Contains(generation);
+
+        public Task AtLeastAsync(long generation, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
 

@@ -11,4 +11,10 @@ public interface IEditionCatalog
     CatalogSnapshot Current { get; }
 
     bool IsCommitted(long generation);
+
+    /// <summary>
+    /// Returns once this silo's view holds <paramref name="generation"/> (read again if it does not yet): the silo that
+    /// committed it tells the others by a notification that may not have arrived.
+    /// </summary>
+    Task AtLeastAsync(long generation, CancellationToken cancellationToken);
 }

@@ -32,9 +32,12 @@ public interface IPortGrain : IGrainWithIntegerKey
     [Alias("Observe")]
     Task ObserveAsync(Immutable<ObservationDelta[]> deltas);
 
-    /// <summary>Rewrites this port's rows of the observations index (the registry changed under them).</summary>
-    [Alias("RefreshVerdicts")]
-    Task RefreshVerdictsAsync();
+    /// <summary>
+    /// The registry changed under this port's verdicts (in <paramref name="generation"/>): judges again, and rewrites its
+    /// rows of the observations index, once this silo holds that generation.
+    /// </summary>
+    [Alias("RefreshVerdictsAfter")]
+    Task RefreshVerdictsAsync(long generation);
 
     /// <summary>The port's expectations changed (in <paramref name="version"/>): judges again once this silo holds that version.</summary>
     [Alias("RefreshExpectations")]

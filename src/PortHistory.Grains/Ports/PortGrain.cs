@@ -116,25 +116,19 @@ public sealed class PortGrain(
         if (Watch(judge: _observations.VerdictInputsChanged)) await TryStoreEventsAsync();
     }
 
-    public async Task RefreshVerdictsAsync()
+    public async Task RefreshVerdictsAsync(long generation)
     {
-        _common.Withdraw();
-        // A new registry may change verdicts and assignments: the state that no longer shows them as new is written
-        // after their events are stored.
-        if (Watch(judge: true) || _watch.HasPending)
-        {
-            await CheckpointAsync();
-            return;
-        }
-
-        await RecordCheckpointAsync();
+        await catalog.AtLeastAsync(generation, CancellationToken.None);
+        await JudgeAgainAsync();
     }
 
     public async Task RefreshExpectationsAsync(long version)
     {
         await expectations.AtLeastAsync(version, CancellationToken.None);
-        await RefreshVerdictsAsync();
+        await JudgeAgainAsync();
     }
+
+    public Task<RegistryGenerations> GetRegistryGenerationsAsync() => Task.FromResult(_registry.Generations);
 
     public async Task StageRegistryAsync(long generation, long[] abortedGenerations, Immutable<byte[]> timelines)
     {
@@ -155,7 +149,19 @@ public sealed class PortGrain(
         await AfterWriteAsync();
     }
 
-    public Task<RegistryGenerations> GetRegistryGenerationsAsync() => Task.FromResult(_registry.Generations);
+    private async Task JudgeAgainAsync()
+    {
+        _common.Withdraw();
+        // A new registry may change verdicts and assignments: the state that no longer shows them as new is written
+        // after their events are stored.
+        if (Watch(judge: true) || _watch.HasPending)
+        {
+            await CheckpointAsync();
+            return;
+        }
+
+        await RecordCheckpointAsync();
+    }
 
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {

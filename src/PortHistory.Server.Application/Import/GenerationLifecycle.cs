@@ -88,7 +88,7 @@ public sealed class GenerationLifecycle(
                 derivedAt.TotalSeconds, (projectedAt - derivedAt).TotalSeconds, (stagedAt - projectedAt).TotalSeconds, (clock.Elapsed - stagedAt).TotalSeconds);
             progress.Publish(pendingIds, new ImportEvent(ImportStage.Committed, $"committed in generation {generation}", changed.Length, changed.Length, generation));
             metrics.ImportFinished(committed: true, clock.Elapsed);
-            await RefreshVerdictsAsync(cancellationToken);
+            await RefreshVerdictsAsync(generation, cancellationToken);
             return new GenerationOutcome(generation, changed.Length, index.Delta);
         }
         catch (Exception e) when (pendingIds.Count > 0)
@@ -112,13 +112,13 @@ public sealed class GenerationLifecycle(
             .ToArray();
 
     /// <summary>Observed ports judge registry against reality: with a new registry their verdicts in the index are redone.</summary>
-    private async Task RefreshVerdictsAsync(CancellationToken cancellationToken)
+    private async Task RefreshVerdictsAsync(long generation, CancellationToken cancellationToken)
     {
         try
         {
             var ports = await observed.ObservedPortsAsync(cancellationToken);
             await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-                async (port, _) => await grains.RefreshVerdictsAsync(port));
+                async (port, _) => await grains.RefreshVerdictsAsync(port, generation));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

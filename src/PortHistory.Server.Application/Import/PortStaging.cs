@@ -41,8 +41,8 @@ public interface IRegistryStaging
     /// <summary>Stages a port's timelines under a generation; the port drops what it staged under the aborted ones. Idempotent.</summary>
     Task StageAsync(int port, long generation, long[] abortedGenerations, byte[] timelines);
 
-    /// <summary>Redoes an observed port's verdicts against the committed registry.</summary>
-    Task RefreshVerdictsAsync(int port);
+    /// <summary>Redoes an observed port's verdicts against the registry, once its grain's silo holds <paramref name="generation"/>.</summary>
+    Task RefreshVerdictsAsync(int port, long generation);
 }
 
 /// <summary>The port grains, one per port.</summary>
@@ -51,5 +51,5 @@ public sealed class GrainRegistryStaging(IGrainFactory grains) : IRegistryStagin
     public Task StageAsync(int port, long generation, long[] abortedGenerations, byte[] timelines) =>
         grains.GetGrain<IPortGrain>(port).StageRegistryAsync(generation, abortedGenerations, new Orleans.Concurrency.Immutable<byte[]>(timelines));
 
-    public Task RefreshVerdictsAsync(int port) => grains.GetGrain<IPortGrain>(port).RefreshVerdictsAsync();
+    public Task RefreshVerdictsAsync(int port, long generation) => grains.GetGrain<IPortGrain>(port).RefreshVerdictsAsync(generation);
 }

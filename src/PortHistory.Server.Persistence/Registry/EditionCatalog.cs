@@ -31,6 +31,9 @@ public sealed class EditionCatalog(NpgsqlDataSource dataSource, LocalServiceTabl
 
     public bool IsCommitted(long generation) => _committed.Contains(generation);
 
+    public Task AtLeastAsync(long generation, CancellationToken cancellationToken) =>
+        _current.Generation >= generation ? Task.CompletedTask : RefreshAsync(cancellationToken);
+
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await _refreshing.WaitAsync(cancellationToken);

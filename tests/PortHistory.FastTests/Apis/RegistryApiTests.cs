@@ -137,5 +137,7 @@ public sealed class RegistryApiTests
         public CatalogSnapshot Current => CatalogSnapshot.Empty;
 
         public bool IsCommitted(long generation) => false;
+
+        public Task AtLeastAsync(long generation, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

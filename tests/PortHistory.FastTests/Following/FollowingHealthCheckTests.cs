@@ -48,5 +48,7 @@ public sealed class FollowingHealthCheckTests
         public CatalogSnapshot Current => current;
 
         public bool IsCommitted(long generation) => true;
+
+        public Task AtLeastAsync(long generation, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -229,7 +229,7 @@ public sealed class FakeRegistryStaging : IRegistryStaging
         return Failure(port, call) is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
-    public Task RefreshVerdictsAsync(int port)
+    public Task RefreshVerdictsAsync(int port, long generation)
     {
         VerdictsRefreshed.Add(port);
         return Task.CompletedTask;
