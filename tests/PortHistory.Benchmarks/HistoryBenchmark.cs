@@ -75,8 +75,8 @@ internal static class HistoryBenchmark
         }
 
         var elapsed = total.Elapsed;
-        output.WriteLine($"  where a version's time goes in the server (median over the versions, ms): {Phases(server.LogLines("Committed generation"))}; " +
-                         $"the rest of the {Median(perEdition):0} ms is reading the file, parsing it and storing it as pending, and waiting for the commit");
+        output.WriteLine($"  where a version's time goes in the server (median over the versions, ms): {Phases([.. server.LogLines("Received "), .. server.LogLines("Committed generation")])}; " +
+                         $"the rest of the {Median(perEdition):0} ms is reading and sending the file, and the waits between the steps");
 
         // The paths that are not appends: a restarted server reads the history back from the query index for its next
         // version; an edition older than every other cuts the history back to nothing and derives it again from the originals.
@@ -147,10 +147,10 @@ internal static class HistoryBenchmark
 
     private sealed record Checkpoint(int Editions, long DatabaseBytes, Dictionary<string, long> Tables, Dictionary<string, long> Rows, Dictionary<string, double> Queries);
 
-    /// <summary>The medians of the phases the server's "Committed generation" lines time.</summary>
+    /// <summary>The medians of the phases the server's "Received" and "Committed generation" lines time.</summary>
     private static string Phases(IReadOnlyList<string> committed)
     {
-        var phases = new[] { "history", "projection", "staging", "commit" };
+        var phases = new[] { "parse", "store", "history", "projection", "staging", "commit" };
         var times = phases.ToDictionary(p => p, _ => new List<double>());
         foreach (var line in committed)
         {

@@ -60,12 +60,16 @@ public sealed class EditionImport(UploadIntake intake, IEditionStore editions, I
     public async IAsyncEnumerable<ImportReport> ImportAsync(EditionUpload upload, IDisposable tracking,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var edition = Parse(upload);
+        var parsedAt = clock.Elapsed;
         yield return new ImportReport(ImportStage.Parsed, $"{edition.Id}: {edition.Records.Length} records, {edition.Warnings.Length} warnings") { Parsed = edition };
 
         using var watch = progress.Follow(edition.Id);
         var outcome = await intake.SubmitAsync(edition, upload.Bytes, upload.Origin, cancellationToken, upload.RevisionOfDay, tracking);
         tracking.Dispose();
+        logger.LogInformation("Received {Edition} ({Bytes} bytes, {Records} records): {Result} (parse {Parse:0.000}s, store {Store:0.000}s)",
+            outcome.EditionId, upload.Bytes.Length, edition.Records.Length, outcome.Result, parsedAt.TotalSeconds, (clock.Elapsed - parsedAt).TotalSeconds);
         switch (outcome.Result)
         {
             case SubmitResult.IdTaken:
