@@ -195,7 +195,9 @@ public sealed class WatchTests(WatchCluster cluster) : IClassFixture<WatchCluste
         Assert.InRange(gone.LastSeen.ToDateTime(), earlier.AddMilliseconds(-1), rescanned.AddSeconds(1).AddMilliseconds(1));
         Assert.True(born.Cursor < gone.Cursor, "announced new before gone");
         var ghost = await events.UntilAsync(e => e is { Kind: WatchEventKind.VerdictChanged, NewVerdict: VerdictKind.Ghost });
-        Assert.Equal(VerdictKind.Squatter, ghost.OldVerdict);
+        // From squatter; or through insufficient evidence, when the hosts' removals reach the port in more than one
+        // delivery and the last one or two hosts run it alone for a moment.
+        Assert.Contains(ghost.OldVerdict, new[] { VerdictKind.Squatter, VerdictKind.InsufficientEvidence });
 
         // Asked on the other silo: still listed, as gone, and the verdict speaks of what runs now.
         var registry = new PortRegistry.PortRegistryClient(readerA);
