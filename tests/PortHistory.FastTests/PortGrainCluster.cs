@@ -21,6 +21,7 @@ public sealed class PortGrainCluster : IAsyncLifetime
     internal static readonly FakeWatchEventSink WatchEvents = new();
     internal static readonly FakeExpectationCatalog Expectations = new();
     internal static readonly Server.Application.Telemetry.PortHistoryMetrics Metrics = new();
+    internal static readonly FakeVerdictHistory History = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -180,4 +181,27 @@ internal sealed class FixedObservationContext : IObservationContext
     public int CheckpointEvery => 1_000_000;
 
     public TimeSpan CheckpointInterval => TimeSpan.FromHours(1);
+
+    public IVerdictHistory History => PortGrainCluster.History;
+}
+
+/// <summary>A usage history whose past of a port is "; past of PORT", read-counted; the ports in <see cref="Unreadable"/> cannot be read.</summary>
+internal sealed class FakeVerdictHistory : IVerdictHistory
+{
+    public ConcurrentDictionary<int, int> Reads { get; } = new();
+
+    public ConcurrentDictionary<int, bool> Unreadable { get; } = new();
+
+    public bool Quotes(Verdict verdict) => verdict.ObservedProcesses.Count > 0;
+
+    public Task<IVerdictPast?> ReadAsync(int port, DateOnly yesterday, CancellationToken cancellationToken)
+    {
+        Reads.AddOrUpdate(port, 1, (_, n) => n + 1);
+        return Task.FromResult<IVerdictPast?>(Unreadable.ContainsKey(port) ? null : new Past(port));
+    }
+
+    private sealed class Past(int port) : IVerdictPast
+    {
+        public string? SuffixFor(Verdict verdict) => $"; past of {port}";
+    }
 }

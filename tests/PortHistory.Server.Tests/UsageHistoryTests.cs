@@ -83,7 +83,13 @@ public sealed class UsageHistoryTests(PostgresFixture fixture)
         var observed = new ObservationsService.ObservationsClient(server.Reader);
         var verdict = (await SightingsServer.EventuallyAsync(() => observed.GetObservedAsync(new GetObservedRequest { Port = Port, Transport = Transport.Udp }).ResponseAsync,
             r => r.Verdicts.Any(v => v.Kind == VerdictKind.Unregistered))).Verdicts.Single(v => v.Kind == VerdictKind.Unregistered);
-        Assert.EndsWith($"; rpc.statd on {Port}/udp since {Text(today.AddDays(-3))} (first seen), 5 hosts yesterday", verdict.Reason);
+        var quoted = $"; rpc.statd on {Port}/udp since {Text(today.AddDays(-3))} (first seen), 5 hosts yesterday";
+        Assert.EndsWith(quoted, verdict.Reason);
+        // The port's own answer says the same, the answer most callers get (kept by the gateway) and its JSON alike.
+        var port = await new PortRegistry.PortRegistryClient(server.Reader).GetPortAsync(new GetPortRequest { Port = Port });
+        Assert.EndsWith(quoted, port.Verdicts.Single(v => v.Kind == VerdictKind.Unregistered).Reason);
+        using var portJson = JsonDocument.Parse(await http.GetStringAsync($"/v1/ports/{Port}"));
+        Assert.Contains(portJson.RootElement.GetProperty("verdicts").EnumerateArray(), v => v.GetProperty("reason").GetString()!.EndsWith(quoted, StringComparison.Ordinal));
     }
 
     [Fact]

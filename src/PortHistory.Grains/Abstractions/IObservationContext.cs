@@ -17,6 +17,9 @@ public interface IObservationContext
 
     /// <summary>…or this long after the first unwritten one.</summary>
     TimeSpan CheckpointInterval { get; }
+
+    /// <summary>The observed past that verdict reasons quote.</summary>
+    IVerdictHistory History => NoVerdictHistory.Instance;
 }
 
 /// <summary>How many hosts are online, stale and retired, fleet-wide.</summary>

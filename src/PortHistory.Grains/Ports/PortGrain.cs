@@ -1,3 +1,4 @@
+// Over 250 lines and ten dependencies: the grain only orders the steps of one port; each step is a type of its own (registry view, observations, checkpoints, watch feed, quoted past).
 using Microsoft.Extensions.Logging;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
@@ -32,6 +33,7 @@ public sealed class PortGrain(
     private PortObservations _observations = null!;
     private ObservationCheckpoints _checkpoints = null!;
     private CommonAnswer _common = null!;
+    private QuotedPast _quoted = null!;
     private PortWatchFeed _watch = null!;
     private IGrainTimer? _eventRetry;
     private TimeSpan _eventRetryDelay = FirstEventRetry;
@@ -41,6 +43,9 @@ public sealed class PortGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _common = new CommonAnswer((int)Port, board);
+        _quoted = new QuotedPast((int)Port, observationContext.History,
+            (callback, due) => this.RegisterGrainTimer(callback, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false }),
+            _common.Withdraw);
         _registry = new PortRegistryView(Port, state.State, catalog, interner);
         _registry.SliceChanged += _common.Withdraw;
         _registry.InternStored();
@@ -76,28 +81,30 @@ public sealed class PortGrain(
         }
     }
 
-    public Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query)
+    public async Task<Immutable<GetPortResponse>> GetPortAsync(PortQuery query)
     {
         var answers = _registry.Answers();
         var common = PortQuery.IsCommon(query);
-        if (common && _common.Get(answers.Catalog.Generation) is { } kept) return Task.FromResult(new Immutable<GetPortResponse>(kept));
+        if (common && _common.Get(answers.Catalog.Generation) is { } kept) return new Immutable<GetPortResponse>(kept);
 
         var response = answers.GetPort(query).Clone();
         response.Observed = _observations.Summary(query.IncludeHostRefs, query.Transport);
         response.Verdicts.AddRange(_observations.ContractVerdicts(answers.Now, query.Transport));
+        await _quoted.QuoteAsync(response.Verdicts);
         response.Local.AddRange(localTables.For((int)Port, query.Transport));
         if (common) _common.Keep(answers.Catalog.Generation, response);
-        return Task.FromResult(new Immutable<GetPortResponse>(response));
+        return new Immutable<GetPortResponse>(response);
     }
 
     public Task<Immutable<GetTimelineResponse>> GetTimelineAsync(Transport transport) =>
         Task.FromResult(new Immutable<GetTimelineResponse>(_registry.Answers().GetTimeline(transport)));
 
-    public Task<Immutable<GetObservedResponse>> GetObservedAsync(Transport transport, bool includeHostRefs)
+    public async Task<Immutable<GetObservedResponse>> GetObservedAsync(Transport transport, bool includeHostRefs)
     {
         var response = new GetObservedResponse { Observed = _observations.Summary(includeHostRefs, transport) };
         response.Verdicts.AddRange(_observations.ContractVerdicts(_registry.Answers().Now, transport));
-        return Task.FromResult(new Immutable<GetObservedResponse>(response));
+        await _quoted.QuoteAsync(response.Verdicts);
+        return new Immutable<GetObservedResponse>(response);
     }
 
     public async Task ObserveAsync(Immutable<ObservationDelta[]> deltas)

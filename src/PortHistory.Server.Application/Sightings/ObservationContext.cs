@@ -14,8 +14,9 @@ public sealed class ObservationContext : IObservationContext
     private FleetCounts _fleet;
     private readonly Lock _fleetGate = new();
 
-    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings)
+    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings, Usage.VerdictHistory? history = null)
     {
+        History = history ?? (IVerdictHistory)NoVerdictHistory.Instance;
         var value = settings.Value;
         Options = verdicts.Value;
         Processes = string.IsNullOrWhiteSpace(value.ProcessServicesFile) ? ProcessServiceMap.Default : ProcessServiceMap.LoadFile(value.ProcessServicesFile);
@@ -41,6 +42,8 @@ public sealed class ObservationContext : IObservationContext
     public int CheckpointEvery { get; }
 
     public TimeSpan CheckpointInterval { get; }
+
+    public IVerdictHistory History { get; }
 
     /// <summary>
     /// This silo just committed a host never seen before, or a host's change of state. The counts are then read again

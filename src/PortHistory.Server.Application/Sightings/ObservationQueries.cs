@@ -1,14 +1,13 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Ports;
-using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>Discrepancies found fleet-wide, with the count of reporting hosts they were judged against.</summary>
 public sealed record DiscrepancyReport(long ReportingHosts, IReadOnlyList<Discrepancy> Discrepancies);
 
-/// <summary>What the fleet observes: one port from its grain (its verdicts with their history), discrepancies from the observations index.</summary>
+/// <summary>What the fleet observes: one port from its grain (its verdicts quote their history), discrepancies from the observations index.</summary>
 public interface IObservationQueries
 {
     Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken);
@@ -16,10 +15,10 @@ public interface IObservationQueries
     Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport, CancellationToken cancellationToken);
 }
 
-public sealed class ObservationQueries(PortReads ports, IObservationIndex index, ObservationContext observations, VerdictHistory history) : IObservationQueries
+public sealed class ObservationQueries(PortReads ports, IObservationIndex index, ObservationContext observations) : IObservationQueries
 {
-    public async Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken) =>
-        await history.AddAsync(port, await ports.GetObservedAsync(port, transport, includeHostRefs, deadline, cancellationToken), cancellationToken);
+    public Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken) =>
+        ports.GetObservedAsync(port, transport, includeHostRefs, deadline, cancellationToken);
 
     public async Task<DiscrepancyReport> DiscrepanciesAsync(IReadOnlySet<VerdictKind> kinds, PortSpan range, Transport transport,
         CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Observations;
 
 namespace PortHistory.Server.Application.Usage;
@@ -7,20 +8,20 @@ namespace PortHistory.Server.Application.Usage;
 /// <summary>
 /// Verdict reasons with their past, from the usage history: since when the process a verdict names has run on the
 /// port ("rpc.statd on 776/udp since 2024-03-02 (first seen), 38 hosts yesterday"), and for a ghost since when nothing
-/// has ("nothing seen since reporting began on 2023-01-10"). The history is a second read: when it fails or is slow,
-/// the verdicts are answered as the port grain gave them.
+/// has ("nothing seen since reporting began on 2023-01-10"). Port grains read it once a day and add it to every
+/// answer; when the read fails or is slow, the verdicts are answered as the grain judged them.
 /// </summary>
-public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> verdicts, TimeProvider clock, ILogger<VerdictHistory> logger)
+public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> verdicts, ILogger<VerdictHistory> logger) : IVerdictHistory
 {
     /// <summary>How long the history may take before the answer goes without it.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
 
     private static readonly HashSet<VerdictKind> Named = [VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Unexpected, VerdictKind.Match];
 
-    public async Task<GetObservedResponse> AddAsync(int port, GetObservedResponse response, CancellationToken cancellationToken)
+    public bool Quotes(Verdict verdict) => verdict.Kind == VerdictKind.Ghost || Named.Contains(verdict.Kind) && verdict.ObservedProcesses.Count > 0;
+
+    public async Task<IVerdictPast?> ReadAsync(int port, DateOnly yesterday, CancellationToken cancellationToken)
     {
-        if (!response.Verdicts.Any(v => v.Kind == VerdictKind.Ghost || Named.Contains(v.Kind) && v.ObservedProcesses.Count > 0)) return response;
-        var yesterday = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1);
         UsageRows rows;
         try
         {
@@ -31,17 +32,17 @@ public sealed class VerdictHistory(IUsageStore store, IOptions<VerdictOptions> v
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogDebug("Verdicts of port {Port} answered without their history: {Message}", port, e.Message);
-            return response;
+            return null;
         }
 
         var floor = verdicts.Value.MinHostsPerProcess;
         var history = UsageHistoryBuilder.Build(new UsageQuery(port, null, yesterday, yesterday, UsageGranularity.Day, UsageQuery.MaxTop, Admin: true), rows, floor);
-        foreach (var verdict in response.Verdicts)
-        {
-            if (Suffix(port, verdict, history, rows, floor) is { } suffix) verdict.Reason += suffix;
-        }
+        return new Past(port, history, rows, floor);
+    }
 
-        return response;
+    private sealed class Past(int port, GetUsageHistoryResponse history, UsageRows rows, int floor) : IVerdictPast
+    {
+        public string? SuffixFor(Verdict verdict) => Suffix(port, verdict, history, rows, floor);
     }
 
     /// <summary>The reason's history; yesterday's hosts below the privacy floor are "fewer than" it, as in every answer to readers.</summary>

@@ -19,14 +19,30 @@ public sealed class VerdictHistoryTests
     [InlineData(3, "3 hosts yesterday")]
     public async Task A_squatter_says_since_when_and_how_many_hosts_yesterday(int hosts, string ending)
     {
-        var history = new VerdictHistory(new Store(hosts), Options.Create(new VerdictOptions { MinHostsPerProcess = 3 }), TimeProvider.System,
-            NullLogger<VerdictHistory>.Instance);
-        var response = new GetObservedResponse();
-        response.Verdicts.Add(new Verdict { Transport = Transport.Udp, Kind = VerdictKind.Squatter, Reason = "assigned to wpages", ObservedProcesses = { "rpc.statd" } });
+        var history = new VerdictHistory(new Store(hosts), Options.Create(new VerdictOptions { MinHostsPerProcess = 3 }), NullLogger<VerdictHistory>.Instance);
+        var verdict = new Verdict { Transport = Transport.Udp, Kind = VerdictKind.Squatter, Reason = "assigned to wpages", ObservedProcesses = { "rpc.statd" } };
 
-        var answered = await history.AddAsync(776, response, CancellationToken.None);
+        var past = await history.ReadAsync(776, Yesterday, CancellationToken.None);
 
-        Assert.Equal($"assigned to wpages; rpc.statd on 776/udp since 2024-03-02 (first seen), {ending}", answered.Verdicts.Single().Reason);
+        Assert.True(history.Quotes(verdict));
+        Assert.Equal($"; rpc.statd on 776/udp since 2024-03-02 (first seen), {ending}", past!.SuffixFor(verdict));
+    }
+
+    [Fact]
+    public async Task A_verdict_that_names_no_process_quotes_nothing_and_a_failed_read_gives_no_past()
+    {
+        var history = new VerdictHistory(new Store(5), Options.Create(new VerdictOptions()), NullLogger<VerdictHistory>.Instance);
+
+        Assert.False(history.Quotes(new Verdict { Transport = Transport.Udp, Kind = VerdictKind.Squatter }));
+        Assert.False(history.Quotes(new Verdict { Transport = Transport.Udp, Kind = VerdictKind.InsufficientEvidence, ObservedProcesses = { "rpc.statd" } }));
+        Assert.Null(await new VerdictHistory(new FailingStore(), Options.Create(new VerdictOptions()), NullLogger<VerdictHistory>.Instance)
+            .ReadAsync(776, Yesterday, CancellationToken.None));
+    }
+
+    private sealed class FailingStore : IUsageStore
+    {
+        public Task<UsageRows> ReadAsync(int port, Transport? transport, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
+            Task.FromException<UsageRows>(new TimeoutException("the usage history is slow"));
     }
 
     /// <summary>rpc.statd (process 7) on 776/udp: <paramref name="hosts"/> hosts started yesterday.</summary>
