@@ -43,6 +43,28 @@ public sealed class RegistryApiTests
     }
 
     [Fact]
+    public async Task ExportEdition_sends_the_summary_then_the_original_bytes_in_order()
+    {
+        var editions = new FakeEditionStore();
+        var importer = new FakeImporter(editions);
+        var rows = Enumerable.Range(1, 20_000).Select(p => ($"svc{p}", p, "a description long enough to need several messages")).ToArray();
+        await importer.ImportAsync("large", new DateOnly(2020, 1, 1), rows);
+        var api = new RegistryAdminApi(
+            new EditionImport(new UploadIntake(editions, new ParsedEditions()), editions, new ImportProgressHub(new PortHistoryMetrics()),
+                new ImportDirectory(Options.Create(new ImportOptions())), NullLogger<EditionImport>.Instance),
+            editions, importer.Rebuild, Options.Create(new ImportOptions()));
+        var responses = new Responses<ExportEditionChunk>();
+
+        await api.ExportEdition(new ExportEditionRequest { EditionId = "large" }, responses, new TestServerCallContext());
+
+        Assert.Equal("large", responses.Written[0].Edition.Id);
+        Assert.True(responses.Written.Count > 2);
+        Assert.Equal(TestEditions.Csv(rows), responses.Written.Skip(1).SelectMany(c => c.Data.ToByteArray()).ToArray());
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => api.ExportEdition(new ExportEditionRequest { EditionId = "nope" }, responses, new TestServerCallContext()));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task DiffEditions_with_an_edition_not_committed_is_invalid_argument_naming_the_field()
     {
         var api = RegistryApi(new FakeQueries { Diff = (from, _) => throw new UnknownEditionException("from_edition", from) });

@@ -1,17 +1,11 @@
-using Grpc.Core;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using PortHistory.Contracts.V1;
-using PortHistory.FastTests.Support;
-using PortHistory.Server.Apis;
-using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Import;
-using PortHistory.Server.Application.Registry;
-using PortHistory.Server.Application.Telemetry;
 
 namespace PortHistory.FastTests.Import;
 
-/// <summary>The originals give back what was received, and a rebuild derives the history from them and names what parses differently now.</summary>
+/// <summary>
+/// A rebuild derives the history from the originals and names what parses differently now (that an original gives back
+/// what was received is tested at the gateway: RegistryApiTests).
+/// </summary>
 public sealed class HistoryRebuildTests
 {
     private static readonly DateOnly First = new(2020, 1, 1);
@@ -25,21 +19,11 @@ public sealed class HistoryRebuildTests
         _importer = new FakeImporter(_editions);
     }
 
-    private async Task ImportAsync(string id, DateOnly date, params (string, int, string)[] rows)
-    {
-        var content = TestEditions.Csv(rows);
-        var parsed = TestEditions.Parsed(id, date, content);
-        await _editions.AddPendingAsync(parsed, content, null, CancellationToken.None);
-        var i = _editions.Editions.FindIndex(e => e.Id == id);
-        _editions.Editions[i] = _editions.Editions[i] with { Records = parsed.Records.Length, ParseDigest = ParseDigest.Of(parsed) };
-        await _importer.Lifecycle.ApplyPendingAsync(CancellationToken.None);
-    }
-
     [Fact]
     public async Task A_rebuild_of_what_parses_as_before_reports_nothing_and_changes_no_port()
     {
-        await ImportAsync("first", First, ("http", 80, "WWW"));
-        await ImportAsync("second", Second, ("http", 80, "World Wide Web"), ("https", 443, "TLS"));
+        await _importer.ImportAsync("first", First, ("http", 80, "WWW"));
+        await _importer.ImportAsync("second", Second, ("http", 80, "World Wide Web"), ("https", 443, "TLS"));
         _importer.Grains.StageCalls.Clear();
 
         var reports = await RebuildAsync();
@@ -56,7 +40,7 @@ public sealed class HistoryRebuildTests
     [Fact]
     public async Task An_edition_whose_parse_differs_from_what_was_recorded_is_named_and_recorded_anew()
     {
-        await ImportAsync("first", First, ("http", 80, "WWW"));
+        await _importer.ImportAsync("first", First, ("http", 80, "WWW"));
         var i = _editions.Editions.FindIndex(e => e.Id == "first");
         // As if the parser that received it had read one record more.
         _editions.Editions[i] = _editions.Editions[i] with { Records = 2, ParseDigest = new byte[32] };
@@ -73,7 +57,7 @@ public sealed class HistoryRebuildTests
     [Fact]
     public async Task An_original_that_no_longer_matches_its_hash_stops_the_rebuild_before_anything_is_committed()
     {
-        await ImportAsync("first", First, ("http", 80, "WWW"));
+        await _importer.ImportAsync("first", First, ("http", 80, "WWW"));
         var commits = _importer.Generations.Commits.Count;
         var stored = _editions.Editions.Single();
         TestEditions.Originals[stored.Sha256] = TestEditions.Csv(("http", 80, "tampered"));
@@ -83,26 +67,6 @@ public sealed class HistoryRebuildTests
         Assert.Contains("cannot be read", reports.Single(r => r.Finding is not null).Finding!.Value.Difference, StringComparison.Ordinal);
         Assert.Null(reports[^1].Result!.Generation);
         Assert.Equal(commits, _importer.Generations.Commits.Count);
-    }
-
-    [Fact]
-    public async Task ExportEdition_sends_the_summary_then_the_original_bytes_in_order()
-    {
-        var rows = Enumerable.Range(1, 20_000).Select(p => ($"svc{p}", p, "a description long enough to need several messages")).ToArray();
-        await ImportAsync("large", First, rows);
-        var api = new RegistryAdminApi(
-            new EditionImport(new UploadIntake(_editions, new ParsedEditions()), _editions, new ImportProgressHub(new PortHistoryMetrics()),
-                new ImportDirectory(Options.Create(new ImportOptions())), NullLogger<EditionImport>.Instance),
-            _editions, _importer.Rebuild, Options.Create(new ImportOptions()));
-        var responses = new Responses<ExportEditionChunk>();
-
-        await api.ExportEdition(new ExportEditionRequest { EditionId = "large" }, responses, new TestServerCallContext());
-
-        Assert.Equal("large", responses.Written[0].Edition.Id);
-        Assert.True(responses.Written.Count > 2);
-        Assert.Equal(TestEditions.Csv(rows), responses.Written.Skip(1).SelectMany(c => c.Data.ToByteArray()).ToArray());
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => api.ExportEdition(new ExportEditionRequest { EditionId = "nope" }, responses, new TestServerCallContext()));
-        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
     private async Task<List<RebuildReport>> RebuildAsync()

@@ -274,4 +274,15 @@ public sealed class FakeImporter
     public GenerationLifecycle Lifecycle { get; }
 
     public HistoryRebuild Rebuild { get; }
+
+    /// <summary>An edition of the rows received, recorded as its parser read it, and applied in a generation.</summary>
+    public async Task ImportAsync(string id, DateOnly date, params (string, int, string)[] rows)
+    {
+        var content = TestEditions.Csv(rows);
+        var parsed = TestEditions.Parsed(id, date, content);
+        await Editions.AddPendingAsync(parsed, content, null, CancellationToken.None);
+        var i = Editions.Editions.FindIndex(e => e.Id == id);
+        Editions.Editions[i] = Editions.Editions[i] with { Records = parsed.Records.Length, ParseDigest = ParseDigest.Of(parsed) };
+        await Lifecycle.ApplyPendingAsync(CancellationToken.None);
+    }
 }
