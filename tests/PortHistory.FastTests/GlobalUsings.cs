@@ -1,3 +1,0 @@
-// Names that two namespaces both define, given one meaning for the whole project.
-global using StoredPortRegistry = PortHistory.Contracts.V1.StoredPortRegistry;
-global using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
