@@ -192,11 +192,15 @@ internal sealed class FakeVerdictHistory : IVerdictHistory
 
     public ConcurrentDictionary<int, bool> Unreadable { get; } = new();
 
+    /// <summary>Ports whose read throws (a history source with a bug): the answer must still come.</summary>
+    public ConcurrentDictionary<int, bool> Throwing { get; } = new();
+
     public bool Quotes(Verdict verdict) => verdict.ObservedProcesses.Count > 0;
 
     public Task<IVerdictPast?> ReadAsync(int port, DateOnly yesterday, CancellationToken cancellationToken)
     {
         Reads.AddOrUpdate(port, 1, (_, n) => n + 1);
+        if (Throwing.ContainsKey(port)) throw new InvalidOperationException("the usage history has a bug");
         return Task.FromResult<IVerdictPast?>(Unreadable.ContainsKey(port) ? null : new Past(port));
     }
 

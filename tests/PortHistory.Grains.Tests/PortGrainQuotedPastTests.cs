@@ -33,11 +33,12 @@ public sealed class PortGrainQuotedPastTests(PortGrainCluster fixture)
         Assert.Equal(1, PortGrainCluster.History.Reads[port]);
     }
 
-    [Fact]
-    public async Task A_past_that_cannot_be_read_leaves_the_reasons_as_judged_and_is_not_asked_again_at_once()
+    [Theory]
+    [InlineData(3202, false)]
+    [InlineData(3203, true)]
+    public async Task A_past_that_cannot_be_read_leaves_the_reasons_as_judged_and_is_not_asked_again_at_once(int port, bool throws)
     {
-        const int port = 3202;
-        PortGrainCluster.History.Unreadable[port] = true;
+        (throws ? PortGrainCluster.History.Throwing : PortGrainCluster.History.Unreadable)[port] = true;
         var grain = await ObservedAsync(port);
 
         var first = (await grain.GetPortAsync(new PortQuery(Transport.Udp, null))).Value;

@@ -18,6 +18,9 @@ internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Ta
     private DateTime _retryAt;
     private IGrainTimer? _timer;
 
+    // Answers interleave (they are read-only calls): the ones that arrive while the past is being read wait for that read.
+    private Task? _reading;
+
     /// <summary>Ends the reasons of the verdicts that quote the past with it, reading today's first if it is not held.</summary>
     public async Task QuoteAsync(IEnumerable<Verdict> verdicts)
     {
@@ -27,16 +30,14 @@ internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Ta
         var yesterday = DateOnly.FromDateTime(now).AddDays(-1);
         if (_readFor != yesterday && now >= _retryAt)
         {
-            var past = await history.ReadAsync(port, yesterday, CancellationToken.None);
-            if (past is null)
+            var reading = _reading ??= ReadAsync(yesterday, now);
+            try
             {
-                _retryAt = now + RetryAfter;
-                Forget(after: RetryAfter);
+                await reading;
             }
-            else
+            finally
             {
-                (_past, _readFor) = (past, yesterday);
-                Forget(after: DateOnly.FromDateTime(now).AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - now);
+                if (ReferenceEquals(_reading, reading)) _reading = null;
             }
         }
 
@@ -45,6 +46,30 @@ internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Ta
         {
             if (_past.SuffixFor(verdict) is { } suffix) verdict.Reason += suffix;
         }
+    }
+
+    private async Task ReadAsync(DateOnly yesterday, DateTime now)
+    {
+        IVerdictPast? past;
+        try
+        {
+            past = await history.ReadAsync(port, yesterday, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The past only adds to a reason: an answer goes without it rather than fail.
+            past = null;
+        }
+
+        if (past is null)
+        {
+            _retryAt = now + RetryAfter;
+            Forget(after: RetryAfter);
+            return;
+        }
+
+        (_past, _readFor) = (past, yesterday);
+        Forget(after: DateOnly.FromDateTime(now).AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - now);
     }
 
     /// <summary>After <paramref name="after"/>, the answers given so far are withdrawn (and, at midnight, the past dropped).</summary>
