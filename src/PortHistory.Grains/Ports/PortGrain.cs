@@ -189,6 +189,9 @@ public sealed class PortGrain(
 
     private async Task CheckpointAsync()
     {
+        // What the journal holds past the watermarks first: a delivery that was lost for good (the last one of a writer
+        // for this port, with no later one to show the gap) is read here, at the port's next checkpoint at the latest.
+        await CatchUpAsync(CancellationToken.None);
         await WriteStateAsync();
         await AfterWriteAsync();
     }

@@ -128,7 +128,7 @@ public sealed class ChaosLoad
     /// A port counted wrong, beside what the journal holds for it per writer and the watermarks its grain last
     /// recorded: rows above the watermarks not counted means a grain that was never told; fewer rows, a lost batch.
     /// </summary>
-    private async Task<string> DescribeAsync(uint port, ulong counted, ulong expected)
+    private async Task<string> DescribeAsync(uint port, ulong counted, ulong expected, bool again = true)
     {
         try
         {
@@ -149,7 +149,9 @@ public sealed class ChaosLoad
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
         {
-            return $"port {port}: counted {counted} of {expected}; journal unreadable: {e.Message}";
+            // A pooled connection from before a PostgreSQL restart fails once: the pool is emptied and the query asked again.
+            _cluster.Sql.Clear();
+            return again ? await DescribeAsync(port, counted, expected, again: false) : $"port {port}: counted {counted} of {expected}; journal unreadable: {e.Message}";
         }
     }
 
