@@ -17,8 +17,9 @@ public static class CliApp
 
     /// <param name="terminal">The interactive terminal output goes to, for live progress; null when output is a file, a pipe or a test.</param>
     /// <param name="progress">Where progress lines go when stderr is a terminal; null when it is not.</param>
+    /// <param name="loadEditions">Reads edition directories and files for offline answers; <see cref="OfflineRegistrySource.Load"/> unless given.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default,
-        IAnsiConsole? terminal = null, TextWriter? progress = null)
+        IAnsiConsole? terminal = null, TextWriter? progress = null, OfflineEditionLoader? loadEditions = null)
     {
         var root = new RootCommand("porthistory: what a network port is for, what it was for, and what runs on it.")
         {
@@ -29,7 +30,7 @@ public static class CliApp
             CliOptions.AsJson,
         };
 
-        var context = new CommandContext(output, error, terminal, progress);
+        var context = new CommandContext(output, error, terminal, progress, loadEditions);
         foreach (var command in RegistryCommands.Build(context).Concat(ServerCommands.Build(context)).Concat(HostCommands.Build(context)).Concat(UsageCommands.Build(context)))
         {
             root.Subcommands.Add(command);
@@ -56,8 +57,11 @@ public static class CliApp
 }
 
 /// <summary>What a verb needs to run: the writers, and a way to open the right source for the options given.</summary>
-public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiConsole? terminal = null, TextWriter? progress = null)
+public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiConsole? terminal = null, TextWriter? progress = null,
+    OfflineEditionLoader? loadEditions = null)
 {
+    private readonly OfflineEditionLoader _loadEditions = loadEditions ?? OfflineRegistrySource.Load;
+
     public TextWriter Output { get; } = output;
     public TextWriter Error { get; } = error;
 
@@ -116,7 +120,7 @@ public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiCon
     }
 
     /// <summary>--server first, then --editions/--edition, then $PORTHISTORY_SERVER, then $PORTHISTORY_EDITIONS.</summary>
-    private static Task<IRegistrySource> OpenSourceAsync(ParseResult parse, CancellationToken cancellationToken)
+    private Task<IRegistrySource> OpenSourceAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var token = parse.GetValue(CliOptions.Token) ?? Environment.GetEnvironmentVariable("PORTHISTORY_TOKEN");
         if (parse.GetValue(CliOptions.Server) is { Length: > 0 } server) return Task.FromResult(ServerSourceFactory.Open(server, token));
@@ -125,7 +129,7 @@ public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiCon
         var files = parse.GetValue(CliOptions.Edition) ?? [];
         if (directories.Length > 0 || files.Length > 0)
         {
-            return Task.FromResult<IRegistrySource>(OfflineRegistrySource.Load(directories, files));
+            return Task.FromResult<IRegistrySource>(_loadEditions(directories, files));
         }
 
         if (Environment.GetEnvironmentVariable("PORTHISTORY_SERVER") is { Length: > 0 } fromEnvironment)
@@ -135,7 +139,7 @@ public sealed class CommandContext(TextWriter output, TextWriter error, IAnsiCon
 
         if (Environment.GetEnvironmentVariable("PORTHISTORY_EDITIONS") is { Length: > 0 } editions)
         {
-            return Task.FromResult<IRegistrySource>(OfflineRegistrySource.Load([editions], []));
+            return Task.FromResult<IRegistrySource>(_loadEditions([editions], []));
         }
 
         throw new UsageException("no editions to answer from: pass --editions DIR or --edition FILE (offline), or --server URL");

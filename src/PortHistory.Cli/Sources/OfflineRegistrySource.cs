@@ -5,6 +5,9 @@ using PortHistory.Registry.Model;
 
 namespace PortHistory.Cli.Sources;
 
+/// <summary>Reads edition directories and edition files into a source that answers offline.</summary>
+public delegate OfflineRegistrySource OfflineEditionLoader(IReadOnlyList<string> directories, IReadOnlyList<string> files);
+
 /// <summary>Answers from edition files on this machine: every file is parsed and the history built in memory.</summary>
 public sealed class OfflineRegistrySource : IRegistrySource
 {
@@ -18,7 +21,7 @@ public sealed class OfflineRegistrySource : IRegistrySource
     /// Reads every file named and every file in the directories named (PROVENANCE/README files and dot-files are
     /// skipped). One malformed file fails the whole load: a history silently missing an edition would mislead.
     /// </summary>
-    public static OfflineRegistrySource Load(IEnumerable<string> directories, IEnumerable<string> files)
+    public static OfflineRegistrySource Load(IReadOnlyList<string> directories, IReadOnlyList<string> files)
     {
         var paths = new List<string>();
         foreach (var directory in directories)

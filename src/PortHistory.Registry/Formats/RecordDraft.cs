@@ -50,7 +50,7 @@ internal sealed partial class RecordDraft
             description = TextLines.CollapseWhitespace(description.Remove(replacement.Index, replacement.Length));
         }
 
-        var notes = Notes.Select(TextLines.CollapseWhitespace).Where(n => n.Length > 0).ToImmutableArray();
+        var notes = Collapsed(Notes);
         string? aliasOf = null;
         foreach (var note in notes)
         {
@@ -64,18 +64,18 @@ internal sealed partial class RecordDraft
         return new EditionRecord
         {
             ServiceName = name,
-            Aliases = [.. Aliases.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)],
+            Aliases = Aliases.Count == 0 ? [] : [.. Aliases.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)],
             Ports = Ports,
             Transport = Transport,
             Status = status,
             Description = description,
             Assignees = [.. Assignees],
             Contacts = [.. Contacts],
-            References = [.. References.Select(r => r.Trim()).Where(r => r.Length > 0)],
+            References = References.Count == 0 ? [] : [.. References.Select(r => r.Trim()).Where(r => r.Length > 0)],
             Registered = Clean(Registered),
             Modified = Clean(Modified),
             Notes = notes,
-            UnauthorizedUses = [.. UnauthorizedUses.Select(TextLines.CollapseWhitespace).Where(u => u.Length > 0)],
+            UnauthorizedUses = Collapsed(UnauthorizedUses),
             Deassignment = deassignment,
             Replaces = replaces,
             AliasOf = aliasOf,
@@ -85,6 +85,9 @@ internal sealed partial class RecordDraft
             Line = Line,
         };
     }
+
+    private static ImmutableArray<string> Collapsed(List<string> texts) =>
+        texts.Count == 0 ? [] : [.. texts.Select(TextLines.CollapseWhitespace).Where(t => t.Length > 0)];
 
     private static string? Clean(string? text)
     {
@@ -109,8 +112,9 @@ internal sealed partial class RecordDraft
         string? on = null;
         string? previous = null;
         var found = false;
-        foreach (var text in notes.Prepend(description))
+        for (var i = -1; i < notes.Length; i++)
         {
+            var text = i < 0 ? description : notes[i];
             var deassigned = DeassignedOnPattern().Match(text);
             if (deassigned.Success)
             {

@@ -45,6 +45,7 @@ internal static class TextLines
 
     public static string CollapseWhitespace(string text)
     {
+        if (IsCollapsed(text)) return text;
         var builder = new StringBuilder(text.Length);
         var pendingSpace = false;
         foreach (var c in text)
@@ -61,5 +62,19 @@ internal static class TextLines
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>Most text is already single-spaced and trimmed; it is returned as it is instead of copied.</summary>
+    private static bool IsCollapsed(string text)
+    {
+        if (text.Length == 0) return true;
+        if (char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1])) return false;
+        for (var i = 1; i < text.Length - 1; i++)
+        {
+            var c = text[i];
+            if (c == ' ' ? text[i + 1] == ' ' : char.IsWhiteSpace(c)) return false;
+        }
+
+        return true;
     }
 }

@@ -36,7 +36,7 @@ internal sealed class TransportHistory
         var segments = PortSegments.Build(transport, editions);
         var versions = new ImmutableArray<RecordVersion>[segments.Count];
         var starts = new int[segments.Count][];
-        var keys = new Dictionary<EditionRecord[], string>(ReferenceEqualityComparer.Instance);
+        var keys = new ConsecutiveStateKeys(refs.Length);
         for (var s = 0; s < segments.Count; s++)
         {
             (versions[s], starts[s]) = TimelineBuilder.Build(segments.States[s], refs, keys);

@@ -16,6 +16,7 @@ public sealed class PortStaging(IRegistryStaging grains, ImportProgressHub progr
         CancellationToken cancellationToken)
     {
         var done = 0;
+        var counting = new Lock();
         var step = Math.Max(1, ports.Length / 50);
         await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = options.Value.StagingConcurrency, CancellationToken = cancellationToken },
             async (port, token) =>
@@ -26,10 +27,15 @@ public sealed class PortStaging(IRegistryStaging grains, ImportProgressHub progr
                 var pipeline = Backoff.Attempts(Attempts, logger, $"Staging port {port}", DatabaseErrors.IsTransient);
                 await pipeline.ExecuteAsync(async _ => await grains.StageAsync(port, generation, aborted, timelines[port]), token);
 
-                var count = Interlocked.Increment(ref done);
-                if (count % step == 0)
+                // Counted and published under one lock: two ports finishing together must not reach a watcher as
+                // "staged 2 of 2" before "staged 1 of 2".
+                lock (counting)
                 {
-                    progress.Publish(editionIds, new ImportEvent(ImportStage.Staging, $"staged {count} of {ports.Length} ports", count, ports.Length, generation));
+                    var count = ++done;
+                    if (count % step == 0)
+                    {
+                        progress.Publish(editionIds, new ImportEvent(ImportStage.Staging, $"staged {count} of {ports.Length} ports", count, ports.Length, generation));
+                    }
                 }
             });
     }
