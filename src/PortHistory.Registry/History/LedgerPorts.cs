@@ -29,42 +29,57 @@ internal static class LedgerPorts
         for (var s = 0; s < pieces.Count; s++) Array.Fill(segmentOfPort, s, pieces[s].First, pieces[s].Last - pieces[s].First + 1);
         segmentOfPort[PortSpan.MaxPort + 1] = pieces.Count;
 
-        // One slot per segment: a record, or a list when several records cover it (in the file's order).
-        var slots = new object?[pieces.Count];
-        foreach (var record in records)
+        // Per segment: the index of the one record covering it, or a list when several do (in the file's order).
+        var single = new int[pieces.Count];
+        Array.Fill(single, -1);
+        var several = new List<EditionRecord>?[pieces.Count];
+        for (var r = 0; r < records.Count; r++)
         {
-            var end = segmentOfPort[record.Ports!.Value.Last + 1];
-            for (var s = segmentOfPort[record.Ports.Value.First]; s < end; s++)
+            var end = segmentOfPort[records[r].Ports!.Value.Last + 1];
+            for (var s = segmentOfPort[records[r].Ports!.Value.First]; s < end; s++)
             {
-                slots[s] = slots[s] switch
-                {
-                    null => record,
-                    EditionRecord single => new List<EditionRecord> { single, record },
-                    List<EditionRecord> list => Add(list, record),
-                    var other => other,
-                };
+                if (several[s] is { } list) list.Add(records[r]);
+                else if (single[s] < 0) single[s] = r;
+                else several[s] = [records[single[s]], records[r]];
             }
         }
 
-        // A range record covers many segments: they share its state, its key and its version.
-        var singles = new Dictionary<EditionRecord, (EditionRecord[] State, string Key)>(ReferenceEqualityComparer.Instance);
-        var started = new Dictionary<(LedgerVersion?, EditionRecord[]), LedgerVersion?>();
+        // A range record covers many segments: they share its state, its key and, where they had the same last
+        // version, the version it starts. Records are told apart by their index, versions by identity.
+        var singleStates = new (EditionRecord[] State, string Key)[records.Count];
+        var started = new Dictionary<(LedgerVersion?, int), LedgerVersion?>();
         var result = ImmutableArray.CreateBuilder<LedgerSegment>(pieces.Count);
         for (var s = 0; s < pieces.Count; s++)
         {
-            var (state, key) = slots[s] switch
-            {
-                EditionRecord single => singles.TryGetValue(single, out var shared) ? shared : singles[single] = ([single], PortStates.Key([single])),
-                List<EditionRecord> list => Keyed(PortStates.Normalize(list)),
-                _ => (PortStates.Empty, ""),
-            };
             var piece = pieces[s];
             var last = piece.Versions.IsEmpty ? null : piece.Versions[^1];
-            if (!started.TryGetValue((last, state), out var next)) started[(last, state)] = next = LedgerVersion.Next(last, identity, state, key);
+            LedgerVersion? next;
+            if (several[s] is { } list)
+            {
+                var state = PortStates.Normalize(list);
+                next = LedgerVersion.Next(last, identity, state, PortStates.Key(state));
+            }
+            else if (!started.TryGetValue((last, single[s]), out next))
+            {
+                var (state, key) = single[s] < 0 ? (PortStates.Empty, "") : SingleState(single[s]);
+                started[(last, single[s])] = next = LedgerVersion.Next(last, identity, state, key);
+            }
+
             result.Add(next is null ? piece : piece with { Versions = piece.Versions.Add(next) });
         }
 
         return result.MoveToImmutable();
+
+        (EditionRecord[], string) SingleState(int r)
+        {
+            if (singleStates[r].State is null)
+            {
+                EditionRecord[] state = [records[r]];
+                singleStates[r] = (state, PortStates.Key(state));
+            }
+
+            return singleStates[r];
+        }
     }
 
     /// <summary>The segments as they stood with the first <paramref name="count"/> editions: later versions dropped, later cuts joined.</summary>
@@ -132,11 +147,4 @@ internal static class LedgerPorts
             first == segment.First && last == segment.Last ? segment : segment with { First = first, Last = last, BornAt = first == segment.First ? segment.BornAt : editionIndex };
     }
 
-    private static (EditionRecord[], string) Keyed(EditionRecord[] state) => (state, PortStates.Key(state));
-
-    private static List<EditionRecord> Add(List<EditionRecord> list, EditionRecord record)
-    {
-        list.Add(record);
-        return list;
-    }
 }

@@ -49,16 +49,18 @@ internal static class PortStates
 
     public static string RecordKey(EditionRecord record)
     {
-        var builder = new StringBuilder(96);
+        var builder = new StringBuilder(96 + record.Description.Length);
         // The name exactly as written: versions show their first listing, so "TCPMUX" (RFC 1060) and "tcpmux"
         // (RFC 1340 on) are two versions, the second a rename, rather than 2026 answering with RFC 1060's spelling.
         builder.Append((int)record.Status).Append('|')
-            .Append(record.ServiceName).Append('|')
-            .AppendJoin(',', record.Aliases.Select(a => a.ToLowerInvariant()).Order(StringComparer.Ordinal)).Append('|')
-            .Append(Text(record.Description)).Append('|')
+            .Append(record.ServiceName).Append('|');
+        if (!record.Aliases.IsEmpty) builder.AppendJoin(',', record.Aliases.Select(a => a.ToLowerInvariant()).Order(StringComparer.Ordinal));
+        builder.Append('|');
+        AppendText(builder, record.Description);
+        builder.Append('|')
             .Append(PeopleKey(record)).Append('|')
-            .Append(record.Deassignment?.On).Append('/').Append(record.Deassignment?.PreviousService?.ToLowerInvariant()).Append('|')
-            .AppendJoin(',', record.UnauthorizedUses.Select(Text).Order(StringComparer.Ordinal));
+            .Append(record.Deassignment?.On).Append('/').Append(record.Deassignment?.PreviousService?.ToLowerInvariant()).Append('|');
+        if (!record.UnauthorizedUses.IsEmpty) builder.AppendJoin(',', record.UnauthorizedUses.Select(Text).Order(StringComparer.Ordinal));
         return builder.ToString();
     }
 
@@ -67,10 +69,14 @@ internal static class PortStates
     /// Only an assignment has people of its own; the name on an unassigned or reserved entry is the registry's
     /// bookkeeping ("[JBP]") and comes and goes with the format, so it does not make a new version.
     /// </summary>
-    public static string PeopleKey(EditionRecord record) =>
-        record.Status != RecordStatus.Assigned
-            ? ""
-            : string.Join(",", record.Assignees.Concat(record.Contacts).Select(p => p.Key).Where(k => k.Length > 0).Distinct().Order(StringComparer.Ordinal));
+    public static string PeopleKey(EditionRecord record)
+    {
+        if (record.Status != RecordStatus.Assigned) return "";
+        var count = record.Assignees.Length + record.Contacts.Length;
+        if (count == 0) return "";
+        if (count == 1) return (record.Assignees.IsEmpty ? record.Contacts[0] : record.Assignees[0]).Key;
+        return string.Join(",", record.Assignees.Concat(record.Contacts).Select(p => p.Key).Where(k => k.Length > 0).Distinct().Order(StringComparer.Ordinal));
+    }
 
     public static string PeopleText(EditionRecord record)
     {
@@ -79,7 +85,36 @@ internal static class PortStates
     }
 
     /// <summary>Descriptions compare case- and spacing-insensitively: RFC 990 writes "Echo" where others write "echo".</summary>
-    public static string Text(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.').ToLowerInvariant();
+    public static string Text(string text) => AppendText(new StringBuilder(text.Length), text).ToString();
+
+    /// <summary>
+    /// What <see cref="Text"/> gives, appended without the copies: words split at white space joined by one space,
+    /// dots at the very end dropped, lower-cased as a whole (semantic keys are stored hashed, so they must not change).
+    /// </summary>
+    private static StringBuilder AppendText(StringBuilder builder, string text)
+    {
+        if (text.Length == 0) return builder;
+        var buffer = text.Length <= 512 ? stackalloc char[text.Length] : new char[text.Length];
+        var length = 0;
+        var pendingSpace = false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = length > 0;
+                continue;
+            }
+
+            if (pendingSpace) buffer[length++] = ' ';
+            pendingSpace = false;
+            buffer[length++] = c;
+        }
+
+        var words = buffer[..length].TrimEnd('.');
+        var lower = words.Length <= 512 ? stackalloc char[words.Length] : new char[words.Length];
+        words.ToLowerInvariant(lower);
+        return builder.Append(lower);
+    }
 
     public static string Describe(EditionRecord record) => record switch
     {
