@@ -22,8 +22,11 @@ public static class LedgerIndexes
                 // Holdings of this segment still open after the previous version: a name that stays across a change
                 // of contact or description is one holding, not two.
                 var open = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
-                foreach (var version in ledger.Versions(segment.Versions))
+                // Holdings need where each version runs, not since when it is held: no timeline is shown here.
+                for (var v = 0; v < segment.Versions.Length; v++)
                 {
+                    var version = segment.Versions[v];
+                    var through = ledger.ThroughOf(segment.Versions, v);
                     var seen = new Dictionary<(string, RecordStatus, bool), ServiceTenure>();
                     foreach (var record in version.Records)
                     {
@@ -43,8 +46,8 @@ public static class LedgerIndexes
                         var key = (name.ToLowerInvariant(), status, asAlias);
                         if (seen.ContainsKey(key)) return;
                         seen[key] = open.TryGetValue(key, out var running) && ledger.RankOf(running.Through) + 1 == ledger.RankOf(version.From)
-                            ? running with { Through = version.Through }
-                            : new ServiceTenure(name, range, transport, status, asAlias, version.From, version.Through);
+                            ? running with { Through = through }
+                            : new ServiceTenure(name, range, transport, status, asAlias, version.From, through);
                     }
                 }
 

@@ -100,11 +100,19 @@ internal static class ServiceNameIndex
     /// <summary>Joins holdings of one name that differ only in adjacent port ranges (the segments of one range record).</summary>
     public static void JoinContiguousRanges(Dictionary<string, List<ServiceTenure>> byName)
     {
-        foreach (var (key, list) in byName.ToList())
+        foreach (var (key, list) in byName)
         {
-            var merged = new List<ServiceTenure>();
-            foreach (var holding in list.OrderBy(h => h.Transport).ThenBy(h => h.From.Date).ThenBy(h => h.Through.Date).ThenBy(h => h.Status)
-                         .ThenBy(h => h.AsAlias).ThenBy(h => h.Ports!.Value.First))
+            // Most names are held once: nothing to join. Ties keep the list's order (editions can share a date).
+            if (list.Count == 1) continue;
+            var ordered = list.Select((holding, index) => (Holding: holding, Index: index)).ToArray();
+            Array.Sort(ordered, static (x, y) =>
+            {
+                var (a, b) = (x.Holding, y.Holding);
+                return (a.Transport, a.From.Date, a.Through.Date, a.Status, a.AsAlias, a.Ports!.Value.First, x.Index)
+                    .CompareTo((b.Transport, b.From.Date, b.Through.Date, b.Status, b.AsAlias, b.Ports!.Value.First, y.Index));
+            });
+            var merged = new List<ServiceTenure>(list.Count);
+            foreach (var (holding, _) in ordered)
             {
                 if (merged.Count > 0 && merged[^1] is { } last && last.Transport == holding.Transport && last.From == holding.From &&
                     last.Through == holding.Through && last.Status == holding.Status && last.AsAlias == holding.AsAlias &&
@@ -117,7 +125,8 @@ internal static class ServiceNameIndex
                 merged.Add(holding);
             }
 
-            byName[key] = merged;
+            list.Clear();
+            list.AddRange(merged);
         }
     }
 }

@@ -104,13 +104,7 @@ public sealed class RegistryProjection
 
         var newest = ledger.Newest;
         var holdings = LedgerIndexes.Holdings(ledger)
-            .SelectMany(g => g.Value.Select((h, i) =>
-            {
-                var open = h.Through == newest;
-                var message = h.ToProto();
-                if (open) message.Through = null;
-                return new HoldingRow(g.Key, i, message.ToByteArray(), open);
-            }))
+            .SelectMany(g => g.Value.Select((h, i) => new HoldingRow(g.Key, i, reuse.Holding(h, h.Through == newest), h.Through == newest)))
             .ToList();
         var renames = LedgerIndexes.Renames(ledger)
             .Select((l, i) => new RenameRow(i, l.From.ToLowerInvariant(), l.To.ToLowerInvariant(), l.ToProto().ToByteArray()))
@@ -167,12 +161,32 @@ public sealed class RegistryProjection
 
         public Dictionary<(object?, object?, object?, object?), (byte[] Bytes, byte[] Hash)>? PreviousPorts { get; private set; } = previous?.Ports;
 
+        // Serialized holdings: an open one is stored without its end, so it stays the same bytes while it runs on.
+        private readonly Dictionary<(ServiceTenure, bool Open), byte[]> _holdings = new();
+        private Dictionary<(ServiceTenure, bool Open), byte[]>? _previousHoldings = previous?._holdings;
+
         /// <summary>Built: what the previous generation held and this one does not is let go.</summary>
         public Reuse Done()
         {
             _previousVersions = null;
             PreviousPorts = null;
+            _previousHoldings = null;
             return this;
+        }
+
+        public byte[] Holding(ServiceTenure holding, bool open)
+        {
+            var key = (open ? holding with { Through = holding.From } : holding, open);
+            if (_holdings.TryGetValue(key, out var bytes)) return bytes;
+            if (_previousHoldings is null || !_previousHoldings.TryGetValue(key, out bytes))
+            {
+                var message = holding.ToProto();
+                if (open) message.Through = null;
+                bytes = message.ToByteArray();
+            }
+
+            _holdings[key] = bytes;
+            return bytes;
         }
 
         /// <summary>

@@ -1,6 +1,7 @@
 // Over 250 lines: the in-memory stores the import tests share (editions, generations, staging, catalog), one fake each.
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using PortHistory.Registry.Formats;
@@ -18,7 +19,11 @@ public static class TestEditions
         "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\r\n";
 
     public static byte[] Csv(params (string Name, int Port, string Description)[] rows) =>
-        Encoding.UTF8.GetBytes(Header + string.Concat(rows.Select(r => $"{r.Name},{r.Port},tcp,{r.Description},,,,,,,,\r\n")));
+        Csv(rows.Select(r => (r.Name, r.Port.ToString(CultureInfo.InvariantCulture), "tcp", r.Description)).ToArray());
+
+    /// <summary>Rows with a port or a range ("100-105") and a transport each.</summary>
+    public static byte[] Csv(params (string Name, string Ports, string Transport, string Description)[] rows) =>
+        Encoding.UTF8.GetBytes(Header + string.Concat(rows.Select(r => $"{r.Name},{r.Ports},{r.Transport},{r.Description},,,,,,,,\r\n")));
 
     /// <summary>The bytes of every edition made here, by SHA-256: the fake store's originals.</summary>
     public static ConcurrentDictionary<string, byte[]> Originals { get; } = new(StringComparer.Ordinal);
