@@ -20,6 +20,9 @@ public interface IObservationContext
 
     /// <summary>The observed past that verdict reasons quote.</summary>
     IVerdictHistory History => NoVerdictHistory.Instance;
+
+    /// <summary>The clock that says which day "yesterday" is in the reasons.</summary>
+    TimeProvider Clock => TimeProvider.System;
 }
 
 /// <summary>How many hosts are online, stale and retired, fleet-wide.</summary>

@@ -43,7 +43,7 @@ public sealed class PortGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _common = new CommonAnswer((int)Port, board);
-        _quoted = new QuotedPast((int)Port, observationContext.History,
+        _quoted = new QuotedPast((int)Port, observationContext.History, observationContext.Clock,
             (callback, due) => this.RegisterGrainTimer(callback, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false }),
             _common.Withdraw);
         _registry = new PortRegistryView(Port, state.State, catalog, interner);

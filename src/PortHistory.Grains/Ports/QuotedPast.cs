@@ -9,7 +9,8 @@ namespace PortHistory.Grains.Ports;
 /// silo's answer board never serves yesterday's count a day late. A read that fails leaves the reasons without the
 /// past (never another day's) and is tried again a little later.
 /// </summary>
-internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Task>, TimeSpan, IGrainTimer> startTimer, Action answersChanged)
+internal sealed class QuotedPast(int port, IVerdictHistory history, TimeProvider clock, Func<Func<Task>, TimeSpan, IGrainTimer> startTimer,
+    Action answersChanged)
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
 
@@ -26,7 +27,7 @@ internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Ta
     {
         var quoting = verdicts.Where(history.Quotes).ToList();
         if (quoting.Count == 0) return;
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var yesterday = DateOnly.FromDateTime(now).AddDays(-1);
         if (_readFor != yesterday && now >= _retryAt)
         {
@@ -78,7 +79,7 @@ internal sealed class QuotedPast(int port, IVerdictHistory history, Func<Func<Ta
         _timer?.Dispose();
         _timer = startTimer(() =>
         {
-            if (_readFor != DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1)) (_past, _readFor) = (null, default);
+            if (_readFor != DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1)) (_past, _readFor) = (null, default);
             answersChanged();
             return Task.CompletedTask;
         }, after);

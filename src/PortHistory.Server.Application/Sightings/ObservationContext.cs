@@ -14,9 +14,11 @@ public sealed class ObservationContext : IObservationContext
     private FleetCounts _fleet;
     private readonly Lock _fleetGate = new();
 
-    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings, Usage.VerdictHistory? history = null)
+    public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings, Usage.VerdictHistory? history = null,
+        TimeProvider? clock = null)
     {
         History = history ?? (IVerdictHistory)NoVerdictHistory.Instance;
+        Clock = clock ?? TimeProvider.System;
         var value = settings.Value;
         Options = verdicts.Value;
         Processes = string.IsNullOrWhiteSpace(value.ProcessServicesFile) ? ProcessServiceMap.Default : ProcessServiceMap.LoadFile(value.ProcessServicesFile);
@@ -44,6 +46,8 @@ public sealed class ObservationContext : IObservationContext
     public TimeSpan CheckpointInterval { get; }
 
     public IVerdictHistory History { get; }
+
+    public TimeProvider Clock { get; }
 
     /// <summary>
     /// This silo just committed a host never seen before, or a host's change of state. The counts are then read again
