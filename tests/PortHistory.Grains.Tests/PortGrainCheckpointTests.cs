@@ -1,0 +1,58 @@
+using PortHistory.Contracts.V1;
+using PortHistory.Grains.Abstractions;
+using PortHistory.Grains.Tests.Support;
+using PortHistory.Observations;
+
+namespace PortHistory.Grains.Tests;
+
+/// <summary>
+/// A writer's last delivery for a port can be lost for good (its sightings journalled, the call never arriving) with no
+/// later delivery from that writer to show the gap: the port's next checkpoint reads what the journal holds past its
+/// watermarks, so those sightings are counted then rather than at the grain's next activation.
+/// </summary>
+[Collection(PortGrainCollection.Name)]
+public sealed class PortGrainCheckpointTests(PortGrainCluster fixture)
+{
+    private static readonly DateTime At = new(2026, 5, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public async Task A_checkpoint_counts_a_writers_last_delivery_that_never_arrived()
+    {
+        const int port = 3301, writerA = 41, writerB = 42;
+        var grain = fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
+        PortGrainCluster.Context.CheckpointEvery = 5;
+        try
+        {
+            Assert.Empty((await Observed(grain)).Observed.Transports);
+        }
+        finally
+        {
+            PortGrainCluster.Context.CheckpointEvery = 1_000_000;
+        }
+
+        var a = new ListenerScript();
+        var delivered = Starts(a, 1, 2);
+        PortGrainCluster.Journal.Append(port, writerA, delivered);
+        await grain.ObserveAsync(new([new ObservationDelta(writerA, 0, delivered)]));
+        // Writer A's last sightings for the port: journalled, their delivery lost.
+        var lost = Starts(a, 3, 3);
+        PortGrainCluster.Journal.Append(port, writerA, lost);
+        Assert.Equal(2UL, Hosts(await Observed(grain)));
+
+        // Writer B's delivery brings the grain to its checkpoint count.
+        var b = new ListenerScript();
+        var other = Starts(b, 4, 4);
+        PortGrainCluster.Journal.Append(port, writerB, other);
+        await grain.ObserveAsync(new([new ObservationDelta(writerB, 0, other)]));
+
+        Assert.Equal(4UL, Hosts(await Observed(grain)));
+    }
+
+    private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>
+        (await grain.GetObservedAsync(Transport.Unspecified, includeHostRefs: false)).Value;
+
+    private static ulong Hosts(GetObservedResponse response) => Assert.Single(response.Observed.Transports).OnlineHosts;
+
+    private static ObservationEntry[] Starts(ListenerScript hosts, int first, int last) =>
+        [.. Enumerable.Range(first, last - first + 1).SelectMany(host => hosts.Start(host, "myapp", At.AddSeconds(host)))];
+}
