@@ -43,6 +43,18 @@ internal sealed class FleetMeter(ServerProcess server, string connectionString)
 
     public long ResidentBytes() => server.ProcessId is { } pid ? ServerBenchmark.ResidentBytes(pid) : 0;
 
+    /// <summary>Rows inserted and updated so far, per table (partitions under their own names).</summary>
+    public async Task<Dictionary<string, long>> RowsByTableAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT relname, n_tup_ins + n_tup_upd FROM pg_stat_user_tables", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, long>();
+        while (await reader.ReadAsync()) rows[reader.GetString(0)] = reader.GetInt64(1);
+        return rows;
+    }
+
     public async Task<FleetReading> ReadAsync()
     {
         await using var connection = new NpgsqlConnection(connectionString);

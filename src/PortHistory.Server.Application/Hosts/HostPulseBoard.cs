@@ -73,7 +73,7 @@ public sealed class HostPulseBoard(IGrainFactory grains, IHostRows rows, IOption
             {
                 if (pulse.Held is not { } held) continue;
                 var written = held.LastSeen > pulse.Written ? held.LastSeen : pulse.Written;
-                if (pulse.Heard - written >= writeEvery && held.Version > 0)
+                if (pulse.Heard - written > writeEvery && held.Version > 0)
                 {
                     due.Add((pulse, new HostPulseRow(hostRef, pulse.Heard, held.AgentVersion, held.DroppedReports, held.DroppedBytes)));
                 }

@@ -38,8 +38,10 @@ public sealed class StoredHostSweeper(IHostRows rows, IGrainFactory grains, Host
         if (held is null) return (0, 0);
         var o = options.Value;
         var now = clock.GetUtcNow().UtcDateTime;
-        // A held host's stored last-seen time lags its heartbeats by up to the write interval: only hosts older than that are asked.
-        var stale = await rows.SilentAsync(HostState.Online, now - o.StaleAfter - o.LastSeenWriteInterval - o.SweepInterval, Page, cancellationToken);
+        // A held host's stored last-seen time lags its heartbeats by up to the write interval and one more heartbeat (it is
+        // written once it moved by more than the interval) and a sweep: only hosts older than that are asked.
+        var stale = await rows.SilentAsync(HostState.Online, now - o.StaleAfter - o.LastSeenWriteInterval - o.HeartbeatPeriod - o.SweepInterval, Page,
+            cancellationToken);
         await Parallel.ForEachAsync(stale, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (hostRef, _) => await grains.GetGrain<IHostGrain>(hostRef).CheckLivenessAsync(now - o.StaleAfter));
 

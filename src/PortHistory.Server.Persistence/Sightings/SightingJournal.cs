@@ -61,10 +61,12 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
         CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
+        // Every writer's watermark comes with each checkpoint; only those that moved are written (rewriting the others
+        // was most of a steady fleet's row writes).
         var watermark = new NpgsqlBatchCommand("""
             INSERT INTO port_watermarks (port, writer_id, seq)
             SELECT @port, writer, seq FROM unnest(@writers, @seqs) AS w(writer, seq)
-            ON CONFLICT (port, writer_id) DO UPDATE SET seq = greatest(port_watermarks.seq, EXCLUDED.seq)
+            ON CONFLICT (port, writer_id) DO UPDATE SET seq = EXCLUDED.seq WHERE port_watermarks.seq < EXCLUDED.seq
             """);
         watermark.Parameters.AddWithValue("port", port);
         watermark.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
