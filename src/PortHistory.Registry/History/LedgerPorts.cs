@@ -146,5 +146,4 @@ internal static class LedgerPorts
         LedgerSegment Piece(LedgerSegment segment, int first, int last) =>
             first == segment.First && last == segment.Last ? segment : segment with { First = first, Last = last, BornAt = first == segment.First ? segment.BornAt : editionIndex };
     }
-
 }
