@@ -71,10 +71,11 @@ internal static class FleetBenchmark
         await WaitUntilAsync(output, driver, () => hosts.All(h => !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
         await End(reading);
 
-        // The port grains write what the snapshots brought at their next checkpoint (every 15 s): that is the initial
-        // load's cost, so the steady phase starts after it.
-        output.WriteLine("  (20 s of steady load before measuring, while the ports' checkpoints of the snapshots land)");
-        await Task.Delay(TimeSpan.FromSeconds(20));
+        // The port grains write what the snapshots brought at their next checkpoint (the settings' interval, a minute):
+        // that is the initial load's cost, so the steady phase starts after it.
+        var checkpoints = TimeSpan.Parse(IngestBenchmark.Settings["PortHistory__Verdicts__CheckpointInterval"], CultureInfo.InvariantCulture) + TimeSpan.FromSeconds(10);
+        output.WriteLine($"  ({checkpoints.TotalSeconds:0} s of steady load before measuring, while the ports' checkpoints of the snapshots land)");
+        await Task.Delay(checkpoints);
         reading = await Begin($"steady: heartbeats, {Churn:P0} churn");
         var tablesBefore = await meter.RowsByTableAsync();
         await Task.Delay(TimeSpan.FromSeconds(seconds));
