@@ -12,6 +12,7 @@ public sealed partial class HostGrain
 
     public async Task ReportScanAsync(HostScanInput input)
     {
+        await LoadedAsync();
         var batch = HostSocketSet.Normalize(input.Sockets);
         var held = _held with { Privileged = input.Privileged, HostGroup = input.HostGroup, EpochId = 0, Seq = 0, SetHash = SocketSetHash.Empty };
         HostSocketEntry[] next;

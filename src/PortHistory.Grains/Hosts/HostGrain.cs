@@ -15,13 +15,32 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
     private HostRecord _held = null!;
     private bool _stored;
     private DateTime _lastHeard;
+    private Task? _loading;
 
     private string HostRef => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The stored row, read on the first call rather than at activation: when the silo is already reading as many rows
+    /// as it allows (a restart storm), the call is refused with <see cref="HostsBusyException"/>, which the agent is
+    /// told as retry-after. Refused at activation it would be logged by the runtime as a failed activation.
+    /// </summary>
+    private Task LoadedAsync()
     {
-        using var slot = pulse.TryActivate() ?? throw new HostsBusyException(TimeSpan.Zero);
-        var row = await Stored(() => store.LoadAsync(HostRef, cancellationToken));
+        if (_loading is { IsCompletedSuccessfully: true }) return Task.CompletedTask;
+        if (_loading is { IsCompleted: false }) return _loading;
+        return _loading = LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        using var slot = pulse.TryActivate();
+        if (slot is null)
+        {
+            DeactivateOnIdle();
+            throw new HostsBusyException(TimeSpan.Zero);
+        }
+
+        var row = await Stored(() => store.LoadAsync(HostRef, CancellationToken.None));
         _stored = row is not null;
         _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
         _lastHeard = _held.LastSeen;
@@ -33,10 +52,15 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
         return Task.CompletedTask;
     }
 
-    public Task<HostRecord?> GetAsync() => Task.FromResult(_stored ? _held with { LastSeen = _lastHeard } : null);
+    public async Task<HostRecord?> GetAsync()
+    {
+        await LoadedAsync();
+        return _stored ? _held with { LastSeen = _lastHeard } : null;
+    }
 
     public async Task<HostReportAnswer> ReportAsync(HostReportInput input)
     {
+        await LoadedAsync();
         var decision = HostReportRules.Decide(_held, input);
         switch (decision)
         {
@@ -71,6 +95,7 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
 
     public async Task<HostState> CheckLivenessAsync(DateTime heardBefore)
     {
+        await LoadedAsync();
         if (_held.State != HostState.Online || !_stored || _lastHeard >= heardBefore) return _held.State;
         var now = clock.GetUtcNow().UtcDateTime;
         var changes = new List<ListenerDelta>();
@@ -83,6 +108,7 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
 
     public async Task<HostState?> RetireAsync(string reason, DateTime? heardBefore = null)
     {
+        await LoadedAsync();
         if (!_stored) return null;
         if (_held.State == HostState.Retired || _lastHeard >= heardBefore) return _held.State;
         var now = clock.GetUtcNow().UtcDateTime;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Orleans.TestingHost;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
@@ -13,6 +15,12 @@ public sealed class HostGrainCluster : IAsyncLifetime
     internal static readonly MemoryHostRows Rows = new();
     internal static readonly RecordingHostEvents Events = new();
     internal static readonly QuietHostPulse Pulse = new();
+
+    /// <summary>What the silo logs at warning and above.</summary>
+    internal static readonly FakeLogCollector Logs = FakeLogCollector.Create(new FakeLogCollectorOptions
+    {
+        FilteredLevels = new HashSet<LogLevel> { LogLevel.Warning, LogLevel.Error, LogLevel.Critical },
+    });
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -35,6 +43,7 @@ public sealed class HostGrainCluster : IAsyncLifetime
             siloBuilder.Services.AddSingleton<IHostPulse>(Pulse);
             siloBuilder.Services.AddSingleton<IWatchEventSink>(Events);
             siloBuilder.Services.TryAddSingleton(TimeProvider.System);
+            siloBuilder.Services.AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(Logs)));
         }
     }
 }
@@ -97,7 +106,10 @@ internal sealed class QuietHostPulse : IHostPulse
 
     public void Forget(string hostRef) => _heard.TryRemove(hostRef, out _);
 
-    public IDisposable? TryActivate() => new Lease();
+    /// <summary>While set, the silo is reading as many host rows as it allows.</summary>
+    public bool Busy { get; set; }
+
+    public IDisposable? TryActivate() => Busy ? null : new Lease();
 
     private sealed class Lease : IDisposable
     {

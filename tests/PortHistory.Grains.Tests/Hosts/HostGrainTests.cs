@@ -57,6 +57,30 @@ public sealed class HostGrainTests(HostGrainCluster cluster)
     }
 
     [Fact]
+    public async Task A_host_refused_while_the_silo_reads_too_many_rows_is_told_to_retry_without_an_error_logged_and_applies_next_time()
+    {
+        var (host, hostRef) = Host(nameof(A_host_refused_while_the_silo_reads_too_many_rows_is_told_to_retry_without_an_error_logged_and_applies_next_time));
+        var snapshot = Snapshot(Epoch, Started, 1, Web, T0);
+
+        HostGrainCluster.Pulse.Busy = true;
+        try
+        {
+            await Assert.ThrowsAsync<HostsBusyException>(() => host.ReportAsync(snapshot));
+        }
+        finally
+        {
+            HostGrainCluster.Pulse.Busy = false;
+        }
+
+        var answer = await host.ReportAsync(snapshot);
+
+        Assert.Equal((HostReportOutcome.Applied, 1UL), (answer.Outcome, answer.Seq));
+        Assert.Single(Rows.Of(hostRef));
+        Assert.DoesNotContain(HostGrainCluster.Logs.GetSnapshot(),
+            log => log.Level >= Microsoft.Extensions.Logging.LogLevel.Error && (log.Exception is HostsBusyException || log.Message.Contains(hostRef, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_row_written_meanwhile_by_another_server_answers_resync_and_writes_nothing()
     {
         var (host, hostRef) = Host(nameof(A_row_written_meanwhile_by_another_server_answers_resync_and_writes_nothing));
