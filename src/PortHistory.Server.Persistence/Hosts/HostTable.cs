@@ -15,11 +15,22 @@ public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRo
         dropped_reports, dropped_bytes, first_seen, last_seen, last_snapshot_at, retired_reason
         """;
 
+    /// <summary>
+    /// <see cref="Columns"/> as read: the last-seen time is the later of the row's (written with its changes) and the
+    /// pulse's (host_seen, written every few minutes apart from the row).
+    /// </summary>
+    private const string Selected = """
+        hosts.host_ref, version, state, state_since, epoch_id, epoch_started_at, seq, set_hash, sockets, host_group, agent_version, privileged,
+        dropped_reports, dropped_bytes, first_seen, greatest(hosts.last_seen, host_seen.last_seen), last_snapshot_at, retired_reason
+        """;
+
+    private const string FromHosts = "hosts LEFT JOIN host_seen ON host_seen.host_ref = hosts.host_ref";
+
     private const string SweepLock = "hosts-sweep";
 
     public async Task<HostRecord?> LoadAsync(string hostRef, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM hosts WHERE host_ref = @host");
+        await using var command = dataSource.CreateCommand($"SELECT {Selected} FROM {FromHosts} WHERE hosts.host_ref = @host");
         command.Parameters.AddWithValue("host", hostRef);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
@@ -28,9 +39,9 @@ public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRo
     public async Task<IReadOnlyList<HostRecord>> ListAsync(HostState? state, string? hostGroup, string after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            SELECT {Columns} FROM hosts
-            WHERE host_ref > @after AND (@state::smallint IS NULL OR state = @state) AND (@group::text IS NULL OR host_group = @group)
-            ORDER BY host_ref LIMIT @limit
+            SELECT {Selected} FROM {FromHosts}
+            WHERE hosts.host_ref > @after AND (@state::smallint IS NULL OR state = @state) AND (@group::text IS NULL OR host_group = @group)
+            ORDER BY hosts.host_ref LIMIT @limit
             """);
         command.Parameters.AddWithValue("after", after);
         command.Parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Smallint) { Value = state is { } s ? (short)s : DBNull.Value });
@@ -66,23 +77,38 @@ public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRo
         if (rows.Count == 0) return;
         // Sorted: concurrent writers lock rows in the same order.
         var sorted = rows.OrderBy(r => r.HostRef, StringComparer.Ordinal).ToList();
-        await using var command = dataSource.CreateCommand("""
-            UPDATE hosts SET last_seen = v.seen, agent_version = v.version, dropped_reports = greatest(hosts.dropped_reports, v.reports),
+        await using var batch = dataSource.CreateBatch();
+        // Hosts without a row are not written (a host is stored with its first change).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO host_seen (host_ref, last_seen)
+            SELECT v.host, v.seen FROM unnest(@hosts, @seen) AS v(host, seen) JOIN hosts ON hosts.host_ref = v.host
+            ON CONFLICT (host_ref) DO UPDATE SET last_seen = EXCLUDED.last_seen WHERE host_seen.last_seen < EXCLUDED.last_seen
+            """));
+        // The agent's figures go into the host row only when they moved: rarely.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            UPDATE hosts SET agent_version = v.version, dropped_reports = greatest(hosts.dropped_reports, v.reports),
                 dropped_bytes = greatest(hosts.dropped_bytes, v.bytes)
-            FROM unnest(@hosts, @seen, @versions, @reports, @bytes) AS v(host, seen, version, reports, bytes)
-            WHERE hosts.host_ref = v.host AND hosts.last_seen < v.seen
-            """);
-        command.Parameters.AddWithValue("hosts", sorted.Select(r => r.HostRef).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = sorted.Select(r => r.LastSeen).ToArray() });
-        command.Parameters.AddWithValue("versions", sorted.Select(r => r.AgentVersion).ToArray());
-        command.Parameters.AddWithValue("reports", sorted.Select(r => (long)Math.Min(r.DroppedReports, long.MaxValue)).ToArray());
-        command.Parameters.AddWithValue("bytes", sorted.Select(r => (long)Math.Min(r.DroppedBytes, long.MaxValue)).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            FROM unnest(@hosts, @versions, @reports, @bytes) AS v(host, version, reports, bytes)
+            WHERE hosts.host_ref = v.host AND (hosts.agent_version <> v.version OR hosts.dropped_reports < v.reports OR hosts.dropped_bytes < v.bytes)
+            """));
+        var hosts = sorted.Select(r => r.HostRef).ToArray();
+        batch.BatchCommands[0].Parameters.AddWithValue("hosts", hosts);
+        batch.BatchCommands[0].Parameters.Add(new NpgsqlParameter("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = sorted.Select(r => r.LastSeen).ToArray() });
+        batch.BatchCommands[1].Parameters.AddWithValue("hosts", hosts);
+        batch.BatchCommands[1].Parameters.AddWithValue("versions", sorted.Select(r => r.AgentVersion).ToArray());
+        batch.BatchCommands[1].Parameters.AddWithValue("reports", sorted.Select(r => (long)Math.Min(r.DroppedReports, long.MaxValue)).ToArray());
+        batch.BatchCommands[1].Parameters.AddWithValue("bytes", sorted.Select(r => (long)Math.Min(r.DroppedBytes, long.MaxValue)).ToArray());
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> SilentAsync(HostState state, DateTime before, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT host_ref FROM hosts WHERE state = @state AND last_seen < @before ORDER BY last_seen LIMIT @limit");
+        // hosts.last_seen is the index's way in; the pulse's time, when later, can only take a host out.
+        await using var command = dataSource.CreateCommand($"""
+            SELECT hosts.host_ref FROM {FromHosts}
+            WHERE state = @state AND hosts.last_seen < @before AND (host_seen.last_seen IS NULL OR host_seen.last_seen < @before)
+            ORDER BY greatest(hosts.last_seen, host_seen.last_seen) LIMIT @limit
+            """);
         command.Parameters.AddWithValue("state", (short)state);
         command.Parameters.AddWithValue("before", before);
         command.Parameters.AddWithValue("limit", limit);

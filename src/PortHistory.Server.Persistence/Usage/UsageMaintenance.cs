@@ -87,7 +87,8 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
             {
                 new NpgsqlBatchCommand("""
                     INSERT INTO usage_fleet_days (day, reporting_hosts, closed_at)
-                    SELECT @day, count(*), @closed_at FROM hosts WHERE first_seen < @day + 1 AND last_seen >= @day
+                    SELECT @day, count(*), @closed_at FROM hosts LEFT JOIN host_seen USING (host_ref)
+                    WHERE first_seen < @day + 1 AND greatest(hosts.last_seen, host_seen.last_seen) >= @day
                     ON CONFLICT (day) DO NOTHING
                     """),
                 new NpgsqlBatchCommand(UsagePeaks.FromDays),
