@@ -150,6 +150,9 @@ internal static class FleetBenchmark
         output.WriteLine($"  of them, by table: {string.Join(", ", byTable)}");
         output.WriteLine($"server memory per host: {residentPerHost / 1024:N1} KiB (resident after the steady phase minus before any host, / {hostCount:N0})");
         output.WriteLine("rows and bytes per host per day extrapolate each phase's rate (a fault phase's rate is not a day's); pg_stat counters lag up to a few seconds.");
+        // Push-back in the storm is answered, not failed: the server's own error lines are worth a look when there are any.
+        var errorLines = server.LogLines("fail:");
+        output.WriteLine($"server log, whole run (three processes): {errorLines.Count} lines at error level{(errorLines.Count > 0 ? $", the first: {errorLines[0]}" : "")}");
         output.WriteLine();
 
         var passed = await FleetCheck.RunAsync(output, server, catalog, hosts);

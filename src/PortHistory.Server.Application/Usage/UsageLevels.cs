@@ -1,3 +1,4 @@
+using System.Buffers;
 using PortHistory.Contracts.V1;
 
 namespace PortHistory.Server.Application.Usage;
@@ -25,15 +26,36 @@ internal static class UsageLevels
         var before = new Dictionary<Key, int>();
         foreach (var row in rows.Months) if (row.Start < monthStart) Add(before, row);
         foreach (var row in rows.Days) if (row.Start >= monthStart && row.Start < query.From) Add(before, row);
-        var inRange = DaysInRange(query, rows, monthStart);
+        var dropped = DroppedMonths(query, rows, monthStart);
 
         // Keys in a stable order (those listening before the range, then as they appear in it): ties in the answer's
         // ordering fall back on it.
         var index = new Dictionary<Key, int>();
         var keys = new List<Key>();
         foreach (var key in before.Keys) Index(key);
-        var rowKeys = new int[inRange.Count];
-        for (var r = 0; r < inRange.Count; r++) rowKeys[r] = Index(new Key(inRange[r].Transport, inRange[r].ProcessId, inRange[r].Reachable));
+
+        // The rows by day (a counting sort): the rows of day i are byDay[firstOfDay[i]..firstOfDay[i + 1]). A busy port's
+        // ten years are tens of thousands of rows: the sorted copy is pooled rather than left to the large object heap.
+        var firstOfDay = new int[days + 1];
+        for (var r = 0; r < rows.Days.Count; r++)
+        {
+            if (InRange(rows.Days[r]) is var i and >= 0) firstOfDay[i + 1]++;
+        }
+
+        foreach (var row in dropped) firstOfDay[row.Start.DayNumber - query.From.DayNumber + 1]++;
+        for (var i = 1; i <= days; i++) firstOfDay[i] += firstOfDay[i - 1];
+        var byDay = ArrayPool<(int Key, int Added, int Removed)>.Shared.Rent(firstOfDay[days]);
+        var filled = (int[])firstOfDay.Clone();
+        for (var r = 0; r < rows.Days.Count; r++)
+        {
+            var row = rows.Days[r];
+            if (InRange(row) is var i and >= 0) byDay[filled[i]++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), row.Added, row.Removed);
+        }
+
+        foreach (var row in dropped)
+        {
+            byDay[filled[row.Start.DayNumber - query.From.DayNumber]++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), row.Added, row.Removed);
+        }
 
         var series = new Dictionary<(Transport, int), UsageDay[]>();
         var target = new UsageDay[keys.Count][];
@@ -45,14 +67,6 @@ internal static class UsageLevels
             target[k] = values;
             level[k] = before.GetValueOrDefault(key);
         }
-
-        // The rows by day (a counting sort): the rows of day i are byDay[firstOfDay[i]..firstOfDay[i + 1]).
-        var firstOfDay = new int[days + 1];
-        foreach (var row in inRange) firstOfDay[row.Start.DayNumber - query.From.DayNumber + 1]++;
-        for (var i = 1; i <= days; i++) firstOfDay[i] += firstOfDay[i - 1];
-        var byDay = new (int Key, int Added, int Removed)[inRange.Count];
-        var filled = (int[])firstOfDay.Clone();
-        for (var r = 0; r < inRange.Count; r++) byDay[filled[inRange[r].Start.DayNumber - query.From.DayNumber]++] = (rowKeys[r], inRange[r].Added, inRange[r].Removed);
 
         var added = new int[keys.Count];
         var removed = new int[keys.Count];
@@ -74,7 +88,11 @@ internal static class UsageLevels
             for (var r = firstOfDay[i]; r < firstOfDay[i + 1]; r++) (added[byDay[r].Key], removed[byDay[r].Key]) = (0, 0);
         }
 
+        ArrayPool<(int Key, int Added, int Removed)>.Shared.Return(byDay);
         return series;
+
+        // The row's day in the range, or -1.
+        int InRange(StoredUsageRow row) => row.Start >= query.From && row.Start <= query.To ? row.Start.DayNumber - query.From.DayNumber : -1;
 
         int Index(Key key)
         {
@@ -86,19 +104,17 @@ internal static class UsageLevels
     }
 
     /// <summary>
-    /// The day rows of the range; for months whose daily rows were dropped past the retention, their monthly row stands
-    /// in: its starts on its first day in the range, its stops on its last.
+    /// Rows standing in for months whose daily rows were dropped past the retention: a monthly row's starts on its first
+    /// day in the range, its stops on its last.
     /// </summary>
-    private static List<StoredUsageRow> DaysInRange(UsageQuery query, UsageRows rows, DateOnly monthStart)
+    private static List<StoredUsageRow> DroppedMonths(UsageQuery query, UsageRows rows, DateOnly monthStart)
     {
-        var kept = rows.Days.Where(r => r.Start >= query.From && r.Start <= query.To);
-        if (rows.DailySince is not { } since) return [.. kept];
-        var dropped = rows.Months.Where(m => m.Start < since && m.Start >= monthStart && m.Start <= query.To).SelectMany(m => new[]
+        if (rows.DailySince is not { } since) return [];
+        return [.. rows.Months.Where(m => m.Start < since && m.Start >= monthStart && m.Start <= query.To).SelectMany(m => new[]
         {
             m with { Start = m.Start < query.From ? query.From : m.Start, Removed = 0 },
             m with { Start = m.Start.AddMonths(1).AddDays(-1) > query.To ? query.To : m.Start.AddMonths(1).AddDays(-1), Added = 0 },
-        });
-        return [.. kept.Concat(dropped)];
+        })];
     }
 
     private static void Add(Dictionary<Key, int> running, StoredUsageRow row)
