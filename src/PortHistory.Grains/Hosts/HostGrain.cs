@@ -19,33 +19,6 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
 
     private string HostRef => this.GetPrimaryKeyString();
 
-    /// <summary>
-    /// The stored row, read on the first call rather than at activation: when the silo is already reading as many rows
-    /// as it allows (a restart storm), the call is refused with <see cref="HostsBusyException"/>, which the agent is
-    /// told as retry-after. Refused at activation it would be logged by the runtime as a failed activation.
-    /// </summary>
-    private Task LoadedAsync()
-    {
-        if (_loading is { IsCompletedSuccessfully: true }) return Task.CompletedTask;
-        if (_loading is { IsCompleted: false }) return _loading;
-        return _loading = LoadAsync();
-    }
-
-    private async Task LoadAsync()
-    {
-        using var slot = pulse.TryActivate();
-        if (slot is null)
-        {
-            DeactivateOnIdle();
-            throw new HostsBusyException(TimeSpan.Zero);
-        }
-
-        var row = await Stored(() => store.LoadAsync(HostRef, CancellationToken.None));
-        _stored = row is not null;
-        _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
-        _lastHeard = _held.LastSeen;
-    }
-
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         pulse.Forget(HostRef);
@@ -188,15 +161,6 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
         return true;
     }
 
-    private async Task<bool> CommitAsync(HostRecord next, List<ListenerDelta> changes, DateTime at)
-    {
-        var row = next with { Version = _held.Version + 1 };
-        if (!await Stored(() => commits.CommitAsync(new HostCommit(row, _held.Version, [.. changes], at), CancellationToken.None))) return false;
-        _held = row;
-        _stored = true;
-        return true;
-    }
-
     private void Note(DateTime at)
     {
         if (at > _lastHeard) _lastHeard = at;
@@ -207,31 +171,6 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
     private static bool Unchanged(HostRecord a, HostRecord b) =>
         a.EpochId == b.EpochId && a.Seq == b.Seq && a.SetHash == b.SetHash && a.HostGroup == b.HostGroup && a.Privileged == b.Privileged
         && a.LastSnapshotAt == b.LastSnapshotAt && a.Sockets.AsSpan().SequenceEqual(b.Sockets);
-
-    /// <summary>
-    /// A database failure as an exception every caller can read (the driver's own does not cross a grain call): with
-    /// whether it is worth another try, so that agents are told Unavailable rather than Internal.
-    /// </summary>
-    private async Task<T> Stored<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (Exception e) when (PortStorageException.FromDatabase(e, $"host {HostRef}") is { } storage)
-        {
-            throw storage;
-        }
-    }
-
-    private async Task ReloadAsync()
-    {
-        var row = await Stored(() => store.LoadAsync(HostRef, CancellationToken.None));
-        _stored = row is not null;
-        _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
-        _scanAt = null;
-        _scanSockets = [];
-    }
 
     private HostReportAnswer Answer(HostReportOutcome outcome, string reason) => new(outcome, reason, _held.Seq);
 
