@@ -149,6 +149,14 @@ internal static class FleetBenchmark
             .Select(t => $"{t.Table} {t.Rows / steady.Seconds * 86400 / (hostCount * scale):N0}");
         output.WriteLine($"  of them, by table: {string.Join(", ", byTable)}");
         output.WriteLine($"server memory per host: {residentPerHost / 1024:N1} KiB (resident after the steady phase minus before any host, / {hostCount:N0})");
+        // What a million hosts would ask of one machine, from this run's per-host figures: estimates, not a run.
+        var cpuPerHostMinute = steady.CpuSecondsPerHostMinute / scale;
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        output.WriteLine($"estimated ceiling of one server at a 60 s heartbeat: {Environment.ProcessorCount * 60 / cpuPerHostMinute:N0} hosts by CPU " +
+            $"(all {Environment.ProcessorCount} cores for the server process; PostgreSQL and agents elsewhere), " +
+            $"{memory * 0.75 / residentPerHost:N0} by memory (three quarters of {memory / (1L << 30):N0} GiB)");
+        output.WriteLine($"estimated PostgreSQL load of 1,000,000 hosts: {steady.AllRowsPerHostDay / scale * 1e6 / 86400:N0} rows/s, " +
+            $"{steady.WalBytesPerHostDay / scale * 1e6 / 86400 / (1 << 20):N1} MiB/s of WAL");
         output.WriteLine("rows and bytes per host per day extrapolate each phase's rate (a fault phase's rate is not a day's); pg_stat counters lag up to a few seconds.");
         // Push-back in the storm is answered, not failed: the server's own error lines are worth a look when there are any.
         var errorLines = server.LogLines("fail:");
