@@ -8,7 +8,7 @@ namespace PortHistory.Grains.Hosts;
 /// each process listening there, reachable when any of its sockets binds more than loopback. A host's sockets become
 /// listener changes here, one per listener, for <see cref="IHostCommits"/> to add up.
 /// </summary>
-internal static class HostListeners
+public static class HostListeners
 {
     private readonly record struct Listener(int Port, Transport Transport, int ProcessId, bool Reachable);
 

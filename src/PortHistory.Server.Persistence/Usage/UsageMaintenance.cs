@@ -1,13 +1,16 @@
 using System.Globalization;
 using Npgsql;
+using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Usage;
 using PortHistory.Server.Persistence.Database;
+using PortHistory.Server.Persistence.Hosts;
 
 namespace PortHistory.Server.Persistence.Usage;
 
 /// <summary>
 /// The usage tables' upkeep in PostgreSQL: a partition per month of daily rows (created ahead, filled from the default
-/// partition when rows got there first, dropped past the retention), and closing days.
+/// partition when rows got there first, dropped past the retention), closing days, and once the listeners hosts held
+/// before the history began.
 /// </summary>
 public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMaintenance
 {
@@ -76,6 +79,75 @@ public sealed class UsageMaintenance(NpgsqlDataSource dataSource) : IUsageMainte
 
     public Task<UsageDaySignals> ReadSignalsAsync(DateOnly day, int quietDays, int baselineDays, CancellationToken cancellationToken) =>
         UsageSignalQueries.ReadAsync(dataSource, day, quietDays, baselineDays, cancellationToken);
+
+    public async Task<PrehistoryCount?> CountBeforeHistoryAsync(Func<DateTime, IEnumerable<HostSocketEntry[]>, IReadOnlyList<UsageDelta>> deltasOf,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var state = new NpgsqlCommand("INSERT INTO usage_state (id) VALUES (true) ON CONFLICT (id) DO NOTHING", connection, transaction))
+        {
+            await state.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        DateTime began;
+        await using (var read = new NpgsqlCommand(
+            "SELECT prehistory_counted_at IS NOT NULL, (SELECT applied_at FROM schema_migrations WHERE version = 22) FROM usage_state FOR UPDATE", connection, transaction))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            if (reader.GetBoolean(0) || reader.IsDBNull(1)) return null;
+            began = reader.GetDateTime(1);
+        }
+
+        // Hosts online since before the history began; their sets are read and added up one by one (a million hosts'
+        // sets at once would not fit in memory).
+        var (hosts, unreadable) = (0, 0);
+        IReadOnlyList<UsageDelta> deltas;
+        await using (var sets = new NpgsqlCommand("SELECT sockets FROM hosts WHERE state = 1 AND state_since < @began AND first_seen < @began", connection, transaction))
+        {
+            sets.Parameters.AddWithValue("began", began);
+            await using var reader = await sets.ExecuteReaderAsync(cancellationToken);
+            deltas = deltasOf(began, Decoded(reader));
+        }
+
+        await UsageStore.AddAsync(connection, transaction, deltas, cancellationToken);
+        await using (var mark = new NpgsqlCommand("UPDATE usage_state SET prehistory_counted_at = now()", connection, transaction))
+        {
+            await mark.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new PrehistoryCount(hosts, unreadable);
+
+        IEnumerable<HostSocketEntry[]> Decoded(NpgsqlDataReader reader)
+        {
+            while (reader.Read())
+            {
+                // A row that cannot be read adds nothing rather than stopping the count for every other host.
+                if (Readable(reader.GetFieldValue<byte[]>(0)) is not { } set)
+                {
+                    unreadable++;
+                    continue;
+                }
+
+                hosts++;
+                yield return set;
+            }
+        }
+    }
+
+    private static HostSocketEntry[]? Readable(byte[] sockets)
+    {
+        try
+        {
+            return HostSocketCodec.Decode(sockets);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     public async Task CloseDayAsync(DateOnly day, int recheckDays, DateTime closedAt, CancellationToken cancellationToken)
     {

@@ -11,6 +11,13 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await AddAsync(connection, transaction, deltas, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Adds observations from outside the change stream (loaded, or held before the history began) in the caller's transaction.</summary>
+    internal static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken)
+    {
         await UsageWrites.AddAsync(connection, transaction, deltas, cancellationToken);
         if (deltas.Count > 0)
         {
@@ -31,8 +38,6 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
             since.Parameters.AddWithValue("first", deltas.Min(d => d.Day));
             await since.ExecuteNonQueryAsync(cancellationToken);
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<UsageRows> ReadAsync(int port, Transport? transport, DateOnly from, DateOnly to, CancellationToken cancellationToken)
