@@ -5,7 +5,6 @@ using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Usage;
-using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Usage;
 using PortHistory.Server.Persistence.Watch;
 using PortHistory.Observations;
@@ -26,7 +25,7 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
     [Fact]
     public async Task A_day_close_cut_off_halfway_leaves_nothing_and_the_rerun_gives_the_rows_of_a_clean_close()
     {
-        await using var database = await DatabaseAsync("usageclose");
+        await using var database = await fixture.MigratedDatabaseAsync("usageclose");
         var maintenance = new UsageMaintenance(database);
         // rpc.statd on 4 hosts from the 8th, 7 on the 10th, 5 on the 11th; three hosts reported on the 10th (one was gone by then).
         await LoadAsync(database, 776, [(Day.AddDays(-2), 4), (Day.AddDays(-1), 4), (Day, 7), (Day.AddDays(1), 5)]);
@@ -39,15 +38,15 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
             await using var hold = await blocker.BeginTransactionAsync();
             await using (var lockTable = new NpgsqlCommand("LOCK TABLE usage_lifetimes IN EXCLUSIVE MODE", blocker, hold)) await lockTable.ExecuteNonQueryAsync();
             var closing = maintenance.CloseDayAsync(Day, 7, DateTime.UtcNow, CancellationToken.None);
-            var pid = await Eventually.Async(() => ScalarAsync<int?>(database,
+            var pid = await Eventually.Async(() => database.ScalarAsync<int?>(
                 "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() LIMIT 1"), p => p is not null);
-            await ScalarAsync<bool>(database, $"SELECT pg_terminate_backend({pid})");
+            await database.ScalarAsync<bool>($"SELECT pg_terminate_backend({pid})");
             await Assert.ThrowsAnyAsync<Exception>(() => closing);
             await hold.RollbackAsync();
         }
 
-        Assert.Equal(0L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_fleet_days"));
-        Assert.Equal(0, await ScalarAsync<int>(database, "SELECT peak_hosts FROM usage_lifetimes"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM usage_fleet_days"));
+        Assert.Equal(0, await database.ScalarAsync<int>("SELECT peak_hosts FROM usage_lifetimes"));
 
         // The rerun, and a second one: the rows of one clean close.
         await maintenance.CloseDayAsync(Day, 7, DateTime.UtcNow, CancellationToken.None);
@@ -60,19 +59,19 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
     [Fact]
     public async Task Rows_that_came_before_their_partition_move_into_it_and_retention_drops_partitions_but_keeps_months()
     {
-        await using var database = await DatabaseAsync("usageretention");
+        await using var database = await fixture.MigratedDatabaseAsync("usageretention");
         var (store, maintenance) = (new UsageStore(database), new UsageMaintenance(database));
         var january = new DateOnly(2015, 1, 1);
         await LoadAsync(database, 771, [.. Enumerable.Range(0, 59).Select(i => (january.AddDays(i), i < 31 ? 5 : 7))]);
         Assert.Equal(2, await maintenance.EnsurePartitionsAsync(january, january.AddMonths(1), CancellationToken.None));
-        Assert.Equal(0L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days_default"));
-        Assert.Equal(await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days"), await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days_y2015m01")
-            + await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days_y2015m02"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM usage_days_default"));
+        Assert.Equal(await database.ScalarAsync<long>("SELECT count(*) FROM usage_days"), await database.ScalarAsync<long>("SELECT count(*) FROM usage_days_y2015m01")
+            + await database.ScalarAsync<long>("SELECT count(*) FROM usage_days_y2015m02"));
         var before = await new UsageStore(database).ReadAsync(771, Transport.Udp, january, january.AddDays(58), CancellationToken.None);
 
         // Daily rows past the retention go with their partition; the months still add up to the same levels.
         Assert.Equal(["usage_days_y2015m01"], await maintenance.DropPartitionsBeforeAsync(new DateOnly(2015, 2, 15), CancellationToken.None));
-        Assert.Null(await ScalarAsync<string?>(database, "SELECT to_regclass('usage_days_y2015m01')::text"));
+        Assert.Null(await database.ScalarAsync<string?>("SELECT to_regclass('usage_days_y2015m01')::text"));
         var after = await store.ReadAsync(771, Transport.Udp, january, january.AddDays(58), CancellationToken.None);
         Assert.Equal(before.Months, after.Months);
         Assert.DoesNotContain(after.Days, d => d.Start < new DateOnly(2015, 2, 1));
@@ -85,7 +84,7 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
     [Fact]
     public async Task The_closer_closes_each_day_once_after_its_grace_on_one_silo_at_a_time()
     {
-        await using var database = await DatabaseAsync("usagecloser");
+        await using var database = await fixture.MigratedDatabaseAsync("usagecloser");
         await AddHostAsync(database, "a", Day);
         var clock = new FakeTimeProvider(Day.AddDays(3).ToDateTime(new TimeOnly(1, 0), DateTimeKind.Utc));
         var options = Options.Create(new UsageHistoryOptions { CloseGrace = TimeSpan.FromHours(2) });
@@ -100,13 +99,13 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
         clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal([Day.AddDays(2)], await Closer().RunAsync(CancellationToken.None));
         Assert.Empty(await Closer().RunAsync(CancellationToken.None));
-        Assert.Equal(6L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_fleet_days"));
+        Assert.Equal(6L, await database.ScalarAsync<long>("SELECT count(*) FROM usage_fleet_days"));
     }
 
     [Fact]
     public async Task A_process_first_seen_after_quiet_days_and_a_spike_are_announced_once_even_when_the_day_is_closed_again()
     {
-        await using var database = await DatabaseAsync("usagesignals");
+        await using var database = await fixture.MigratedDatabaseAsync("usagesignals");
         await AddHostAsync(database, "a", Day.AddDays(-40));
         // 776/udp: rpc.statd on 40 hosts for 40 days, then 120 on the closed day; an odd process starts there on 5 hosts that day
         // (the port's total, added up by the loads: 40, then 125).
@@ -119,23 +118,16 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
 
         Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));
         // The loaded months got partitions of their own: nothing waits in the default one.
-        Assert.Equal(0L, await ScalarAsync<long>(database, "SELECT count(*) FROM usage_days_default"));
-        Assert.NotNull(await ScalarAsync<string?>(database, "SELECT to_regclass('usage_days_y2025m02')::text"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM usage_days_default"));
+        Assert.NotNull(await database.ScalarAsync<string?>("SELECT to_regclass('usage_days_y2025m02')::text"));
         // The close is lost (a crash after the events were raised): the day closes again, and nothing is announced twice.
         await ExecuteAsync(database, $"DELETE FROM usage_fleet_days WHERE day = '{Day:yyyy-MM-dd}'");
         Assert.Equal([Day], await closer.RunAsync(CancellationToken.None));
 
-        var events = await ScalarAsync<string>(database, "SELECT string_agg(kind || ':' || port, ',' ORDER BY kind) FROM watch_events");
+        var events = await database.ScalarAsync<string>("SELECT string_agg(kind || ':' || port, ',' ORDER BY kind) FROM watch_events");
         Assert.Equal("9:776,10:776", events);
         // rpc.statd ran there all along: only the odd process is first seen.
-        Assert.Equal(1L, await ScalarAsync<long>(database, "SELECT count(*) FROM watch_events WHERE kind = 9"));
-    }
-
-    private async Task<NpgsqlDataSource> DatabaseAsync(string name)
-    {
-        var connectionString = fixture.Postgres.ConnectionString(name);
-        await new SchemaMigrator(NpgsqlDataSource.Create(connectionString), NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-        return NpgsqlDataSource.Create(connectionString);
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM watch_events WHERE kind = 9"));
     }
 
     private static async Task LoadAsync(NpgsqlDataSource database, int port, IReadOnlyList<(DateOnly Day, int Hosts)> levels, string process = "rpc.statd")
@@ -161,27 +153,14 @@ public sealed class UsageUpkeepTests(PostgresFixture fixture)
         await reset.ExecuteNonQueryAsync();
     }
 
-    private static async Task AddHostAsync(NpgsqlDataSource database, string host, DateOnly seen)
+    private static Task AddHostAsync(NpgsqlDataSource database, string host, DateOnly seen)
     {
-        await using var insert = database.CreateCommand("""
-            INSERT INTO hosts (host_ref, host_hash, version, state, state_since, epoch_id, epoch_started_at, seq, set_hash, sockets, socket_count, host_group,
-                agent_version, privileged, dropped_reports, dropped_bytes, first_seen, last_seen)
-            VALUES (@host, 0, 1, 1, @seen, 1, @seen, 1, '\x00', '\x00', 0, '', '2.0.0', true, 0, 0, @seen - interval '3 days', @seen + interval '12 hours')
-            """);
-        insert.Parameters.AddWithValue("host", host);
-        insert.Parameters.AddWithValue("seen", seen.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
-        await insert.ExecuteNonQueryAsync();
+        var at = seen.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        return database.AddHostAsync(host, at, at.AddDays(-3), at.AddHours(12));
     }
 
     private static async Task<(int ReportingHosts, int Peak, DateOnly PeakDay)> FleetAndPeakAsync(NpgsqlDataSource database) =>
-        (await ScalarAsync<int>(database, $"SELECT reporting_hosts FROM usage_fleet_days WHERE day = '{Day:yyyy-MM-dd}'"),
-            await ScalarAsync<int>(database, "SELECT peak_hosts FROM usage_lifetimes"),
-            DateOnly.Parse(await ScalarAsync<string>(database, "SELECT peak_day::text FROM usage_lifetimes"), System.Globalization.CultureInfo.InvariantCulture));
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource database, string sql)
-    {
-        await using var command = database.CreateCommand(sql);
-        var value = await command.ExecuteScalarAsync();
-        return value is DBNull or null ? default! : (T)value;
-    }
+        (await database.ScalarAsync<int>($"SELECT reporting_hosts FROM usage_fleet_days WHERE day = '{Day:yyyy-MM-dd}'"),
+            await database.ScalarAsync<int>("SELECT peak_hosts FROM usage_lifetimes"),
+            DateOnly.Parse(await database.ScalarAsync<string>("SELECT peak_day::text FROM usage_lifetimes"), System.Globalization.CultureInfo.InvariantCulture));
 }
