@@ -10,19 +10,25 @@ namespace PortHistory.Server.Persistence.Hosts;
 /// <summary>The hosts table: rows host grains load, the fleet's listings and counts, last-seen writes, the sweeps' reads.</summary>
 public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRows
 {
-    internal const string Columns = """
-        host_ref, version, state, state_since, epoch_id, epoch_started_at, seq, set_hash, sockets, host_group, agent_version, privileged,
-        dropped_reports, dropped_bytes, first_seen, last_seen, last_snapshot_at, retired_reason
-        """;
+    private static readonly string[] ColumnNames =
+    [
+        "host_ref", "version", "state", "state_since", "epoch_id", "epoch_started_at", "seq", "set_hash", "sockets", "host_group", "agent_version",
+        "privileged", "dropped_reports", "dropped_bytes", "first_seen", "last_seen", "last_snapshot_at", "retired_reason",
+    ];
+
+    /// <summary>The columns <see cref="Read"/> reads, in its order, as written.</summary>
+    internal static readonly string Columns = string.Join(", ", ColumnNames);
 
     /// <summary>
     /// <see cref="Columns"/> as read: the last-seen time is the later of the row's (written with its changes) and the
     /// pulse's (host_seen, written every few minutes apart from the row).
     /// </summary>
-    private const string Selected = """
-        hosts.host_ref, version, state, state_since, epoch_id, epoch_started_at, seq, set_hash, sockets, host_group, agent_version, privileged,
-        dropped_reports, dropped_bytes, first_seen, greatest(hosts.last_seen, host_seen.last_seen), last_snapshot_at, retired_reason
-        """;
+    private static readonly string Selected = string.Join(", ", ColumnNames.Select(column => column switch
+    {
+        "host_ref" => "hosts.host_ref",
+        "last_seen" => "greatest(hosts.last_seen, host_seen.last_seen)",
+        _ => column,
+    }));
 
     private const string FromHosts = "hosts LEFT JOIN host_seen ON host_seen.host_ref = hosts.host_ref";
 
