@@ -26,6 +26,8 @@ internal static class UsageQueryLoop
     /// </summary>
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
 
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
     private static readonly Method<byte[], byte[]> Say = new(MethodType.Unary, "bench.Echo", "Say", Bytes, Bytes);
 
@@ -48,7 +50,9 @@ internal static class UsageQueryLoop
     public static async Task<Outcome> RunAsync(Func<Task<int>> call, TimeSpan duration)
     {
         var bytes = 0;
-        for (var i = 0; i < 20; i++) bytes = await call();
+        // Warm: at least 20 calls and 2 s, so that the server's code has left its first, unoptimised tier.
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < 20 || warming.Elapsed < WarmUp; i++) bytes = await call();
         var latencies = new List<double>();
         var stalled = 0;
         var total = Stopwatch.StartNew();

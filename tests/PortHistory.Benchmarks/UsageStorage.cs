@@ -28,6 +28,14 @@ internal static class UsageStorage
             await Scalar(connection, "SELECT count(*) FROM usage_days"), await Scalar(connection, "SELECT count(*) FROM usage_months"));
     }
 
+    /// <summary>Vacuums and analyses the usage tables and the processes dictionary.</summary>
+    public static async Task SettleAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await Execute(connection, "VACUUM ANALYZE usage_days, usage_months, usage_lifetimes, usage_fleet_days, processes");
+    }
+
     /// <summary>Bytes per row of sighting_journal (a full report's sighting) and of listener_changes, with their indexes.</summary>
     public static async Task<(double Sighting, double Change)> RowBytesAsync(string connectionString)
     {
