@@ -68,7 +68,7 @@ internal static class FleetBenchmark
 
         var reading = await Begin("initial snapshots");
         running = driver.RunAsync(stop.Token);
-        await WaitUntilAsync(output, driver, () => hosts.All(h => !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
+        await WaitUntilAsync(output, driver, () => hosts.All(h => !h.NeedsSnapshot), SettleTimeout(hostCount));
         await End(reading);
 
         // The port grains write what the snapshots brought at their next checkpoint (the settings' interval, a minute):
@@ -108,7 +108,7 @@ internal static class FleetBenchmark
         await server.StartAsync();
         foreach (var host in hosts) host.Fault = FleetFault.Snapshot;
         driver.WakeAll();
-        await WaitUntilAsync(output, driver, () => hosts.All(h => h.Fault == FleetFault.None && !h.NeedsSnapshot), TimeSpan.FromMinutes(10));
+        await WaitUntilAsync(output, driver, () => hosts.All(h => h.Fault == FleetFault.None && !h.NeedsSnapshot), SettleTimeout(hostCount));
         await End(reading);
 
         reading = await Begin("settle: heartbeats, churn");
@@ -179,6 +179,9 @@ internal static class FleetBenchmark
 
     private static List<FleetHost> Pick(List<FleetHost> hosts, Random random, int count) =>
         [.. hosts.Where(h => h.Fault == FleetFault.None).OrderBy(_ => random.Next()).Take(Math.Max(1, count))];
+
+    /// <summary>How long every host may take to get its snapshot in: 10 minutes, or longer for fleets past 60,000 (about 100 snapshots a second).</summary>
+    private static TimeSpan SettleTimeout(int hostCount) => TimeSpan.FromSeconds(Math.Max(600, hostCount / 100));
 
     private static async Task WaitUntilAsync(TextWriter output, FleetDriver driver, Func<bool> condition, TimeSpan timeout)
     {
