@@ -170,6 +170,10 @@ internal static class FleetBenchmark
         output.WriteLine($"check: faults answered as they must ({wrongFaults} wrong), unexpected RESYNCs {unexpected}, errors {errors}: " +
             $"{(wrongFaults == 0 && unexpected == 0 && errors == 0 ? "PASS" : "FAIL")}");
         foreach (var problem in phases.SelectMany(p => p.Phase.Problems.Select(text => $"{p.Phase.Name}: {text}")).Take(15)) output.WriteLine($"  {problem}");
+        foreach (var (phase, _) in phases.Where(p => !p.Phase.UnavailableReasons.IsEmpty))
+        {
+            output.WriteLine($"  {phase.Name}, unavailable (retried): {string.Join("; ", phase.UnavailableReasons.OrderByDescending(r => r.Value).Select(r => $"{r.Value:N0} × {r.Key}"))}");
+        }
         if (server.Problems is { Length: > 0 } logged) output.WriteLine($"server errors logged:\n{string.Join('\n', logged.Split('\n').Take(20))}");
         foreach (var channel in channels) channel.Dispose();
         passed &= wrongFaults == 0 && unexpected == 0 && errors == 0;

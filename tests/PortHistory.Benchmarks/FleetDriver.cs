@@ -137,7 +137,7 @@ internal sealed class FleetDriver(FleetCatalog catalog, IReadOnlyList<FleetHost>
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled)
             {
                 // The server is down or restarting: back off, with jitter so that hosts do not come back in step.
-                Interlocked.Increment(ref phase.Unavailable);
+                phase.WasUnavailable($"{e.StatusCode}: {e.Status.Detail}");
                 if (e.StatusCode is not StatusCode.Unavailable) phase.Problem($"{host.Ref}: {e.StatusCode} {e.Status.Detail}");
                 wait = backoff * (0.5 + random.NextDouble());
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));

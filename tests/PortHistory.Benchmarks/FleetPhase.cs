@@ -24,6 +24,9 @@ internal sealed class FleetPhase(string name)
     private readonly List<double> _heartbeatMilliseconds = [];
     public readonly ConcurrentQueue<string> Problems = new();
 
+    /// <summary>Unavailable answers by the server's reason (a few distinct ones kept): a restart's are expected, others are worth a look.</summary>
+    public readonly ConcurrentDictionary<string, long> UnavailableReasons = new(StringComparer.Ordinal);
+
     public void Accepted(HostReport.BodyOneofCase kind, HostReportOutcome outcome)
     {
         if (outcome == HostReportOutcome.Duplicate) Interlocked.Increment(ref Duplicates);
@@ -43,6 +46,12 @@ internal sealed class FleetPhase(string name)
     public void Problem(string text)
     {
         if (Problems.Count < 20) Problems.Enqueue(text);
+    }
+
+    public void WasUnavailable(string reason)
+    {
+        Interlocked.Increment(ref Unavailable);
+        if (UnavailableReasons.Count < 8 || UnavailableReasons.ContainsKey(reason)) UnavailableReasons.AddOrUpdate(reason, 1, (_, count) => count + 1);
     }
 
     public (double P50, double P99) HeartbeatLatency()
