@@ -1,3 +1,4 @@
+using System.Data;
 using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Contracts.V1;
@@ -11,8 +12,12 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
     public async Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
         CancellationToken cancellationToken)
     {
-        // Sightings and listener changes share each writer's sequence: both are read past the watermarks and merged in order.
-        await using var batch = dataSource.CreateBatch();
+        // Sightings and listener changes share each writer's sequence: both are read past the watermarks and merged in order,
+        // from one snapshot. Read committed gives each statement its own: a flush committing between the two would show
+        // its listener changes without its sightings, the watermark would move past those, and they would never count.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
         var sightings = new NpgsqlBatchCommand("""
             SELECT j.writer_id, j.seq, j.transport, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope, j.privileged,
                    j.program, j.systemd_unit, j.host_group
@@ -54,6 +59,8 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
                 reader.GetString(11), presence: reader.GetInt32(7) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(12), HostRef = reader.GetString(13) }));
         }
 
+        await reader.DisposeAsync();
+        await transaction.CommitAsync(cancellationToken);
         return [.. entries.OrderBy(e => e.Writer).ThenBy(e => e.Entry.Seq)];
     }
 

@@ -1,10 +1,11 @@
+using System.Data;
 using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Server.Application.Usage;
 
 namespace PortHistory.Server.Persistence.Usage;
 
-/// <summary>The usage tables: one port read in one round trip; bulk loads written in one transaction.</summary>
+/// <summary>The usage tables: one port read from one snapshot; bulk loads written in one transaction.</summary>
 public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsageLoadStore
 {
     public async Task AddAsync(IReadOnlyList<UsageDelta> deltas, CancellationToken cancellationToken)
@@ -43,7 +44,9 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
     public async Task<UsageRows> ReadAsync(int port, Transport? transport, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection);
+        // One snapshot for the five reads: a delta written between them would show in the months and not the days.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
         const string OfPort = "port = @port AND (@transport = 0 OR transport = @transport)";
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT transport, process_id, reachable, month, added, removed FROM usage_months WHERE {OfPort}"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
@@ -92,6 +95,8 @@ public sealed class UsageStore(NpgsqlDataSource dataSource) : IUsageStore, IUsag
         await reader.ReadAsync(cancellationToken);
         DateOnly? since = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateOnly>(0);
         DateOnly? dailySince = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1);
+        await reader.DisposeAsync();
+        await transaction.CommitAsync(cancellationToken);
         return new UsageRows(months, days, lifetimes, fleet, since, dailySince);
     }
 
