@@ -27,7 +27,14 @@ public sealed class RegistryServerFixture : PostgresFixture
         await base.InitializeAsync();
         Server = new ServerProcess(Postgres.ConnectionString("registry"));
         await Server.StartAsync();
-        Imports = await EditionUpload.ImportAllAsync(Server.Channel, RegistryData.EditionFiles.Select(RegistryData.PathOf));
+        try
+        {
+            Imports = await EditionUpload.ImportAllAsync(Server.Channel, RegistryData.EditionFiles.Select(RegistryData.PathOf));
+        }
+        catch (RpcException e)
+        {
+            throw new InvalidOperationException($"importing the editions failed: {e.Status}; the server's log:\n{Server.Log}", e);
+        }
     }
 
     public override async Task DisposeAsync()

@@ -1,4 +1,5 @@
 using Npgsql;
+using PortHistory.Server.Application.Sightings;
 using PortHistory.Server.Persistence.Sightings;
 using PortHistory.Testing;
 
@@ -47,6 +48,40 @@ public sealed class SightingJournalTests(PostgresFixture fixture)
         Assert.True(during is [] or [1, 2], $"a read during the flush saw seq [{string.Join(", ", during)}]");
         Assert.Equal([1L, 2L], (await journal.ReadAfterAsync(Port, new Dictionary<int, long>(), CancellationToken.None)).Select(e => e.Entry.Seq));
         Assert.Equal([2L], (await journal.ReadAfterAsync(Port, new Dictionary<int, long> { [Writer] = 1 }, CancellationToken.None)).Select(e => e.Entry.Seq));
+    }
+
+    [Fact]
+    public async Task The_sweep_finds_rows_of_gone_writers_and_rows_of_live_writers_that_waited_past_their_mark()
+    {
+        await using var database = await fixture.MigratedDatabaseAsync("journalsweep");
+        var orphans = new PostgresOrphanedJournal(database);
+        var live = await database.ScalarAsync<int>("INSERT INTO sighting_writers (silo) VALUES ('live') RETURNING writer_id");
+        var gone = await database.ScalarAsync<int>("INSERT INTO sighting_writers (silo) VALUES ('gone') RETURNING writer_id");
+        await using (var connection = await database.OpenConnectionAsync())
+        {
+            foreach (var (writer, seq, port) in new[] { (live, 1L, 22), (live, 2L, 80), (live, 3L, 80), (live, 4L, 80), (gone, 1L, 22), (gone, 2L, 22) })
+            {
+                await ExecuteAsync(connection, $"""
+                    INSERT INTO listener_changes (writer_id, seq, port, transport, process_id, kind, reachable, hosts, changed_at, host_group)
+                    VALUES ({writer}, {seq}, {port}, 1, 0, 1, true, 1, now(), '')
+                    """);
+            }
+
+            // Port 80 has checkpointed the live writer's first row of it; port 22 nothing.
+            await ExecuteAsync(connection, $"INSERT INTO port_watermarks (port, writer_id, seq) VALUES (80, {live}, 2)");
+        }
+
+        var timeout = TimeSpan.FromMinutes(1);
+        Assert.Empty(await orphans.FindUnappliedAsync(timeout, new Dictionary<int, long>(), CancellationToken.None));
+        Assert.Equal([new UnappliedRows(22, live, 1, false), new UnappliedRows(80, live, 3, false)],
+            Sorted(await orphans.FindUnappliedAsync(timeout, new Dictionary<int, long> { [live] = 3 }, CancellationToken.None)));
+
+        Assert.Equal(1, await orphans.MarkSiloGoneAsync("gone", CancellationToken.None));
+        Assert.Equal([new UnappliedRows(22, gone, 2, true)], await orphans.FindUnappliedAsync(timeout, new Dictionary<int, long>(), CancellationToken.None));
+        Assert.Equal([new UnappliedRows(22, live, 1, false), new UnappliedRows(22, gone, 2, true), new UnappliedRows(80, live, 4, false)],
+            Sorted(await orphans.FindUnappliedAsync(timeout, new Dictionary<int, long> { [live] = 4 }, CancellationToken.None)));
+
+        static List<UnappliedRows> Sorted(IEnumerable<UnappliedRows> rows) => [.. rows.OrderBy(r => r.Port).ThenBy(r => r.Writer)];
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)

@@ -270,7 +270,8 @@ public sealed class PortGrain(
 
     private async Task RecordCheckpointAsync()
     {
-        if (!_observations.HasObservations) return;
+        // A port never observed has nothing to record; one whose entries were all unusable still records how far it read.
+        if (!_observations.HasObservations && _checkpoints.StoredWatermarks.Count == 0) return;
         await journal.RecordCheckpointAsync((int)Port, _checkpoints.StoredWatermarks, _observations.IndexRows(_registry.Answers().Now), CancellationToken.None);
     }
 }

@@ -5,10 +5,11 @@ using PortHistory.Server.Application.Resilience;
 namespace PortHistory.Server.Application.Sightings;
 
 /// <summary>
-/// Keeps this process's journal writers alive (a heartbeat), and finds the journal rows of writers whose process is
-/// gone (a silo killed between acknowledging a batch and delivering it) that no port has checkpointed. A grain that
-/// activates later reads them anyway; this reaches the grains that stay active on the surviving silos, which
-/// otherwise would hear of those rows only from a writer that no longer exists. A writer is gone when its heartbeat
+/// Keeps this process's journal writers alive (a heartbeat), and finds the journal rows that no port has checkpointed
+/// and no delivery will bring: those of writers whose process is gone (a silo killed between acknowledging a batch and
+/// delivering it), and those of this process's writers that have waited a whole sweep interval (a delivery applied by
+/// an activation that was lost before it stored them, on a port that gets nothing newer to show the gap). A grain that
+/// activates later reads them anyway; this reaches the grains that stay active. A writer is gone when its heartbeat
 /// stops, or at once when the cluster declares its silo dead (then the sweep runs right away).
 /// </summary>
 // Seven dependencies: it ties the journal, its writers and the dispatcher to cluster membership; the rest are options and logger.
@@ -30,6 +31,7 @@ public sealed class OrphanedJournalSweeper(
         // A few heartbeats per timeout, so one slow write does not make a live writer look gone.
         var heartbeat = settings.WriterTimeout / 4;
         var nextSweep = DateTime.UtcNow + settings.OrphanSweepInterval;
+        IReadOnlyDictionary<int, long> marks = new Dictionary<int, long>();
         using var timer = new PeriodicTimer(heartbeat < settings.OrphanSweepInterval ? heartbeat : settings.OrphanSweepInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -38,7 +40,10 @@ public sealed class OrphanedJournalSweeper(
                 await journal.HeartbeatAsync(ingest.Writers, stoppingToken);
                 if (DateTime.UtcNow < nextSweep) continue;
                 nextSweep = DateTime.UtcNow + settings.OrphanSweepInterval;
-                await SweepAsync(settings.WriterTimeout, stoppingToken);
+                // This process's rows up to the marks of the previous sweep have had an interval to be checkpointed.
+                var next = ingest.Marks();
+                await SweepAsync(settings.WriterTimeout, marks, stoppingToken);
+                marks = next;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -62,7 +67,7 @@ public sealed class OrphanedJournalSweeper(
                         // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
                         if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), stoppingToken) == 0) continue;
                         logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
-                        await SweepAsync(options.Value.WriterTimeout, stoppingToken);
+                        await SweepAsync(options.Value.WriterTimeout, new Dictionary<int, long>(), stoppingToken);
                     }
                 }
             }
@@ -75,10 +80,13 @@ public sealed class OrphanedJournalSweeper(
         }
     }
 
-    private async Task SweepAsync(TimeSpan writerTimeout, CancellationToken cancellationToken)
+    private async Task SweepAsync(TimeSpan writerTimeout, IReadOnlyDictionary<int, long> marks, CancellationToken cancellationToken)
     {
-        var found = await orphans.FindUnappliedAsync(writerTimeout, cancellationToken);
+        var found = await orphans.FindUnappliedAsync(writerTimeout, marks, cancellationToken);
         foreach (var rows in found) dispatcher.NotifyUnapplied(rows.Port, rows.Writer, rows.LastSeq);
-        if (found.Count > 0) logger.LogInformation("{Count} port(s) have journal rows of writers that are gone; their grains are told to read them", found.Count);
+        var gone = found.Count(r => r.WriterGone);
+        if (gone > 0) logger.LogInformation("{Count} port(s) have journal rows of writers that are gone; their grains are told to read them", gone);
+        // Usually a port whose checkpoint is late (the grains behind, the database away); the grain then has nothing to read.
+        if (found.Count > gone) logger.LogDebug("{Count} port(s) have journal rows not checkpointed a sweep after they were written; their grains are told to read them", found.Count - gone);
     }
 }

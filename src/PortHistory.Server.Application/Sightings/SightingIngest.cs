@@ -24,15 +24,21 @@ public sealed class SightingIngest(
     ILogger<SightingIngest> logger) : BackgroundService, ISightingRecorder, IHostCommits
 {
     private readonly Channel<JournalWork> _queue = Channel.CreateBounded<JournalWork>(new BoundedChannelOptions(4096));
-    private readonly List<int> _writers = [];
+    private readonly List<JournalLane> _lanes = [];
 
     /// <summary>The journal writers of this process (registered once the database answers).</summary>
     public IReadOnlyList<int> Writers
     {
         get
         {
-            lock (_writers) return [.. _writers];
+            lock (_lanes) return [.. _lanes.Select(l => l.Writer)];
         }
+    }
+
+    /// <summary>Each journal writer of this process with the last sequence number it has used.</summary>
+    public IReadOnlyDictionary<int, long> Marks()
+    {
+        lock (_lanes) return _lanes.ToDictionary(l => l.Writer, l => Interlocked.Read(ref l.Seq));
     }
 
     public async Task<IngestResult> SubmitAsync(Guid batchId, IReadOnlyList<ValidSighting> sightings, int rejected, CancellationToken cancellationToken)
@@ -59,7 +65,7 @@ public sealed class SightingIngest(
         var registration = Backoff.UntilStopped(logger, "Registering a journal writer", DatabaseErrors.IsUnavailable);
         var lane = new JournalLane(await registration.ExecuteAsync(async ct => await journal.RegisterAsync(ct), stoppingToken));
         logger.LogInformation("Journal writer {Writer} registered", lane.Writer);
-        lock (_writers) _writers.Add(lane.Writer);
+        lock (_lanes) _lanes.Add(lane);
         var reader = _queue.Reader;
         var work = new List<JournalWork>();
         while (await reader.WaitToReadAsync(stoppingToken))

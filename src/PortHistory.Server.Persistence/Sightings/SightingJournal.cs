@@ -1,4 +1,3 @@
-using System.Data;
 using Npgsql;
 using NpgsqlTypes;
 using PortHistory.Contracts.V1;
@@ -12,56 +11,44 @@ public sealed class SightingJournal(NpgsqlDataSource dataSource) : ISightingJour
     public async Task<IReadOnlyList<(int Writer, ObservationEntry Entry)>> ReadAfterAsync(int port, IReadOnlyDictionary<int, long> watermarks,
         CancellationToken cancellationToken)
     {
-        // Sightings and listener changes share each writer's sequence: both are read past the watermarks and merged in order,
-        // from one snapshot. Read committed gives each statement its own: a flush committing between the two would show
-        // its listener changes without its sightings, the watermark would move past those, and they would never count.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        var sightings = new NpgsqlBatchCommand("""
-            SELECT j.writer_id, j.seq, j.transport, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope, j.privileged,
-                   j.program, j.systemd_unit, j.host_group
+        // Sightings and listener changes share each writer's sequence: both are read past the watermarks in one statement,
+        // so from one snapshot. Two statements would each take their own: a flush committing between them would show its
+        // listener changes without its sightings, the watermark would move past those, and they would never count.
+        // A row is a sighting when its kind is 0 (listener changes are 1 and up).
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.writer_id, j.seq, j.transport, 0::smallint, j.host_hash, j.host_ref, j.process, j.executable, j.observed_at, j.bind_scope,
+                   j.privileged, 0, 0, j.program, j.systemd_unit, j.host_group
             FROM sighting_journal j
             LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = j.writer_id
             WHERE j.port = @port AND j.seq > coalesce(w.seq, 0)
-            """);
-        var changes = new NpgsqlBatchCommand("""
-            SELECT c.writer_id, c.seq, c.transport, c.kind, c.reachable, c.hosts, c.changed_at, c.process_id,
-                   coalesce(p.name, ''), coalesce(p.executable, ''), coalesce(p.program, ''), coalesce(p.systemd_unit, ''), c.host_group, c.host_ref
+            UNION ALL
+            SELECT c.writer_id, c.seq, c.transport, c.kind, 0::bigint, c.host_ref, coalesce(p.name, ''), coalesce(p.executable, ''), c.changed_at,
+                   0::smallint, c.reachable, c.hosts, c.process_id, coalesce(p.program, ''), coalesce(p.systemd_unit, ''), c.host_group
             FROM listener_changes c
             LEFT JOIN processes p ON p.process_id = c.process_id
             LEFT JOIN unnest(@writers, @seqs) AS w(writer_id, seq) ON w.writer_id = c.writer_id
             WHERE c.port = @port AND c.seq > coalesce(w.seq, 0)
+            ORDER BY 1, 2
             """);
-        foreach (var command in new[] { sightings, changes })
-        {
-            command.Parameters.AddWithValue("port", port);
-            command.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
-            command.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
-            batch.BatchCommands.Add(command);
-        }
+        command.Parameters.AddWithValue("port", port);
+        command.Parameters.AddWithValue("writers", watermarks.Keys.ToArray());
+        command.Parameters.AddWithValue("seqs", watermarks.Values.ToArray());
 
         var entries = new List<(int Writer, ObservationEntry Entry)>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            entries.Add((reader.GetInt32(0), new ObservationEntry(
-                reader.GetInt64(1), (Transport)reader.GetInt16(2), (ulong)reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6),
-                reader.GetDateTime(7), (BindScope)reader.GetInt16(8), reader.GetBoolean(9), reader.GetString(10), reader.GetString(11),
-                reader.GetString(12))));
+            var (writer, seq, transport, kind) = (reader.GetInt32(0), reader.GetInt64(1), (Transport)reader.GetInt16(2), reader.GetInt16(3));
+            entries.Add((writer, kind == 0
+                ? new ObservationEntry(seq, transport, (ulong)reader.GetInt64(4), reader.GetString(5), reader.GetString(6), reader.GetString(7),
+                    reader.GetDateTime(8), (BindScope)reader.GetInt16(9), reader.GetBoolean(10), reader.GetString(13), reader.GetString(14),
+                    reader.GetString(15))
+                : ObservationEntry.Listener(seq, transport, (ListenerChangeKind)kind, reader.GetBoolean(10), reader.GetInt32(11), reader.GetDateTime(8),
+                    reader.GetString(6), reader.GetString(7), reader.GetString(13), reader.GetString(14),
+                    presence: reader.GetInt32(12) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(15), HostRef = reader.GetString(5) }));
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            entries.Add((reader.GetInt32(0), ObservationEntry.Listener(reader.GetInt64(1), (Transport)reader.GetInt16(2), (ListenerChangeKind)reader.GetInt16(3),
-                reader.GetBoolean(4), reader.GetInt32(5), reader.GetDateTime(6), reader.GetString(8), reader.GetString(9), reader.GetString(10),
-                reader.GetString(11), presence: reader.GetInt32(7) == ListenerDelta.HostPresence) with { HostGroup = reader.GetString(12), HostRef = reader.GetString(13) }));
-        }
-
-        await reader.DisposeAsync();
-        await transaction.CommitAsync(cancellationToken);
-        return [.. entries.OrderBy(e => e.Writer).ThenBy(e => e.Entry.Seq)];
+        return entries;
     }
 
     public async Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,
