@@ -48,6 +48,29 @@ public sealed class PortGrainCheckpointTests(PortGrainCluster fixture)
         Assert.Equal(4UL, Hosts(await Observed(grain)));
     }
 
+    [Fact]
+    public async Task A_port_whose_entries_were_all_unusable_records_how_far_it_read_so_the_journal_can_let_them_go()
+    {
+        const int port = 3302, writer = 43;
+        var grain = fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
+        PortGrainCluster.Context.CheckpointEvery = 1;
+        try
+        {
+            Assert.Empty((await Observed(grain)).Observed.Transports);
+        }
+        finally
+        {
+            PortGrainCluster.Context.CheckpointEvery = 1_000_000;
+        }
+
+        ObservationEntry[] unusable = [.. Starts(new ListenerScript(), 1, 2).Select(e => e with { Transport = (Transport)99 })];
+        PortGrainCluster.Journal.Append(port, writer, unusable);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, unusable)]));
+
+        Assert.Empty((await Observed(grain)).Observed.Transports);
+        Assert.Equal(unusable[^1].Seq, PortGrainCluster.Journal.Recorded[port][writer]);
+    }
+
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>
         (await grain.GetObservedAsync(Transport.Unspecified, includeHostRefs: false)).Value;
 

@@ -113,8 +113,15 @@ internal sealed class FakeSightingJournal : ISightingJournal
         }
     }
 
+    /// <summary>The watermarks each port last recorded for the compactor.</summary>
+    public ConcurrentDictionary<int, IReadOnlyDictionary<int, long>> Recorded { get; } = new();
+
     public Task RecordCheckpointAsync(int port, IReadOnlyDictionary<int, long> watermarks, IReadOnlyList<ObservationIndexRow> rows,
-        CancellationToken cancellationToken) => Task.CompletedTask;
+        CancellationToken cancellationToken)
+    {
+        Recorded[port] = new Dictionary<int, long>(watermarks);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>The event log in memory: one event per event id, as the real one's unique key keeps it.</summary>
