@@ -28,8 +28,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>A connection string as the server is given one: Npgsql's own 15 s to open a connection (a busy machine can take seconds to start a backend).</summary>
     public string ConnectionString(string database, int maxPoolSize = 64) =>
-        $"Host=127.0.0.1;Port={Port};Database={database};Username=postgres;Maximum Pool Size={maxPoolSize};Timeout=5;Command Timeout=60";
+        $"Host=127.0.0.1;Port={Port};Database={database};Username=postgres;Maximum Pool Size={maxPoolSize};Timeout=15;Command Timeout=60";
 
     public static async Task<PostgresServer> StartAsync()
     {

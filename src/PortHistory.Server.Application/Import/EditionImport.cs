@@ -4,6 +4,8 @@ using PortHistory.Contracts.V1;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Registry;
+using PortHistory.Server.Application.Resilience;
+using Polly;
 
 namespace PortHistory.Server.Application.Import;
 
@@ -41,6 +43,8 @@ public sealed class EditionImport(UploadIntake intake, IEditionStore editions, I
 {
     /// <summary>How long to wait for news from this silo's importer before asking the database (another silo may have applied it).</summary>
     private static readonly TimeSpan QuietCheck = TimeSpan.FromSeconds(2);
+
+    private readonly ResiliencePipeline _lookups = Backoff.Attempts(UploadIntake.DatabaseAttempts, logger, "Looking up an imported edition", DatabaseErrors.IsUnavailable);
 
     /// <summary>Counted from the start of a call: the importer holds back a generation while uploads are under way.</summary>
     public IDisposable TrackUpload() => intake.TrackUpload();
@@ -120,24 +124,35 @@ public sealed class EditionImport(UploadIntake intake, IEditionStore editions, I
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (await editions.FindAsync(editionId, cancellationToken) is { Pending: false }) return null;
+                if (await FindAsync(editionId, cancellationToken) is { Pending: false }) return null;
             }
         }
     }
 
     private async Task<ImportReport> FinalAsync(string editionId, ImportStage stage, string message, CancellationToken cancellationToken)
     {
-        var found = await editions.FindAsync(editionId, cancellationToken);
+        var found = await FindAsync(editionId, cancellationToken);
         return new ImportReport(stage, $"{editionId}: {message}", Generation: found?.Generation ?? 0) { Edition = found };
     }
+
+    private async Task<FoundEdition?> FindAsync(string editionId, CancellationToken cancellationToken) =>
+        await _lookups.ExecuteAsync(async token => await editions.FindAsync(editionId, token), cancellationToken);
 }
 
 /// <summary>
 /// Where received editions enter: records them as pending, remembers them parsed, wakes the import loop, and counts
 /// the uploads still arriving so that a batch of them lands in one generation.
 /// </summary>
-public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
+public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed, ILogger<UploadIntake> logger)
 {
+    /// <summary>
+    /// How often an import's own statements (storing the upload, looking it up) are tried. They are short and safe to
+    /// repeat (the same bytes are found stored), so a database slow to accept a connection or restarting does not fail
+    /// an upload that sending again would finish anyway.
+    /// </summary>
+    public const int DatabaseAttempts = 5;
+
+    private readonly ResiliencePipeline _stores = Backoff.Attempts(DatabaseAttempts, logger, "Storing a received edition", DatabaseErrors.IsUnavailable);
     private readonly SemaphoreSlim _submitted = new(0);
     private int _receiving;
 
@@ -162,12 +177,12 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
     public async Task<SubmitOutcome> SubmitAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken,
         bool revisionOfDay = false, IDisposable? tracking = null)
     {
-        var outcome = await store.AddPendingAsync(edition, content, origin, cancellationToken);
+        var outcome = await AddPendingAsync(edition, content, origin, cancellationToken);
         for (var suffix = 'b'; revisionOfDay && outcome.Result == SubmitResult.IdTaken && suffix <= 'z'; suffix++)
         {
             var revision = edition with { Id = $"{edition.Id}{suffix}" };
             var remark = $"a later version dated {edition.EffectiveDate:yyyy-MM-dd}, like {edition.Id}";
-            outcome = await store.AddPendingAsync(revision, content, (origin ?? EditionOrigin.Upload) with { Remark = origin?.Remark ?? remark }, cancellationToken);
+            outcome = await AddPendingAsync(revision, content, (origin ?? EditionOrigin.Upload) with { Remark = origin?.Remark ?? remark }, cancellationToken);
             if (outcome.Result == SubmitResult.Queued) edition = revision;
         }
 
@@ -180,6 +195,9 @@ public sealed class UploadIntake(IEditionStore store, ParsedEditions parsed)
 
         return outcome;
     }
+
+    private async Task<SubmitOutcome> AddPendingAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken) =>
+        await _stores.ExecuteAsync(async token => await store.AddPendingAsync(edition, content, origin, token), cancellationToken);
 
     /// <summary>Waits for a submission to this silo; false when the timeout passes first.</summary>
     public Task<bool> WaitForSubmissionAsync(TimeSpan timeout, CancellationToken cancellationToken) => _submitted.WaitAsync(timeout, cancellationToken);

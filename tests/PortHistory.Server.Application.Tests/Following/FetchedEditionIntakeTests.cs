@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Text;
 using PortHistory.Server.Application.Following;
 using PortHistory.Server.Application.Import;
@@ -13,7 +14,7 @@ public sealed class FetchedEditionIntakeTests
 
     public FetchedEditionIntakeTests()
     {
-        _intake = new FetchedEditionIntake(_editions, new UploadIntake(_editions, new ParsedEditions()));
+        _intake = new FetchedEditionIntake(_editions, new UploadIntake(_editions, new ParsedEditions(), NullLogger<UploadIntake>.Instance));
     }
 
     private static string Xml(string updated, params string[] records) => $"""

@@ -26,7 +26,7 @@ public sealed class RegistryFollowerTests
     {
         var options = Options.Create(_options);
         _follower = new RegistryFollower(new UnusedStore(), new EditionFetcher(new Clients(_http), options),
-            new FetchedEditionIntake(_editions, new UploadIntake(_editions, new ParsedEditions())), new FollowStatus(), options, _clock, new PortHistoryMetrics(),
+            new FetchedEditionIntake(_editions, new UploadIntake(_editions, new ParsedEditions(), NullLogger<UploadIntake>.Instance)), new FollowStatus(), options, _clock, new PortHistoryMetrics(),
             NullLogger<RegistryFollower>.Instance);
     }
 

@@ -48,10 +48,25 @@ public sealed class FakeEditionStore : IEditionStore
 
     public Dictionary<string, EditionOrigin?> Origins { get; } = [];
 
+    /// <summary>How many of the next calls to store or find an edition fail as if PostgreSQL refused the connection.</summary>
+    public int Unreachable { get; set; }
+
+    /// <summary>How many calls to store or find an edition were made, failed ones included.</summary>
+    public int Calls { get; private set; }
+
+    private void Call()
+    {
+        Calls++;
+        if (Unreachable <= 0) return;
+        Unreachable--;
+        throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused);
+    }
+
     public Task<SubmitOutcome> AddPendingAsync(RegistryEdition edition, ReadOnlyMemory<byte> content, EditionOrigin? origin, CancellationToken cancellationToken)
     {
         lock (Editions)
         {
+            Call();
             var existing = Editions.FirstOrDefault(e => e.Sha256 == edition.Sha256) ?? Editions.FirstOrDefault(e => e.Id == edition.Id);
             if (existing is null)
             {
@@ -76,6 +91,7 @@ public sealed class FakeEditionStore : IEditionStore
     {
         lock (Editions)
         {
+            Call();
             var found = Editions.FirstOrDefault(e => e.Id == id);
             return Task.FromResult(found is null
                 ? null

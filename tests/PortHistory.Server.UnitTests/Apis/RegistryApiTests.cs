@@ -25,7 +25,7 @@ public sealed class RegistryApiTests
     public async Task ImportEdition_refuses_a_stream_without_a_header_and_stores_nothing()
     {
         var editions = new FakeEditionStore();
-        var intake = new UploadIntake(editions, new ParsedEditions());
+        var intake = new UploadIntake(editions, new ParsedEditions(), NullLogger<UploadIntake>.Instance);
         var import = new EditionImport(intake, editions, new ImportProgressHub(new PortHistoryMetrics()), new ImportDirectory(Options.Create(new ImportOptions())),
             NullLogger<EditionImport>.Instance);
         var api = new RegistryAdminApi(import, editions, new FakeImporter(editions).Rebuild, Options.Create(new ImportOptions()));
@@ -50,7 +50,7 @@ public sealed class RegistryApiTests
         var rows = Enumerable.Range(1, 20_000).Select(p => ($"svc{p}", p, "a description long enough to need several messages")).ToArray();
         await importer.ImportAsync("large", new DateOnly(2020, 1, 1), rows);
         var api = new RegistryAdminApi(
-            new EditionImport(new UploadIntake(editions, new ParsedEditions()), editions, new ImportProgressHub(new PortHistoryMetrics()),
+            new EditionImport(new UploadIntake(editions, new ParsedEditions(), NullLogger<UploadIntake>.Instance), editions, new ImportProgressHub(new PortHistoryMetrics()),
                 new ImportDirectory(Options.Create(new ImportOptions())), NullLogger<EditionImport>.Instance),
             editions, importer.Rebuild, Options.Create(new ImportOptions()));
         var responses = new Responses<ExportEditionChunk>();

@@ -24,7 +24,7 @@ public sealed class EditionImportTests
 
     public EditionImportTests()
     {
-        _intake = new UploadIntake(_editions, new ParsedEditions());
+        _intake = new UploadIntake(_editions, new ParsedEditions(), NullLogger<UploadIntake>.Instance);
         _import = new EditionImport(_intake, _editions, _progress, new ImportDirectory(Options.Create(new ImportOptions())), NullLogger<EditionImport>.Instance);
     }
 
@@ -103,6 +103,39 @@ public sealed class EditionImportTests
         Assert.Equal((ImportStage.Committed, "http: committed", 5L), (reports.Current.Stage, reports.Current.Message, reports.Current.Generation));
         Assert.Equal("http", reports.Current.Edition?.Summary.Id);
         Assert.False(await reports.MoveNextAsync());
+    }
+
+    [Fact]
+    public async Task An_import_rides_out_a_database_that_refuses_a_few_connections()
+    {
+        _editions.Unreachable = 2;
+        await using var reports = _import.ImportAsync(Upload(Http), _import.TrackUpload(), default).GetAsyncEnumerator();
+        Assert.True(await reports.MoveNextAsync());
+        Assert.True(await reports.MoveNextAsync());
+        Assert.Equal(ImportStage.Queued, reports.Current.Stage);
+        Assert.Equal(3, _editions.Calls);
+
+        _editions.MarkCommitted(["http"], 5);
+        _editions.Unreachable = 2;
+        _progress.Publish(["http"], new ImportEvent(ImportStage.Committed, "committed in generation 5", 1, 1, 5));
+
+        Assert.True(await reports.MoveNextAsync());
+        Assert.Equal((ImportStage.Committed, 5L), (reports.Current.Stage, reports.Current.Generation));
+        Assert.Equal(6, _editions.Calls);
+        Assert.Single(_editions.Editions);
+    }
+
+    [Fact]
+    public async Task An_import_whose_database_stays_unreachable_fails_as_unavailable_after_its_attempts()
+    {
+        _editions.Unreachable = UploadIntake.DatabaseAttempts;
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => Collect(_import.ImportAsync(Upload(Http), _import.TrackUpload(), default)));
+
+        Assert.True(Application.Resilience.DatabaseErrors.IsUnavailable(failure));
+        Assert.Equal(UploadIntake.DatabaseAttempts, _editions.Calls);
+        Assert.Empty(_editions.Editions);
+        Assert.False(await _intake.WaitForSubmissionAsync(TimeSpan.Zero, default));
     }
 
     [Fact]
