@@ -62,7 +62,7 @@ public sealed class Reporter : IDisposable
     }
 
     /// <summary>Scans the host and appends what is to be sent to the spool; false when the scan or the spool failed.</summary>
-    public bool Scan() => _recorder.Record(_clock());
+    public bool Scan() => _recorder.Record(_clock);
 
     /// <inheritdoc cref="SpoolSender.DrainAsync"/>
     public Task<DrainSummary> DrainAsync(CancellationToken cancellationToken, bool once = false) => _sender.DrainAsync(cancellationToken, once);

@@ -7,13 +7,13 @@ namespace PortHistory.Agent;
 /// <summary>Scans the host and writes what the scan calls for to the spool (<see cref="HostReporting"/>), flushed to disk before anything is sent.</summary>
 public sealed class ScanRecorder(Func<DateTimeOffset, ScanResult> scan, HostReporting reporting, StatusFiles status, AgentLog log)
 {
-    /// <summary>Scans as of <paramref name="now"/> and spools what it calls for; false when the scan or the spool failed.</summary>
-    public bool Record(DateTimeOffset now)
+    /// <summary>Scans and spools what it calls for; false when the scan or the spool failed.</summary>
+    public bool Record(Func<DateTimeOffset> clock)
     {
         ScanResult result;
         try
         {
-            result = scan(now);
+            result = scan(clock());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -21,6 +21,9 @@ public sealed class ScanRecorder(Func<DateTimeOffset, ScanResult> scan, HostRepo
             return false;
         }
 
+        // A change is dated when the scan has read the socket tables: what it saw held by then. Its start can precede a
+        // socket it finds (a slow scan on a busy host), so it would date a change before it happened.
+        var now = clock();
         var spooled = reporting.Record(result, now);
         status.ScannedAt(now);
         var figures = status.Publish().Spool;

@@ -66,6 +66,26 @@ public sealed class DifferentialReportingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_change_found_by_a_slow_scan_is_dated_when_the_scan_had_read_the_sockets_not_when_it_began()
+    {
+        using var reporter = _harness.Open();
+        await ScanAndDrain(reporter);
+        var began = _harness.Now + TimeSpan.FromMinutes(1);
+
+        // nginx starts while the scan walks the process table; the scan finds it three seconds after it began.
+        _harness.ScanWith = at =>
+        {
+            _harness.Now += TimeSpan.FromSeconds(3);
+            return Scan(at, [.. _sightings, Sighting(443, "nginx")]);
+        };
+        await ScanAndDrain(reporter);
+
+        var change = Sent()[^1];
+        Assert.Equal(HostReport.BodyOneofCase.Changes, change.BodyCase);
+        Assert.Equal(began + TimeSpan.FromSeconds(3), change.ObservedAt.ToDateTimeOffset());
+    }
+
+    [Fact]
     public async Task With_nothing_changed_a_heartbeat_goes_out_once_per_period_and_only_when_the_spool_is_empty()
     {
         using var reporter = _harness.Open(_harness.Settings() with { Heartbeat = TimeSpan.FromMinutes(5) });
