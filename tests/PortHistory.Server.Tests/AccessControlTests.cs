@@ -8,7 +8,7 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>Every RPC needs a token, and a role that may call it; revocation takes effect at once.</summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class AccessControlTests(PostgresFixture fixture)
+public sealed class AccessControlTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     private static readonly Dictionary<string, (Role Required, Func<GrpcChannel, Task> Call)> Rpcs = new()
     {
@@ -118,7 +118,7 @@ public sealed class AccessControlTests(PostgresFixture fixture)
     [Fact]
     public async Task An_agent_over_its_rate_is_told_to_retry_after_a_while()
     {
-        var server = await fixture.SharedAsync("ratelimit", () => SightingsServer.StartAsync(fixture.Postgres, "ratelimit",
+        var server = await resources.SharedAsync("ratelimit", () => SightingsServer.StartAsync(fixture.Postgres, "ratelimit",
             new Dictionary<string, string> { ["PortHistory__RateLimit__SightingsPerSecond"] = "2", ["PortHistory__RateLimit__Burst"] = "10" }));
         var sightings = new Sightings.SightingsClient(server.Agent);
         var ten = Enumerable.Range(0, 10).Select(i => Sighting($"rate-{i}", 32000, Transport.Tcp, "x")).ToList();
@@ -138,7 +138,7 @@ public sealed class AccessControlTests(PostgresFixture fixture)
     }
 
     private Task<SightingsServer> SharedServerAsync() =>
-        fixture.SharedAsync("verdicts-access", () => SightingsServer.StartAsync(fixture.Postgres, "access"));
+        resources.SharedAsync("verdicts-access", () => SightingsServer.StartAsync(fixture.Postgres, "access"));
 
     /// <summary>
     /// Writes and completes a request stream. A server that refuses the call ends it without reading, and a write racing

@@ -8,9 +8,9 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>The fleet agent, scanning this machine, against a real server (a server of its own: it adds a reporting host).</summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class AgentEndToEndTests(PostgresFixture fixture)
+public sealed class AgentEndToEndTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
-    private Task<SightingsServer> Server => fixture.SharedAsync("agent", () => SightingsServer.StartAsync(fixture.Postgres, "agent"));
+    private Task<SightingsServer> Server => resources.SharedAsync("agent", () => SightingsServer.StartAsync(fixture.Postgres, "agent"));
 
     [Fact]
     public async Task The_agent_reports_what_listens_on_this_machine()

@@ -9,9 +9,9 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>The per-caller bounds: streams, calls in flight, request sizes, listing time, health probes, the token file.</summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class CallerLimitTests(PostgresFixture fixture)
+public sealed class CallerLimitTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("limits", () => SightingsServer.StartAsync(fixture.Postgres, "limits",
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("limits", () => SightingsServer.StartAsync(fixture.Postgres, "limits",
         new Dictionary<string, string>
         {
             ["PortHistory__Sightings__MaxBatchesPerStream"] = "3",

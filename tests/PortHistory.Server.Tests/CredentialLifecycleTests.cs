@@ -9,7 +9,7 @@ namespace PortHistory.Server.Tests;
 /// wait for an admin's approval, and revoked credentials are deleted after the retention.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class CredentialLifecycleTests(PostgresFixture fixture)
+public sealed class CredentialLifecycleTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     [Fact]
     public async Task Revoking_a_stolen_credential_revokes_the_rotations_issued_from_it_used_or_not()
@@ -37,7 +37,7 @@ public sealed class CredentialLifecycleTests(PostgresFixture fixture)
     [Fact]
     public async Task With_admin_approval_a_new_host_waits_until_approved_and_revoked_credentials_are_deleted_after_the_retention()
     {
-        var server = await fixture.SharedAsync("enrollment-approval", () => SightingsServer.StartAsync(fixture.Postgres, "enrollmentapproval",
+        var server = await resources.SharedAsync("enrollment-approval", () => SightingsServer.StartAsync(fixture.Postgres, "enrollmentapproval",
             new Dictionary<string, string>
             {
                 ["PortHistory__Enrollment__Approval"] = "admin",

@@ -13,7 +13,7 @@ namespace PortHistory.Server.Tests;
 /// what the local service tables Debian installs say about a port in GetPort and in verdict reasons.
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLifetime
+public sealed class ExpectationTests(RegistryServerFixture fixture, ClassResources resources) : IAsyncLifetime, IClassFixture<ClassResources>
 {
     private static readonly List<string> Hosts = [.. Enumerable.Range(1, 20).Select(i => $"host-{i:D2}")];
 
@@ -22,7 +22,7 @@ public sealed class ExpectationTests(RegistryServerFixture fixture) : IAsyncLife
     private static readonly DateTime Scanned = DateTime.UtcNow.AddSeconds(-5);
     private SightingsServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await fixture.SharedAsync("expectations", async () =>
+    public async Task InitializeAsync() => _server = await resources.SharedAsync("expectations", async () =>
     {
         var server = await SightingsServer.StartAsync(fixture.Postgres, "expectations");
         foreach (var (table, format) in new[] { (LocalServiceTables.EtcServices, EditionFormat.Services), (LocalServiceTables.NmapServices, EditionFormat.NmapServices) }

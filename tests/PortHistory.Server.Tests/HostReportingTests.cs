@@ -12,9 +12,9 @@ namespace PortHistory.Server.Tests;
 /// runs fast here (a one-second heartbeat, stale after two), so every case keeps its own hosts.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class HostReportingTests(PostgresFixture fixture)
+public sealed class HostReportingTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("hostreports", () => SightingsServer.StartAsync(fixture.Postgres, "hostreports",
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("hostreports", () => SightingsServer.StartAsync(fixture.Postgres, "hostreports",
         new Dictionary<string, string>
         {
             ["PortHistory__Hosts__HeartbeatPeriod"] = "00:00:01",

@@ -6,8 +6,8 @@ using PortHistory.Testing;
 namespace PortHistory.Server.Tests;
 
 /// <summary>An importer that lost its lock while staging does not commit the generation another importer aborted.</summary>
-[Collection(OwnServerCollection.Name)]
-public sealed class ImportLockLossTests(PostgresFixture fixture)
+[Collection(ServerCollection.Name)]
+public sealed class ImportLockLossTests(RegistryServerFixture fixture)
 {
     [Fact]
     public async Task A_generation_aborted_while_it_is_staged_is_not_committed_and_the_edition_lands_in_a_later_generation()

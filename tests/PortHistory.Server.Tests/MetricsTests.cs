@@ -10,12 +10,12 @@ namespace PortHistory.Server.Tests;
 /// an agent and a reader do moves PortHistory's figures by exactly that much, and the platform's meters are there.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class MetricsTests(PostgresFixture fixture)
+public sealed class MetricsTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     /// <summary>PostgreSQL here trusts every local connection: the password is never checked, only looked for in the figures.</summary>
     private const string Password = "metrics-password-b7f3";
 
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("metrics", () => SightingsServer.StartAsync(fixture.Postgres, "metrics",
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("metrics", () => SightingsServer.StartAsync(fixture.Postgres, "metrics",
         new Dictionary<string, string> { ["ConnectionStrings__PortHistory"] = $"{fixture.Postgres.ConnectionString("metrics")};Password={Password}" }));
 
     [Fact]

@@ -8,9 +8,9 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>Bad sightings are rejected with their field and reason; the good ones of the same batch are kept.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class SightingInputTests(RegistryServerFixture fixture)
+public sealed class SightingInputTests(RegistryServerFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("verdicts-access", () => SightingsServer.StartAsync(fixture.Postgres, "access"));
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("verdicts-access", () => SightingsServer.StartAsync(fixture.Postgres, "access"));
 
     [Fact]
     public async Task A_batch_with_bad_items_keeps_the_good_ones_and_names_each_bad_field()
@@ -96,7 +96,7 @@ public sealed class SightingInputTests(RegistryServerFixture fixture)
     [Fact]
     public async Task Sightings_let_go_under_overload_still_reach_a_grain_that_stays_active()
     {
-        var server = await fixture.SharedAsync("overflow", () => SightingsServer.StartAsync(fixture.Postgres, "overflow",
+        var server = await resources.SharedAsync("overflow", () => SightingsServer.StartAsync(fixture.Postgres, "overflow",
             new Dictionary<string, string> { ["PortHistory__Sightings__MaxPendingDeliveryBytes"] = "1000" }));
         var client = new Sightings.SightingsClient(server.Agent);
         var observed = new ObservationsService.ObservationsClient(server.Admin);

@@ -14,9 +14,9 @@ namespace PortHistory.Server.Tests;
 /// rows that reach the journal by other ways are quarantined instead of stopping the port.
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class UntrustedInputTests(RegistryServerFixture fixture)
+public sealed class UntrustedInputTests(RegistryServerFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("untrusted", () => SightingsServer.StartAsync(fixture.Postgres, "untrusted"));
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("untrusted", () => SightingsServer.StartAsync(fixture.Postgres, "untrusted"));
 
     [Fact]
     public async Task Every_enum_field_with_an_unknown_number_is_refused_by_index_and_field_and_the_port_answers_before_and_after_a_restart()

@@ -12,11 +12,11 @@ namespace PortHistory.Server.Tests;
 /// late, and a team loads years of history from a file; the answers (gRPC and JSON, admin and reader) have exact counts.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class UsageHistoryTests(PostgresFixture fixture)
+public sealed class UsageHistoryTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     private const uint Port = 40776;
 
-    private Task<SightingsServer> ServerAsync() => fixture.SharedAsync("usage", () => SightingsServer.StartAsync(fixture.Postgres, "usage"));
+    private Task<SightingsServer> ServerAsync() => resources.SharedAsync("usage", () => SightingsServer.StartAsync(fixture.Postgres, "usage"));
 
     [Fact]
     public async Task Days_from_a_known_change_stream_have_exact_counts_a_late_report_lands_in_its_day_and_lifetimes_follow()

@@ -7,11 +7,11 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>Registry against reality on a synthetic fleet of twenty hosts.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class VerdictTests(RegistryServerFixture fixture) : IAsyncLifetime
+public sealed class VerdictTests(RegistryServerFixture fixture, ClassResources resources) : IAsyncLifetime, IClassFixture<ClassResources>
 {
     private SightingsServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await fixture.SharedAsync("verdicts", async () =>
+    public async Task InitializeAsync() => _server = await resources.SharedAsync("verdicts", async () =>
     {
         var server = await SightingsServer.StartAsync(fixture.Postgres, "verdicts");
         await ReportFleetAsync(server);

@@ -7,7 +7,7 @@ namespace PortHistory.Server.Tests;
 /// server stays up, and every port touched still answers afterwards.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
-public sealed class WireFuzzTests(PostgresFixture fixture)
+public sealed class WireFuzzTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     /// <summary>Calls the suite sends (PORTHISTORY_FUZZ_SEED chooses the seed; unset, a fixed one).</summary>
     public const int Messages = 6_000;
@@ -15,7 +15,7 @@ public sealed class WireFuzzTests(PostgresFixture fixture)
     [Fact]
     public async Task Generated_and_mutated_messages_to_every_rpc_get_no_internal_or_unknown_answer_and_leave_every_port_answering()
     {
-        var server = await fixture.SharedAsync("fuzz", () => SightingsServer.StartAsync(fixture.Postgres, "fuzz"));
+        var server = await resources.SharedAsync("fuzz", () => SightingsServer.StartAsync(fixture.Postgres, "fuzz"));
         var seed = WireFuzz.SeedFromEnvironment();
 
         var report = await WireFuzz.RunAsync(server.Admin, server.Agent, server.Server.AnonymousChannel, Messages, seed);
