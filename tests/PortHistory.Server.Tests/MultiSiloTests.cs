@@ -10,8 +10,8 @@ namespace PortHistory.Server.Tests;
 /// of them, either gateway answers for every port, an import or a sighting through one is seen through the other, and
 /// when one silo stops the other serves everything.
 /// </summary>
-[Collection(OwnServerCollection.Name)]
-public sealed class MultiSiloTests(PostgresFixture fixture)
+[Collection(ServerCollection.Name)]
+public sealed class MultiSiloTests(RegistryServerFixture fixture)
 {
     private static readonly Dictionary<string, string> Clustered = new()
     {
