@@ -19,16 +19,7 @@ public sealed class PortGrainCheckpointTests(PortGrainCluster fixture)
     public async Task A_checkpoint_counts_a_writers_last_delivery_that_never_arrived()
     {
         const int port = 3301, writerA = 41, writerB = 42;
-        var grain = fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
-        PortGrainCluster.Context.CheckpointEvery = 5;
-        try
-        {
-            Assert.Empty((await Observed(grain)).Observed.Transports);
-        }
-        finally
-        {
-            PortGrainCluster.Context.CheckpointEvery = 1_000_000;
-        }
+        var grain = await ActivatedAsync(port, checkpointEvery: 5);
 
         var a = new ListenerScript();
         var delivered = Starts(a, 1, 2);
@@ -52,8 +43,21 @@ public sealed class PortGrainCheckpointTests(PortGrainCluster fixture)
     public async Task A_port_whose_entries_were_all_unusable_records_how_far_it_read_so_the_journal_can_let_them_go()
     {
         const int port = 3302, writer = 43;
+        var grain = await ActivatedAsync(port, checkpointEvery: 1);
+
+        ObservationEntry[] unusable = [.. Starts(new ListenerScript(), 1, 2).Select(e => e with { Transport = (Transport)99 })];
+        PortGrainCluster.Journal.Append(port, writer, unusable);
+        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, unusable)]));
+
+        Assert.Empty((await Observed(grain)).Observed.Transports);
+        Assert.Equal(unusable[^1].Seq, PortGrainCluster.Journal.Recorded[port][writer]);
+    }
+
+    /// <summary>The port's grain, activated with nothing observed while checkpoints come every <paramref name="checkpointEvery"/> entries (a grain takes the setting when it activates).</summary>
+    private async Task<IPortGrain> ActivatedAsync(int port, int checkpointEvery)
+    {
         var grain = fixture.Cluster.GrainFactory.GetGrain<IPortGrain>(port);
-        PortGrainCluster.Context.CheckpointEvery = 1;
+        PortGrainCluster.Context.CheckpointEvery = checkpointEvery;
         try
         {
             Assert.Empty((await Observed(grain)).Observed.Transports);
@@ -63,12 +67,7 @@ public sealed class PortGrainCheckpointTests(PortGrainCluster fixture)
             PortGrainCluster.Context.CheckpointEvery = 1_000_000;
         }
 
-        ObservationEntry[] unusable = [.. Starts(new ListenerScript(), 1, 2).Select(e => e with { Transport = (Transport)99 })];
-        PortGrainCluster.Journal.Append(port, writer, unusable);
-        await grain.ObserveAsync(new([new ObservationDelta(writer, 0, unusable)]));
-
-        Assert.Empty((await Observed(grain)).Observed.Transports);
-        Assert.Equal(unusable[^1].Seq, PortGrainCluster.Journal.Recorded[port][writer]);
+        return grain;
     }
 
     private static async Task<GetObservedResponse> Observed(IPortGrain grain) =>

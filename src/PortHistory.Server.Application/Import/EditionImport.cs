@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Polly;
 using PortHistory.Contracts.V1;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Model;
 using PortHistory.Server.Application.Registry;
 using PortHistory.Server.Application.Resilience;
-using Polly;
 
 namespace PortHistory.Server.Application.Import;
 
