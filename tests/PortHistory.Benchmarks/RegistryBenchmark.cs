@@ -6,6 +6,7 @@ using CsvHelper.Configuration;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.History;
 using PortHistory.Registry.Model;
+using PortHistory.Server.Persistence.Registry;
 using PortHistory.Testing;
 
 namespace PortHistory.Benchmarks;
@@ -67,6 +68,41 @@ internal static class RegistryBenchmark
         summary.Add("process peak working set (MB)", Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, "");
         summary.Add("editions / versions (tcp)", $"{history!.Editions.Length} / {CountVersions(history, TransportProtocol.Tcp)}", "");
         summary.WriteTo(output);
+        output.WriteLine();
+        Originals(output, contents.Select(c => c.Bytes.ToArray()).ToList());
+    }
+
+    /// <summary>
+    /// What storing the originals costs an import: cutting every edition into chunks, hashing and compressing each
+    /// (one core), next to only hashing the same bytes.
+    /// </summary>
+    private static void Originals(TextWriter output, List<byte[]> files)
+    {
+        var compressed = 0L;
+        var chunks = 0;
+        var store = Median(() =>
+        {
+            (compressed, chunks) = (0, 0);
+            foreach (var file in files)
+            {
+                var start = 0;
+                foreach (var end in ContentChunks.Cuts(file))
+                {
+                    var chunk = file.AsSpan(start, end - start);
+                    System.Security.Cryptography.SHA256.HashData(chunk);
+                    compressed += ContentChunks.Compress(chunk).Length;
+                    (chunks, start) = (chunks + 1, end);
+                }
+            }
+        });
+        var hashOnly = Median(() => files.ForEach(file => System.Security.Cryptography.SHA256.HashData(file)));
+        var bytes = files.Sum(f => (long)f.Length);
+        var table = new Table("originals (16 editions)", "value");
+        table.Add("chunks", chunks);
+        table.Add("cut, hash and compress (median ms)", store);
+        table.Add("baseline: hash only (median ms)", hashOnly);
+        table.Add("compressed / input bytes", $"{compressed:N0} / {bytes:N0} ({(double)bytes / compressed:0.00}:1)");
+        table.WriteTo(output);
     }
 
     private static int CountVersions(RegistryHistory history, TransportProtocol transport)

@@ -17,7 +17,13 @@ public static class ContentChunks
     private const int CutBits = 14;
 
     private const int BrotliQuality = 9;
-    private const int BrotliWindow = 22;
+
+    /// <summary>
+    /// A window as large as the largest chunk: a larger one finds nothing more to refer back to, yet at quality 9
+    /// makes the encoder set up tables for it on every chunk, which measured about a hundred times the CPU
+    /// (40 s against 0.4 s for the sixteen editions) for the same compressed size.
+    /// </summary>
+    private const int BrotliWindow = 16;
 
     /// <summary>The gear table: fixed forever, since chunks cut by another table would not be shared with the stored ones.</summary>
     private static readonly ulong[] Gear = BuildGear();
