@@ -26,7 +26,7 @@ public sealed class SightingsServer : IAsyncDisposable
 
     public static async Task<SightingsServer> StartAsync(PostgresServer postgres, string database, IReadOnlyDictionary<string, string>? settings = null)
     {
-        await postgres.CreateDatabaseAsync(database, "newest-edition", ImportNewestEditionAsync);
+        await CreateDatabaseAsync(postgres, database);
         // With a token file of its own, the server issues a new admin token into it.
         var server = new SightingsServer(new ServerProcess(postgres.ConnectionString(database), settings));
         await server.Server.StartAsync();
@@ -37,6 +37,10 @@ public sealed class SightingsServer : IAsyncDisposable
         server.Reader = server.Server.ChannelWith(() => server.ReaderToken);
         return server;
     }
+
+    /// <summary>A database of its own, copied from one where the newest edition was imported once per PostgreSQL.</summary>
+    public static Task CreateDatabaseAsync(PostgresServer postgres, string database) =>
+        postgres.CreateDatabaseAsync(database, "newest-edition", ImportNewestEditionAsync);
 
     /// <summary>The database every sightings server starts from: migrated, with the newest edition imported.</summary>
     private static async Task ImportNewestEditionAsync(string connectionString)
