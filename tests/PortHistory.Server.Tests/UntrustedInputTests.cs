@@ -247,15 +247,12 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture, ClassReso
             var enrollment = new Enrollment.EnrollmentClient(enrollChannel);
             for (var i = 0; i < 300; i++) await enrollment.EnrollAsync(new EnrollRequest { HostRef = $"flood-host-{i}" });
         });
-        var slowest = TimeSpan.Zero;
-        var honestCalls = 0;
+        var honestCalls = new List<TimeSpan>();
         while (!flood.IsCompleted || !enrollments.IsCompleted)
         {
             var started = Stopwatch.GetTimestamp();
             await honest.GetPortAsync(new GetPortRequest { Port = 22 });
-            var took = Stopwatch.GetElapsedTime(started);
-            slowest = took > slowest ? took : slowest;
-            honestCalls++;
+            honestCalls.Add(Stopwatch.GetElapsedTime(started));
             peakConnections = Math.Max(peakConnections, await ConnectionsAsync());
         }
 
@@ -268,8 +265,14 @@ public sealed class UntrustedInputTests(RegistryServerFixture fixture, ClassReso
         var memoryAfter = Process.GetProcessById(server.Server.ProcessId!.Value).WorkingSet64;
         Assert.True(peakConnections <= connectionsBefore + 6, $"connections went from {connectionsBefore} to {peakConnections}");
         Assert.True(memoryAfter - memoryBefore < 64L * 1024 * 1024, $"memory grew by {(memoryAfter - memoryBefore) / 1024 / 1024} MiB");
-        // The honest reader's token stays cached through every enrollment: its calls never wait for the flood.
-        Assert.True(slowest < TimeSpan.FromSeconds(1), $"the slowest of {honestCalls} honest calls took {slowest.TotalMilliseconds:0} ms");
+        // The honest reader's token stays cached through every enrollment: its calls never wait for the flood. Were it
+        // evicted by each enrollment, most of its calls would queue behind the flood's lookups; one call slowed by the
+        // machine (two cores shared with the rest of the suite) is not that, so the bound is on the 95th percentile.
+        Assert.NotEmpty(honestCalls);
+        honestCalls.Sort();
+        var (p95, slowest) = (honestCalls[honestCalls.Count * 95 / 100], honestCalls[^1]);
+        Assert.True(p95 < TimeSpan.FromSeconds(1) && slowest < TimeSpan.FromSeconds(5),
+            $"of {honestCalls.Count} honest calls, the 95th percentile took {p95.TotalMilliseconds:0} ms and the slowest {slowest.TotalMilliseconds:0} ms");
 
         async Task<StatusCode[]> SendAsync(IReadOnlyList<string> secrets)
         {
