@@ -33,7 +33,7 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
         Assert.Equal(2, await ActiveSilosAsync(connectionString));
 
         // An edition imported through the first is answered by the second (RFC 1340: its ports' grains are staged on
-        // both silos, as an IANA file's would be, in a hundredth of the time).
+        // both silos as an IANA file's would be, a few hundred of them instead of 49,152).
         await EditionUpload.ImportAsync(first.Channel, RegistryData.PathOf("rfc1340.txt"));
         var viaSecond = new PortRegistry.PortRegistryClient(second.Channel);
         await SightingsServer.EventuallyAsync(() => viaSecond.ListEditionsAsync(new ListEditionsRequest()).ResponseAsync, r => r.Editions.Count == 1);
