@@ -15,27 +15,33 @@ public sealed class ImportLockLossTests(RegistryServerFixture fixture)
         await using var server = new ServerProcess(fixture.Postgres.ConnectionString("lock-loss"));
         await server.StartAsync();
         await using var database = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString("lock-loss"));
-        var edition = RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml");
+        var edition = RegistryData.PathOf("rfc1340.txt");
 
-        // As soon as staging starts, do what another silo does when this one's lock connection has dropped: abort the
-        // generation being applied.
-        long? abortedGeneration = null;
-        var first = await RegistryServerFixture.FailsAsync(() => EditionUpload.ImportAsync(server.Channel, edition, onProgress: p =>
+        // Staging starts and no port's write goes through until the generation has been aborted, as another silo
+        // aborts it when this one's lock connection has dropped: however quickly staging would run, it cannot commit first.
+        var staging = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<IReadOnlyList<ImportEditionProgress>> first;
+        await using (var gate = await GrainWriteGate.CloseAsync(database, pass: 0))
         {
-            if (p.Stage != ImportStage.Staging || abortedGeneration is not null) return;
-            abortedGeneration = (long)p.Generation;
-            using var abort = database.CreateCommand("UPDATE registry_generations SET state = 'aborted', finished_at = now() WHERE state = 'applying'");
-            Assert.Equal(1, abort.ExecuteNonQuery());
-        }));
-        Assert.Equal(StatusCode.Unavailable, first.StatusCode);
-        Assert.Contains("import lock was lost", first.Status.Detail);
-        Assert.NotNull(abortedGeneration);
+            first = EditionUpload.ImportAsync(server.Channel, edition, onProgress: p =>
+            {
+                if (p.Stage == ImportStage.Staging) staging.TrySetResult((long)p.Generation);
+            });
+            await staging.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            await using var abort = database.CreateCommand("UPDATE registry_generations SET state = 'aborted', finished_at = now() WHERE state = 'applying'");
+            Assert.Equal(1, await abort.ExecuteNonQueryAsync());
+        }
+
+        var refused = await RegistryServerFixture.FailsAsync(() => first);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("import lock was lost", refused.Status.Detail);
+        var abortedGeneration = await staging.Task;
 
         // The importer retries by itself; running the import again waits for it.
         var again = await EditionUpload.ImportAsync(server.Channel, edition);
         Assert.Contains(again[^1].Stage, new[] { ImportStage.Committed, ImportStage.AlreadyImported });
 
-        Assert.Equal("aborted", await StateAsync(abortedGeneration.Value));
+        Assert.Equal("aborted", await StateAsync(abortedGeneration));
         var committed = (long)(await new PortRegistry.PortRegistryClient(server.Channel).ListEditionsAsync(new ListEditionsRequest())).Generation;
         Assert.True(committed > abortedGeneration, $"committed generation {committed}, aborted {abortedGeneration}");
         Assert.Equal("committed", await StateAsync(committed));
