@@ -41,6 +41,9 @@ public sealed class GrainWriteGate : IAsyncDisposable
         return new GrainWriteGate(database, holder);
     }
 
+    /// <summary>The server process of the gate's own connection, which holds the lock (a test that kills connections spares it).</summary>
+    public int HolderPid => _holder.ProcessID;
+
     /// <summary>Waits until at least one write is held at the gate: everything before it has gone through.</summary>
     public Task ReachedAsync(TimeSpan timeout) => Eventually.Async(async () =>
     {

@@ -101,28 +101,44 @@ public static class ChaosScenarios
 
     /// <summary>
     /// The connection holding the import lock is killed while an edition is staged, and another silo imports another
-    /// edition at once: one importer's generation is committed, the other's aborted, and both editions end up in the
-    /// history, with no generation left applying.
+    /// edition at once: the first importer's generation is aborted by the other, which commits both editions, with no
+    /// generation left applying. Grain state writes wait at a gate until the other importer has aborted the first
+    /// generation, so the first cannot finish staging before the takeover, however fast it would run.
     /// </summary>
     public static async Task<(ChaosFigures Figures, ImportRace Race)> ImportLockKillAsync(ChaosCluster cluster)
     {
         var load = new ChaosLoad(cluster, 0, ports: 0, agents: 0);
         await load.ProgressAsync(reads: 400, batches: 0);
-        var first = RegistryData.PathOf("service-names-port-numbers_2026-08-17.xml");
+        var first = RegistryData.PathOf("rfc1700.txt");
         var second = RegistryData.PathOf("rfc1340.txt");
-        long? staged = null;
+        var staging = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var killed = 0;
         load.FaultBegins();
-        var firstImport = EditionUpload.ImportAsync(cluster.Silos[0].Channel, first, onProgress: p =>
+        Task<IReadOnlyList<ImportEditionProgress>> firstImport, secondImport;
+        await using (var gate = await GrainWriteGate.CloseAsync(cluster.Sql, pass: 0))
         {
-            if (p.Stage != ImportStage.Staging || staged is not null) return;
-            staged = (long)p.Generation;
-            using var kill = cluster.Sql.CreateCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted");
-            killed = Convert.ToInt32(kill.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        });
-        // The other silo imports as soon as the lock is gone.
-        await Eventually.Async(() => Task.FromResult(killed), n => n > 0, TimeSpan.FromSeconds(120));
-        var secondImport = EditionUpload.ImportAsync(cluster.Silos[1].Channel, second);
+            firstImport = EditionUpload.ImportAsync(cluster.Silos[0].Channel, first, onProgress: p =>
+            {
+                if (p.Stage == ImportStage.Staging) staging.TrySetResult((long)p.Generation);
+            });
+            var staged = await staging.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            await using (var kill = cluster.Sql.CreateCommand(
+                             "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> @gate"))
+            {
+                kill.Parameters.AddWithValue("gate", gate.HolderPid);
+                killed = Convert.ToInt32(await kill.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            // The other silo imports as soon as the lock is gone, and aborts the generation left applying.
+            secondImport = EditionUpload.ImportAsync(cluster.Silos[1].Channel, second);
+            await Eventually.Async(async () =>
+            {
+                await using var state = cluster.Sql.CreateCommand("SELECT state FROM registry_generations WHERE generation = @g");
+                state.Parameters.AddWithValue("g", staged);
+                return (string?)await state.ExecuteScalarAsync();
+            }, s => s == "aborted", TimeSpan.FromMinutes(2));
+        }
+
         var firstOutcome = await Outcome(firstImport);
         var secondOutcome = await Outcome(secondImport);
         // An importer told its lock was lost tries again by itself; running the import again waits for it.
@@ -139,7 +155,7 @@ public static class ChaosScenarios
         }
 
         var editions = await new PortRegistry.PortRegistryClient(cluster.Silos[2].Channel).ListEditionsAsync(new ListEditionsRequest());
-        return (figures, new ImportRace(staged ?? -1, killed, firstOutcome, secondOutcome, states, (long)editions.Generation, [.. editions.Editions.Select(e => e.Id)]));
+        return (figures, new ImportRace(await staging.Task, killed, firstOutcome, secondOutcome, states, (long)editions.Generation, [.. editions.Editions.Select(e => e.Id)]));
 
         static async Task<ImportStage> Outcome(Task<IReadOnlyList<ImportEditionProgress>> import)
         {
@@ -173,10 +189,10 @@ public static class ChaosScenarios
 
         // An import refreshes the verdicts of every observed port (seen in the index), then compaction runs (a pass is
         // seen to delete a hand-made row below a recorded watermark). Any edition new to the cluster will do: a small
-        // one that no other scenario imports stages a thousand ports instead of every port an IANA file lists; one
-        // after RFC 1340, where the import race expects every timeline to begin.
+        // one that no other scenario imports stages a few hundred ports instead of every port an IANA file lists, and
+        // RFC 1010 lists none of the ports whose timelines the import race expects to begin at RFC 1340.
         var indexed = await IndexedAtAsync();
-        var import = await EditionUpload.ImportAsync(cluster.Silos[0].Channel, RegistryData.PathOf("rfc1700.txt"));
+        var import = await EditionUpload.ImportAsync(cluster.Silos[0].Channel, RegistryData.PathOf("rfc1010.txt"));
         if (import[^1].Stage != ImportStage.Committed) throw new InvalidOperationException($"the import did not commit: {import[^1]}");
         await Eventually.Async(IndexedAtAsync, t => t > indexed);
         await using (var sentinel = cluster.Sql.CreateCommand("""
