@@ -65,6 +65,8 @@ public sealed class FollowCluster : IAsyncLifetime
 /// Following the registry end to end: a version the mirror serves becomes one edition, with its URL and ETag; 304s,
 /// an HTML error page, a truncated body and no answer at all import nothing; the next real version does, and the
 /// port it changes raises its watch event by itself. One silo fetches at a time, and the other takes over when it dies.
+/// The mirror serves the System Ports of two real IANA XML editions (<see cref="RegistryData.SystemPortsOf"/>): what is
+/// tested is how versions arrive, and each whole file would stage 49,152 ports.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
 public sealed class FollowingTests(FollowCluster cluster) : IClassFixture<FollowCluster>
@@ -77,7 +79,7 @@ public sealed class FollowingTests(FollowCluster cluster) : IClassFixture<Follow
     {
         var mirror = cluster.Mirror;
         var registry = new PortRegistry.PortRegistryClient(cluster.A.Channel);
-        mirror.Serve(RegistryData.Bytes(Older), "\"older\"");
+        mirror.Serve(RegistryData.SystemPortsOf(Older), "\"older\"");
         var first = await EditionsAsync(registry, 1);
         Assert.Equal(("iana-xml-2024-04-30", mirror.Url, "\"older\""), (first[0].Id, first[0].Origin, first[0].Etag));
         Assert.NotNull(first[0].RetrievedAt);
@@ -98,14 +100,14 @@ public sealed class FollowingTests(FollowCluster cluster) : IClassFixture<Follow
         await Eventually.Async(() => Task.FromResult(mirror.Requests.Count(r => r.Status == 304)), n => n >= before + 3);
         mirror.ServeHtmlErrorPage();
         await mirror.AnsweredAsync(RegistryMirror.AnswerKind.HtmlErrorPage, 2);
-        mirror.ServeTruncated(RegistryData.Bytes(Newer));
+        mirror.ServeTruncated(RegistryData.SystemPortsOf(Newer));
         await mirror.AnsweredAsync(RegistryMirror.AnswerKind.Truncated, 2);
         mirror.ServeNoAnswer();
         await mirror.AnsweredAsync(RegistryMirror.AnswerKind.NoAnswer, 1);
         Assert.Single((await registry.ListEditionsAsync(new ListEditionsRequest())).Editions);
 
         // The next real version: one new edition, and 2/tcp's assignment change is announced with no import call.
-        mirror.Serve(RegistryData.Bytes(Newer), "\"newer\"");
+        mirror.Serve(RegistryData.SystemPortsOf(Newer), "\"newer\"");
         var both = await EditionsAsync(registry, 2);
         Assert.Equal(["iana-xml-2024-04-30", "iana-xml-2026-08-17"], both.Select(e => e.Id));
         Assert.True(both[1].Changes > 0);
@@ -128,7 +130,7 @@ public sealed class FollowingTests(FollowCluster cluster) : IClassFixture<Follow
 
         // The fetcher dies: the other silo takes over. A version that differs only in its date is recorded, as changing nothing.
         await holder.KillAsync();
-        var redated = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(RegistryData.Bytes(Newer)).Replace("<updated>2026-08-17</updated>", "<updated>2026-08-24</updated>",
+        var redated = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(RegistryData.SystemPortsOf(Newer)).Replace("<updated>2026-08-17</updated>", "<updated>2026-08-24</updated>",
             StringComparison.Ordinal));
         mirror.Serve(redated, "\"redated\"");
         var third = await EditionsAsync(new PortRegistry.PortRegistryClient(other.Channel), 3);

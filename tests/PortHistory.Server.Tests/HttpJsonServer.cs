@@ -4,13 +4,16 @@ using PortHistory.Testing;
 namespace PortHistory.Server.Tests;
 
 /// <summary>
-/// A server of its own, with four editions imported (RFC 1060, RFC 1340, and the 2024-04-30 and 2026-08-17 IANA XML),
-/// for the HTTP/JSON endpoint and the commands the documentation shows.
+/// A server of its own, with four editions imported (RFC 1060, RFC 1340, and the System Ports of the 2024-04-30 and
+/// 2026-08-17 IANA XML), for the HTTP/JSON endpoint and the commands the documentation shows: they ask about System Ports
+/// and the dynamic range, and the whole XML files would stage 49,152 ports.
 /// </summary>
 public sealed class HttpJsonServer : IAsyncLifetime
 {
     public static readonly string[] Editions =
         ["rfc1060.txt", "rfc1340.txt", "service-names-port-numbers_2024-04-30.xml", "service-names-port-numbers_2026-08-17.xml"];
+
+    private readonly DirectoryInfo _trimmed = Directory.CreateTempSubdirectory("porthistory-system-ports-");
 
     public PostgresServer Postgres { get; private set; } = null!;
 
@@ -23,7 +26,7 @@ public sealed class HttpJsonServer : IAsyncLifetime
         Postgres = await PostgresServer.StartAsync();
         Server = new ServerProcess(Postgres.ConnectionString("httpjson"));
         await Server.StartAsync();
-        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(RegistryData.PathOf));
+        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(EditionFile));
         var access = new AccessAdmin.AccessAdminClient(Server.Channel);
         ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "http reader", Role = Role.Reader })).Token;
     }
@@ -32,6 +35,15 @@ public sealed class HttpJsonServer : IAsyncLifetime
     {
         await Server.DisposeAsync();
         await Postgres.DisposeAsync();
+        _trimmed.Delete(recursive: true);
+    }
+
+    private string EditionFile(string name)
+    {
+        if (!name.EndsWith(".xml", StringComparison.Ordinal)) return RegistryData.PathOf(name);
+        var path = Path.Combine(_trimmed.FullName, name);
+        File.WriteAllBytes(path, RegistryData.SystemPortsOf(name));
+        return path;
     }
 }
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
 using PortHistory.Registry.Formats;
 using PortHistory.Registry.Model;
 
@@ -8,7 +10,7 @@ namespace PortHistory.Testing;
 /// The real registry editions kept beside the repository in ../shared/data/registry (never copied into it).
 /// PORTHISTORY_REGISTRY_DATA overrides the location.
 /// </summary>
-public static class RegistryData
+public static partial class RegistryData
 {
     private static readonly Lazy<string> DirectoryPath = new(Locate);
     private static readonly ConcurrentDictionary<string, RegistryEdition> Parsed = new();
@@ -37,6 +39,62 @@ public static class RegistryData
     }
 
     public static byte[] Bytes(string fileName) => File.ReadAllBytes(PathOf(fileName));
+
+    /// <summary>The last System Port (RFC 6335): <see cref="SystemPortsOf"/> keeps the records up to it.</summary>
+    public const int LastSystemPort = 1023;
+
+    /// <summary>
+    /// A real IANA XML or CSV edition with only the records of System Ports (and those without a number), everything
+    /// else byte for byte. For tests of how editions arrive (following, git history) rather than of what they say: an
+    /// import of the whole file stages the 49,152 ports its unassigned ranges cover, this one about a thousand.
+    /// </summary>
+    public static byte[] SystemPortsOf(string fileName)
+    {
+        var text = File.ReadAllText(PathOf(fileName), Encoding.UTF8);
+        var kept = fileName.EndsWith(".xml", StringComparison.Ordinal)
+            ? XmlRecord().Replace(text, record => XmlNumber().Match(record.Value) is { Success: true } number && IsUserPort(number.Groups[1].Value) ? "" : record.Value)
+            : string.Concat(CsvRecords(text).Where((record, i) => i == 0 || !IsUserPort(CsvSecondField(record))));
+        return Encoding.UTF8.GetBytes(kept);
+    }
+
+    private static bool IsUserPort(string number) =>
+        int.TryParse(number.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture, out var first) && first > LastSystemPort;
+
+    /// <summary>The records of a CSV file with their line ends: a newline inside quotes belongs to its field.</summary>
+    private static IEnumerable<string> CsvRecords(string text)
+    {
+        var (start, quoted) = (0, false);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '"') quoted = !quoted;
+            else if (text[i] == '\n' && !quoted)
+            {
+                yield return text[start..(i + 1)];
+                start = i + 1;
+            }
+        }
+
+        if (start < text.Length) yield return text[start..];
+    }
+
+    /// <summary>The port number column of an IANA CSV record (its service name, before it, may be quoted).</summary>
+    private static string CsvSecondField(string record)
+    {
+        var quoted = false;
+        for (var i = 0; i < record.Length; i++)
+        {
+            if (record[i] == '"') quoted = !quoted;
+            else if (record[i] == ',' && !quoted) return record[(i + 1)..].Split(',')[0];
+        }
+
+        return "";
+    }
+
+    [GeneratedRegex(@"<record(?: [^>]*)?>.*?</record>\s*", RegexOptions.Singleline)]
+    private static partial Regex XmlRecord();
+
+    [GeneratedRegex(@"<number>([0-9-]+)</number>")]
+    private static partial Regex XmlNumber();
 
     /// <summary>The directory holding PortHistory.sln, found above the test binaries.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
