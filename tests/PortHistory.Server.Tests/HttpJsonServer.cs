@@ -26,7 +26,7 @@ public sealed class HttpJsonServer : IAsyncLifetime
         Postgres = await PostgresServer.StartAsync();
         Server = new ServerProcess(Postgres.ConnectionString("httpjson"));
         await Server.StartAsync();
-        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(EditionFile));
+        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(e => RegistryData.SystemPortsPath(e, _trimmed.FullName)));
         var access = new AccessAdmin.AccessAdminClient(Server.Channel);
         ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "http reader", Role = Role.Reader })).Token;
     }
@@ -36,14 +36,6 @@ public sealed class HttpJsonServer : IAsyncLifetime
         await Server.DisposeAsync();
         await Postgres.DisposeAsync();
         _trimmed.Delete(recursive: true);
-    }
-
-    private string EditionFile(string name)
-    {
-        if (!name.EndsWith(".xml", StringComparison.Ordinal)) return RegistryData.PathOf(name);
-        var path = Path.Combine(_trimmed.FullName, name);
-        File.WriteAllBytes(path, RegistryData.SystemPortsOf(name));
-        return path;
     }
 }
 

@@ -57,6 +57,18 @@ public static partial class RegistryData
         return Encoding.UTF8.GetBytes(kept);
     }
 
+    /// <summary>
+    /// A path to import the edition from: an IANA XML or CSV file as its System Ports, written into
+    /// <paramref name="directory"/>; any other edition as it is.
+    /// </summary>
+    public static string SystemPortsPath(string fileName, string directory)
+    {
+        if (!fileName.EndsWith(".xml", StringComparison.Ordinal) && !fileName.EndsWith(".csv", StringComparison.Ordinal)) return PathOf(fileName);
+        var path = Path.Combine(directory, fileName);
+        File.WriteAllBytes(path, SystemPortsOf(fileName));
+        return path;
+    }
+
     private static bool IsUserPort(string number) =>
         int.TryParse(number.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture, out var first) && first > LastSystemPort;
 

@@ -7,8 +7,8 @@ using static PortHistory.Testing.FleetSimulator;
 namespace PortHistory.Web.Tests;
 
 /// <summary>
-/// One real server with four editions imported (RFC 990 of 1986, RFC 1060, RFC 1340 and the 2026 IANA XML: enough
-/// for the stories of 771 and 776), a fleet of twelve hosts of which all run rpc.statd on 776/udp, and one headless
+/// One real server with four editions imported (RFC 990 of 1986, RFC 1060, RFC 1340 and the System Ports of the 2026
+/// IANA XML: enough for the stories of 771 and 776, where the whole file would stage 49,152 ports), a fleet of twelve hosts of which all run rpc.statd on 776/udp, and one headless
 /// Debian chromium that every test opens its own browser context in.
 /// </summary>
 public sealed class WebPageServer : IAsyncLifetime
@@ -20,6 +20,8 @@ public sealed class WebPageServer : IAsyncLifetime
         ["rfc0990.txt", "rfc1060.txt", "rfc1340.txt", "service-names-port-numbers_2026-08-17.xml"];
 
     public static readonly IReadOnlyList<string> Fleet = [.. Enumerable.Range(1, 12).Select(i => $"web-{i:D2}")];
+
+    private readonly DirectoryInfo _editions = Directory.CreateTempSubdirectory("porthistory-web-editions-");
 
     public PostgresServer Postgres { get; private set; } = null!;
 
@@ -71,7 +73,7 @@ public sealed class WebPageServer : IAsyncLifetime
         Postgres = await PostgresServer.StartAsync();
         Server = new ServerProcess(Postgres.ConnectionString("web"));
         await Server.StartAsync();
-        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(RegistryData.PathOf));
+        await EditionUpload.ImportAllAsync(Server.Channel, Editions.Select(e => RegistryData.SystemPortsPath(e, _editions.FullName)));
         var access = new AccessAdmin.AccessAdminClient(Server.Channel);
         ReaderToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "web reader", Role = Role.Reader })).Token;
         AgentToken = (await access.IssueTokenAsync(new IssueTokenRequest { Name = "web agent", Role = Role.Agent })).Token;
@@ -144,6 +146,7 @@ public sealed class WebPageServer : IAsyncLifetime
         Reader?.Dispose();
         if (Server is not null) await Server.DisposeAsync();
         if (Postgres is not null) await Postgres.DisposeAsync();
+        _editions.Delete(recursive: true);
     }
 }
 
