@@ -87,16 +87,18 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Each template's dump, made by the first PostgreSQL of the process to fill it.</summary>
     private static readonly Dictionary<string, Task<string>> TemplateDumps = [];
 
-    private static readonly Lazy<string> DumpDirectory = new(() =>
+    private static readonly Lazy<Task<string>> DumpDirectory = new(CreateDumpDirectoryAsync);
+
+    private static async Task<string> CreateDumpDirectoryAsync()
     {
         var directory = Directory.CreateTempSubdirectory("porthistory-pg-templates-").FullName;
-        if (IsRoot) RunAsync("chown", $"postgres:postgres {directory}").GetAwaiter().GetResult();
+        if (IsRoot) await RunAsync("chown", $"postgres:postgres {directory}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         };
         return directory;
-    });
+    }
 
     /// <summary>
     /// Creates <paramref name="database"/> as a copy of <paramref name="template"/>, which <paramref name="prepare"/>
@@ -140,7 +142,7 @@ public sealed class PostgresServer : IAsyncDisposable
         try
         {
             await prepare(ConnectionString(template));
-            var file = Path.Combine(DumpDirectory.Value, $"{template}.dump");
+            var file = Path.Combine(await DumpDirectory.Value, $"{template}.dump");
             await PostgresToolAsync("pg_dump", $"-h 127.0.0.1 -p {Port} -U postgres -Fc -Z1 -f {file} {template}");
             filling.SetResult(file);
         }
