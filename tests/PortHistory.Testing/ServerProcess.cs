@@ -125,6 +125,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int? ProcessId => _process?.Id;
 
+    /// <summary>The port of the silo's cluster endpoint, as the membership table lists it.</summary>
+    public int SiloPort => int.Parse(_environment["PortHistory__Silo__SiloPort"], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The server's warnings and errors so far (each with the lines that follow it), for failure messages.</summary>
     public string Problems
     {

@@ -55,29 +55,51 @@ public sealed class OrphanedJournalSweeper(
     private async Task SweepOnSiloDeathAsync(CancellationToken stoppingToken)
     {
         var handled = new HashSet<SiloAddress>();
+        // Survives a failed attempt: the silo is marked gone by then, so marking it again finds nothing to do.
+        var sweepOwed = false;
+        // A failed attempt is made again on the same snapshot: the next membership change may be far away.
+        var retry = Backoff.UntilStopped(logger, "Sweeping after a silo's death");
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
                 {
-                    foreach (var (silo, member) in snapshot.Members)
+                    await retry.ExecuteAsync(async token =>
                     {
-                        if (member.Status != SiloStatus.Dead || !handled.Add(silo)) continue;
-                        // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
-                        if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), stoppingToken) == 0) continue;
-                        logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
-                        await SweepAsync(options.Value.WriterTimeout, new Dictionary<int, long>(), stoppingToken);
-                    }
+                        sweepOwed |= await MarkDeadSilosGoneAsync(snapshot, handled, token);
+                        if (!sweepOwed) return;
+                        await SweepAsync(options.Value.WriterTimeout, new Dictionary<int, long>(), token);
+                        sweepOwed = false;
+                    }, stoppingToken);
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // The heartbeat sweep still finds the rows; try again at the next membership change.
-                logger.LogWarning("Sweeping after a silo's death failed: {Message}", e.Message);
+                logger.LogWarning("Following the cluster's membership failed: {Message}", e.Message);
                 await Task.Delay(Backoff.FirstDelay, stoppingToken);
             }
         }
+    }
+
+    /// <summary>Marks the writers of each newly dead silo gone; true when any had writers (their rows need a sweep).</summary>
+    private async Task<bool> MarkDeadSilosGoneAsync(ClusterMembershipSnapshot snapshot, HashSet<SiloAddress> handled, CancellationToken cancellationToken)
+    {
+        var found = false;
+        foreach (var (silo, member) in snapshot.Members)
+        {
+            // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
+            if (member.Status != SiloStatus.Dead || handled.Contains(silo)) continue;
+            if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), cancellationToken) > 0)
+            {
+                logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
+                found = true;
+            }
+
+            handled.Add(silo);
+        }
+
+        return found;
     }
 
     private async Task SweepAsync(TimeSpan writerTimeout, IReadOnlyDictionary<int, long> marks, CancellationToken cancellationToken)

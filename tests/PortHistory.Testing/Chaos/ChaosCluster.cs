@@ -11,6 +11,8 @@ namespace PortHistory.Testing.Chaos;
 public sealed class ChaosCluster : IAsyncDisposable
 {
     private const string Database = "chaos";
+    /// <summary>Orleans' SiloStatus.Dead, as its membership table stores it.</summary>
+    private const int DeadStatus = 6;
     private readonly List<ServerProcess> _silos = [];
     private readonly List<ServerProcess> _offered = [];
     private readonly Dictionary<ServerProcess, int> _calling = [];
@@ -115,6 +117,28 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     /// <summary>SIGKILL, as a crash: the silo's gateway stays offered until the caller withdraws it.</summary>
     public Task KillAsync(int index) => _silos[index].KillAsync();
+
+    /// <summary>
+    /// When the cluster's membership table first showed <paramref name="silo"/> dead (polled every 50 ms): the moment
+    /// the survivors' failure detection agreed, from which on PortHistory can act on its death.
+    /// </summary>
+    public async Task<DateTime> DeclaredDeadAsync(ServerProcess silo, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            await using (var command = Sql.CreateCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = $1 AND port = $2 AND status = $3"))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = _settings["PortHistory__Silo__ClusterId"] });
+                command.Parameters.Add(new NpgsqlParameter { Value = silo.SiloPort });
+                command.Parameters.Add(new NpgsqlParameter { Value = DeadStatus });
+                if ((long)(await command.ExecuteScalarAsync())! > 0) return DateTime.UtcNow;
+            }
+
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the cluster did not declare the silo on port {silo.SiloPort} dead within {timeout.TotalSeconds:0} s");
+            await Task.Delay(50);
+        }
+    }
 
     /// <summary>
     /// Replaces silo <paramref name="index"/> by a new process, offered once it serves. A live silo is withdrawn,

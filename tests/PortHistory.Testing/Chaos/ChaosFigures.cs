@@ -15,9 +15,13 @@ public sealed record ChaosFigures(
     IReadOnlyList<string> FailedReads,
     IReadOnlyList<string>? Miscounted = null)
 {
+    /// <summary>For a silo killed as reporting ended: from then until the cluster declared it dead; null if never or not asked.</summary>
+    public double? SecondsToDeclaredDead { get; init; }
+
     public override string ToString() =>
         $"{Scenario}: reads ok {ReadsOk}, failed {ReadsFailed}, p99 {P99ReadMs:0.0} ms; sightings acknowledged {Acknowledged}, lost {Lost}, twice {Twice}; " +
         $"visible after {(SecondsToVisible is { } s ? $"{s:0.0} s" : "never")}" +
+        (SecondsToDeclaredDead is { } d ? $" (declared dead after {d:0.0} s)" : "") +
         (FailedReads.Count > 0 ? $"\nfailed reads:\n{string.Join('\n', FailedReads.Take(20))}" : "") +
         (Miscounted is { Count: > 0 } ? $"\nmiscounted ports:\n{string.Join('\n', Miscounted)}" : "");
 }

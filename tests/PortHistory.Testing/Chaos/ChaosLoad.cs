@@ -30,6 +30,7 @@ public sealed class ChaosLoad
     private double _faultBegins = double.NaN;
     private double _faultEnds = double.NaN;
     private double _reportingEnds = double.NaN;
+    private DateTime _reportingEndedAt;
 
     /// <param name="firstPort">The first of <paramref name="ports"/> ports that only this load reports sightings for.</param>
     /// <param name="readersAvoid">A gateway readers never use (the silo a scenario kills: reads through survivors are what count).</param>
@@ -63,12 +64,14 @@ public sealed class ChaosLoad
     public async Task StopReportingAsync()
     {
         _reportingEnds = _clock.Elapsed.TotalSeconds;
+        _reportingEndedAt = DateTime.UtcNow;
         await _stopReporting.CancelAsync();
         await Task.WhenAll(_agents);
     }
 
     /// <summary>Stops everything, waits (up to <paramref name="visibleWithin"/>) for every acknowledged sighting to be visible, and tells what happened.</summary>
-    public async Task<ChaosFigures> FinishAsync(string scenario, TimeSpan? visibleWithin = null)
+    /// <param name="declaredDead">For a silo killed as reporting ended: when the cluster declared it dead.</param>
+    public async Task<ChaosFigures> FinishAsync(string scenario, TimeSpan? visibleWithin = null, Task<DateTime>? declaredDead = null)
     {
         if (!_stopReporting.IsCancellationRequested) await StopReportingAsync();
         var expected = (ulong)Batches;
@@ -103,6 +106,16 @@ public sealed class ChaosLoad
         }
 
         var secondsToVisible = visible ? _clock.Elapsed.TotalSeconds - _reportingEnds : (double?)null;
+        double? secondsToDeclaredDead = null;
+        try
+        {
+            if (declaredDead is not null) secondsToDeclaredDead = (await declaredDead - _reportingEndedAt).TotalSeconds;
+        }
+        catch (TimeoutException)
+        {
+            // Never declared: left null, which the figures show.
+        }
+
         await _stopReading.CancelAsync();
         await Task.WhenAll(_readers);
         double p99;
@@ -121,7 +134,13 @@ public sealed class ChaosLoad
             if (counted[i] != expected) miscounted.Add(await DescribeAsync(_firstPort + (uint)i, counted[i], expected));
         }
 
-        lock (_failures) return new ChaosFigures(scenario, Reads, _failures.Count, p99, (long)expected * _ports, lost, twice, secondsToVisible, [.. _failures], miscounted);
+        lock (_failures)
+        {
+            return new ChaosFigures(scenario, Reads, _failures.Count, p99, (long)expected * _ports, lost, twice, secondsToVisible, [.. _failures], miscounted)
+            {
+                SecondsToDeclaredDead = secondsToDeclaredDead,
+            };
+        }
     }
 
     /// <summary>
