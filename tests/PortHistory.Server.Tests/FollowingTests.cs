@@ -127,6 +127,18 @@ public sealed class FollowingTests(FollowCluster cluster) : IClassFixture<Follow
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing,
             (await health.CheckAsync(new HealthCheckRequest { Service = "porthistory.registry.following" })).Status);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        await health.CheckAsync(new HealthCheckRequest { Service = "porthistory.registry.following" });
+
+        // What an operator reads: following's turn to degraded once (not an error for each run of the check), each
+        // fetch's outcome in the follower's own line (not the HTTP client's lines and stack traces), and on a fresh
+        // database no table read before the schema was there.
+        Assert.Single(cluster.A.LogLines("Health check registry-following is unhealthy"));
+        foreach (var silo in new[] { cluster.A, cluster.B })
+        {
+            Assert.Empty(silo.LogLines("DefaultHealthCheckService"));
+            Assert.Empty(silo.LogLines("System.Net.Http.HttpClient"));
+            Assert.Empty(silo.LogLines("does not exist"));
+        }
 
         // The fetcher dies: the other silo takes over. A version that differs only in its date is recorded, as changing nothing.
         await holder.KillAsync();

@@ -7,9 +7,13 @@ namespace PortHistory.Server.Persistence.Database;
 /// <summary>
 /// The silo's one LISTEN connection: every handler's channel on it, reconnected with the server's backoff when it
 /// drops. A failing handler is logged and called again at the next notification; it never closes the connection.
+/// It starts once the schema is in place: the handlers read tables a fresh database does not have yet.
 /// </summary>
-public sealed class DatabaseNotifications(NpgsqlDataSource dataSource, IEnumerable<INotificationHandler> handlers, ILogger<DatabaseNotifications> logger)
-    : BackgroundService
+public sealed class DatabaseNotifications(
+    NpgsqlDataSource dataSource,
+    SchemaMigrator migrator,
+    IEnumerable<INotificationHandler> handlers,
+    ILogger<DatabaseNotifications> logger) : BackgroundService
 {
     private static readonly TimeSpan Fallback = TimeSpan.FromSeconds(10);
 
@@ -21,6 +25,7 @@ public sealed class DatabaseNotifications(NpgsqlDataSource dataSource, IEnumerab
         var pipeline = Backoff.UntilStopped(logger, "Listening for database notifications");
         try
         {
+            await migrator.Migrated.WaitAsync(stoppingToken);
             await pipeline.ExecuteAsync(ListenAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

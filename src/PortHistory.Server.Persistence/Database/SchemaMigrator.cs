@@ -12,7 +12,12 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 {
     private const long MigrationLock = 0x706f7274_6d696721; // "portmig!"
 
+    private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations { get; } = LoadMigrations();
+
+    /// <summary>Completes once this process has brought the schema up to date: what reads the tables in the background waits for it.</summary>
+    public Task Migrated => _migrated.Task;
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
@@ -59,6 +64,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
         {
             await Execute(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", MigrationLock));
         }
+
+        _migrated.TrySetResult();
     }
 
     /// <summary>Creates the configured database when the server says it does not exist (a fresh PostgreSQL).</summary>

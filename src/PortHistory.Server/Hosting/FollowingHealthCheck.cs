@@ -12,10 +12,16 @@ namespace PortHistory.Server.Hosting;
 /// Served as the gRPC health service <see cref="ServiceName"/> (NOT_SERVING while degraded), apart from the server's
 /// own readiness: a registry that cannot be reached is no reason to stop answering.
 /// </summary>
-public sealed class FollowingHealthCheck(IEditionCatalog catalog, FollowStatus status, IOptions<FollowOptions> options, TimeProvider clock) : IHealthCheck
+public sealed class FollowingHealthCheck(
+    IEditionCatalog catalog,
+    FollowStatus status,
+    IOptions<FollowOptions> options,
+    TimeProvider clock,
+    ILogger<FollowingHealthCheck> logger) : IHealthCheck
 {
     public const string Name = "registry-following";
     public const string ServiceName = "porthistory.registry.following";
+    private readonly HealthChanges _changes = new(logger, Name);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -28,6 +34,6 @@ public sealed class FollowingHealthCheck(IEditionCatalog catalog, FollowStatus s
             (s.ConsecutiveFailures > 0 ? $", {s.ConsecutiveFailures} failure(s) in a row ({s.LastError})" : "")));
         var description = $"newest edition {newest?.Id ?? "none"}{(date is { } d ? $" ({d:yyyy-MM-dd})" : "")}; {sources}";
         var stale = date is null || date.Value.AddDays((int)options.Value.StaleAfter.TotalDays) < today;
-        return Task.FromResult(stale ? HealthCheckResult.Unhealthy($"degraded: {description}") : HealthCheckResult.Healthy(description));
+        return Task.FromResult(_changes.Record(stale ? HealthCheckResult.Unhealthy($"degraded: {description}") : HealthCheckResult.Healthy(description)));
     }
 }

@@ -33,16 +33,18 @@ public static partial class HostingExtensions
         .AddServiceOptions<SightingsApi>(o => o.MaxReceiveMessageSize = 8 * 1024 * 1024)
         .AddServiceOptions<RegistryAdminApi>(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024);
         builder.Services.AddGrpcReflection();
-        // A singleton: the health service would otherwise build the check anew for every probe, and its one-second memory with it.
+        // Singletons: the health service would otherwise build a check anew for every probe, and its memory (the last
+        // answer, whether it was unhealthy) with it.
         builder.Services.AddSingleton<ReadinessHealthCheck>();
+        builder.Services.AddSingleton<FollowingHealthCheck>();
         builder.Services.AddGrpcHealthChecks(o =>
             {
                 o.UseHealthChecksCache = false;
                 // The server's readiness is "" alone; following the registry has a service of its own.
-                o.Services.Map("", r => r.Name == "ready");
+                o.Services.Map("", r => r.Name == ReadinessHealthCheck.Name);
                 o.Services.Map(FollowingHealthCheck.ServiceName, r => r.Name == FollowingHealthCheck.Name);
             })
-            .AddCheck<ReadinessHealthCheck>("ready")
+            .AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name)
             .AddCheck<FollowingHealthCheck>(FollowingHealthCheck.Name);
         // In place of grpc-dotnet's method provider (registered by the calls above): the same methods, with undecodable
         // requests answered InvalidArgument.

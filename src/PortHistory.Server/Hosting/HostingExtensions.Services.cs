@@ -48,7 +48,10 @@ public static partial class HostingExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
             // Each fetch is bounded by PortHistory:Follow:Timeout itself.
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // The follower logs each fetch's outcome in a line; the client's own logging added two lines per request
+            // and a stack trace per failure (every few minutes on a machine without internet).
+            .RemoveAllLoggers();
         builder.Services.AddSingleton<EditionFetcher>();
         builder.Services.AddSingleton<FetchedEditionIntake>();
         builder.Services.AddSingleton<FollowStatus>();

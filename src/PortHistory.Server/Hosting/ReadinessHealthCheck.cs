@@ -8,9 +8,15 @@ namespace PortHistory.Server.Hosting;
 /// PostgreSQL is asked at most once a second, however many probes call: the health service needs no token, so its
 /// callers must not be able to turn it into database load.
 /// </summary>
-public sealed class ReadinessHealthCheck(IHostApplicationLifetime lifetime, NpgsqlDataSource dataSource, TimeProvider clock) : IHealthCheck
+public sealed class ReadinessHealthCheck(
+    IHostApplicationLifetime lifetime,
+    NpgsqlDataSource dataSource,
+    TimeProvider clock,
+    ILogger<ReadinessHealthCheck> logger) : IHealthCheck
 {
+    public const string Name = "ready";
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
+    private readonly HealthChanges _changes = new(logger, Name);
     private readonly Lock _gate = new();
     private Task<HealthCheckResult>? _last;
     private DateTimeOffset _askedAt;
@@ -39,11 +45,11 @@ public sealed class ReadinessHealthCheck(IHostApplicationLifetime lifetime, Npgs
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await using var command = dataSource.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(timeout.Token);
-            return HealthCheckResult.Healthy();
+            return _changes.Record(HealthCheckResult.Healthy("PostgreSQL answers"));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy($"PostgreSQL is unavailable: {e.Message}");
+            return _changes.Record(HealthCheckResult.Unhealthy($"PostgreSQL is unavailable: {e.Message}"));
         }
     }
 }
