@@ -24,16 +24,17 @@ public sealed class ChaosTests(ChaosClusterFixture fixture, Xunit.Abstractions.I
     private ChaosCluster Cluster => fixture.Cluster;
 
     [Fact]
-    public async Task A_silo_killed_under_load_fails_no_read_on_the_others_and_its_sightings_are_visible_within_10_seconds_of_its_death_declared()
+    public async Task A_silo_killed_under_load_fails_no_read_on_the_others_and_its_sightings_are_visible_within_15_seconds_of_its_death_declared()
     {
         var figures = await ChaosScenarios.SiloKillAsync(Cluster, Seconds);
 
         AssertExact(figures);
         Assert.True(figures.ReadsFailed == 0, figures.ToString());
         // How soon the cluster agrees a silo is dead is Orleans' failure detection, and it waits longer while the
-        // survivors are overloaded; from then on the dead silo's rows are swept at once, not at the periodic sweep (30 s).
+        // survivors are overloaded; from then on the dead silo's rows are swept at once (2-5 s to visible in the runs so
+        // far, under the whole suite's load), not at the periodic sweep 30 s later.
         Assert.True(figures.SecondsToDeclaredDead is not null, figures.ToString());
-        Assert.True(figures.SecondsToVisible - figures.SecondsToDeclaredDead < 10, figures.ToString());
+        Assert.True(figures.SecondsToVisible - figures.SecondsToDeclaredDead < 15, figures.ToString());
     }
 
     [Fact]

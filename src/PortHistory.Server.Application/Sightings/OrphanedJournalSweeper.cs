@@ -22,6 +22,11 @@ public sealed class OrphanedJournalSweeper(
     IOptions<SightingOptions> options,
     ILogger<OrphanedJournalSweeper> logger) : BackgroundService
 {
+    // The deaths already handled, and whether a sweep is owed for them: kept across failed attempts, since a silo
+    // marked gone once is found by no later marking.
+    private readonly HashSet<SiloAddress> _handledDeaths = [];
+    private bool _sweepOwed;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(BeatAndSweepAsync(stoppingToken), SweepOnSiloDeathAsync(stoppingToken));
 
@@ -54,9 +59,6 @@ public sealed class OrphanedJournalSweeper(
 
     private async Task SweepOnSiloDeathAsync(CancellationToken stoppingToken)
     {
-        var handled = new HashSet<SiloAddress>();
-        // Survives a failed attempt: the silo is marked gone by then, so marking it again finds nothing to do.
-        var sweepOwed = false;
         // A failed attempt is made again on the same snapshot: the next membership change may be far away.
         var retry = Backoff.UntilStopped(logger, "Sweeping after a silo's death");
         while (!stoppingToken.IsCancellationRequested)
@@ -65,13 +67,7 @@ public sealed class OrphanedJournalSweeper(
             {
                 await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
                 {
-                    await retry.ExecuteAsync(async token =>
-                    {
-                        sweepOwed |= await MarkDeadSilosGoneAsync(snapshot, handled, token);
-                        if (!sweepOwed) return;
-                        await SweepAsync(options.Value.WriterTimeout, new Dictionary<int, long>(), token);
-                        sweepOwed = false;
-                    }, stoppingToken);
+                    await retry.ExecuteAsync(async token => await HandleDeathsAsync(snapshot, token), stoppingToken);
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -82,24 +78,25 @@ public sealed class OrphanedJournalSweeper(
         }
     }
 
-    /// <summary>Marks the writers of each newly dead silo gone; true when any had writers (their rows need a sweep).</summary>
-    private async Task<bool> MarkDeadSilosGoneAsync(ClusterMembershipSnapshot snapshot, HashSet<SiloAddress> handled, CancellationToken cancellationToken)
+    /// <summary>Marks the writers of each newly dead silo gone, then sweeps if any had writers (or an earlier attempt's sweep failed).</summary>
+    private async Task HandleDeathsAsync(ClusterMembershipSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var found = false;
         foreach (var (silo, member) in snapshot.Members)
         {
             // Dead silos stay listed for a while: each is handled once, and it costs one indexed update.
-            if (member.Status != SiloStatus.Dead || handled.Contains(silo)) continue;
+            if (member.Status != SiloStatus.Dead || _handledDeaths.Contains(silo)) continue;
             if (await orphans.MarkSiloGoneAsync(silo.ToParsableString(), cancellationToken) > 0)
             {
                 logger.LogInformation("Silo {Silo} was declared dead: its journal writers are gone; sweeping their rows", silo);
-                found = true;
+                _sweepOwed = true;
             }
 
-            handled.Add(silo);
+            _handledDeaths.Add(silo);
         }
 
-        return found;
+        if (!_sweepOwed) return;
+        await SweepAsync(options.Value.WriterTimeout, new Dictionary<int, long>(), cancellationToken);
+        _sweepOwed = false;
     }
 
     private async Task SweepAsync(TimeSpan writerTimeout, IReadOnlyDictionary<int, long> marks, CancellationToken cancellationToken)

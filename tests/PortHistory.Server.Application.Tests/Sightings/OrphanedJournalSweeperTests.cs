@@ -16,42 +16,40 @@ namespace PortHistory.Server.Application.Tests.Sightings;
 /// </summary>
 public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
 {
-    private static readonly SiloAddress Dead = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 1);
-    private static readonly SiloAddress Alive = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11112), 1);
+    private static readonly SiloAddress Dead = Silo(11111);
+    private static readonly SiloAddress AlsoDead = Silo(11112);
+    private static readonly SiloAddress Alive = Silo(11113);
 
     private readonly FlakyOrphans _orphans = new();
     private readonly FakeObservationDelivery _delivery = new();
     private readonly ObservationDispatcher _dispatcher;
-    private readonly OrphanedJournalSweeper _sweeper;
+    private readonly SightingIngest _ingest;
+    private readonly IOptions<SightingOptions> _options;
+    private OrphanedJournalSweeper? _sweeper;
 
     public OrphanedJournalSweeperTests()
     {
         // Periodic sweeps far away: only the death of a silo can start one in this test.
-        var options = Options.Create(new SightingOptions { Writers = 1, WriterTimeout = TimeSpan.FromHours(1), OrphanSweepInterval = TimeSpan.FromHours(1) });
-        _dispatcher = new ObservationDispatcher(_delivery, options, new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
+        _options = Options.Create(new SightingOptions { Writers = 1, WriterTimeout = TimeSpan.FromHours(1), OrphanSweepInterval = TimeSpan.FromHours(1) });
+        _dispatcher = new ObservationDispatcher(_delivery, _options, new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
         var context = new ObservationContext(Options.Create(new VerdictOptions()), Options.Create(new ObservationOptions()));
-        var ingest = new SightingIngest(new FakeJournalWriter(), _dispatcher, new MemoryProcessDictionary(), context, options, NullLogger<SightingIngest>.Instance);
-        var membership = new OneSnapshotMembership(new ClusterMembershipSnapshot(
-            ImmutableDictionary<SiloAddress, ClusterMember>.Empty
-                .Add(Dead, new ClusterMember(Dead, SiloStatus.Dead, "dead"))
-                .Add(Alive, new ClusterMember(Alive, SiloStatus.Active, "alive")),
-            new MembershipVersion(2)));
-        _sweeper = new OrphanedJournalSweeper(new FakeJournalWriter(), _orphans, ingest, _dispatcher, membership, options, NullLogger<OrphanedJournalSweeper>.Instance);
+        _ingest = new SightingIngest(new FakeJournalWriter(), _dispatcher, new MemoryProcessDictionary(), context, _options, NullLogger<SightingIngest>.Instance);
     }
 
-    public Task InitializeAsync() => _sweeper.StartAsync(CancellationToken.None);
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync() => _sweeper.StopAsync(CancellationToken.None);
+    public Task DisposeAsync() => _sweeper?.StopAsync(CancellationToken.None) ?? Task.CompletedTask;
 
     [Theory]
     [InlineData(true, false)]
     [InlineData(false, true)]
     public async Task A_dead_silos_rows_reach_their_grains_even_when_marking_or_sweeping_failed_first(bool markFails, bool sweepFails)
     {
-        _orphans.MarkFailures = markFails ? 1 : 0;
+        _orphans.WithWriters.Add(Dead.ToParsableString());
+        if (markFails) _orphans.FailingMarks.Add(Dead.ToParsableString());
         _orphans.FindFailures = sweepFails ? 1 : 0;
 
-        _orphans.Found.TrySetResult();
+        await StartAsync(Dead, Alive);
         var delivered = await NextDeliveryAsync();
 
         Assert.Equal(80, delivered.Port);
@@ -60,38 +58,61 @@ public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
         Assert.Equal([Dead.ToParsableString()], _orphans.Marked);
     }
 
+    [Fact]
+    public async Task A_sweep_owed_for_one_dead_silo_is_not_forgotten_when_marking_the_next_fails()
+    {
+        // The first is marked (it had writers); marking the second fails once, and it turns out to have had none.
+        _orphans.WithWriters.Add(Dead.ToParsableString());
+        _orphans.FailingMarks.Add(AlsoDead.ToParsableString());
+
+        await StartAsync(Dead, AlsoDead, Alive);
+        var delivered = await NextDeliveryAsync();
+
+        Assert.Equal(80, delivered.Port);
+        Assert.Equal(new[] { Dead, AlsoDead }.Select(s => s.ToParsableString()).Order(StringComparer.Ordinal), _orphans.Marked);
+    }
+
+    private async Task StartAsync(params SiloAddress[] members)
+    {
+        var snapshot = new ClusterMembershipSnapshot(
+            members.ToImmutableDictionary(s => s, s => new ClusterMember(s, s == Alive ? SiloStatus.Active : SiloStatus.Dead, s.ToString())),
+            new MembershipVersion(2));
+        _sweeper = new OrphanedJournalSweeper(new FakeJournalWriter(), _orphans, _ingest, _dispatcher, new OneSnapshotMembership(snapshot), _options,
+            NullLogger<OrphanedJournalSweeper>.Instance);
+        await _sweeper.StartAsync(CancellationToken.None);
+    }
+
     private async Task<(int Port, Grains.Abstractions.ObservationDelta[] Deltas)> NextDeliveryAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            await _orphans.Swept.Task.WaitAsync(timeout.Token);
-            await _dispatcher.DispatchWindowAsync(timeout.Token);
-            if (_delivery.Take() is [var call]) return call;
-        }
+        await _orphans.Swept.Task.WaitAsync(timeout.Token);
+        await _dispatcher.DispatchWindowAsync(timeout.Token);
+        return Assert.Single(_delivery.Take());
     }
+
+    private static SiloAddress Silo(int port) => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, port), 1);
 
     private sealed class FlakyOrphans : IOrphanedJournal
     {
-        public int MarkFailures { get; set; }
+        /// <summary>Silos whose writers have rows: the first marking of one finds them.</summary>
+        public HashSet<string> WithWriters { get; } = [];
+
+        /// <summary>Silos whose first marking fails.</summary>
+        public HashSet<string> FailingMarks { get; } = [];
 
         public int FindFailures { get; set; }
 
         public List<string> Marked { get; } = [];
 
-        /// <summary>Set by the test once the failures are arranged: nothing is answered before.</summary>
-        public TaskCompletionSource Found { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public TaskCompletionSource Swept { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task<int> MarkSiloGoneAsync(string silo, CancellationToken cancellationToken)
+        public Task<int> MarkSiloGoneAsync(string silo, CancellationToken cancellationToken)
         {
-            await Found.Task.WaitAsync(cancellationToken);
-            if (MarkFailures-- > 0) throw new TimeoutException("the database did not answer");
+            if (FailingMarks.Remove(silo)) return Task.FromException<int>(new TimeoutException("the database did not answer"));
             var first = !Marked.Contains(silo);
             Marked.Add(silo);
-            Marked.Sort();
-            return first ? 2 : 0;
+            Marked.Sort(StringComparer.Ordinal);
+            return Task.FromResult(first && WithWriters.Contains(silo) ? 2 : 0);
         }
 
         public Task<IReadOnlyList<UnappliedRows>> FindUnappliedAsync(TimeSpan writerTimeout, IReadOnlyDictionary<int, long> marks, CancellationToken cancellationToken)
