@@ -48,12 +48,18 @@ public static partial class RegistryData
     /// else byte for byte. For tests of how editions arrive (following, git history) rather than of what they say: an
     /// import of the whole file stages the 49,152 ports its unassigned ranges cover, this one about a thousand.
     /// </summary>
-    public static byte[] SystemPortsOf(string fileName)
+    public static byte[] SystemPortsOf(string fileName) => PortsOf(fileName, (first, _) => first <= LastSystemPort);
+
+    /// <summary>
+    /// A real IANA XML or CSV edition with only the records whose port range <paramref name="keep"/> takes (given its
+    /// first and last port) and those without a number, everything else byte for byte.
+    /// </summary>
+    public static byte[] PortsOf(string fileName, Func<int, int, bool> keep)
     {
         var text = File.ReadAllText(PathOf(fileName), Encoding.UTF8);
         var kept = fileName.EndsWith(".xml", StringComparison.Ordinal)
-            ? XmlRecord().Replace(text, record => XmlNumber().Match(record.Value) is { Success: true } number && IsUserPort(number.Groups[1].Value) ? "" : record.Value)
-            : string.Concat(CsvRecords(text).Where((record, i) => i == 0 || !IsUserPort(CsvSecondField(record))));
+            ? XmlRecord().Replace(text, record => XmlNumber().Match(record.Value) is { Success: true } number && !Kept(number.Groups[1].Value, keep) ? "" : record.Value)
+            : string.Concat(CsvRecords(text).Where((record, i) => i == 0 || Kept(CsvSecondField(record), keep)));
         return Encoding.UTF8.GetBytes(kept);
     }
 
@@ -69,8 +75,14 @@ public static partial class RegistryData
         return path;
     }
 
-    private static bool IsUserPort(string number) =>
-        int.TryParse(number.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture, out var first) && first > LastSystemPort;
+    /// <summary>A record without a port number (or with one that does not read as a number) is kept.</summary>
+    private static bool Kept(string number, Func<int, int, bool> keep)
+    {
+        var bounds = number.Split('-');
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (!int.TryParse(bounds[0], culture, out var first)) return true;
+        return keep(first, int.TryParse(bounds[^1], culture, out var last) ? last : first);
+    }
 
     /// <summary>The records of a CSV file with their line ends: a newline inside quotes belongs to its field.</summary>
     private static IEnumerable<string> CsvRecords(string text)
