@@ -74,6 +74,8 @@ public static partial class ChaosScenarios
         // The outage lasts a while: long enough for every silo to notice, while agents keep trying.
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(3, seconds / 4)));
         await cluster.Postgres.StartAgainAsync();
+        // The checks' own pooled connections died with the old server: the scenarios after this one start with fresh ones.
+        cluster.Sql.Clear();
         foreach (var silo in cluster.Silos) await silo.WaitUntilServingAsync(TimeSpan.FromSeconds(90));
         load.FaultEnds();
         await load.ProgressAsync(reads: 400, batches: 50);
