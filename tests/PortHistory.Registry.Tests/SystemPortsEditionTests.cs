@@ -27,6 +27,22 @@ public sealed class SystemPortsEditionTests
         Assert.True(trimmed.Records.Length * 5 < whole.Records.Length, $"{trimmed.Records.Length} of {whole.Records.Length} records kept");
     }
 
+    [Theory]
+    [InlineData("service-names-port-numbers_2026-08-17.xml")]
+    [InlineData("service-names-port-numbers_2026-04-24.csv")]
+    public void A_window_keeps_every_record_whose_range_touches_it_and_no_other(string file)
+    {
+        // As the sightings servers' edition is cut: a record is kept whole when any of its ports is in the window.
+        static bool Touches(int first, int last) => first <= 32100 && last >= 30000;
+        var whole = RegistryData.Edition(file);
+        var cut = EditionReader.Read(new EditionContent(RegistryData.PortsOf(file, Touches), file));
+
+        var expected = whole.Records.Where(r => r.Ports is not { } ports || Touches(ports.First, ports.Last)).Select(Key).ToList();
+        Assert.Equal(expected, cut.Records.Select(Key));
+        // A range that crosses the window's edge (an unassigned one, in these files) is kept whole.
+        Assert.Contains(cut.Records, r => r.Ports is { } ports && (ports.First < 30000 || ports.Last > 32100));
+    }
+
     private static string Key(Model.EditionRecord record) =>
         $"{record.ServiceName}|{record.Ports}|{record.Transport}|{record.Status}|{record.Description}|{string.Join(';', record.Contacts.Select(c => c.Name))}";
 }

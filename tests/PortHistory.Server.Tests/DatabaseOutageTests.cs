@@ -48,6 +48,9 @@ public sealed class DatabaseOutageTests
         Assert.Single((await client.ListEditionsAsync(new ListEditionsRequest())).Editions);
         Assert.Equal(771u, (await Eventually(() => unseenReader.GetPortAsync(new GetPortRequest { Port = 771 }).ResponseAsync)).Port);
         Assert.Equal(process, server.ProcessId);
+        // The log says so once each way, however many probes asked meanwhile.
+        Assert.Single(server.LogLines("Health check ready is unhealthy: PostgreSQL is unavailable"));
+        Assert.Single(server.LogLines("Health check ready is healthy again"));
     }
 
     /// <summary>Retries while the server reports Unavailable (pooled connections to the old PostgreSQL are being replaced).</summary>

@@ -127,18 +127,12 @@ public sealed class ChaosCluster : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            try
+            await using (var command = Sql.CreateCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = $1 AND port = $2 AND status = $3"))
             {
-                await using var command = Sql.CreateCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = $1 AND port = $2 AND status = $3");
                 command.Parameters.Add(new NpgsqlParameter { Value = _settings["PortHistory__Silo__ClusterId"] });
                 command.Parameters.Add(new NpgsqlParameter { Value = silo.SiloPort });
                 command.Parameters.Add(new NpgsqlParameter { Value = DeadStatus });
                 if ((long)(await command.ExecuteScalarAsync())! > 0) return DateTime.UtcNow;
-            }
-            catch (NpgsqlException)
-            {
-                // A pooled connection from before a scenario restarted PostgreSQL fails once: the pool is emptied, and asked again.
-                Sql.Clear();
             }
 
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the cluster did not declare the silo on port {silo.SiloPort} dead within {timeout.TotalSeconds:0} s");
