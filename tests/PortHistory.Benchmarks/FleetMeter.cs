@@ -13,7 +13,7 @@ internal sealed record FleetReading(DateTime At, double CpuSeconds, long HostRow
 /// </summary>
 internal sealed class FleetMeter(ServerProcess server, string connectionString)
 {
-    private const string HostTables = "('hosts', 'host_seen', 'listener_changes', 'sighting_journal')";
+    private const string HostTables = "('hosts', 'host_seen_pages', 'listener_changes', 'sighting_journal')";
     private double _cpuOfEarlierProcesses;
     private double _cpuOfThisProcess;
     private int? _pid;

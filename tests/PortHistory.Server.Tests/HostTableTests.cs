@@ -1,15 +1,17 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Server.Application.Hosts;
+using PortHistory.Server.Persistence.Database;
 using PortHistory.Server.Persistence.Hosts;
 using PortHistory.Server.Persistence.Usage;
 
 namespace PortHistory.Server.Tests;
 
 /// <summary>
-/// Last-seen times on a real PostgreSQL: the pulse writes them apart from the host rows (a narrow table, so a write does
-/// not rewrite the row and its socket set), and every reader takes the later of the two times: the grain's load, the
-/// listing, the sweep for silent hosts and the day's count of reporting hosts.
+/// Last-seen times on a real PostgreSQL: the pulse writes them apart from the host rows, packed 128 hosts to a row (a
+/// write rewrites neither a host row with its socket set nor a row per host), and every reader takes the later of the
+/// two times: the grain's load, the listing, the sweep for silent hosts and the day's count of reporting hosts.
 /// </summary>
 [Collection(OwnServerCollection.Name)]
 public sealed class HostTableTests(PostgresFixture fixture)
@@ -66,6 +68,58 @@ public sealed class HostTableTests(PostgresFixture fixture)
         await new UsageMaintenance(database).CloseDayAsync(day, 7, DateTime.UtcNow, CancellationToken.None);
 
         Assert.Equal(1, await database.ScalarAsync<int>($"SELECT reporting_hosts FROM usage_fleet_days WHERE day = '{day:yyyy-MM-dd}'"));
+    }
+
+    [Fact]
+    public async Task A_pulse_writes_one_row_per_page_of_128_hosts_and_writers_of_one_page_keep_each_others_times()
+    {
+        await using var database = await fixture.MigratedDatabaseAsync("hostseenpages");
+        var table = new HostTable(database);
+        var hosts = Enumerable.Range(0, 300).Select(i => $"host-{i:D3}").ToList();
+        foreach (var host in hosts) await database.AddHostAsync(host, T0, T0.AddDays(-3), T0);
+        var slots = await database.RowsAsync("SELECT seen_slot FROM hosts");
+        var pages = slots.Select(slot => long.Parse(slot) / 128).Distinct().Count();
+
+        // Two silos' pulses at once, each with every other host of the same pages, several times over.
+        for (var round = 1; round <= 5; round++)
+        {
+            var at = T0.AddMinutes(round * 6);
+            await Task.WhenAll(
+                table.WriteLastSeenAsync([.. hosts.Where((_, i) => i % 2 == 0).Select(h => Pulse(h, at))], CancellationToken.None),
+                table.WriteLastSeenAsync([.. hosts.Where((_, i) => i % 2 == 1).Select(h => Pulse(h, at.AddSeconds(1)))], CancellationToken.None));
+        }
+
+        Assert.Equal(pages, await database.ScalarAsync<long>("SELECT count(*) FROM host_seen_pages"));
+        Assert.True(pages <= 4, $"300 hosts on {pages} pages");
+        var listed = await table.ListAsync(null, null, "", 500, CancellationToken.None);
+        Assert.Equal(hosts.Select((h, i) => (h, T0.AddMinutes(30).AddSeconds(i % 2))), listed.Select(h => (h.HostRef, h.LastSeen)));
+    }
+
+    [Fact]
+    public async Task Last_seen_times_written_one_row_per_host_move_into_the_pages()
+    {
+        await using var database = await fixture.MigratedDatabaseAsync("hostseenmove");
+        foreach (var host in new[] { "pulsed", "unpulsed" }) await database.AddHostAsync(host, T0, T0.AddDays(-3), T0);
+        // The schema as migration 0024 left it, with a pulse's time in the one-row-per-host table.
+        await using (var before = database.CreateCommand("""
+            DROP VIEW host_seen;
+            CREATE TABLE host_seen (host_ref text PRIMARY KEY, last_seen timestamptz NOT NULL);
+            INSERT INTO host_seen VALUES ('pulsed', '2026-03-10 12:07:00Z');
+            DELETE FROM schema_migrations WHERE version = 25;
+            """))
+        {
+            await before.ExecuteNonQueryAsync();
+        }
+
+        await using (var migrating = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await new SchemaMigrator(migrating, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        }
+
+        var table = new HostTable(database);
+        Assert.Equal(T0.AddMinutes(7), (await table.LoadAsync("pulsed", CancellationToken.None))!.LastSeen);
+        Assert.Equal(T0, (await table.LoadAsync("unpulsed", CancellationToken.None))!.LastSeen);
+        Assert.Equal(["pulsed"], await database.RowsAsync("SELECT host_ref FROM host_seen"));
     }
 
     private static HostPulseRow Pulse(string host, DateTime seen) => new(host, seen, "2.0.0", 0, 0);

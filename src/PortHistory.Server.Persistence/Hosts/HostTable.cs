@@ -21,7 +21,7 @@ public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRo
 
     /// <summary>
     /// <see cref="Columns"/> as read: the last-seen time is the later of the row's (written with its changes) and the
-    /// pulse's (host_seen, written every few minutes apart from the row).
+    /// pulse's (the host_seen view of host_seen_pages, written every few minutes apart from the row).
     /// </summary>
     private static readonly string Selected = string.Join(", ", ColumnNames.Select(column => column switch
     {
@@ -81,15 +81,12 @@ public sealed class HostTable(NpgsqlDataSource dataSource) : IHostStore, IHostRo
     public async Task WriteLastSeenAsync(IReadOnlyList<HostPulseRow> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return;
-        // Sorted: concurrent writers lock rows in the same order.
+        // Sorted: concurrent writers lock host rows in the same order (the pages are locked in page order).
         var sorted = rows.OrderBy(r => r.HostRef, StringComparer.Ordinal).ToList();
         await using var batch = dataSource.CreateBatch();
-        // Hosts without a row are not written (a host is stored with its first change).
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            INSERT INTO host_seen (host_ref, last_seen)
-            SELECT v.host, v.seen FROM unnest(@hosts, @seen) AS v(host, seen) JOIN hosts ON hosts.host_ref = v.host
-            ON CONFLICT (host_ref) DO UPDATE SET last_seen = EXCLUDED.last_seen WHERE host_seen.last_seen < EXCLUDED.last_seen
-            """));
+        // Packed 128 hosts to a row (migration 0025): a pulse writes each page it touches once. Hosts without a row are
+        // not written (a host is stored with its first change).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT host_seen_write(@hosts, @seen)"));
         // The agent's figures go into the host row only when they moved: rarely.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             UPDATE hosts SET agent_version = v.version, dropped_reports = greatest(hosts.dropped_reports, v.reports),
