@@ -6,6 +6,7 @@ using Orleans.TestingHost;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using PortHistory.Server.Application.Configuration;
+using PortHistory.Server.Application;
 using PortHistory.Server.Application.Import;
 using PortHistory.Server.Application.Telemetry;
 
@@ -32,7 +33,7 @@ public sealed class StaleActivationTests(PortGrainCluster fixture)
         await Assert.ThrowsAsync<InconsistentStateException>(() => grain.StageRegistryAsync(702, [], new(timelines)));
         await WriteBehindTheActivationAsync(grain);
 
-        var staging = new PortStaging(new GrainRegistryStaging(fixture.Cluster.GrainFactory), new ImportProgressHub(new PortHistoryMetrics()),
+        var staging = new PortStaging(new GrainRegistryStaging(new KeyedGrains(fixture.Cluster.GrainFactory)), new ImportProgressHub(new PortHistoryMetrics()),
             Options.Create(new ImportOptions()), NullLogger<PortStaging>.Instance);
         await staging.StageAsync(703, [], Enumerable.Repeat(timelines, port + 1).ToArray(), [port], ["tiny"], CancellationToken.None);
 

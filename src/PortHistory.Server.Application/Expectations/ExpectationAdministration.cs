@@ -12,7 +12,7 @@ namespace PortHistory.Server.Application.Expectations;
 public sealed class ExpectationAdministration(
     IExpectationStore store,
     ExpectationCatalog catalog,
-    IGrainFactory grains,
+    KeyedGrains grains,
     IObservedPorts observed,
     ILogger<ExpectationAdministration> logger)
 {
@@ -49,7 +49,7 @@ public sealed class ExpectationAdministration(
             IEnumerable<int> ports = change.Ports;
             if (change.WasEmpty != change.IsEmpty) ports = ports.Union(await observed.ObservedPortsAsync(cancellationToken));
             await Parallel.ForEachAsync(ports, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-                async (port, _) => await grains.GetGrain<IPortGrain>(port).RefreshExpectationsAsync(change.Version));
+                async (port, _) => await grains.Port(port).RefreshExpectationsAsync(change.Version));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -12,7 +12,7 @@ namespace PortHistory.Server.Application.Hosts;
 /// by more than <see cref="HostReportingOptions.LastSeenWriteInterval"/> (in batches: at most one row per host per
 /// interval), and asks the hosts silent for <see cref="HostReportingOptions.StaleAfter"/> to turn stale.
 /// </summary>
-public sealed class HostPulseBoard(IGrainFactory grains, IHostRows rows, IOptions<HostReportingOptions> options, TimeProvider clock, ILogger<HostPulseBoard> logger)
+public sealed class HostPulseBoard(KeyedGrains grains, IHostRows rows, IOptions<HostReportingOptions> options, TimeProvider clock, ILogger<HostPulseBoard> logger)
     : BackgroundService, IHostPulse
 {
     private const int WriteChunk = 5_000;
@@ -95,7 +95,7 @@ public sealed class HostPulseBoard(IGrainFactory grains, IHostRows rows, IOption
         {
             try
             {
-                await grains.GetGrain<IHostGrain>(hostRef).CheckLivenessAsync(staleBefore);
+                await grains.Host(hostRef).CheckLivenessAsync(staleBefore);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

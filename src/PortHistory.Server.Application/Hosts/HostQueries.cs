@@ -5,7 +5,7 @@ using PortHistory.Grains.Abstractions;
 namespace PortHistory.Server.Application.Hosts;
 
 /// <summary>The fleet's hosts as the Hosts service answers: pages of stored rows, and one host from its grain (exact last-seen time).</summary>
-public sealed class HostQueries(IHostRows rows, IGrainFactory grains, HostSockets sockets)
+public sealed class HostQueries(IHostRows rows, KeyedGrains grains, HostSockets sockets)
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
@@ -24,7 +24,7 @@ public sealed class HostQueries(IHostRows rows, IGrainFactory grains, HostSocket
     /// <returns>Null when no such host was ever seen.</returns>
     public async Task<GetHostResponse?> GetAsync(string hostRef, CancellationToken cancellationToken)
     {
-        if (await grains.GetGrain<IHostGrain>(hostRef).GetAsync() is not { } host) return null;
+        if (await grains.Host(hostRef).GetAsync() is not { } host) return null;
         var response = new GetHostResponse { Host = Summary(host) };
         response.Sockets.AddRange(await sockets.ToWireAsync(host.Sockets, cancellationToken));
         return response;

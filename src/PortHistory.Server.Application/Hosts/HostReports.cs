@@ -31,7 +31,7 @@ public interface IHostReports
 public sealed class HostReports(
     HostReportValidator validator,
     HostSockets sockets,
-    IGrainFactory grains,
+    KeyedGrains grains,
     IOptions<HostReportingOptions> options,
     TimeProvider clock) : IHostReports, IDisposable
 {
@@ -52,7 +52,7 @@ public sealed class HostReports(
             valid.ObservedAt, received, valid.HostGroup, valid.AgentVersion, valid.Privileged, valid.DroppedReports, valid.DroppedBytes);
         try
         {
-            var answer = await grains.GetGrain<IHostGrain>(valid.HostRef).ReportAsync(input);
+            var answer = await grains.Host(valid.HostRef).ReportAsync(input);
             return new HostReportOutcomeOrRefusal(new HostReportResult { Outcome = answer.Outcome, Reason = answer.Reason, Seq = answer.Seq }, null, null);
         }
         catch (HostsBusyException)
@@ -81,7 +81,7 @@ public sealed class HostReports(
                 entries.AddRange(await sockets.ToEntriesAsync([.. group.Select(HostSockets.FromSighting)], group.Key < received ? group.Key : received, cancellationToken));
             }
 
-            await grains.GetGrain<IHostGrain>(host.Key).ReportScanAsync(new HostScanInput([.. entries], observed, received, list[0].HostGroup,
+            await grains.Host(host.Key).ReportScanAsync(new HostScanInput([.. entries], observed, received, list[0].HostGroup,
                 list.Any(s => s.Privileged)));
         });
     }

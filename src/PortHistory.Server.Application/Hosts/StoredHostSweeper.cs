@@ -10,7 +10,7 @@ namespace PortHistory.Server.Application.Hosts;
 /// are retired (their sockets removed, their credentials revoked). Each host's grain decides from what it knows, so a
 /// sweep cut short is simply done again.
 /// </summary>
-public sealed class StoredHostSweeper(IHostRows rows, IGrainFactory grains, HostAdministration administration, IOptions<HostReportingOptions> options,
+public sealed class StoredHostSweeper(IHostRows rows, KeyedGrains grains, HostAdministration administration, IOptions<HostReportingOptions> options,
     TimeProvider clock, ILogger<StoredHostSweeper> logger) : BackgroundService
 {
     private const int Page = 1_000;
@@ -43,7 +43,7 @@ public sealed class StoredHostSweeper(IHostRows rows, IGrainFactory grains, Host
         var stale = await rows.SilentAsync(HostState.Online, now - o.StaleAfter - o.LastSeenWriteInterval - o.HeartbeatPeriod - o.SweepInterval, Page,
             cancellationToken);
         await Parallel.ForEachAsync(stale, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (hostRef, _) => await grains.GetGrain<IHostGrain>(hostRef).CheckLivenessAsync(now - o.StaleAfter));
+            async (hostRef, _) => await grains.Host(hostRef).CheckLivenessAsync(now - o.StaleAfter));
 
         var retired = 0;
         foreach (var state in new[] { HostState.Stale, HostState.Online })

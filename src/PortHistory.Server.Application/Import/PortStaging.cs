@@ -52,10 +52,10 @@ public interface IRegistryStaging
 }
 
 /// <summary>The port grains, one per port.</summary>
-public sealed class GrainRegistryStaging(IGrainFactory grains) : IRegistryStaging
+public sealed class GrainRegistryStaging(KeyedGrains grains) : IRegistryStaging
 {
     public Task StageAsync(int port, long generation, long[] abortedGenerations, byte[] timelines) =>
-        grains.GetGrain<IPortGrain>(port).StageRegistryAsync(generation, abortedGenerations, new Orleans.Concurrency.Immutable<byte[]>(timelines));
+        grains.Port(port).StageRegistryAsync(generation, abortedGenerations, new Orleans.Concurrency.Immutable<byte[]>(timelines));
 
-    public Task RefreshVerdictsAsync(int port, long generation) => grains.GetGrain<IPortGrain>(port).RefreshVerdictsAsync(generation);
+    public Task RefreshVerdictsAsync(int port, long generation) => grains.Port(port).RefreshVerdictsAsync(generation);
 }

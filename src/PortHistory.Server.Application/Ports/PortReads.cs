@@ -13,7 +13,7 @@ namespace PortHistory.Server.Application.Ports;
 /// call sent to a silo as it is killed can wait for its answer until the grain call timeout, as long as callers wait
 /// (seen in the chaos tests: one read in a few thousand).
 /// </summary>
-public sealed class PortReads(IGrainFactory grains)
+public sealed class PortReads(KeyedGrains grains)
 {
     /// <summary>Longest a read is retried when the caller set no earlier deadline.</summary>
     public static readonly TimeSpan MaxRetryTime = TimeSpan.FromSeconds(30);
@@ -33,13 +33,13 @@ public sealed class PortReads(IGrainFactory grains)
     }).Build();
 
     public Task<GetPortResponse> GetPortAsync(int port, PortQuery query, DateTime deadline, CancellationToken cancellationToken) =>
-        ReadAsync(async () => (await grains.GetGrain<IPortGrain>(port).GetPortAsync(query)).Value, deadline, cancellationToken);
+        ReadAsync(async () => (await grains.Port(port).GetPortAsync(query)).Value, deadline, cancellationToken);
 
     public Task<GetTimelineResponse> GetTimelineAsync(int port, Transport transport, DateTime deadline, CancellationToken cancellationToken) =>
-        ReadAsync(async () => (await grains.GetGrain<IPortGrain>(port).GetTimelineAsync(transport)).Value, deadline, cancellationToken);
+        ReadAsync(async () => (await grains.Port(port).GetTimelineAsync(transport)).Value, deadline, cancellationToken);
 
     public Task<GetObservedResponse> GetObservedAsync(int port, Transport transport, bool includeHostRefs, DateTime deadline, CancellationToken cancellationToken) =>
-        ReadAsync(async () => (await grains.GetGrain<IPortGrain>(port).GetObservedAsync(transport, includeHostRefs)).Value, deadline, cancellationToken);
+        ReadAsync(async () => (await grains.Port(port).GetObservedAsync(transport, includeHostRefs)).Value, deadline, cancellationToken);
 
     /// <summary>The silo holding the grain is gone or going.</summary>
     public static bool IsSiloLoss(Exception exception) =>

@@ -9,8 +9,8 @@ public interface IObservationDelivery
 }
 
 /// <summary>Delivery to the port's grain.</summary>
-public sealed class PortGrainDelivery(IGrainFactory grains) : IObservationDelivery
+public sealed class PortGrainDelivery(KeyedGrains grains) : IObservationDelivery
 {
     public Task DeliverAsync(int port, ObservationDelta[] deltas) =>
-        grains.GetGrain<IPortGrain>(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta[]>(deltas));
+        grains.Port(port).ObserveAsync(new Orleans.Concurrency.Immutable<ObservationDelta[]>(deltas));
 }

@@ -8,6 +8,7 @@ using Orleans.Storage;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Ports;
 using PortHistory.Observations;
+using PortHistory.Server.Application;
 using PortHistory.Server.Application.Configuration;
 using PortHistory.Server.Application.Telemetry;
 using PortHistory.Server.Configuration;
@@ -91,6 +92,7 @@ public static partial class HostingExtensions
         // Port 0: no gateway listener (Orleans' way to turn it off).
         var gatewayPort = settings.GatewayPort ?? 0;
         var connectionString = builder.Configuration.GetConnectionString("PortHistory")!;
+        builder.Services.AddSingleton<KeyedGrains>();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>

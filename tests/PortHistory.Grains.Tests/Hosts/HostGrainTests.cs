@@ -1,6 +1,7 @@
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 using PortHistory.Grains.Hosts;
+using PortHistory.Server.Application;
 using static PortHistory.Grains.Tests.Hosts.HostCatalog;
 
 namespace PortHistory.Grains.Tests.Hosts;
@@ -164,6 +165,22 @@ public sealed class HostGrainTests(HostGrainCluster cluster)
         Assert.Equal((HostState.Retired, 0, "decommissioned"), (commit.Row.State, commit.Row.Sockets.Length, commit.Row.RetiredReason));
         Assert.Contains(HostGrainCluster.Events.Of(hostRef), e => e.Kind == WatchEventKind.HostRetired);
         Assert.Null(await cluster.Cluster.GrainFactory.GetGrain<IHostGrain>($"{hostRef}-never-seen").RetireAsync("decommissioned"));
+    }
+
+    [Fact]
+    public async Task Keyed_references_name_the_grains_GetGrain_names_without_its_per_call_lookup()
+    {
+        var keyed = new KeyedGrains(cluster.Cluster.GrainFactory);
+        var (host, hostRef) = Host(nameof(Keyed_references_name_the_grains_GetGrain_names_without_its_per_call_lookup));
+
+        await keyed.Host(hostRef).ReportAsync(Snapshot(Epoch, Started, 1, Web, T0));
+
+        Assert.Equal(Identity(host), Identity(keyed.Host(hostRef)));
+        Assert.Equal(hostRef, (await host.GetAsync())!.HostRef);
+        Assert.Equal(Identity(cluster.Cluster.GrainFactory.GetGrain<IPortGrain>(776)), Identity(keyed.Port(776)));
+        Assert.NotEqual(Identity(keyed.Port(776)), Identity(keyed.Port(777)));
+
+        static (GrainId, GrainInterfaceType) Identity(IAddressable grain) => (((GrainReference)grain).GrainId, ((GrainReference)grain).InterfaceType);
     }
 
     private (IHostGrain Host, string HostRef) Host(string test)
