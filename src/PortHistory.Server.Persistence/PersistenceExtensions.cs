@@ -62,7 +62,7 @@ public static partial class PersistenceExtensions
 
         // Watch: the event log and the webhook's cursors.
         services.AddSingleton<WatchEventLog>();
-        services.AddSingleton<IWatchEventSink>(sp => new CountedWatchEventSink(sp.GetRequiredService<WatchEventLog>(),
+        services.AddSingleton<IWatchEventSink>(sp => new CountedWatchEventSink(new GroupedWatchEventSink(sp.GetRequiredService<WatchEventLog>()),
             sp.GetRequiredService<PortHistoryMetrics>(), sp.GetRequiredService<ILogger<CountedWatchEventSink>>()));
         services.AddSingleton<IWatchEventLog>(sp => sp.GetRequiredService<WatchEventLog>());
         services.AddSingleton<IWebhookCursors, WebhookCursors>();

@@ -74,12 +74,14 @@ internal sealed class JournalFlushRun(JournalLane lane, IJournalWriter journal, 
             _hostsWritten.AddRange(commits.Where(h => written.Contains(h.Commit.Row.HostRef)));
             _changes.AddRange(AddUp(_hostsWritten));
             _changeProcesses = await processes.KeysAsync([.. _changes.Select(c => c.ProcessId == ListenerDelta.HostPresence ? -1 : c.ProcessId)], cancellationToken);
-            await flush.AddUsageAsync(UsageDelta.Of(_hostsWritten.Select(h => h.Commit)), cancellationToken);
         }
 
         var sightings = _written.Sum(p => p.Batch.Sightings.Count);
         await flush.AppendAsync(_startSeq, [.. _written.Select(p => p.Batch)], cancellationToken);
         await flush.AppendListenerChangesAsync(_startSeq + sightings, _changes, cancellationToken);
+        // Last before the commit: the usage rows of busy ports are shared by every writer, and each waits for the row
+        // locks another holds until it commits; taken here they are held for the commit alone, not the appends too.
+        if (_hostsWritten.Count > 0) await flush.AddUsageAsync(UsageDelta.Of(_hostsWritten.Select(h => h.Commit)), cancellationToken);
         await flush.CommitAsync(cancellationToken);
         lane.Seq = _startSeq + sightings + _changes.Count;
     }
