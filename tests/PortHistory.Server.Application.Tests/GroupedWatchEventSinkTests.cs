@@ -13,11 +13,7 @@ public sealed class GroupedWatchEventSinkTests
     [Fact]
     public async Task Raises_made_while_a_write_is_under_way_go_into_the_next_write_together()
     {
-        var log = new GatedLog();
-        var sink = new GroupedWatchEventSink(log);
-
-        var first = sink.RaiseAsync([Event("a")], CancellationToken.None);
-        await log.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (log, sink, first) = await WriteUnderWayAsync();
         var waiting = Enumerable.Range(0, 10).Select(i => sink.RaiseAsync([Event($"b{i}"), Event("shared")], CancellationToken.None)).ToList();
         Assert.All(waiting, t => Assert.False(t.IsCompleted));
         log.Release();
@@ -31,10 +27,8 @@ public sealed class GroupedWatchEventSinkTests
     [Fact]
     public async Task A_failed_write_fails_each_of_its_callers_and_the_next_raise_is_written()
     {
-        var log = new GatedLog { FailFrom = 1 };
-        var sink = new GroupedWatchEventSink(log);
-        var first = sink.RaiseAsync([Event("a")], CancellationToken.None);
-        await log.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (log, sink, first) = await WriteUnderWayAsync();
+        log.FailFrom = 1;
         var failing = Enumerable.Range(0, 3).Select(i => sink.RaiseAsync([Event($"b{i}")], CancellationToken.None)).ToList();
         log.Release();
 
@@ -49,10 +43,7 @@ public sealed class GroupedWatchEventSinkTests
     [Fact]
     public async Task A_caller_that_gives_up_leaves_the_others_events_to_be_stored()
     {
-        var log = new GatedLog();
-        var sink = new GroupedWatchEventSink(log);
-        var first = sink.RaiseAsync([Event("a")], CancellationToken.None);
-        await log.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (log, sink, first) = await WriteUnderWayAsync();
         using var giveUp = new CancellationTokenSource();
         var abandoned = sink.RaiseAsync([Event("abandoned")], giveUp.Token);
         var kept = sink.RaiseAsync([Event("kept")], CancellationToken.None);
@@ -67,16 +58,23 @@ public sealed class GroupedWatchEventSinkTests
     [Fact]
     public async Task A_write_holds_whole_raises_up_to_its_limit()
     {
-        var log = new GatedLog();
-        var sink = new GroupedWatchEventSink(log);
-        var first = sink.RaiseAsync([Event("a")], CancellationToken.None);
-        await log.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (log, sink, first) = await WriteUnderWayAsync();
         var half = GroupedWatchEventSink.MaxEventsPerWrite / 2 + 1;
         var large = Enumerable.Range(0, 3).Select(r => sink.RaiseAsync([.. Enumerable.Range(0, half).Select(i => Event($"{r}-{i}"))], CancellationToken.None)).ToList();
         log.Release();
 
         await Task.WhenAll([first, .. large]).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal([1, half, half, half], log.Writes.Select(w => w.Count));
+    }
+
+    /// <summary>A sink whose first write (of event "a") has begun and is held until the log is released.</summary>
+    private static async Task<(GatedLog Log, GroupedWatchEventSink Sink, Task First)> WriteUnderWayAsync()
+    {
+        var log = new GatedLog();
+        var sink = new GroupedWatchEventSink(log);
+        var first = sink.RaiseAsync([Event("a")], CancellationToken.None);
+        await log.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        return (log, sink, first);
     }
 
     private static WatchEvent Event(string id) => new() { EventId = id, Kind = WatchEventKind.NewProcess, Port = 776 };
