@@ -6,8 +6,8 @@ namespace PortHistory.Server.Application.Watch;
 /// <summary>
 /// Raises the events of many callers in one write: while a write is under way, what grains raise waits and goes into
 /// the next one together. The event log takes one lock per write (ids visible in increasing order), so writing each
-/// grain's events apart made that lock the bottleneck when many processes appeared at once: an ingest of new ports
-/// spent most of its time queued behind it. At low rates nothing waits (a raise alone is written at once).
+/// grain's events apart queued most of an ingest's writers behind that lock when many processes appeared at once. At
+/// low rates nothing waits (a raise alone is written at once).
 /// </summary>
 public sealed class GroupedWatchEventSink(IWatchEventSink log) : IWatchEventSink
 {
