@@ -13,6 +13,9 @@ namespace PortHistory.Benchmarks;
 /// </summary>
 internal sealed class FleetDriver(FleetCatalog catalog, IReadOnlyList<FleetHost> hosts, GrpcChannel[] channels, TimeSpan period, double churn, int concurrency)
 {
+    /// <summary>The share of hosts that change a socket per period; 0 leaves heartbeats alone.</summary>
+    public double Churn { get; set; } = churn;
+
     private readonly SemaphoreSlim _slots = new(concurrency);
     private CancellationTokenSource _wake = new();
 
@@ -89,7 +92,7 @@ internal sealed class FleetDriver(FleetCatalog catalog, IReadOnlyList<FleetHost>
                 }
 
                 default:
-                    await SendAsync(host, client, random.NextDouble() < churn ? host.Change(catalog, random) : host.Heartbeat(), random);
+                    await SendAsync(host, client, random.NextDouble() < Churn ? host.Change(catalog, random) : host.Heartbeat(), random);
                     break;
             }
         }
