@@ -46,9 +46,9 @@ public sealed class WebPageServer : IAsyncLifetime
     {
         // Without the browser every test is skipped (WebFact says why): nothing to start.
         if (!File.Exists(Chromium)) return;
-        // A page waited for is drawn in under a second on an idle machine (the discrepancies page, 2,000 rows, the
-        // slowest at ~0.8 s), but these tests run beside the server suite on two cores, where Playwright's default of
-        // 5 s was once not enough. The deadline is how long a condition may take to come true, not a retry.
+        // A page waited for is drawn in well under a second on an idle machine, but these tests run beside the server
+        // suite on two cores, where Playwright's default of 5 s was once not enough (the discrepancies page, then drawing
+        // 2,000 rows in 0.8 s idle). The deadline is how long a condition may take to come true, not a retry.
         Assertions.SetDefaultExpectTimeout(20_000);
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(Screenshots);

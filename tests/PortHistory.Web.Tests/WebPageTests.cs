@@ -252,6 +252,34 @@ public sealed class WebPageTests(WebPageServer fixture, ITestOutputHelper output
     }
 
     [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
+    public async Task The_default_discrepancies_list_is_drawn_500_rows_at_a_time_in_the_server_s_order()
+    {
+        // The page's default verdicts; with the fleet past the verdicts' minimum every unobserved assignment is a ghost.
+        using var call = new ObservationsService.ObservationsClient(fixture.Reader).ListDiscrepancies(new ListDiscrepanciesRequest
+        {
+            Verdicts = { VerdictKind.Squatter, VerdictKind.Unregistered, VerdictKind.Ghost },
+        });
+        var listed = new List<Discrepancy>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync()) listed.AddRange(message.Discrepancies);
+        Assert.True(listed.Count > 1000, $"the server lists {listed.Count} discrepancies");
+
+        await using var tab = await fixture.OpenAsync("#/discrepancies");
+        var page = tab.Page;
+        var rows = page.GetByRole(AriaRole.Table, new() { Name = "Discrepancies, in port order" }).Locator("tbody tr");
+        await Expect(page.Locator("p.summary")).ToContainTextAsync($"{listed.Count} discrepancies");
+        await Expect(rows).ToHaveCountAsync(500);
+        await Expect(page.GetByText($"Showing 500 of {listed.Count}")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next 500 rows" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1000);
+        await Expect(page.GetByText($"Showing 1000 of {listed.Count}")).ToBeVisibleAsync();
+        var drawn = await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.port + '/' + r.dataset.verdict)");
+        Assert.Equal(listed.Take(1000).Select(d => $"{d.Port}/{d.Verdict.Kind.ToString().ToUpperInvariant()}"), drawn.Select(Normalized));
+
+        static string Normalized(string drawn) => drawn.Replace("VERDICT_KIND_", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
+    }
+
+    [InstalledFileFact(WebPageServer.Chromium, WebPageServer.ChromiumPackage)]
     public async Task The_hosts_page_lists_the_fleet_for_an_admin_and_a_host_s_page_its_sockets_while_a_reader_is_told_why_not()
     {
         var hosts = await new Hosts.HostsClient(fixture.Server.Channel).ListHostsAsync(new ListHostsRequest());
