@@ -11,12 +11,18 @@ internal sealed class FakeObservationDelivery : IObservationDelivery
 
     public ConcurrentDictionary<int, bool> Failing { get; } = new();
 
+    /// <summary>Completes when the first delivery has been recorded.</summary>
+    public Task FirstDelivery => _first.Task;
+
+    private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Runs during each delivery (before it fails or succeeds), e.g. to enqueue what arrives meanwhile.</summary>
     public Action<int>? During { get; set; }
 
     public Task DeliverAsync(int port, ObservationDelta[] deltas)
     {
         Calls.Enqueue((port, deltas));
+        _first.TrySetResult();
         During?.Invoke(port);
         return Failing.ContainsKey(port) ? Task.FromException(new TimeoutException($"port {port} did not answer")) : Task.CompletedTask;
     }

@@ -29,16 +29,24 @@ public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
 
     public OrphanedJournalSweeperTests()
     {
-        // Periodic sweeps far away: only the death of a silo can start one in this test.
-        _options = Options.Create(new SightingOptions { Writers = 1, WriterTimeout = TimeSpan.FromHours(1), OrphanSweepInterval = TimeSpan.FromHours(1) });
+        // Periodic sweeps far away: only the death of a silo can start one in this test. The dispatcher runs on its own
+        // timer, so a test waits for the delivery itself rather than guessing when the sweep has handed its rows over.
+        _options = Options.Create(new SightingOptions
+        {
+            Writers = 1, WriterTimeout = TimeSpan.FromHours(1), OrphanSweepInterval = TimeSpan.FromHours(1), DispatchWindow = TimeSpan.FromMilliseconds(20),
+        });
         _dispatcher = new ObservationDispatcher(_delivery, _options, new PortHistoryMetrics(), NullLogger<ObservationDispatcher>.Instance);
         var context = new ObservationContext(Options.Create(new VerdictOptions()), Options.Create(new ObservationOptions()));
         _ingest = new SightingIngest(new FakeJournalWriter(), _dispatcher, new MemoryProcessDictionary(), context, _options, NullLogger<SightingIngest>.Instance);
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => _dispatcher.StartAsync(CancellationToken.None);
 
-    public Task DisposeAsync() => _sweeper?.StopAsync(CancellationToken.None) ?? Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        if (_sweeper is not null) await _sweeper.StopAsync(CancellationToken.None);
+        await _dispatcher.StopAsync(CancellationToken.None);
+    }
 
     [Theory]
     [InlineData(true, false)]
@@ -84,9 +92,7 @@ public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
 
     private async Task<(int Port, Grains.Abstractions.ObservationDelta[] Deltas)> NextDeliveryAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await _orphans.Swept.Task.WaitAsync(timeout.Token);
-        await _dispatcher.DispatchWindowAsync(timeout.Token);
+        await _delivery.FirstDelivery.WaitAsync(TimeSpan.FromSeconds(20));
         return Assert.Single(_delivery.Take());
     }
 
@@ -104,8 +110,6 @@ public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
 
         public List<string> Marked { get; } = [];
 
-        public TaskCompletionSource Swept { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public Task<int> MarkSiloGoneAsync(string silo, CancellationToken cancellationToken)
         {
             if (FailingMarks.Remove(silo)) return Task.FromException<int>(new TimeoutException("the database did not answer"));
@@ -118,7 +122,6 @@ public sealed class OrphanedJournalSweeperTests : IAsyncLifetime
         public Task<IReadOnlyList<UnappliedRows>> FindUnappliedAsync(TimeSpan writerTimeout, IReadOnlyDictionary<int, long> marks, CancellationToken cancellationToken)
         {
             if (FindFailures-- > 0) return Task.FromException<IReadOnlyList<UnappliedRows>>(new TimeoutException("the database did not answer"));
-            Swept.TrySetResult();
             return Task.FromResult<IReadOnlyList<UnappliedRows>>([new UnappliedRows(80, 3, 41, WriterGone: true)]);
         }
     }
