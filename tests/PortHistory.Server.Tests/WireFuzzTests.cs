@@ -10,7 +10,7 @@ namespace PortHistory.Server.Tests;
 public sealed class WireFuzzTests(PostgresFixture fixture, ClassResources resources) : IClassFixture<ClassResources>
 {
     /// <summary>Calls the suite sends (PORTHISTORY_FUZZ_SEED chooses the seed; unset, a fixed one).</summary>
-    public const int Messages = 6_000;
+    public const int Messages = 4_000;
 
     [Fact]
     public async Task Generated_and_mutated_messages_to_every_rpc_get_no_internal_or_unknown_answer_and_leave_every_port_answering()
