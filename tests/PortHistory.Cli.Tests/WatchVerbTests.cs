@@ -13,15 +13,15 @@ public sealed class WatchVerbTests
     {
         var observations = new DroppingObservations();
         await using var server = await FakeGrpcServer.StartAsync(observations);
-        using var output = new StringWriter();
+        using var output = new LineCountingWriter(3);
         using var error = new StringWriter();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var run = Cli.CliApp.RunAsync(["watch", "--server", server.Address, "--token", "t", "--port", "770-777", "--transport", "udp",
             "--kind", "verdict-changed", "--verdict", "squatter", "--process", "rpc.statd", "--json"], output, error, stop.Token);
 
         await observations.SecondCallDone.Task.WaitAsync(stop.Token);
-        // The third event is on its way to the output: poll for it, within the test's deadline.
-        while (Lines(output) < 3 && !stop.IsCancellationRequested) await Task.Delay(20, CancellationToken.None);
+        // The third event is on its way to the output.
+        await output.Written.WaitAsync(stop.Token);
         await stop.CancelAsync();
         await run;
 
@@ -45,7 +45,46 @@ public sealed class WatchVerbTests
         });
     }
 
-    private static int Lines(StringWriter output) => output.ToString().Count(c => c == '\n');
+    /// <summary>Text written by the verb (from its own thread), and a task that completes once it holds <c>lines</c> lines.</summary>
+    private sealed class LineCountingWriter(int lines) : StringWriter
+    {
+        private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _lines;
+
+        public Task Written => _written.Task;
+
+        public override void Write(char value)
+        {
+            lock (_written)
+            {
+                base.Write(value);
+                if (value == '\n' && ++_lines == lines) _written.TrySetResult();
+            }
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            foreach (var c in buffer.AsSpan(index, count)) Write(c);
+        }
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            foreach (var c in buffer) Write(c);
+        }
+
+        public override void Write(string? value) => Write(value.AsSpan());
+
+        public override void WriteLine(ReadOnlySpan<char> buffer)
+        {
+            Write(buffer);
+            Write(CoreNewLine);
+        }
+
+        public override string ToString()
+        {
+            lock (_written) return base.ToString();
+        }
+    }
 
     [Fact]
     public async Task A_cursor_that_is_no_number_and_an_unknown_kind_are_bad_usage()
