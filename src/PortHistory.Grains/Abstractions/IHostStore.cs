@@ -28,12 +28,27 @@ public sealed record HostCommit(
 
 /// <summary>
 /// This silo's view of when its active hosts were last heard: host grains note every report here, so that liveness is
-/// kept in memory (a heartbeat writes nothing) and the silo's liveness sweep finds the silent ones.
+/// kept in memory (a heartbeat writes nothing) and the silo's liveness sweep finds the silent ones. It also answers
+/// heartbeats that would change nothing but that time, from what the grain last told it it holds; so a grain learns
+/// from here when its host was last heard, and turns it silent only through <see cref="TrySilence"/>.
 /// </summary>
 public interface IHostPulse
 {
     /// <summary>The host was heard at <paramref name="heardAt"/>; <paramref name="held"/> is what its grain holds (its stored last-seen time included).</summary>
     void Heard(HostRecord held, DateTime heardAt);
+
+    /// <summary>What the host's grain holds now, without word from the host (a commit, a reload).</summary>
+    void Holds(HostRecord held);
+
+    /// <summary>When the host was last heard here, heartbeats answered without its grain included; null when not known here.</summary>
+    DateTime? LastHeard(string hostRef);
+
+    /// <summary>
+    /// Unless the host was heard at or after <paramref name="heardBefore"/>, it now holds <paramref name="silent"/>
+    /// (stale or retired), so that every heartbeat from then on goes to the grain; false when it was heard meanwhile.
+    /// Checked and changed at once, so that no heartbeat is answered in between.
+    /// </summary>
+    bool TrySilence(HostRecord silent, DateTime heardBefore);
 
     void Forget(string hostRef);
 

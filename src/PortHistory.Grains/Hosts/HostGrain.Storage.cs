@@ -38,6 +38,7 @@ public sealed partial class HostGrain
         if (!await Stored(() => commits.CommitAsync(new HostCommit(row, _held.Version, [.. changes], at), CancellationToken.None))) return false;
         _held = row;
         _stored = true;
+        pulse.Holds(_held);
         return true;
     }
 
@@ -62,6 +63,7 @@ public sealed partial class HostGrain
         var row = await Stored(() => store.LoadAsync(HostRef, CancellationToken.None));
         _stored = row is not null;
         _held = row ?? HostRecord.New(HostRef, clock.GetUtcNow().UtcDateTime);
+        pulse.Holds(_held);
         _scanAt = null;
         _scanSockets = [];
     }

@@ -28,7 +28,7 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
     public async Task<HostRecord?> GetAsync()
     {
         await LoadedAsync();
-        return _stored ? _held with { LastSeen = _lastHeard } : null;
+        return _stored ? _held with { LastSeen = LastHeard() } : null;
     }
 
     public async Task<HostReportAnswer> ReportAsync(HostReportInput input)
@@ -69,13 +69,26 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
     public async Task<HostState> CheckLivenessAsync(DateTime heardBefore)
     {
         await LoadedAsync();
-        if (_held.State != HostState.Online || !_stored || _lastHeard >= heardBefore) return _held.State;
+        var heard = LastHeard();
+        if (_held.State != HostState.Online || !_stored || heard >= heardBefore) return _held.State;
         var now = clock.GetUtcNow().UtcDateTime;
         var changes = new List<ListenerDelta>();
         HostListeners.All(_held.Sockets, ListenerChangeKind.WentStale, changes);
-        var stale = _held with { State = HostState.Stale, StateSince = now, LastSeen = _lastHeard };
-        await RaiseAsync(WatchEventKind.HostStale, stale, $"no report since {_lastHeard:O}: its {_held.Sockets.Length} sockets are kept, counted as stale");
-        if (!await CommitAsync(stale, changes, now)) await ReloadAsync();
+        var stale = _held with { State = HostState.Stale, StateSince = now, LastSeen = heard };
+        // A heartbeat the silo answered from memory since the time was read keeps the host online.
+        if (!pulse.TrySilence(stale, heardBefore)) return _held.State;
+        try
+        {
+            await RaiseAsync(WatchEventKind.HostStale, stale, $"no report since {heard:O}: its {_held.Sockets.Length} sockets are kept, counted as stale");
+            if (!await CommitAsync(stale, changes, now)) await ReloadAsync();
+        }
+        catch
+        {
+            // Not stale after all: the silo answers its heartbeats again, and its sweep asks again.
+            pulse.Holds(_held);
+            throw;
+        }
+
         return _held.State;
     }
 
@@ -83,17 +96,31 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
     {
         await LoadedAsync();
         if (!_stored) return null;
-        if (_held.State == HostState.Retired || _lastHeard >= heardBefore) return _held.State;
+        var heard = LastHeard();
+        if (_held.State == HostState.Retired || heard >= heardBefore) return _held.State;
         var now = clock.GetUtcNow().UtcDateTime;
         var changes = new List<ListenerDelta>();
         HostListeners.All(_held.Sockets, _held.State == HostState.Stale ? ListenerChangeKind.RemovedWhileStale : ListenerChangeKind.Removed, changes);
         var retired = _held with
         {
             State = HostState.Retired, StateSince = now, Sockets = [], SetHash = SocketSetHash.Empty, EpochId = 0, Seq = 0, RetiredReason = reason,
-            LastSeen = _lastHeard,
+            LastSeen = heard,
         };
-        await RaiseAsync(WatchEventKind.HostRetired, retired, $"retired: {reason}; its {_held.Sockets.Length} sockets are removed");
-        if (!await CommitAsync(retired, changes, now))
+        // Retired for its silence: not if a heartbeat the silo answered from memory came since the time was read.
+        if (heardBefore is { } before && !pulse.TrySilence(retired, before)) return _held.State;
+        bool committed;
+        try
+        {
+            await RaiseAsync(WatchEventKind.HostRetired, retired, $"retired: {reason}; its {_held.Sockets.Length} sockets are removed");
+            committed = await CommitAsync(retired, changes, now);
+        }
+        catch
+        {
+            pulse.Holds(_held);
+            throw;
+        }
+
+        if (!committed)
         {
             await ReloadAsync();
             return await RetireAsync(reason, heardBefore);
@@ -166,6 +193,9 @@ public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IH
         if (at > _lastHeard) _lastHeard = at;
         pulse.Heard(_held, _lastHeard);
     }
+
+    /// <summary>When the host was last heard: by this grain, or by the silo answering its heartbeats from memory.</summary>
+    private DateTime LastHeard() => pulse.LastHeard(HostRef) is { } board && board > _lastHeard ? board : _lastHeard;
 
     /// <summary>What the stored row holds beyond liveness and the agent's figures (those are written with the last-seen time).</summary>
     private static bool Unchanged(HostRecord a, HostRecord b) =>

@@ -22,9 +22,18 @@ internal abstract record HostDecision
 /// The checks of differential reporting, against what the host's grain holds: the epoch (the agent's state), the seq
 /// (every change and snapshot counts up by one within an epoch) and the set digest (the whole set after the report).
 /// </summary>
-internal static class HostReportRules
+public static class HostReportRules
 {
-    public static HostDecision Decide(HostRecord held, HostReportInput input)
+    /// <summary>
+    /// A heartbeat of an online host that matches what is held and brings no new figures: its grain would change
+    /// nothing but the time the host was heard, so the silo may answer it from memory.
+    /// </summary>
+    public static bool OnlyHeard(HostRecord held, HostReportInput input) =>
+        input.Kind == HostReportKind.Heartbeat && held.State == HostState.Online && Decide(held, input) is HostDecision.Alive
+        && held.HostGroup == input.HostGroup && held.AgentVersion == input.AgentVersion && held.Privileged == input.Privileged
+        && input.DroppedReports <= held.DroppedReports && input.DroppedBytes <= held.DroppedBytes;
+
+    internal static HostDecision Decide(HostRecord held, HostReportInput input)
     {
         if (input.EpochId != held.EpochId || held.EpochId == 0)
         {

@@ -26,6 +26,14 @@ public sealed class HostReportingOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LastSeenWriteInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A host's grain answers one of its heartbeats at least this often; the silo answers the others from memory when
+    /// they would change nothing but the time the host was heard. It keeps the grain active (idle grains are collected
+    /// after the silo's grain collection age) and its own record of that time no older than this.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan GrainHeartbeatInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often each silo looks for its silent hosts, and writes last-seen times due.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);

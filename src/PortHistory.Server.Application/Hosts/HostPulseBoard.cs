@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using PortHistory.Grains.Abstractions;
+using PortHistory.Grains.Hosts;
 using PortHistory.Server.Application.Configuration;
 
 namespace PortHistory.Server.Application.Hosts;
@@ -10,10 +11,12 @@ namespace PortHistory.Server.Application.Hosts;
 /// When this silo's active hosts were last heard, in memory: a heartbeat costs a dictionary write here and nothing in
 /// PostgreSQL. Every <see cref="HostReportingOptions.SweepInterval"/> the board writes the last-seen times that moved
 /// by more than <see cref="HostReportingOptions.LastSeenWriteInterval"/> (in batches: at most one row per host per
-/// interval), and asks the hosts silent for <see cref="HostReportingOptions.StaleAfter"/> to turn stale.
+/// interval), and asks the hosts silent for <see cref="HostReportingOptions.StaleAfter"/> to turn stale. It answers the
+/// heartbeats that would change nothing but that time itself, sending one to the host's grain every
+/// <see cref="HostReportingOptions.GrainHeartbeatInterval"/>.
 /// </summary>
 public sealed class HostPulseBoard(KeyedGrains grains, IHostRows rows, IOptions<HostReportingOptions> options, TimeProvider clock, ILogger<HostPulseBoard> logger)
-    : BackgroundService, IHostPulse
+    : BackgroundService, IHostPulse, IHostHeartbeats
 {
     private const int WriteChunk = 5_000;
 
@@ -30,6 +33,42 @@ public sealed class HostPulseBoard(KeyedGrains grains, IHostRows rows, IOptions<
         {
             pulse.Held = held;
             if (heardAt > pulse.Heard) pulse.Heard = heardAt;
+            if (heardAt > pulse.GrainHeard) pulse.GrainHeard = heardAt;
+        }
+    }
+
+    public void Holds(HostRecord held)
+    {
+        if (!_pulses.TryGetValue(held.HostRef, out var pulse)) return;
+        lock (pulse) pulse.Held = held;
+    }
+
+    public DateTime? LastHeard(string hostRef)
+    {
+        if (!_pulses.TryGetValue(hostRef, out var pulse)) return null;
+        lock (pulse) return pulse.Heard;
+    }
+
+    public bool TrySilence(HostRecord silent, DateTime heardBefore)
+    {
+        if (!_pulses.TryGetValue(silent.HostRef, out var pulse)) return true;
+        lock (pulse)
+        {
+            if (pulse.Heard >= heardBefore) return false;
+            pulse.Held = silent;
+            return true;
+        }
+    }
+
+    public ulong? TryAnswer(string hostRef, HostReportInput heartbeat)
+    {
+        if (!_pulses.TryGetValue(hostRef, out var pulse)) return null;
+        lock (pulse)
+        {
+            if (pulse.Held is not { } held || heartbeat.ReceivedAt - pulse.GrainHeard >= options.Value.GrainHeartbeatInterval) return null;
+            if (!HostReportRules.OnlyHeard(held, heartbeat)) return null;
+            if (heartbeat.ReceivedAt > pulse.Heard) pulse.Heard = heartbeat.ReceivedAt;
+            return held.Seq;
         }
     }
 
@@ -117,6 +156,9 @@ public sealed class HostPulseBoard(KeyedGrains grains, IHostRows rows, IOptions<
     {
         public HostRecord? Held;
         public DateTime Heard;
+
+        /// <summary>When the host's grain last heard the host itself (the rest were answered here).</summary>
+        public DateTime GrainHeard;
 
         /// <summary>The last-seen time this board wrote (the grain's record may not know it).</summary>
         public DateTime Written;

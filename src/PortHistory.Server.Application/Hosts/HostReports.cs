@@ -31,6 +31,7 @@ public interface IHostReports
 public sealed class HostReports(
     HostReportValidator validator,
     HostSockets sockets,
+    IHostHeartbeats heartbeats,
     KeyedGrains grains,
     IOptions<HostReportingOptions> options,
     TimeProvider clock) : IHostReports, IDisposable
@@ -50,6 +51,12 @@ public sealed class HostReports(
         var input = new HostReportInput(valid.Kind, valid.EpochId, valid.EpochStartedAt, valid.Seq, valid.SetHash, valid.Toggled,
             await sockets.ToEntriesAsync(valid.Added, since, cancellationToken), await sockets.ToEntriesAsync(valid.Removed, since, cancellationToken),
             valid.ObservedAt, received, valid.HostGroup, valid.AgentVersion, valid.Privileged, valid.DroppedReports, valid.DroppedBytes);
+        // Most heartbeats only say the host is alive: answered here, they cost no grain call.
+        if (valid.Kind == HostReportKind.Heartbeat && heartbeats.TryAnswer(valid.HostRef, input) is { } held)
+        {
+            return new HostReportOutcomeOrRefusal(new HostReportResult { Outcome = HostReportOutcome.Applied, Reason = "", Seq = held }, null, null);
+        }
+
         try
         {
             var answer = await grains.Host(valid.HostRef).ReportAsync(input);

@@ -101,6 +101,7 @@ public static partial class HostingExtensions
         builder.Services.AddSingleton<HostAdministration>();
         builder.Services.AddSingleton<HostPulseBoard>();
         builder.Services.AddSingleton<IHostPulse>(sp => sp.GetRequiredService<HostPulseBoard>());
+        builder.Services.AddSingleton<IHostHeartbeats>(sp => sp.GetRequiredService<HostPulseBoard>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HostPulseBoard>());
         builder.Services.AddHostedService<StoredHostSweeper>();
         return builder;

@@ -104,6 +104,15 @@ internal sealed class QuietHostPulse : IHostPulse
 
     public void Heard(HostRecord held, DateTime heardAt) => _heard[held.HostRef] = heardAt;
 
+    public void Holds(HostRecord held)
+    {
+    }
+
+    /// <summary>A heartbeat the silo answered without the grain (as the server's board does).</summary>
+    public void HeardWithoutGrain(string hostRef, DateTime heardAt) => _heard[hostRef] = heardAt;
+
+    public bool TrySilence(HostRecord silent, DateTime heardBefore) => !(_heard.TryGetValue(silent.HostRef, out var at) && at >= heardBefore);
+
     public void Forget(string hostRef) => _heard.TryRemove(hostRef, out _);
 
     /// <summary>While set, the silo is reading as many host rows as it allows.</summary>

@@ -130,6 +130,24 @@ public sealed class HostGrainTests(HostGrainCluster cluster)
     }
 
     [Fact]
+    public async Task A_host_whose_heartbeats_the_silo_answered_without_its_grain_is_neither_stale_nor_retired_for_silence()
+    {
+        var (host, hostRef) = Host(nameof(A_host_whose_heartbeats_the_silo_answered_without_its_grain_is_neither_stale_nor_retired_for_silence));
+        await host.ReportAsync(Snapshot(Epoch, Started, 1, Web, T0));
+        // Heard by the silo alone, after the grain last heard it.
+        HostGrainCluster.Pulse.HeardWithoutGrain(hostRef, T0.AddMinutes(5));
+
+        Assert.Equal(HostState.Online, await host.CheckLivenessAsync(T0.AddMinutes(3)));
+        Assert.Equal(HostState.Online, await host.RetireAsync("silent", heardBefore: T0.AddMinutes(3)));
+        Assert.Equal(T0.AddMinutes(5), (await host.GetAsync())!.LastSeen);
+        Assert.Single(Rows.Of(hostRef));
+        Assert.Empty(HostGrainCluster.Events.Of(hostRef));
+
+        // Silent since: stale.
+        Assert.Equal(HostState.Stale, await host.CheckLivenessAsync(T0.AddMinutes(8)));
+    }
+
+    [Fact]
     public async Task A_report_from_a_stale_host_brings_it_back_with_its_listeners()
     {
         var (host, hostRef) = Host(nameof(A_report_from_a_stale_host_brings_it_back_with_its_listeners));
