@@ -21,8 +21,10 @@ internal static class FleetBenchmark
     public static Dictionary<string, string> Settings(TimeSpan period) => new(IngestBenchmark.Settings)
     {
         ["PortHistory__Hosts__HeartbeatPeriod"] = period.ToString("c", CultureInfo.InvariantCulture),
-        // Scaled with the heartbeat (5 minutes and 30 s at 60 s), so that a run writes last-seen times as often per period as a real fleet.
+        // Scaled with the heartbeat (5 minutes and 30 s at 60 s), so that a run writes last-seen times as often per period
+        // as a real fleet, and sends as large a share of heartbeats to the hosts' grains (the default 5 minutes: 1 in 5).
         ["PortHistory__Hosts__LastSeenWriteInterval"] = LastSeenWriteInterval(period).ToString("c", CultureInfo.InvariantCulture),
+        ["PortHistory__Hosts__GrainHeartbeatInterval"] = LastSeenWriteInterval(period).ToString("c", CultureInfo.InvariantCulture),
         ["PortHistory__Hosts__SweepInterval"] = (TimeSpan.FromSeconds(30) * (period / TimeSpan.FromSeconds(60))).ToString("c", CultureInfo.InvariantCulture),
         // Low enough that the calls this process keeps in flight meet it when every host sends a snapshot at once.
         ["PortHistory__Hosts__MaxConcurrentChanges"] = "64",
