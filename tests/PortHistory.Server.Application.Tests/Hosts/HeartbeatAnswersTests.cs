@@ -99,6 +99,17 @@ public sealed class HeartbeatAnswersTests
     }
 
     [Fact]
+    public void With_an_interval_of_zero_every_heartbeat_goes_to_the_grain()
+    {
+        var board = new HostPulseBoard(null!, null!, Options.Create(new HostReportingOptions { GrainHeartbeatInterval = TimeSpan.Zero }), _clock,
+            NullLogger<HostPulseBoard>.Instance);
+        board.Heard(_held, Start.UtcDateTime);
+
+        Assert.Null(board.TryAnswer("host-a", Heartbeat(Start.UtcDateTime)));
+        Assert.Null(board.TryAnswer("host-a", Heartbeat(Start.UtcDateTime.AddSeconds(1))));
+    }
+
+    [Fact]
     public void A_host_heard_here_since_the_grain_read_the_time_is_not_silenced()
     {
         var staleBefore = Start.UtcDateTime.AddMinutes(2);
