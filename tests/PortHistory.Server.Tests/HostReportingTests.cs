@@ -111,6 +111,37 @@ public sealed class HostReportingTests(PostgresFixture fixture, ClassResources r
     }
 
     [Fact]
+    public async Task A_host_whose_heartbeats_keep_coming_stays_online_past_two_stale_periods_and_its_last_seen_time_moves()
+    {
+        // A server of its own with a stale period (6 s) far beyond any pause of a loaded machine between two heartbeats
+        // (250 ms apart): a host that turns stale here was heard and not counted.
+        await using var server = await SightingsServer.StartAsync(fixture.Postgres, "hostheartbeats", new Dictionary<string, string>
+        {
+            ["PortHistory__Hosts__HeartbeatPeriod"] = "00:00:02",
+            ["PortHistory__Hosts__StaleAfterPeriods"] = "3",
+            ["PortHistory__Hosts__SweepInterval"] = "00:00:00.200",
+        });
+        var agent = new Sightings.SightingsClient(server.Agent);
+        var epoch = new ReportEpoch { Id = 0x5eed_0004, StartedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-1)) };
+        var daemon = Socket(40510, Transport.Tcp, "heartbeating");
+        const string host = "hr-heartbeats";
+        Assert.Equal(HostReportOutcome.Applied, (await agent.ReportHostAsync(HostReports.Snapshot(host, epoch, 1, [daemon]))).Outcome);
+        var hosts = new Hosts.HostsClient(server.Admin);
+        var first = (await hosts.GetHostAsync(new GetHostRequest { HostRef = host })).Host;
+
+        // Heartbeats every 250 ms, all but the first answered without the host's grain; watched until its last-seen time
+        // is two stale periods past the snapshot.
+        await using var alive = new KeepAlive(agent, epoch);
+        alive.Add(host, 1, daemon);
+        var until = first.LastSeen.ToDateTime().AddSeconds(12);
+        var last = await SightingsServer.EventuallyAsync(() => hosts.GetHostAsync(new GetHostRequest { HostRef = host }).ResponseAsync,
+            r => r.Host.LastSeen.ToDateTime() > until);
+
+        // Online all along: never stale and back, which would move the time of its state.
+        Assert.Equal((HostLiveness.Online, first.StateSince), (last.Host.State, last.Host.StateSince));
+    }
+
+    [Fact]
     public async Task A_full_report_agent_and_a_differential_one_count_on_the_same_port_and_a_removal_by_either_is_seen()
     {
         var server = await ServerAsync();
