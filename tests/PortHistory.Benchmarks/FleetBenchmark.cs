@@ -23,15 +23,16 @@ internal static class FleetBenchmark
         ["PortHistory__Hosts__HeartbeatPeriod"] = period.ToString("c", CultureInfo.InvariantCulture),
         // Scaled with the heartbeat (5 minutes and 30 s at 60 s), so that a run writes last-seen times as often per period
         // as a real fleet, and sends as large a share of heartbeats to the hosts' grains (the default 5 minutes: 1 in 5).
-        ["PortHistory__Hosts__LastSeenWriteInterval"] = LastSeenWriteInterval(period).ToString("c", CultureInfo.InvariantCulture),
-        ["PortHistory__Hosts__GrainHeartbeatInterval"] = LastSeenWriteInterval(period).ToString("c", CultureInfo.InvariantCulture),
-        ["PortHistory__Hosts__SweepInterval"] = (TimeSpan.FromSeconds(30) * (period / TimeSpan.FromSeconds(60))).ToString("c", CultureInfo.InvariantCulture),
+        ["PortHistory__Hosts__LastSeenWriteInterval"] = Scaled(TimeSpan.FromMinutes(5), period).ToString("c", CultureInfo.InvariantCulture),
+        ["PortHistory__Hosts__GrainHeartbeatInterval"] = Scaled(TimeSpan.FromMinutes(5), period).ToString("c", CultureInfo.InvariantCulture),
+        ["PortHistory__Hosts__SweepInterval"] = Scaled(TimeSpan.FromSeconds(30), period).ToString("c", CultureInfo.InvariantCulture),
         // Low enough that the calls this process keeps in flight meet it when every host sends a snapshot at once.
         ["PortHistory__Hosts__MaxConcurrentChanges"] = "64",
         ["PortHistory__Hosts__RetryAfter"] = "00:00:05",
     };
 
-    private static TimeSpan LastSeenWriteInterval(TimeSpan period) => TimeSpan.FromMinutes(5) * (period / TimeSpan.FromSeconds(60));
+    /// <summary>A server interval set for a 60 s heartbeat, scaled to the run's heartbeat period.</summary>
+    private static TimeSpan Scaled(TimeSpan atSixtySeconds, TimeSpan period) => atSixtySeconds * (period / TimeSpan.FromSeconds(60));
 
     public static async Task<int> RunAsync(TextWriter output, int hostCount, int seconds)
     {
@@ -91,7 +92,7 @@ internal static class FleetBenchmark
         // full reports it is compared with do not carry. As long as the last-seen writes' interval, so that it holds theirs.
         driver.Churn = 0;
         reading = await Begin("heartbeats only, no churn");
-        await Task.Delay(LastSeenWriteInterval(Period));
+        await Task.Delay(Scaled(TimeSpan.FromMinutes(5), Period));
         await End(reading);
         var heartbeats = phases[^1].Cost;
         driver.Churn = Churn;
