@@ -101,6 +101,61 @@ public sealed class UsageHistoryVerbTests
         Assert.Equal(GetUsageHistoryResponse.Parser.ParseJson(run.Output), usage.History);
     }
 
+    [Fact]
+    public async Task It_asks_for_columns_and_draws_and_prints_them_as_it_would_points()
+    {
+        var points = new FakeUsage { History = FourDays() };
+        var columns = new FakeUsage { History = InColumns(FourDays()) };
+        await using var pointsServer = await FakeGrpcServer.StartAsync(points);
+        await using var columnsServer = await FakeGrpcServer.StartAsync(columns);
+
+        foreach (var json in new[] { false, true })
+        {
+            string[] options = json ? ["--json"] : [];
+            var fromPoints = await CliRun.RunAsync(["usage", "771", "--server", pointsServer.Address, .. options]);
+            var fromColumns = await CliRun.RunAsync(["usage", "771", "--server", columnsServer.Address, .. options]);
+            Assert.Equal((0, ""), (fromColumns.ExitCode, fromColumns.Error));
+            Assert.Equal(fromPoints.Output, fromColumns.Output);
+        }
+
+        Assert.All(columns.HistoryRequests.Concat(points.HistoryRequests), r => Assert.True(r.Columns));
+        Assert.Equal(FourDays(), GetUsageHistoryResponse.Parser.ParseJson((await CliRun.RunAsync("usage", "771", "--server", columnsServer.Address, "--json")).Output));
+    }
+
+    [Theory]
+    [InlineData(3, new uint[0], "nginx: 3 hosts values for 4 buckets")]
+    [InlineData(4, new uint[] { 2, 1 }, "nginx: withheld buckets out of order")]
+    [InlineData(4, new uint[] { 4 }, "nginx: withheld bucket 4 of 4")]
+    public async Task Columns_that_do_not_fit_the_buckets_are_an_error_naming_the_series(int values, uint[] withheld, string message)
+    {
+        var history = InColumns(FourDays());
+        var nginx = history.Series[0].Columns;
+        while (nginx.Hosts.Count > values) nginx.Hosts.RemoveAt(nginx.Hosts.Count - 1);
+        nginx.FewerThanFloor.Add(withheld);
+        await using var server = await FakeGrpcServer.StartAsync(new FakeUsage { History = history });
+
+        var run = await CliRun.RunAsync("usage", "771", "--server", server.Address);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"the server's usage answer does not add up: {message}", run.Error);
+    }
+
+    /// <summary>The answer as the server writes it when asked for columns.</summary>
+    private static GetUsageHistoryResponse InColumns(GetUsageHistoryResponse points)
+    {
+        var answer = points.Clone();
+        answer.Buckets.AddRange(points.Series[0].Points.Select(p => p.Start));
+        foreach (var series in answer.Series)
+        {
+            series.Columns = new UsageColumns();
+            foreach (var p in series.Points) series.Columns.Append(p.Hosts, p.Reachable, p.Added, p.Removed, p.FewerThanFloor);
+            series.Columns.Trimmed();
+            series.Points.Clear();
+        }
+
+        return answer;
+    }
+
     [Theory]
     [InlineData("--by", "year", "--by must be day, week or month")]
     [InlineData("--top", "0", "--top must be 1-20")]

@@ -68,6 +68,10 @@ public sealed class UsageHistoryTests(PostgresFixture fixture, ClassResources re
         Assert.All(other.Points, p => Assert.Equal(0u, p.Hosts));
         Assert.Equal(Hosts(admin, "rpc.statd"), Hosts(reader, "rpc.statd"));
 
+        // In columns, the same answers (a reader's withheld counts too); the JSON route gives them as arrays.
+        Assert.Equal(admin, (await usage.GetUsageHistoryAsync(new GetUsageHistoryRequest(request) { Columns = true })).WithPoints());
+        Assert.Equal(reader, (await new Usage.UsageClient(server.Reader).GetUsageHistoryAsync(new GetUsageHistoryRequest(request) { Columns = true })).WithPoints());
+
         // Weeks and months show their busiest day.
         var monthly = await usage.GetUsageHistoryAsync(new GetUsageHistoryRequest(request) { Granularity = UsageGranularity.Month });
         Assert.Equal(5u, monthly.Series.Single(s => s.ProcessName == "rpc.statd").Points.Max(p => p.Hosts));
@@ -78,6 +82,10 @@ public sealed class UsageHistoryTests(PostgresFixture fixture, ClassResources re
         using var json = JsonDocument.Parse(await http.GetStringAsync($"/v1/ports/{Port}/usage?transport=TRANSPORT_UDP&from={request.From}&to={request.To}"));
         var jsonStatd = json.RootElement.GetProperty("series").EnumerateArray().Single(s => s.TryGetProperty("processName", out var n) && n.GetString() == "rpc.statd");
         Assert.Equal([0, 5, 5, 5, 4], jsonStatd.GetProperty("points").EnumerateArray().Select(p => p.TryGetProperty("hosts", out var h) ? h.GetInt32() : 0));
+        using var jsonColumns = JsonDocument.Parse(await http.GetStringAsync($"/v1/ports/{Port}/usage?transport=TRANSPORT_UDP&from={request.From}&to={request.To}&columns=true"));
+        Assert.Equal(5, jsonColumns.RootElement.GetProperty("buckets").GetArrayLength());
+        var columnsStatd = jsonColumns.RootElement.GetProperty("series").EnumerateArray().Single(s => s.TryGetProperty("processName", out var n) && n.GetString() == "rpc.statd");
+        Assert.Equal([0, 5, 5, 5, 4], columnsStatd.GetProperty("columns").GetProperty("hosts").EnumerateArray().Select(h => h.GetInt32()));
 
         // The port's verdict says since when: first seen three days ago (the late report), on 5 hosts yesterday.
         var observed = new ObservationsService.ObservationsClient(server.Reader);

@@ -6,8 +6,24 @@ namespace PortHistory.Cli.Sources;
 /// <summary>Observed usage over time, from a PortHistory server: one port's history, and bulk loads of past rows (admin role).</summary>
 public sealed class ServerUsage(ServerConnection server)
 {
-    public Task<GetUsageHistoryResponse> GetHistoryAsync(GetUsageHistoryRequest request, CancellationToken cancellationToken) => ServerConnection.Call(async () =>
-        await server.Usage.GetUsageHistoryAsync(request, server.Headers, cancellationToken: cancellationToken));
+    /// <summary>
+    /// Asks for the counts in columns (years by day are a fraction of the bytes that way) and hands them on as points; a
+    /// server that answers in points anyway is read as it is.
+    /// </summary>
+    public async Task<GetUsageHistoryResponse> GetHistoryAsync(GetUsageHistoryRequest request, CancellationToken cancellationToken)
+    {
+        var columns = request.Clone();
+        columns.Columns = true;
+        var answer = await ServerConnection.Call(async () => await server.Usage.GetUsageHistoryAsync(columns, server.Headers, cancellationToken: cancellationToken));
+        try
+        {
+            return answer.WithPoints();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SourceException($"the server's usage answer does not add up: {e.Message}", isUsage: false, e);
+        }
+    }
 
     /// <summary>
     /// Sends the messages on one call and returns what the server loaded. The server commits only when the stream

@@ -4,7 +4,8 @@ using PortHistory.Contracts.V1;
 namespace PortHistory.Server.Application.Usage;
 
 /// <summary>What a caller asked of one port's usage history, checked.</summary>
-public sealed record UsageQuery(int Port, Transport? Transport, DateOnly From, DateOnly To, UsageGranularity Granularity, int Top, bool Admin)
+/// <param name="Columns">Answer the counts in columns (<see cref="UsageColumns"/>) rather than a point per bucket.</param>
+public sealed record UsageQuery(int Port, Transport? Transport, DateOnly From, DateOnly To, UsageGranularity Granularity, int Top, bool Admin, bool Columns = false)
 {
     /// <summary>The longest range one answer covers: twenty years of days.</summary>
     public const int MaxDays = 20 * 366;
@@ -29,7 +30,7 @@ public static class UsageHistoryBuilder
         var names = rows.Lifetimes.ToDictionary(l => (l.Transport, l.ProcessId));
         var peaks = series.ToDictionary(s => s.Key, s => Peak(s.Value, query.From));
         bool Named((Transport, int) key) => key.Item2 != 0 && names.ContainsKey(key) &&
-                                            (query.Admin || Math.Max(names[key].PeakHosts, peaks[key].Hosts) >= floor);
+                                            (query.Admin || Math.Max(names[key].PeakHosts, peaks.GetValueOrDefault(key).Hosts) >= floor);
 
         var response = new GetUsageHistoryResponse
         {
@@ -69,7 +70,18 @@ public static class UsageHistoryBuilder
         var fleet = new UsageDay[days];
         for (var i = 0; i < days; i++) fleet[i] = new UsageDay(rows.ReportingHosts.GetValueOrDefault(query.From.AddDays(i)), 0, 0, 0);
         var reporting = buckets.Of(fleet);
-        for (var b = 0; b < reporting.Length; b++) response.ReportingHosts.Add(new UsagePoint { Start = buckets.Texts[b], Hosts = (uint)reporting[b].Hosts });
+        if (query.Columns)
+        {
+            response.Buckets.AddRange(buckets.Texts);
+            response.ReportingColumns = new UsageColumns();
+            foreach (var bucket in reporting) response.ReportingColumns.Append((uint)bucket.Hosts, 0, 0, 0, withheld: false);
+            response.ReportingColumns.Trimmed();
+        }
+        else
+        {
+            for (var b = 0; b < reporting.Length; b++) response.ReportingHosts.Add(new UsagePoint { Start = buckets.Texts[b], Hosts = (uint)reporting[b].Hosts });
+        }
+
         response.Lifetimes.AddRange(Lifetimes(query, rows, series, peaks, floor, Named));
         return response;
     }
@@ -99,15 +111,18 @@ public static class UsageHistoryBuilder
     private static UsageSeries Series(UsageSeries series, UsageDay[] values, UsageBuckets buckets, UsageQuery query, int floor)
     {
         var bucketed = buckets.Of(values);
+        if (query.Columns) series.Columns = new UsageColumns();
         for (var b = 0; b < bucketed.Length; b++)
         {
             var value = bucketed[b];
             var withheld = !query.Admin && value.Hosts > 0 && value.Hosts < floor;
-            series.Points.Add(withheld
+            if (query.Columns) series.Columns!.Append((uint)value.Hosts, (uint)value.Reachable, (uint)value.Added, (uint)value.Removed, withheld);
+            else series.Points.Add(withheld
                 ? new UsagePoint { Start = buckets.Texts[b], FewerThanFloor = true }
                 : new UsagePoint { Start = buckets.Texts[b], Hosts = (uint)value.Hosts, Reachable = (uint)value.Reachable, Added = (uint)value.Added, Removed = (uint)value.Removed });
         }
 
+        series.Columns?.Trimmed();
         return series;
     }
 

@@ -23,7 +23,7 @@ public sealed class UsageApi(IUsageStore store, UsageLoader loader, IOptions<Ver
         if (to > today.AddDays(1)) throw Requests.Invalid("to", $"{request.To} is in the future");
         var granularity = request.Granularity == UsageGranularity.Unspecified ? UsageGranularity.Day : request.Granularity;
         var query = new UsageQuery(port, transport == Transport.Unspecified ? null : transport, from, to, granularity,
-            request.Top == 0 ? UsageQuery.DefaultTop : (int)request.Top, CallAuthorization.PrincipalOf(context).IsAdmin);
+            request.Top == 0 ? UsageQuery.DefaultTop : (int)request.Top, CallAuthorization.PrincipalOf(context).IsAdmin, request.Columns);
         var rows = await store.ReadAsync(port, query.Transport, from, to, context.CancellationToken);
         return UsageHistoryBuilder.Build(query, rows, verdicts.Value.MinHostsPerProcess);
     }

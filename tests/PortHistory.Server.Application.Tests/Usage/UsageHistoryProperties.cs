@@ -8,7 +8,8 @@ namespace PortHistory.Server.Application.Tests.Usage;
 /// <summary>
 /// The usage history's arithmetic, against a model that knows every host: hosts starting and stopping on random days
 /// (at most once a day each) give, for every day of any range, the hosts that listened that day; loaded daily levels
-/// come back exactly; weeks and months show their busiest day; the privacy floor withholds small counts.
+/// come back exactly; weeks and months show their busiest day; the privacy floor withholds small counts; an answer in
+/// columns is the answer in points.
 /// </summary>
 public sealed class UsageHistoryProperties
 {
@@ -69,6 +70,35 @@ public sealed class UsageHistoryProperties
         Assert.DoesNotContain(reader.Series, s => s.ProcessName == "rpc.statd");
         Assert.Empty(reader.Lifetimes);
         Assert.All(reader.Series.Single(s => s.Other).Points, p => Assert.True(p.FewerThanFloor && p.Hosts == 0));
+    }
+
+    [Fact]
+    public void An_answer_in_columns_reads_back_as_the_same_answer_in_points()
+    {
+        var granularities = Gen.OneOf(Gen.Const(UsageGranularity.Day), Gen.Const(UsageGranularity.Week), Gen.Const(UsageGranularity.Month));
+        Gen.Select(Fleets, Gen.Int[0, Days - 1], Gen.Int[0, Days - 1], granularities, Gen.Bool, Gen.Int[1, 4], Gen.Int[0, 12].Array[Days]).Sample((fleet, a, b, granularity, admin, floor, reporting) =>
+        {
+            var query = Query(Origin.AddDays(Math.Min(a, b)), Origin.AddDays(Math.Max(a, b))) with { Granularity = granularity, Admin = admin };
+            var rows = Rows(Stream(fleet)) with { ReportingHosts = reporting.Select((hosts, i) => (Origin.AddDays(i), hosts)).Where(d => d.hosts > 0).ToDictionary() };
+            var points = UsageHistoryBuilder.Build(query, rows, floor);
+            var columns = UsageHistoryBuilder.Build(query with { Columns = true }, rows, floor);
+            Assert.All(columns.Series, s => Assert.Empty(s.Points));
+            Assert.NotEmpty(columns.Buckets);
+            Assert.Equal(points, columns.WithPoints());
+        });
+    }
+
+    [Fact]
+    public void A_reader_asking_for_days_before_a_process_first_listened_gets_an_answer_without_it()
+    {
+        // Three hosts start rpc.statd on day 40 and keep it: its lifetime is stored, but days 0-9 have no series of it.
+        var stream = Rows(Stream([[40], [40], [40]]));
+        var rows = stream with { Lifetimes = [stream.Lifetimes.Single() with { PeakHosts = 3, PeakDay = Origin.AddDays(40) }] };
+
+        var reader = UsageHistoryBuilder.Build(Query(Origin, Origin.AddDays(9)) with { Admin = false }, rows, floor: 3);
+
+        Assert.Empty(reader.Series);
+        Assert.Equal("rpc.statd", Assert.Single(reader.Lifetimes).ProcessName);
     }
 
     private static UsageQuery Query(DateOnly from, DateOnly to) => new(443, null, from, to, UsageGranularity.Day, 5, Admin: true);
