@@ -6,30 +6,25 @@ namespace PortHistory.Contracts.V1;
 /// </summary>
 public sealed partial class UsageColumns
 {
-    /// <summary>Appends the next bucket's counts; a withheld bucket shows 0 in every column and is listed as withheld.</summary>
-    public void Append(uint hosts, uint reachable, uint added, uint removed, bool withheld)
+    /// <summary>
+    /// Columns from a value per bucket in each array. The <paramref name="withheld"/> buckets (ascending) are listed as
+    /// such and show 0 in every column (set so in the arrays given); a column that is 0 in every bucket is left empty.
+    /// </summary>
+    public static UsageColumns Of(uint[] hosts, uint[] reachable, uint[] added, uint[] removed, IReadOnlyList<int> withheld)
     {
-        if (withheld)
+        var columns = new UsageColumns();
+        foreach (var bucket in withheld)
         {
-            FewerThanFloor.Add((uint)Hosts.Count);
-            (hosts, reachable, added, removed) = (0, 0, 0, 0);
+            (hosts[bucket], reachable[bucket], added[bucket], removed[bucket]) = (0, 0, 0, 0);
+            columns.FewerThanFloor.Add((uint)bucket);
         }
 
-        Hosts.Add(hosts);
-        Reachable.Add(reachable);
-        Added.Add(added);
-        Removed.Add(removed);
-    }
-
-    /// <summary>Empties the columns that are 0 in every bucket, once every bucket is appended.</summary>
-    public UsageColumns Trimmed()
-    {
-        foreach (var column in new[] { Hosts, Reachable, Added, Removed })
+        foreach (var (column, values) in new[] { (columns.Hosts, hosts), (columns.Reachable, reachable), (columns.Added, added), (columns.Removed, removed) })
         {
-            if (column.All(v => v == 0)) column.Clear();
+            if (values.AsSpan().IndexOfAnyExcept(0u) >= 0) column.AddRange(values);
         }
 
-        return this;
+        return columns;
     }
 
     /// <summary>The columns as a point per bucket; <paramref name="buckets"/> are the buckets' first days.</summary>

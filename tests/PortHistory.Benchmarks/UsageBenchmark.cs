@@ -75,7 +75,7 @@ internal static class UsageBenchmark
         await UsageStorage.SettleAsync(connectionString);
         output.WriteLine($"  usage tables vacuumed and analysed in {settle.Elapsed.TotalSeconds:0.0} s");
 
-        var (daily, monthly, echo, echoLarge) = await QueryAsync(server, Text(historyFirst), Text(last));
+        var (daily, columns, monthly, echo, echoLarge) = await QueryAsync(server, Text(historyFirst), Text(last));
         // The same answer in this process, in two halves: the store's one round trip, and building the series from its rows.
         // Prepared statements as the server's data source has them (PersistenceExtensions).
         await using var preparing = new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxAutoPrepare = 32 } }.Build();
@@ -84,6 +84,7 @@ internal static class UsageBenchmark
         var rows = await store.ReadAsync(QueryPort, Transport.Tcp, historyFirst, last, CancellationToken.None);
         var query = new UsageQuery(QueryPort, Transport.Tcp, historyFirst, last, UsageGranularity.Day, 5, Admin: true);
         var build = await UsageQueryLoop.RunAsync(() => Task.FromResult(UsageHistoryBuilder.Build(query, rows, 3).CalculateSize()), QuerySeconds);
+        var buildColumns = await UsageQueryLoop.RunAsync(() => Task.FromResult(UsageHistoryBuilder.Build(query with { Columns = true }, rows, 3).CalculateSize()), QuerySeconds);
 
         var perDay = (double)stored.Total / sliceDays;
         var fullReports = hostSockets * 1440 * sightingRow;
@@ -101,12 +102,15 @@ internal static class UsageBenchmark
         table.Add("  calls per second, one at a time", daily.CallsPerSecond, $"echo of {echoLarge.ResponseBytes:N0} B, p50 / p99 ms", $"{echoLarge.P50:0.0} / {echoLarge.P99:0.0}", "", "");
         table.Add($"  in process: UsageStore.ReadAsync ({rows.Months.Count:N0} month, {rows.Days.Count:N0} day rows), p50 / p99 ms", $"{read.P50:0.0} / {read.P99:0.0}", "", "", "", "");
         table.Add("  in process: UsageHistoryBuilder.Build, p50 / p99 ms", $"{build.P50:0.0} / {build.P99:0.0}", "", "", "", "");
+        table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by day in columns, p50 ms ({columns.ResponseBytes:N0} B)", columns.P50, "echo, request-sized, p50 ms", $"{echo.P50:0.00}", $"{columns.P50 / echo.P50:N0}", "");
+        table.Add("  p99 ms", columns.P99, "echo, request-sized, p99 ms", $"{echo.P99:0.00}", $"{columns.P99 / echo.P99:N0}", "< 50");
+        table.Add("  in process: UsageHistoryBuilder.Build in columns, p50 / p99 ms", $"{buildColumns.P50:0.0} / {buildColumns.P99:0.0}", "", "", "", "");
         table.Add($"GetUsageHistory {QueryPort}/tcp, 10 years by month, p50 ms ({monthly.ResponseBytes:N0} B)", monthly.P50, "echo, request-sized, p50 ms", $"{echo.P50:0.00}", $"{monthly.P50 / echo.P50:N0}", "");
         table.Add("  p99 ms", monthly.P99, "echo, request-sized, p99 ms", $"{echo.P99:0.00}", $"{monthly.P99 / echo.P99:N0}", "< 50");
         table.Add($"CloseDayAsync, median of the last {ClosedDays} days, ms", Median(closes), "slowest of them, ms", closes.Max(), "", "");
         table.Add($"bulk load, rows/s ({load.Calls} LoadUsageHistory calls)", N(load.RowsPerSecond), "COPY into a plain table, rows/s", N(copy.RowsPerSecond), $"{load.RowsPerSecond / copy.RowsPerSecond:0.00}", "");
         table.WriteTo(output);
-        foreach (var (name, outcome) in new[] { ("by day", daily), ("by month", monthly), ("echo", echo), ("large echo", echoLarge) }.Where(o => o.Item2.Stalled > 0))
+        foreach (var (name, outcome) in new[] { ("by day", daily), ("by day in columns", columns), ("by month", monthly), ("echo", echo), ("large echo", echoLarge) }.Where(o => o.Item2.Stalled > 0))
         {
             output.WriteLine($"  {name}: {outcome.Stalled} calls without an answer in 10 s, left out of the latencies");
         }
@@ -114,11 +118,12 @@ internal static class UsageBenchmark
         if (server.Problems.Length > 0) output.WriteLine($"server problems:\n{server.Problems}");
     }
 
-    private static async Task<(UsageQueryLoop.Outcome Daily, UsageQueryLoop.Outcome Monthly, UsageQueryLoop.Outcome Echo, UsageQueryLoop.Outcome EchoLarge)> QueryAsync(
+    private static async Task<(UsageQueryLoop.Outcome Daily, UsageQueryLoop.Outcome Columns, UsageQueryLoop.Outcome Monthly, UsageQueryLoop.Outcome Echo, UsageQueryLoop.Outcome EchoLarge)> QueryAsync(
         ServerProcess server, string from, string to)
     {
         var request = new GetUsageHistoryRequest { Port = QueryPort, Transport = Transport.Tcp, From = from, To = to, Granularity = UsageGranularity.Day };
         var daily = await UsageQueryLoop.UsageAsync(server.Channel, request, QuerySeconds);
+        var columns = await UsageQueryLoop.UsageAsync(server.Channel, request.Clone().Also(r => r.Columns = true), QuerySeconds);
         var monthly = await UsageQueryLoop.UsageAsync(server.Channel, request.Clone().Also(r => r.Granularity = UsageGranularity.Month), QuerySeconds);
         var echoPort = PostgresServer.FreePort();
         using var echoProcess = ServerBenchmark.StartEcho(echoPort);
@@ -127,7 +132,7 @@ internal static class UsageBenchmark
             await ServerBenchmark.WaitForPortAsync(echoPort);
             var echo = await UsageQueryLoop.EchoAsync(echoPort, request.CalculateSize(), QuerySeconds);
             var echoLarge = await UsageQueryLoop.EchoAsync(echoPort, daily.ResponseBytes, QuerySeconds);
-            return (daily, monthly, echo, echoLarge);
+            return (daily, columns, monthly, echo, echoLarge);
         }
         finally
         {

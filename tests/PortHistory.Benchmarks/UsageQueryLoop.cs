@@ -52,9 +52,20 @@ internal static class UsageQueryLoop
         var bytes = 0;
         // Warm: at least 20 calls and 2 s, so that the server's code has left its first, unoptimised tier.
         var warming = Stopwatch.StartNew();
-        for (var i = 0; i < 20 || warming.Elapsed < WarmUp; i++) bytes = await call();
-        var latencies = new List<double>();
         var stalled = 0;
+        for (var i = 0; i < 20 || warming.Elapsed < WarmUp; i++)
+        {
+            try
+            {
+                bytes = await call();
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                stalled++;
+            }
+        }
+
+        var latencies = new List<double>();
         var total = Stopwatch.StartNew();
         while (total.Elapsed < duration)
         {

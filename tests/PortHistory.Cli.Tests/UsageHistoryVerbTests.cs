@@ -147,9 +147,9 @@ public sealed class UsageHistoryVerbTests
         answer.Buckets.AddRange(points.Series[0].Points.Select(p => p.Start));
         foreach (var series in answer.Series)
         {
-            series.Columns = new UsageColumns();
-            foreach (var p in series.Points) series.Columns.Append(p.Hosts, p.Reachable, p.Added, p.Removed, p.FewerThanFloor);
-            series.Columns.Trimmed();
+            var own = series.Points;
+            series.Columns = UsageColumns.Of([.. own.Select(p => p.Hosts)], [.. own.Select(p => p.Reachable)], [.. own.Select(p => p.Added)],
+                [.. own.Select(p => p.Removed)], [.. own.Select((p, i) => (p, i)).Where(x => x.p.FewerThanFloor).Select(x => x.i)]);
             series.Points.Clear();
         }
 

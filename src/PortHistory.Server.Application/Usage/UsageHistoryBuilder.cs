@@ -28,9 +28,10 @@ public static class UsageHistoryBuilder
         var buckets = new UsageBuckets(query);
 
         var names = rows.Lifetimes.ToDictionary(l => (l.Transport, l.ProcessId));
-        var peaks = series.ToDictionary(s => s.Key, s => Peak(s.Value, query.From));
+        var facts = series.ToDictionary(s => s.Key, s => SeriesFacts.Of(s.Value));
+        var peaks = facts.ToDictionary(f => f.Key, f => (f.Value.PeakHosts, Day: query.From.AddDays(f.Value.PeakIndex)));
         bool Named((Transport, int) key) => key.Item2 != 0 && names.ContainsKey(key) &&
-                                            (query.Admin || Math.Max(names[key].PeakHosts, peaks.GetValueOrDefault(key).Hosts) >= floor);
+                                            (query.Admin || Math.Max(names[key].PeakHosts, facts.GetValueOrDefault(key).PeakHosts) >= floor);
 
         var response = new GetUsageHistoryResponse
         {
@@ -38,8 +39,8 @@ public static class UsageHistoryBuilder
             ReportingSince = rows.ReportingSince is { } since ? Text(since) : "", PrivacyFloor = (uint)floor,
         };
         var processes = series.Where(s => s.Key.Item2 != 0).ToList();
-        var top = processes.Where(s => Named(s.Key)).OrderByDescending(s => s.Value.Sum(d => (long)d.Hosts)).ThenBy(s => s.Key.Item2)
-            .Take(query.Top).Where(s => s.Value.Any(d => d.Hosts > 0)).ToList();
+        var top = processes.Where(s => Named(s.Key)).OrderByDescending(s => facts[s.Key].HostDays).ThenBy(s => s.Key.Item2)
+            .Take(query.Top).Where(s => facts[s.Key].PeakHosts > 0).ToList();
         foreach (var ((transport, process), values) in top)
         {
             var name = names[(transport, process)];
@@ -48,14 +49,14 @@ public static class UsageHistoryBuilder
 
         var chosen = top.Select(s => s.Key).ToHashSet();
         var rest = processes.Where(s => !chosen.Contains(s.Key)).ToList();
-        if (rest.Count > 0 && rest.Any(s => s.Value.Any(d => d.Hosts > 0)))
+        if (rest.Count > 0 && rest.Any(s => facts[s.Key].PeakHosts > 0))
         {
             foreach (var group in rest.GroupBy(s => s.Key.Item1).OrderBy(g => g.Key))
             {
                 var other = new UsageDay[days];
-                foreach (var (_, values) in group)
+                foreach (var (key, values) in group)
                 {
-                    for (var i = 0; i < days; i++) other[i] += values[i];
+                    for (var i = facts[key].First; i <= facts[key].Last; i++) other[i] += values[i];
                 }
 
                 response.Series.Add(Series(new UsageSeries { Transport = group.Key, Other = true }, other, buckets, query, floor));
@@ -73,9 +74,7 @@ public static class UsageHistoryBuilder
         if (query.Columns)
         {
             response.Buckets.AddRange(buckets.Texts);
-            response.ReportingColumns = new UsageColumns();
-            foreach (var bucket in reporting) response.ReportingColumns.Append((uint)bucket.Hosts, 0, 0, 0, withheld: false);
-            response.ReportingColumns.Trimmed();
+            response.ReportingColumns = UsageColumns.Of([.. reporting.Select(b => (uint)b.Hosts)], new uint[reporting.Length], new uint[reporting.Length], new uint[reporting.Length], []);
         }
         else
         {
@@ -111,30 +110,53 @@ public static class UsageHistoryBuilder
     private static UsageSeries Series(UsageSeries series, UsageDay[] values, UsageBuckets buckets, UsageQuery query, int floor)
     {
         var bucketed = buckets.Of(values);
-        if (query.Columns) series.Columns = new UsageColumns();
+        bool Withheld(UsageDay value) => !query.Admin && value.Hosts > 0 && value.Hosts < floor;
+        if (query.Columns)
+        {
+            var n = bucketed.Length;
+            var (hosts, reachable, added, removed, withheld) = (new uint[n], new uint[n], new uint[n], new uint[n], new List<int>());
+            for (var b = 0; b < n; b++)
+            {
+                (hosts[b], reachable[b], added[b], removed[b]) = ((uint)bucketed[b].Hosts, (uint)bucketed[b].Reachable, (uint)bucketed[b].Added, (uint)bucketed[b].Removed);
+                if (Withheld(bucketed[b])) withheld.Add(b);
+            }
+
+            series.Columns = UsageColumns.Of(hosts, reachable, added, removed, withheld);
+            return series;
+        }
+
         for (var b = 0; b < bucketed.Length; b++)
         {
             var value = bucketed[b];
-            var withheld = !query.Admin && value.Hosts > 0 && value.Hosts < floor;
-            if (query.Columns) series.Columns!.Append((uint)value.Hosts, (uint)value.Reachable, (uint)value.Added, (uint)value.Removed, withheld);
-            else series.Points.Add(withheld
+            series.Points.Add(Withheld(value)
                 ? new UsagePoint { Start = buckets.Texts[b], FewerThanFloor = true }
                 : new UsagePoint { Start = buckets.Texts[b], Hosts = (uint)value.Hosts, Reachable = (uint)value.Reachable, Added = (uint)value.Added, Removed = (uint)value.Removed });
         }
 
-        series.Columns?.Trimmed();
         return series;
     }
 
-    private static (int Hosts, DateOnly Day) Peak(UsageDay[] values, DateOnly from)
+    /// <summary>
+    /// What the answer needs of a whole series, in one pass: its host-days (the top processes' order), its busiest day
+    /// (the first of equals), and the days it holds anything (<see cref="First"/> past <see cref="Last"/> when none).
+    /// </summary>
+    private readonly record struct SeriesFacts(long HostDays, int PeakHosts, int PeakIndex, int First, int Last)
     {
-        var best = (Hosts: 0, Day: from);
-        for (var i = 0; i < values.Length; i++)
+        public static SeriesFacts Of(UsageDay[] values)
         {
-            if (values[i].Hosts > best.Hosts) best = (values[i].Hosts, from.AddDays(i));
-        }
+            var (hostDays, peak, peakIndex, first, last) = (0L, 0, 0, values.Length, -1);
+            for (var i = 0; i < values.Length; i++)
+            {
+                var day = values[i];
+                if (day is { Hosts: 0, Reachable: 0, Added: 0, Removed: 0 }) continue;
+                hostDays += day.Hosts;
+                if (day.Hosts > peak) (peak, peakIndex) = (day.Hosts, i);
+                first = Math.Min(first, i);
+                last = i;
+            }
 
-        return best;
+            return new SeriesFacts(hostDays, peak, peakIndex, first, last);
+        }
     }
 
     public static string Text(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

@@ -12,8 +12,8 @@ internal readonly record struct UsageDay(int Hosts, int Reachable, int Added, in
 /// <summary>
 /// The hosts of every (transport, process) on every day of a range, from stored rows: a key's hosts at the start of a
 /// day are all its earlier rows added up (months before the range's month, then its days); a day's hosts are those
-/// plus the hosts that started that day. Walks the days once with the keys in arrays: ten years of a busy port are
-/// 3,652 days times a few dozen keys.
+/// plus the hosts that started that day. Each key walks its own rows in day order and touches only the days it
+/// listened: ten years of a busy port are 3,652 days times a few dozen keys, most of them silent most of the time.
 /// </summary>
 internal static class UsageLevels
 {
@@ -34,61 +34,51 @@ internal static class UsageLevels
         var keys = new List<Key>();
         foreach (var key in before.Keys) Index(key);
 
-        // The rows by day (a counting sort): the rows of day i are byDay[firstOfDay[i]..firstOfDay[i + 1]). A busy port's
-        // ten years are tens of thousands of rows: the sorted copy is pooled rather than left to the large object heap.
-        var firstOfDay = new int[days + 1];
-        for (var r = 0; r < rows.Days.Count; r++)
-        {
-            if (InRange(rows.Days[r]) is var i and >= 0) firstOfDay[i + 1]++;
-        }
-
-        foreach (var row in dropped) firstOfDay[row.Start.DayNumber - query.From.DayNumber + 1]++;
-        for (var i = 1; i <= days; i++) firstOfDay[i] += firstOfDay[i - 1];
-        var byDay = ArrayPool<(int Key, int Added, int Removed)>.Shared.Rent(firstOfDay[days]);
-        var filled = (int[])firstOfDay.Clone();
+        // The rows in the range by key (a counting sort), each key's in the order read. A busy port's ten years are tens
+        // of thousands of rows: both copies are pooled rather than left to the large object heap.
+        var inRange = ArrayPool<(int Key, int Day, int Added, int Removed)>.Shared.Rent(rows.Days.Count + dropped.Count);
+        var count = 0;
         for (var r = 0; r < rows.Days.Count; r++)
         {
             var row = rows.Days[r];
-            if (InRange(row) is var i and >= 0) byDay[filled[i]++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), row.Added, row.Removed);
+            if (InRange(row) is var i and >= 0) inRange[count++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), i, row.Added, row.Removed);
         }
 
-        foreach (var row in dropped)
-        {
-            byDay[filled[row.Start.DayNumber - query.From.DayNumber]++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), row.Added, row.Removed);
-        }
+        foreach (var row in dropped) inRange[count++] = (Index(new Key(row.Transport, row.ProcessId, row.Reachable)), InRange(row), row.Added, row.Removed);
+        var firstOfKey = new int[keys.Count + 1];
+        for (var r = 0; r < count; r++) firstOfKey[inRange[r].Key + 1]++;
+        for (var k = 1; k <= keys.Count; k++) firstOfKey[k] += firstOfKey[k - 1];
+        var byKey = ArrayPool<(int Day, int Added, int Removed)>.Shared.Rent(count);
+        var filled = (int[])firstOfKey.Clone();
+        for (var r = 0; r < count; r++) byKey[filled[inRange[r].Key]++] = (inRange[r].Day, inRange[r].Added, inRange[r].Removed);
+        ArrayPool<(int Key, int Day, int Added, int Removed)>.Shared.Return(inRange);
 
+        // Each key walks only its own rows: between two of them its level holds, and only days it listened are touched.
         var series = new Dictionary<(Transport, int), UsageDay[]>();
-        var target = new UsageDay[keys.Count][];
-        var level = new int[keys.Count];
         for (var k = 0; k < keys.Count; k++)
         {
             var key = keys[k];
             if (!series.TryGetValue((key.Transport, key.ProcessId), out var values)) series[(key.Transport, key.ProcessId)] = values = new UsageDay[days];
-            target[k] = values;
-            level[k] = before.GetValueOrDefault(key);
-        }
-
-        var added = new int[keys.Count];
-        var removed = new int[keys.Count];
-        for (var i = 0; i < days; i++)
-        {
-            for (var r = firstOfDay[i]; r < firstOfDay[i + 1]; r++)
+            var own = byKey.AsSpan(firstOfKey[k], firstOfKey[k + 1] - firstOfKey[k]);
+            if (!IsByDay(own)) own.Sort((a, b) => a.Day.CompareTo(b.Day));
+            var level = before.GetValueOrDefault(key);
+            var next = 0;
+            for (var r = 0; r < own.Length;)
             {
-                added[byDay[r].Key] += byDay[r].Added;
-                removed[byDay[r].Key] += byDay[r].Removed;
+                var day = own[r].Day;
+                var (added, removed) = (0, 0);
+                for (; r < own.Length && own[r].Day == day; r++) (added, removed) = (added + own[r].Added, removed + own[r].Removed);
+                Hold(values, next, day, level, key.Reachable);
+                var hosts = Math.Max(0, level + added);
+                values[day] += new UsageDay(hosts, key.Reachable ? hosts : 0, added, removed);
+                level += added - removed;
+                next = day + 1;
             }
 
-            for (var k = 0; k < keys.Count; k++)
-            {
-                var hosts = Math.Max(0, level[k] + added[k]);
-                target[k][i] += new UsageDay(hosts, keys[k].Reachable ? hosts : 0, added[k], removed[k]);
-                level[k] += added[k] - removed[k];
-            }
-
-            for (var r = firstOfDay[i]; r < firstOfDay[i + 1]; r++) (added[byDay[r].Key], removed[byDay[r].Key]) = (0, 0);
+            Hold(values, next, days, level, key.Reachable);
         }
 
-        ArrayPool<(int Key, int Added, int Removed)>.Shared.Return(byDay);
+        ArrayPool<(int Day, int Added, int Removed)>.Shared.Return(byKey);
         return series;
 
         // The row's day in the range, or -1.
@@ -101,6 +91,24 @@ internal static class UsageLevels
             keys.Add(key);
             return keys.Count - 1;
         }
+    }
+
+    /// <summary>Days <paramref name="from"/> up to <paramref name="to"/> of a key whose level holds: its hosts on each.</summary>
+    private static void Hold(UsageDay[] values, int from, int to, int level, bool reachable)
+    {
+        if (level <= 0) return;
+        var held = new UsageDay(level, reachable ? level : 0, 0, 0);
+        for (var i = from; i < to; i++) values[i] += held;
+    }
+
+    private static bool IsByDay(Span<(int Day, int Added, int Removed)> rows)
+    {
+        for (var r = 1; r < rows.Length; r++)
+        {
+            if (rows[r].Day < rows[r - 1].Day) return false;
+        }
+
+        return true;
     }
 
     /// <summary>
