@@ -2,6 +2,8 @@ using PortHistory.Benchmarks;
 using PortHistory.Testing;
 
 // One command per benchmark; each prints a table with its baseline measured in the same run.
+// Servers run with the runtime's defaults, as in production (tests turn tiered PGO off for their short-lived servers).
+ServerProcess.RuntimeSettings.Clear();
 var which = args.FirstOrDefault() ?? "help";
 switch (which)
 {
