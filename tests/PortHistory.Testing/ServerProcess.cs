@@ -73,8 +73,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// The runtime's settings for every server this process starts (a server's own settings win). Tests start some
-    /// eighty short-lived servers: without tiered PGO's instrumented code a server's start and first minutes cost about
-    /// a sixth less CPU. Benchmarks measure servers long warmed up, as they run in production, and clear these.
+    /// eighty short-lived servers, too short-lived for tiered PGO's instrumented code to pay for itself (without it, and
+    /// in the test processes, four server test classes took a fifth less CPU: docs/testing.md). Benchmarks measure
+    /// servers long warmed up, as they run in production, and clear these.
     /// </summary>
     public static Dictionary<string, string> RuntimeSettings { get; } = new() { ["DOTNET_TieredPGO"] = "0" };
 
