@@ -1,3 +1,4 @@
+using Google.Protobuf.WellKnownTypes;
 using Npgsql;
 using PortHistory.Contracts.V1;
 using PortHistory.Testing;
@@ -7,8 +8,8 @@ namespace PortHistory.Server.Tests;
 
 /// <summary>
 /// Two server processes on one database with ADO.NET clustering form one Orleans cluster: each port grain lives in one
-/// of them, either gateway answers for every port, an import or a sighting through one is seen through the other, and
-/// when one silo stops the other serves everything.
+/// of them, either gateway answers for every port, an import or a sighting through one is seen through the other, a
+/// host's grain lives where its agent reports, and when one silo stops the other serves everything.
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class MultiSiloTests(RegistryServerFixture fixture)
@@ -65,6 +66,18 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
                 r => r.Observed.Transports.Count == 1 && r.Observed.Transports[0].Sightings == 12);
             Assert.Equal(12ul, observed.Observed.Transports[0].DistinctHosts);
         }
+
+        // Hosts reporting through the second silo have their grains there, so their heartbeats are answered by that
+        // silo's pulse board without a grain call (placed on either silo, about half of them would take one).
+        using var scrape = PrometheusScrape.Client(second);
+        var scraped = await PrometheusScrape.ReadAsync(scrape);
+        var reporting = new Sightings.SightingsClient(agent);
+        var epoch = new ReportEpoch { Id = 0x2_5110, StartedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-1)) };
+        var sshd = new HostSocket { Port = 40601, Transport = Transport.Tcp, BindScope = BindScope.Wildcard, ProcessName = "sshd", Executable = "/usr/sbin/sshd" };
+        var hosts = Enumerable.Range(1, 8).Select(h => $"placed-{h}").ToList();
+        foreach (var host in hosts) Assert.Equal(HostReportOutcome.Applied, (await reporting.ReportHostAsync(HostReports.Snapshot(host, epoch, 1, [sshd]))).Outcome);
+        foreach (var host in hosts) Assert.Equal(HostReportOutcome.Applied, (await reporting.ReportHostAsync(HostReports.Heartbeat(host, epoch, 1, [sshd]))).Outcome);
+        Assert.Equal(hosts.Count, PrometheusScrape.Delta(await PrometheusScrape.ReadAsync(scrape), scraped, "porthistory_hosts_heartbeats_in_memory_total"));
 
         // The first silo leaves; the second takes over its grains, with their history and their observations.
         await first.StopAsync();

@@ -72,10 +72,9 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// The runtime's settings for every server this process starts (a server's own settings win). Tests start some
-    /// eighty short-lived servers, too short-lived for tiered PGO's instrumented code to pay for itself (without it, and
-    /// in the test processes, four server test classes took a fifth less CPU: docs/testing.md). Benchmarks measure
-    /// servers long warmed up, as they run in production, and clear these.
+    /// The runtime's settings for every server this process starts (a server's own settings win). Test servers live too
+    /// short for tiered PGO's instrumented code to pay for itself (docs/testing.md has what turning it off saved).
+    /// Benchmarks measure servers long warmed up, as they run in production, and clear these.
     /// </summary>
     public static Dictionary<string, string> RuntimeSettings { get; } = new() { ["DOTNET_TieredPGO"] = "0" };
 

@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using PortHistory.Contracts.V1;
 using PortHistory.Grains.Abstractions;
 
@@ -7,9 +8,11 @@ namespace PortHistory.Grains.Hosts;
 /// One reporting host: its socket set and reporting state (<see cref="HostRecord"/>). Reports are checked against it
 /// (<see cref="HostReportRules"/>); what one changes is written with the listener changes it causes in one transaction
 /// (<see cref="IHostCommits"/>), and only then held here. Being heard is memory only (<see cref="IHostPulse"/>): a
-/// heartbeat writes nothing.
+/// heartbeat writes nothing. Activated on the silo whose gateway the host's agent reported through: an agent keeps its
+/// connection, so its heartbeats reach the silo whose pulse board knows what this grain holds, and are answered there.
 /// </summary>
 [GrainType("host")]
+[PreferLocalPlacement]
 public sealed partial class HostGrain(IHostStore store, IHostCommits commits, IHostPulse pulse, IWatchEventSink events, TimeProvider clock) : Grain, IHostGrain
 {
     private HostRecord _held = null!;

@@ -8,7 +8,8 @@ using PortHistory.Server.Application.Sightings;
 namespace PortHistory.Server.Application.Hosts;
 
 /// <summary>What became of a report: the host grain's answer, or a refusal, or a time to come back (the server is catching up).</summary>
-public sealed record HostReportOutcomeOrRefusal(HostReportResult? Result, HostReportRefusal? Refusal, TimeSpan? RetryAfter);
+/// <param name="InMemory">A heartbeat the silo answered from its pulse board, without the host's grain.</param>
+public sealed record HostReportOutcomeOrRefusal(HostReportResult? Result, HostReportRefusal? Refusal, TimeSpan? RetryAfter, bool InMemory = false);
 
 /// <summary>Hands what agents report about their hosts to the hosts' grains.</summary>
 public interface IHostReports
@@ -54,7 +55,7 @@ public sealed class HostReports(
         // Most heartbeats only say the host is alive: answered here, they cost no grain call.
         if (valid.Kind == HostReportKind.Heartbeat && heartbeats.TryAnswer(valid.HostRef, input) is { } held)
         {
-            return new HostReportOutcomeOrRefusal(new HostReportResult { Outcome = HostReportOutcome.Applied, Reason = "", Seq = held }, null, null);
+            return new HostReportOutcomeOrRefusal(new HostReportResult { Outcome = HostReportOutcome.Applied, Reason = "", Seq = held }, null, null, InMemory: true);
         }
 
         try

@@ -8,6 +8,10 @@ public sealed partial class PortHistoryMetrics
 {
     // Host reports by kind (HostReport.BodyOneofCase) and outcome: heartbeats are the hottest call of a large fleet.
     private readonly long[] _hostReports = new long[4 * 4];
+    private long _heartbeatsInMemory;
+
+    /// <summary>A heartbeat answered from the silo's pulse board, without a call to the host's grain.</summary>
+    public void HeartbeatAnsweredInMemory() => Interlocked.Increment(ref _heartbeatsInMemory);
 
     public void HostReported(HostReport.BodyOneofCase kind, HostReportOutcome outcome) =>
         Interlocked.Increment(ref _hostReports[(kind switch

@@ -81,6 +81,8 @@ public sealed partial class PortHistoryMetrics
             "Calls answered (gRPC and HTTP/JSON), by rpc.service, rpc.method and rpc.grpc.status_code (0 OK; 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, …)");
         meter.CreateObservableCounter("porthistory.hosts.reports", HostReports, "{report}",
             "Differential host reports answered, by kind (heartbeat, changes, snapshot) and outcome (applied, duplicate, resync)");
+        meter.CreateObservableCounter("porthistory.hosts.heartbeats.in_memory", () => Volatile.Read(ref _heartbeatsInMemory), "{report}",
+            "Heartbeats this silo answered from its pulse board, without a call to the host's grain (the rest of porthistory.hosts.reports{kind=heartbeat} took one)");
         meter.CreateObservableCounter("porthistory.watch.events.unstored", () => Volatile.Read(ref _watchEventsUnstored), "{event}",
             "Watch events a port grain could not store when it raised them (each failed try counts them): kept and raised again, or the change they describe fails");
         meter.CreateObservableCounter("porthistory.tokens.lookups", TokenLookups, "{lookup}",

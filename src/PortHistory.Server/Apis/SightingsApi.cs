@@ -49,6 +49,7 @@ public sealed class SightingsApi(
         }
 
         metrics.HostReported(request.BodyCase, outcome.Result!.Outcome);
+        if (outcome.InMemory) metrics.HeartbeatAnsweredInMemory();
         return outcome.Result;
     }
 
