@@ -1,8 +1,8 @@
 namespace PortHistory.Contracts.V1;
 
 /// <summary>
-/// A usage series's counts in columns: written bucket by bucket on the server, read back as points by a client. An
-/// empty column is 0 in every bucket; withheld buckets are listed by index.
+/// A usage series's counts in columns: made from a value per bucket on the server, read back as points by a client.
+/// An empty column is 0 in every bucket; withheld buckets are listed by index.
 /// </summary>
 public sealed partial class UsageColumns
 {

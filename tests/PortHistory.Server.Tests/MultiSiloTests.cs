@@ -68,7 +68,7 @@ public sealed class MultiSiloTests(RegistryServerFixture fixture)
         }
 
         // Hosts reporting through the second silo have their grains there, so their heartbeats are answered by that
-        // silo's pulse board without a grain call (placed on either silo, about half of them would take one).
+        // silo's pulse board without a grain call (placed without regard to the reporting silo, about half would take one).
         using var scrape = PrometheusScrape.Client(second);
         var scraped = await PrometheusScrape.ReadAsync(scrape);
         var reporting = new Sightings.SightingsClient(agent);
