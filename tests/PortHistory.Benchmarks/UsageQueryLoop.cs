@@ -50,35 +50,31 @@ internal static class UsageQueryLoop
     public static async Task<Outcome> RunAsync(Func<Task<int>> call, TimeSpan duration)
     {
         var bytes = 0;
-        // Warm: at least 20 calls and 2 s, so that the server's code has left its first, unoptimised tier.
-        var warming = Stopwatch.StartNew();
         var stalled = 0;
-        for (var i = 0; i < 20 || warming.Elapsed < WarmUp; i++)
-        {
-            try
-            {
-                bytes = await call();
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
-            {
-                stalled++;
-            }
-        }
-
-        var latencies = new List<double>();
-        var total = Stopwatch.StartNew();
-        while (total.Elapsed < duration)
+        // A call's time in ms, or null when it stalled (counted apart, not in the latencies).
+        async Task<double?> TimedAsync()
         {
             var clock = Stopwatch.GetTimestamp();
             try
             {
-                await call();
-                latencies.Add(Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
+                bytes = await call();
+                return Stopwatch.GetElapsedTime(clock).TotalMilliseconds;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
             {
                 stalled++;
+                return null;
             }
+        }
+
+        // Warm: at least 20 calls and 2 s, so that the server's code has left its first, unoptimised tier.
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < 20 || warming.Elapsed < WarmUp; i++) await TimedAsync();
+        var latencies = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed < duration)
+        {
+            if (await TimedAsync() is { } ms) latencies.Add(ms);
         }
 
         latencies.Sort();

@@ -29,7 +29,6 @@ public static class UsageHistoryBuilder
 
         var names = rows.Lifetimes.ToDictionary(l => (l.Transport, l.ProcessId));
         var facts = series.ToDictionary(s => s.Key, s => SeriesFacts.Of(s.Value));
-        var peaks = facts.ToDictionary(f => f.Key, f => (f.Value.PeakHosts, Day: query.From.AddDays(f.Value.PeakIndex)));
         bool Named((Transport, int) key) => key.Item2 != 0 && names.ContainsKey(key) &&
                                             (query.Admin || Math.Max(names[key].PeakHosts, facts.GetValueOrDefault(key).PeakHosts) >= floor);
 
@@ -81,12 +80,12 @@ public static class UsageHistoryBuilder
             for (var b = 0; b < reporting.Length; b++) response.ReportingHosts.Add(new UsagePoint { Start = buckets.Texts[b], Hosts = (uint)reporting[b].Hosts });
         }
 
-        response.Lifetimes.AddRange(Lifetimes(query, rows, series, peaks, floor, Named));
+        response.Lifetimes.AddRange(Lifetimes(query, rows, facts, floor, Named));
         return response;
     }
 
-    private static IEnumerable<ProcessLifetime> Lifetimes(UsageQuery query, UsageRows rows, Dictionary<(Transport, int), UsageDay[]> series,
-        Dictionary<(Transport, int), (int Hosts, DateOnly Day)> peaks, int floor, Func<(Transport, int), bool> named)
+    private static IEnumerable<ProcessLifetime> Lifetimes(UsageQuery query, UsageRows rows, Dictionary<(Transport, int), SeriesFacts> facts, int floor,
+        Func<(Transport, int), bool> named)
     {
         var now = rows.Months.GroupBy(r => (r.Transport, r.ProcessId)).ToDictionary(g => g.Key, g => Math.Max(0, g.Sum(r => r.Added - r.Removed)));
         foreach (var lifetime in rows.Lifetimes.OrderBy(l => l.FirstSeen).ThenBy(l => l.ProcessId))
@@ -94,7 +93,9 @@ public static class UsageHistoryBuilder
             var key = (lifetime.Transport, lifetime.ProcessId);
             if (!named(key)) continue;
             var hostsNow = now.GetValueOrDefault(key);
-            var (peak, peakDay) = series.ContainsKey(key) && peaks[key].Hosts > lifetime.PeakHosts ? peaks[key] : (lifetime.PeakHosts, lifetime.PeakDay ?? default);
+            var (peak, peakDay) = facts.TryGetValue(key, out var f) && f.PeakHosts > lifetime.PeakHosts
+                ? (f.PeakHosts, query.From.AddDays(f.PeakIndex))
+                : (lifetime.PeakHosts, lifetime.PeakDay ?? default);
             var withheld = !query.Admin && hostsNow is > 0 && hostsNow < floor;
             yield return new ProcessLifetime
             {
