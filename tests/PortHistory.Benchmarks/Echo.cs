@@ -17,3 +17,17 @@ internal sealed class EchoMessage
         return stream.ToArray();
     }
 }
+
+/// <summary>The echo's Sized request (field 1, uint32): a constant answer that encodes to exactly that many bytes.</summary>
+internal static class SizedRequest
+{
+    public static byte[] Of(int size)
+    {
+        using var stream = new MemoryStream();
+        using var output = new CodedOutputStream(stream);
+        output.WriteTag(1, WireFormat.WireType.Varint);
+        output.WriteUInt32((uint)size);
+        output.Flush();
+        return stream.ToArray();
+    }
+}

@@ -151,6 +151,12 @@ internal static class FleetBenchmark
         output.WriteLine();
 
         var steady = phases[1].Cost;
+        // Sustained: in the steady phase the fleet got (nearly) every report it owes a period answered, and in time.
+        var owed = hostCount / Period.TotalSeconds;
+        var answered = phases[1].Phase.Accepted() / steady.Seconds;
+        var steadyP99 = phases[1].Phase.HeartbeatLatency().P99;
+        output.WriteLine($"sustained: {(answered >= 0.95 * owed && steadyP99 < 1000 ? "yes" : "no")}, the load of {hostCount * scale:N0} hosts at a 60 s heartbeat " +
+            $"(steady: {answered:N0} reports answered a second of the {owed:N0} owed, {answered / owed:P0}, at least 95%; heartbeat p99 {steadyP99:N0} ms, under 1,000)");
         output.WriteLine($"a heartbeat vs a full report, per host: CPU {heartbeats.CpuSecondsPerHostMinute / baseline.CpuSecondsPerHostMinute:0.000}x " +
             $"({heartbeats.CpuSecondsPerHostMinute / scale * 1e6:N0} against {baseline.CpuSecondsPerHostMinute / scale * 1e6:N0} CPU µs per host per minute at a 60 s heartbeat)");
         output.WriteLine($"steady differential (heartbeats and {Churn:P0} churn) vs full reports, per host: CPU {steady.CpuSecondsPerHostMinute / baseline.CpuSecondsPerHostMinute:0.000}x, " +

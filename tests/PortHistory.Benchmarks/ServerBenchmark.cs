@@ -9,7 +9,8 @@ namespace PortHistory.Benchmarks;
 /// <summary>
 /// The server for real (its own process, a fresh PostgreSQL): cold start, full import of the sixteen editions,
 /// resident memory with every port grain active, and GetPort under h2load next to a bare gRPC echo driven the same
-/// way in the same run: over gRPC with metrics on (the default) and off, and as JSON over HTTP/1.1.
+/// way in the same run (echoing the request, and answering constant messages of GetPort's answer sizes): over gRPC
+/// with metrics on (the default) and off, and as JSON over HTTP/1.1.
 /// </summary>
 internal static class ServerBenchmark
 {
@@ -61,6 +62,12 @@ internal static class ServerBenchmark
         var getPortBodies = Ports.Select(p => new GetPortRequest { Port = p }.ToByteArray()).ToList();
         var check = await client.GetPortAsync(new GetPortRequest { Port = 776 });
         if (check.Transports.Count == 0) throw new InvalidOperationException("GetPort(776) answered nothing");
+        // The echo's second anchor answers constant messages of the sizes a reader's GetPort answers have: what gRPC
+        // itself costs for those bytes, apart from what PortHistory does to find them.
+        using var readerChannel = server.ChannelWith(() => readerToken);
+        var reader = new PortRegistry.PortRegistryClient(readerChannel);
+        var sizedBodies = new List<byte[]>();
+        foreach (var port in Ports) sizedBodies.Add(Echo.SizedRequest.Of((await reader.GetPortAsync(new GetPortRequest { Port = port })).CalculateSize()));
 
         // The same database served with metrics off, by a process that takes turns with the default one.
         await using var metricsOff = new ServerProcess(postgres.ConnectionString("bench"),
@@ -71,26 +78,31 @@ internal static class ServerBenchmark
         var jsonSizes = await JsonSizesAsync(server, readerToken);
         var table = new Table("workload", "connections x streams", "req/s", "p50 ms", "p99 ms", "failed", "vs echo", "server CPU µs/req");
         var metricCosts = new List<string>();
-        var jsonCosts = new List<string>();
+        List<string> jsonCosts = [], sizeCosts = [];
         using (var echo = StartEcho(echoPort, constantPort))
         {
             try
             {
                 await WaitForPortAsync(echoPort);
                 var echoBodies = getPortBodies.Select(b => new Echo.EchoMessage { Payload = ByteString.CopyFrom(b) }.ToByteArray()).ToList();
+                // Warmed as each GetPort process is, by one unmeasured run of each method: a cold first round was the JIT's.
+                await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, 16, seconds);
+                await H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Sized", sizedBodies, 16, seconds);
                 foreach (var streams in new[] { 16, 64 })
                 {
                     var echoRuns = new List<H2Load.Result>();
+                    var sizedRuns = new List<H2Load.Result>();
                     var getPortRuns = new List<H2Load.Result>();
                     var offRuns = new List<H2Load.Result>();
                     var jsonRuns = new List<H2Load.Result>();
                     var constantRuns = new List<H2Load.Result>();
                     // The serving process's CPU time per answered request: what a workload costs the server, whatever share of
                     // the two cores h2load takes (throughput alone mixes the two).
-                    var cpu = new Dictionary<List<H2Load.Result>, List<double>> { [echoRuns] = [], [getPortRuns] = [], [offRuns] = [], [jsonRuns] = [], [constantRuns] = [] };
+                    var cpu = new Dictionary<List<H2Load.Result>, List<double>> { [echoRuns] = [], [sizedRuns] = [], [getPortRuns] = [], [offRuns] = [], [jsonRuns] = [], [constantRuns] = [] };
                     for (var round = 1; round <= rounds; round++)
                     {
                         var e = await Measured(echo.Id, echoRuns, () => H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Say", echoBodies, streams, seconds));
+                        await Measured(echo.Id, sizedRuns, () => H2Load.RunAsync($"http://127.0.0.1:{echoPort}/bench.Echo/Sized", sizedBodies, streams, seconds));
                         await Measured(echo.Id, constantRuns,
                             () => H2Load.RunHttp1Async(jsonSizes.Select(n => $"http://127.0.0.1:{constantPort}/bytes/{n}").ToList(), streams, seconds));
                         // Metrics on first in odd rounds and off first in even ones, so drift falls on both alike.
@@ -117,10 +129,14 @@ internal static class ServerBenchmark
                     var baseline = H2Load.Result.Pool(echoRuns);
                     table.Add("echo (bare Grpc.AspNetCore)", $"4 x {streams}", baseline.RequestsPerSecond, baseline.P50Milliseconds, baseline.P99Milliseconds,
                         baseline.Failed, "1.00", cpu[echoRuns].Average());
+                    AddRow("echo answering GetPort's sizes (bare Grpc.AspNetCore)", $"4 x {streams}", sizedRuns);
                     AddRow("GetPort (gateway -> port grain)", $"4 x {streams}", getPortRuns);
                     AddRow("GetPort, metrics off", $"4 x {streams}", offRuns);
                     AddRow("GET /v1/ports/N (HTTP/1.1 JSON)", $"4 x {streams} conn", jsonRuns);
                     AddRow("constant body of the same size (minimal endpoint, HTTP/1.1)", $"4 x {streams} conn", constantRuns);
+                    var sameSize = getPortRuns.Zip(sizedRuns, (g, z) => g.RequestsPerSecond / z.RequestsPerSecond).ToList();
+                    sizeCosts.Add($"4 x {streams}: throughput {H2Load.Result.Pool(getPortRuns).RequestsPerSecond / H2Load.Result.Pool(sizedRuns).RequestsPerSecond:0.00} " +
+                                  $"({sameSize.Min():0.00}-{sameSize.Max():0.00}), server CPU {cpu[getPortRuns].Average() / cpu[sizedRuns].Average():0.00}");
                     jsonCosts.Add($"4 x {streams}: {cpu[jsonRuns].Average() / cpu[getPortRuns].Average():0.00} (goal <= 2; the constant body: " +
                                   $"{cpu[constantRuns].Average() / cpu[getPortRuns].Average():0.00})");
                     var costs = getPortRuns.Zip(offRuns, (on, off) => 1 - on.RequestsPerSecond / off.RequestsPerSecond).ToList();
@@ -163,6 +179,7 @@ internal static class ServerBenchmark
         table.WriteTo(output);
         output.WriteLine($"What metrics cost GetPort (per round pair; throughput 1 - on/off, server CPU on/off - 1): {string.Join("; ", metricCosts)}");
         output.WriteLine($"Server CPU per request, HTTP/1.1 JSON over gRPC GetPort (metrics on): {string.Join("; ", jsonCosts)}");
+        output.WriteLine($"GetPort (metrics on) against the echo answering the same sizes: {string.Join("; ", sizeCosts)}");
         output.WriteLine();
         var summary = new Table("server", "value", "target");
         summary.Add("full import of 16 editions into an empty database (s)", import.TotalSeconds, "< 60");
