@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PortHistory.Server.Application.Configuration;
@@ -13,45 +12,34 @@ namespace PortHistory.Server.Application.Access;
 /// ResourceExhausted at once rather than queued.
 /// </summary>
 /// <remarks>
-/// One concurrency limiter per token, kept for the process's life: only authorized tokens get one, and tokens are
-/// few. A partitioned limiter would build its partition (two delegates and their closures) on every call and take one
-/// lock for all tokens; on the GetPort path that was a tenth of what a call allocates.
+/// One count per token, kept for the process's life: only authorized tokens get one, and tokens are few.
 /// </remarks>
-public sealed class CallLimits(IOptions<RateLimitOptions> options, IOptions<WatchOptions> watch, PortHistoryMetrics metrics) : IDisposable
+public sealed class CallLimits(IOptions<RateLimitOptions> options, IOptions<WatchOptions> watch, PortHistoryMetrics metrics)
 {
     // Watch streams stay open for hours: a token has a few of them, below its calls in flight.
-    private readonly ConcurrentDictionary<string, ConcurrencyLimiter> _watchStreams = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrencyLimiter> _calls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InFlightCount> _watchStreams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InFlightCount> _calls = new(StringComparer.Ordinal);
 
-    /// <summary>A lease to dispose when the call ends, or an RpcException when the token is at its limit.</summary>
-    public RateLimitLease Enter(Principal principal)
+    /// <summary>A permit to dispose when the call ends, or an RpcException when the token is at its limit.</summary>
+    public CallPermit Enter(Principal principal)
     {
-        var lease = Limiter(_calls, principal.TokenId, Math.Max(1, options.Value.ConcurrentCallsPerToken)).AttemptAcquire();
-        if (lease.IsAcquired) return lease;
-        lease.Dispose();
+        if (Count(_calls, principal.TokenId, Math.Max(1, options.Value.ConcurrentCallsPerToken)).TryEnter(out var permit)) return permit;
         metrics.RateLimited(RateLimit.ConcurrentCalls);
         throw new RpcException(new Status(StatusCode.ResourceExhausted,
             $"too many calls in flight: token {principal.TokenId} may have {options.Value.ConcurrentCallsPerToken} at once"));
     }
 
-    /// <summary>A watch stream's lease, held while it is open, or an RpcException when the token has its streams open.</summary>
-    public RateLimitLease EnterWatch(Principal principal)
+    /// <summary>A watch stream's permit, held while it is open, or an RpcException when the token has its streams open.</summary>
+    public CallPermit EnterWatch(Principal principal)
     {
-        var lease = Limiter(_watchStreams, principal.TokenId, watch.Value.StreamsPerToken).AttemptAcquire();
-        if (lease.IsAcquired) return lease;
-        lease.Dispose();
+        if (Count(_watchStreams, principal.TokenId, watch.Value.StreamsPerToken).TryEnter(out var permit)) return permit;
         metrics.RateLimited(RateLimit.WatchStreams);
         throw new RpcException(new Status(StatusCode.ResourceExhausted,
             $"too many watch streams: token {principal.TokenId} may have {watch.Value.StreamsPerToken} open at once on this gateway"));
     }
 
-    private static ConcurrencyLimiter Limiter(ConcurrentDictionary<string, ConcurrencyLimiter> limiters, string tokenId, int permits) =>
-        limiters.TryGetValue(tokenId, out var limiter)
-            ? limiter
-            : limiters.GetOrAdd(tokenId, static (_, permits) => new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = 0 }), permits);
-
-    public void Dispose()
-    {
-        foreach (var limiter in _calls.Values.Concat(_watchStreams.Values)) limiter.Dispose();
-    }
+    private static InFlightCount Count(ConcurrentDictionary<string, InFlightCount> counts, string tokenId, int limit) =>
+        counts.TryGetValue(tokenId, out var count)
+            ? count
+            : counts.GetOrAdd(tokenId, static (_, limit) => new InFlightCount(limit), limit);
 }

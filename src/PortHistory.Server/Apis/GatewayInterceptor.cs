@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using PortHistory.Server.Application.Access;
@@ -23,15 +22,15 @@ public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors
         // Unary reads are the hot path: a cached token and an answer from a silo's published board complete at once,
         // and then no state machine is built.
         Task<TResponse> call;
-        RateLimitLease? lease = null;
+        var permit = default(CallPermit);
         try
         {
-            lease = Enter(context);
+            permit = Enter(context);
             call = continuation(request, context);
         }
         catch (Exception e)
         {
-            lease?.Dispose();
+            permit.Dispose();
             if (e is not RpcException rpc) throw Failed(e, context);
             metrics.CallAnswered(context.Method, rpc.StatusCode);
             throw;
@@ -39,15 +38,15 @@ public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors
 
         if (call.IsCompletedSuccessfully)
         {
-            lease?.Dispose();
+            permit.Dispose();
             metrics.CallAnswered(context.Method, StatusCode.OK);
             return call;
         }
 
-        return CompleteAsync(call, lease, context);
+        return CompleteAsync(call, permit, context);
     }
 
-    private async Task<TResponse> CompleteAsync<TResponse>(Task<TResponse> call, RateLimitLease? lease, ServerCallContext context)
+    private async Task<TResponse> CompleteAsync<TResponse>(Task<TResponse> call, CallPermit permit, ServerCallContext context)
     {
         try
         {
@@ -55,7 +54,7 @@ public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors
         }
         finally
         {
-            lease?.Dispose();
+            permit.Dispose();
         }
     }
 
@@ -83,7 +82,7 @@ public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors
     private Task<T> AuthorizedAsync<T>(ServerCallContext context, Func<Task<T>> call) =>
         CountedAsync(context, async () =>
         {
-            using var lease = Enter(context);
+            using var permit = Enter(context);
             return await call();
         });
 
@@ -115,10 +114,10 @@ public sealed class GatewayInterceptor(CallLimits limits, RpcErrorMapping errors
     }
 
     /// <summary>Health calls carry no token and take no permit; any other call must have been admitted.</summary>
-    private RateLimitLease? Enter(ServerCallContext context)
+    private CallPermit Enter(ServerCallContext context)
     {
         if (CallAuthorization.TryPrincipalOf(context) is { } principal) return limits.Enter(principal);
-        if (CallAuthorization.RequiredRole(context.Method) is null) return null;
+        if (CallAuthorization.RequiredRole(context.Method) is null) return default;
         throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: the call was not authorized"));
     }
 }

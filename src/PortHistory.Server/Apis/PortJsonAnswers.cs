@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
@@ -39,10 +38,10 @@ public sealed class PortJsonAnswers(RequestDelegate next, PortAnswerBoard board,
 
     private async Task WriteAsync(HttpContext http, Principal principal, PublishedJson json)
     {
-        RateLimitLease lease;
+        CallPermit permit;
         try
         {
-            lease = limits.Enter(principal);
+            permit = limits.Enter(principal);
         }
         catch (RpcException)
         {
@@ -51,7 +50,7 @@ public sealed class PortJsonAnswers(RequestDelegate next, PortAnswerBoard board,
             return;
         }
 
-        using (lease)
+        using (permit)
         {
             metrics.GetPortFromBoard();
             var response = http.Response;
