@@ -4,7 +4,7 @@ namespace PortHistory.Server.Application.Access;
 /// What one token has in flight (calls, or watch streams) against its limit: beyond the limit a call is refused at once,
 /// never queued. Two atomic operations per call rather than a System.Threading.RateLimiting ConcurrencyLimiter, which
 /// took its lock on entry and on release, allocated a lease and read the clock on every call, every call of a token
-/// on the same lock: in perf profiles under h2load the gateway's interceptor stage, permit included, went from about
+/// on the same lock: in perf profiles under h2load the gateway interceptor's handler, permit included, went from about
 /// 0.44 to 0.29 µs of server CPU per GetPort (of ~7), docs/benchmarks.md.
 /// </summary>
 public sealed class InFlightCount(int limit)
