@@ -12,7 +12,9 @@ internal sealed class CommonAnswer(int port, PortAnswerBoard board)
     private GetPortResponse? _answer;
     private long _catalogGeneration = -1;
 
-    public GetPortResponse? Get(long catalogGeneration) => _catalogGeneration == catalogGeneration ? _answer : null;
+    /// <summary>The kept answer, while it holds: built under this catalog generation, stating the fleet counts the silo has now.</summary>
+    public GetPortResponse? Get(long catalogGeneration) =>
+        _catalogGeneration == catalogGeneration && _answer is { } answer && board.Holds(PortAnswerBoard.StatedIn(answer)) ? answer : null;
 
     public void Keep(long catalogGeneration, GetPortResponse answer)
     {

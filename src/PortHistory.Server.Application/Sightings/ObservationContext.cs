@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using PortHistory.Grains.Abstractions;
@@ -11,8 +12,8 @@ public sealed class ObservationContext : IObservationContext
 {
     // One pending recount is enough: a request while one is pending changes nothing.
     private readonly Channel<bool> _recount = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private FleetCounts _fleet;
-    private readonly Lock _fleetGate = new();
+    // Read on every GetPort the board answers (PortAnswerBoard): swapped whole, read without a lock.
+    private volatile StrongBox<FleetCounts> _fleet = new(default);
 
     public ObservationContext(IOptions<VerdictOptions> verdicts, IOptions<ObservationOptions> settings, Usage.VerdictHistory? history = null,
         TimeProvider? clock = null)
@@ -29,13 +30,7 @@ public sealed class ObservationContext : IObservationContext
     /// <summary>The hosts verdicts rest on: online and stale (a silent host keeps its sockets); retired ones do not count.</summary>
     public long ReportingHosts => Fleet.Reporting;
 
-    public FleetCounts Fleet
-    {
-        get
-        {
-            lock (_fleetGate) return _fleet;
-        }
-    }
+    public FleetCounts Fleet => _fleet.Value;
 
     public VerdictOptions Options { get; }
 
@@ -55,10 +50,7 @@ public sealed class ObservationContext : IObservationContext
     /// </summary>
     public void HostsChanged() => _recount.Writer.TryWrite(true);
 
-    public void Set(FleetCounts fleet)
-    {
-        lock (_fleetGate) _fleet = fleet;
-    }
+    public void Set(FleetCounts fleet) => _fleet = new StrongBox<FleetCounts>(fleet);
 
     /// <summary>Completes when a recount was asked for since the last call.</summary>
     public ValueTask<bool> RecountRequestedAsync(CancellationToken cancellationToken) => _recount.Reader.WaitToReadAsync(cancellationToken);

@@ -127,8 +127,12 @@ public sealed class RegistryApiTests
         Assert.Equal([(9u, Transport.Tcp), (9u, Transport.Udp), (10u, Transport.Tcp), (10u, Transport.Udp), (11u, Transport.Udp), (12u, Transport.Tcp)], listed);
     }
 
-    private static PortRegistryApi RegistryApi(IRegistryQueries queries) =>
-        new(null!, queries, new FakeEditionStore(), new PortAnswerBoard(), new NoCatalog(), Options.Create(new QueryOptions()), new PortHistoryMetrics());
+    private static PortRegistryApi RegistryApi(IRegistryQueries queries)
+    {
+        var observations = new PortHistory.Server.Application.Sightings.ObservationContext(
+            Options.Create(new PortHistory.Observations.VerdictOptions()), Options.Create(new ObservationOptions()));
+        return new(null!, queries, new FakeEditionStore(), new PortAnswerBoard(observations), new NoCatalog(), Options.Create(new QueryOptions()), new PortHistoryMetrics());
+    }
 
     private sealed class FakeQueries : IRegistryQueries
     {
