@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace PortHistory.Testing;
 
@@ -161,22 +159,8 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>A port free now and never handed out before in this process (it is released before its user binds it).</summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-            {
-                if (HandedOut.Add(port)) return port;
-            }
-        }
-    }
+    /// <summary>A port for a server to bind, handed out once (<see cref="TestPorts"/>).</summary>
+    public static int FreePort() => TestPorts.Next();
 
     private static bool IsRoot => Environment.UserName == "root";
 
