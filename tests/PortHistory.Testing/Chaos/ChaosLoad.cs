@@ -218,6 +218,11 @@ public sealed class ChaosLoad
                     // Sent again with the same batch id, after the pause an agent's backoff makes.
                     await Task.Delay(Math.Min(1000, 50 * attempt));
                 }
+                catch (RpcException e) when (e.StatusCode is StatusCode.Internal or StatusCode.Unknown)
+                {
+                    // A failure no agent can act on: the servers' own account of it goes with the test's failure.
+                    throw new InvalidOperationException($"batch {batch.BatchId} through {gateway.Silo.Address}: {e.Status}\n{_cluster.Problems}", e);
+                }
             }
 
             lock (_hosts) _hosts.Add(host);
